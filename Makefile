@@ -1,0 +1,29 @@
+# The two set-up commands: `make serve` and `make test`. Each creates .venv if missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: serve test test-fast lint bench clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/localforce serve
+
+test: $(STAMP)
+	bash scripts/test-setup.sh
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser and not clients" -x -q
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check src tests
+
+clean:
+	rm -rf $(VENV) .localforce .pytest_cache

@@ -1,0 +1,75 @@
+"""The ``localforce`` command: a thin Typer layer over bootstrap and the directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from localforce import __version__
+from localforce.cli import apps, users
+from localforce.cli.common import DatabaseOption, JsonOption, console, emit, services
+from localforce.cli.serve import serve
+from localforce.directory.seed import apply_seed, load_file
+from localforce.storage.sql.engine import current_revision, upgrade
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="A Salesforce-compatible org you run yourself.")
+app.command()(serve)
+app.add_typer(apps.app, name="apps")
+app.add_typer(users.app, name="users")
+profiles_app = typer.Typer(no_args_is_help=True, help="Profiles.")
+db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
+app.add_typer(profiles_app, name="profiles")
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(f"localforce {__version__}")
+
+
+@app.command()
+def init(database_url: str | None = DatabaseOption) -> None:
+    """Create the home folder, the master key and the schema."""
+    with services(database_url) as svc:
+        console.print(f"database ready at revision {current_revision(svc.engine)}: "
+                      f"{svc.settings.effective_database_url}")
+
+
+@app.command()
+def seed(file: Path, database_url: str | None = DatabaseOption, as_json: bool = JsonOption) -> None:
+    """Load a seed file (idempotent: loading it twice changes nothing)."""
+    from localforce.cli.serve import record_seeder
+
+    with services(database_url) as svc:
+        report = apply_seed(svc.directory, load_file(file), str(file), file.parent,
+                            record_seeder(svc))
+        emit({"org": report.org.id, "created": report.created, "updated": report.updated},
+             as_json)
+
+
+@profiles_app.command("list")
+def profiles_list(database_url: str | None = DatabaseOption, as_json: bool = JsonOption) -> None:
+    """List the org's profiles."""
+    from localforce.cli.common import current_org
+
+    with services(database_url) as svc:
+        org = current_org(svc)
+        emit([{"id": p.id, "name": p.name, "standard": p.standard, "api_enabled": p.api_enabled,
+               "objects": {k: sorted(v) for k, v in p.objects.grants.items()}}
+              for p in svc.directory.store.list_profiles(org.id)], as_json, "Profiles")
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: str | None = DatabaseOption,
+               revision: str = typer.Option("head", help="Target revision.")) -> None:
+    """Apply migrations."""
+    with services(database_url) as svc:
+        upgrade(svc.engine, revision)
+        console.print(f"at revision {current_revision(svc.engine)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

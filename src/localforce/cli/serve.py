@@ -1,0 +1,77 @@
+"""``localforce serve``: prepare the store (seed or demo org), then run uvicorn."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from localforce.bootstrap import Services
+from localforce.cli.common import console, services
+from localforce.directory.demo import create_demo_org, load_demo_credentials
+from localforce.directory.seed import RecordSeeder, apply_seed, load_file
+
+
+def record_seeder(svc: Services) -> RecordSeeder | None:
+    """Where seed records go; None until the data API's record store exists."""
+    return None
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", envvar="LOCALFORCE_HOST"),
+    port: int = typer.Option(8080, envvar="LOCALFORCE_PORT"),
+    workers: int = typer.Option(1, envvar="LOCALFORCE_WORKERS"),
+    database_url: str | None = typer.Option(None, envvar="LOCALFORCE_DATABASE_URL"),
+    seed: Path | None = typer.Option(None, envvar="LOCALFORCE_SEED", help="Seed file to load."),
+    public_url: str | None = typer.Option(None, envvar="LOCALFORCE_PUBLIC_URL"),
+) -> None:
+    """Run the server. On an empty store with no seed, create a demo org and print its logins."""
+    overrides = {"host": host, "port": port, "workers": workers, "database_url": database_url,
+                 "public_url": public_url}
+    with services(**overrides) as svc:
+        prepare(svc, seed)
+    # Workers read their settings from the environment.
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[f"LOCALFORCE_{name.upper()}"] = str(value)
+    uvicorn.run("localforce.web.asgi:create", factory=True, host=host, port=port,
+                workers=workers if workers > 1 else None, log_level="info",
+                proxy_headers=False, server_header=False)
+
+
+def prepare(svc: Services, seed: Path | None) -> None:
+    base = svc.settings.effective_public_url
+    if seed is not None:
+        report = apply_seed(svc.directory, load_file(seed), str(seed), seed.parent,
+                            record_seeder(svc))
+        what = "no changes" if not report.changed else (
+            f"{len(report.created)} created, {len(report.updated)} updated")
+        console.print(f"seed {seed}: {what}")
+    elif svc.directory.default_org() is None:
+        credentials = create_demo_org(svc.directory, svc.settings.home, base, record_seeder(svc))
+        console.print("[bold]Created a demo org.[/bold]")
+        _print_demo(base, credentials)
+        return
+    existing = load_demo_credentials(svc.settings.home)
+    if existing is not None and seed is None and svc.directory.store.get_org(existing.org_id):
+        _print_demo(base, existing)
+    else:
+        console.print(f"localforce at {base}")
+
+
+def _print_demo(base: str, c: object) -> None:
+    from localforce.directory.demo import DemoCredentials
+
+    assert isinstance(c, DemoCredentials)
+    console.print(f"""
+  base URL         {base}
+  login page       {base}/services/oauth2/authorize
+  org id           {c.org_id}
+  admin username   {c.username}
+  admin password   {c.password}
+  security token   {c.security_token}
+  consumer key     {c.consumer_key}
+  consumer secret  {c.consumer_secret}
+""", highlight=False, soft_wrap=True)

@@ -1,0 +1,477 @@
+"""The declarative seed file (TOML): org, profiles, permission sets, users, apps, records.
+
+Loading is idempotent: entries are matched by natural key (profile, permission set and app by
+name, user by username, org by id or name), unchanged entries are left alone and changed
+values are updated. The whole file is validated before anything is written, and everything
+is written in one transaction, so a bad file changes nothing.
+
+The schema is documented in README.md ("Seed file"); ``examples/seed.toml`` is an example.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from cryptography import x509
+
+from localforce.directory.service import Directory, DirectoryError, check_callback_url
+from localforce.domain import ids
+from localforce.domain.models import (
+    OBJECT_PERMISSIONS,
+    ConnectedApp,
+    IpRange,
+    IpRelaxation,
+    ObjectPermissions,
+    Org,
+    PermissionSet,
+    PermittedUsers,
+    Profile,
+    RefreshTokenPolicy,
+    User,
+)
+from localforce.security.passwords import hash_password, verify_password
+
+
+class SeedError(ValueError):
+    """A seed file problem, naming the file, the entry and the field."""
+
+    def __init__(self, source: str, entry: str, field_name: str | None, message: str) -> None:
+        where = f"{source}: {entry}" + (f": field '{field_name}'" if field_name else "")
+        super().__init__(f"{where}: {message}")
+        self.source, self.entry, self.field, self.detail = source, entry, field_name, message
+
+
+class RecordSeeder(Protocol):
+    """Where ``[[records.X]]`` go: the data API's record store."""
+
+    def validate_seed_record(self, sobject: str, values: Mapping[str, Any]) -> str | None:
+        """None if the record is acceptable, else a message naming the bad field."""
+        ...
+
+    def seed_record(self, org_id: str, owner_id: str, sobject: str,
+                    values: Mapping[str, Any]) -> bool:
+        """Create the record unless an equal one exists (matched by Name or external ID).
+        Returns True if anything was written."""
+        ...
+
+
+@dataclass
+class SeedReport:
+    org: Org
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+_ORG_KEYS = {"name", "id", "my_domain", "username_password_flow"}
+_PROFILE_KEYS = {"name", "api_enabled", "objects", "login_ip_ranges", "view_all_data",
+                 "modify_all_data", "manage_users"}
+_PS_KEYS = {"name", "api_enabled", "objects", "view_all_data", "modify_all_data", "manage_users"}
+_USER_KEYS = {"username", "password", "security_token", "profile", "permission_sets", "email",
+              "first_name", "last_name", "active"}
+_APP_KEYS = {"name", "consumer_key", "consumer_secret", "callback_urls", "scopes", "certificate",
+             "require_pkce", "require_secret_web_server", "require_secret_refresh",
+             "enable_implicit", "enable_device_flow", "enable_client_credentials", "run_as",
+             "permitted_users", "authorized_profiles", "authorized_permission_sets",
+             "ip_relaxation", "session_timeout_minutes", "refresh_token_policy",
+             "rotate_refresh_tokens"}
+_TOP_KEYS = {"org", "profiles", "permission_sets", "users", "apps", "records", "objects"}
+
+
+class _Reader:
+    """Typed access to one entry's fields, raising SeedError that names them."""
+
+    def __init__(self, source: str, entry: str, data: Any, allowed: set[str]) -> None:
+        self.source, self.entry = source, entry
+        if not isinstance(data, dict):
+            raise SeedError(source, entry, None, "must be a table")
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise SeedError(source, entry, unknown[0], "unknown field")
+        self.data = data
+
+    def fail(self, name: str | None, message: str) -> SeedError:
+        return SeedError(self.source, self.entry, name, message)
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any = None,
+            required: bool = False) -> Any:
+        if name not in self.data:
+            if required:
+                raise self.fail(name, "is required")
+            return default
+        value = self.data[name]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise self.fail(name, f"must be {names}, not {type(value).__name__}")
+        return value
+
+    def strings(self, name: str) -> tuple[str, ...]:
+        values = self.get(name, list, [])
+        if not all(isinstance(v, str) for v in values):
+            raise self.fail(name, "must be a list of strings")
+        return tuple(values)
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise SeedError(str(path), "file", None, "not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SeedError(str(path), "file", None, f"invalid TOML: {exc}") from exc
+
+
+def apply_seed(directory: Directory, data: dict[str, Any], source: str = "seed",
+               base_dir: Path | None = None, records: RecordSeeder | None = None) -> SeedReport:
+    """Validate the whole seed, then write it in one transaction."""
+    plan = _Planner(directory, source, base_dir or Path("."), records).plan(data)
+    return plan()
+
+
+class _Planner:
+    def __init__(self, directory: Directory, source: str, base_dir: Path,
+                 records: RecordSeeder | None) -> None:
+        self.directory, self.source, self.base_dir, self.records = (
+            directory, source, base_dir, records)
+        self.store = directory.store
+
+    def plan(self, data: dict[str, Any]) -> Callable[[], SeedReport]:
+        unknown = sorted(set(data) - _TOP_KEYS)
+        if unknown:
+            raise SeedError(self.source, unknown[0], None, "unknown section")
+        org_in = _Reader(self.source, "org", data.get("org"), _ORG_KEYS)
+        org = self._org(org_in)
+        existing = self.store.get_org(org.id)
+        profiles = [self._profile(org, i, e) for i, e in enumerate(self._list(data, "profiles"))]
+        perm_sets = [self._permission_set(org, i, e)
+                     for i, e in enumerate(self._list(data, "permission_sets"))]
+        standard = {p.name.lower() for p in self.store.list_profiles(org.id)} if existing else {
+            "system administrator", "standard user", "read only",
+            "minimum access - api only integrations"}
+        profile_names = standard | {p.name.lower() for p in profiles}
+        ps_names = {p.name.lower() for p in perm_sets} | (
+            {p.name.lower() for p in self.store.list_permission_sets(org.id)} if existing else set())
+        users = [self._user(i, e, profile_names, ps_names)
+                 for i, e in enumerate(self._list(data, "users"))]
+        usernames = {u["username"].lower() for u in users}
+        apps = [self._app(i, e, profile_names, ps_names, usernames, org)
+                for i, e in enumerate(self._list(data, "apps"))]
+        record_entries = self._records(data.get("records", {}))
+        self._unique(profiles, "profiles", "name", lambda p: p.name.lower())
+        self._unique(perm_sets, "permission_sets", "name", lambda p: p.name.lower())
+        self._unique(users, "users", "username", lambda u: u["username"].lower())
+        self._unique(apps, "apps", "name", lambda a: a["app"].name.lower())
+
+        def run() -> SeedReport:
+            report = SeedReport(org)
+            with self.store.transaction() as store:
+                directory = replace(self.directory, store=store)
+                self._write_org(directory, org, existing, report)
+                for profile in profiles:
+                    self._write_named(store.find_profile, store.save_profile, org, profile,
+                                      "profile", report)
+                for ps in perm_sets:
+                    self._write_named(store.find_permission_set, store.save_permission_set, org,
+                                      ps, "permission set", report)
+                for user in users:
+                    self._write_user(directory, org, user, report)
+                for app in apps:
+                    self._write_app(directory, org, app, report)
+            self._write_records(org, record_entries, report)
+            return report
+
+        return run
+
+    # -- validation -----------------------------------------------------------------------
+
+    def _list(self, data: dict[str, Any], key: str) -> list[Any]:
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            raise SeedError(self.source, key, None, "must be an array of tables ([[%s]])" % key)
+        return value
+
+    def _unique(self, items: list[Any], section: str, key: str, get: Callable[[Any], str]) -> None:
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            value = get(item)
+            if value in seen:
+                raise SeedError(self.source, f"{section}[{index}]", key, f"duplicate {value!r}")
+            seen.add(value)
+
+    def _org(self, r: _Reader) -> Org:
+        name = r.get("name", str, required=True)
+        org_id = r.get("id", str)
+        if org_id is not None:
+            if not ids.is_valid(org_id) or not org_id.startswith("00D"):
+                raise r.fail("id", f"{org_id!r} is not a 15- or 18-character org ID (00D…)")
+            org_id = ids.to18(org_id)
+        else:
+            match = next((o for o in self.store.list_orgs() if o.name == name), None)
+            org_id = match.id if match else ids.new_id("00D")
+        return Org(org_id, name, r.get("my_domain", str),
+                   r.get("username_password_flow", bool, False))
+
+    def _objects(self, r: _Reader) -> ObjectPermissions:
+        value = r.get("objects", dict, {})
+        grants = {}
+        for sobject, perms in value.items():
+            if not isinstance(perms, list) or not all(p in OBJECT_PERMISSIONS for p in perms):
+                raise r.fail("objects", f"{sobject}: permissions must be a list of "
+                             f"{', '.join(OBJECT_PERMISSIONS)}")
+            grants[sobject] = frozenset(perms)
+        return ObjectPermissions(grants)
+
+    def _profile(self, org: Org, index: int, data: Any) -> Profile:
+        r = _Reader(self.source, f"profiles[{index}]", data, _PROFILE_KEYS)
+        ranges = []
+        for pair in r.get("login_ip_ranges", list, []):
+            try:
+                ranges.append(IpRange(*pair))
+            except (TypeError, ValueError) as exc:
+                raise r.fail("login_ip_ranges", f"bad range {pair!r}: {exc}") from exc
+        return Profile(
+            "", org.id, r.get("name", str, required=True), standard=False,
+            api_enabled=r.get("api_enabled", bool, True),
+            view_all_data=r.get("view_all_data", bool, False),
+            modify_all_data=r.get("modify_all_data", bool, False),
+            manage_users=r.get("manage_users", bool, False),
+            objects=self._objects(r), login_ip_ranges=tuple(ranges))
+
+    def _permission_set(self, org: Org, index: int, data: Any) -> PermissionSet:
+        r = _Reader(self.source, f"permission_sets[{index}]", data, _PS_KEYS)
+        return PermissionSet(
+            "", org.id, r.get("name", str, required=True),
+            api_enabled=r.get("api_enabled", bool, False),
+            view_all_data=r.get("view_all_data", bool, False),
+            modify_all_data=r.get("modify_all_data", bool, False),
+            manage_users=r.get("manage_users", bool, False), objects=self._objects(r))
+
+    def _user(self, index: int, data: Any, profiles: set[str], perm_sets: set[str]
+              ) -> dict[str, Any]:
+        r = _Reader(self.source, f"users[{index}]", data, _USER_KEYS)
+        username = r.get("username", str, required=True)
+        if "@" not in username:
+            raise r.fail("username", f"{username!r} must look like an email address")
+        profile = r.get("profile", str, required=True)
+        if profile.lower() not in profiles:
+            raise r.fail("profile", f"no profile named {profile!r}")
+        for ps in r.strings("permission_sets"):
+            if ps.lower() not in perm_sets:
+                raise r.fail("permission_sets", f"no permission set named {ps!r}")
+        return {
+            "username": username, "password": r.get("password", str),
+            "security_token": r.get("security_token", str), "profile": profile,
+            "permission_sets": r.strings("permission_sets"),
+            "email": r.get("email", str, username), "first_name": r.get("first_name", str),
+            "last_name": r.get("last_name", str, username.split("@")[0]),
+            "active": r.get("active", bool, True),
+        }
+
+    def _app(self, index: int, data: Any, profiles: set[str], perm_sets: set[str],
+             usernames: set[str], org: Org) -> dict[str, Any]:
+        r = _Reader(self.source, f"apps[{index}]", data, _APP_KEYS)
+        for url in r.strings("callback_urls"):
+            try:
+                check_callback_url(url)
+            except DirectoryError as exc:
+                raise r.fail("callback_urls", str(exc)) from exc
+        run_as = r.get("run_as", str)
+        if r.get("enable_client_credentials", bool, False) and not run_as:
+            raise r.fail("run_as", "is required when enable_client_credentials is true")
+        if run_as and run_as.lower() not in usernames and self.store.find_user(run_as) is None:
+            raise r.fail("run_as", f"no user {run_as!r}")
+        for name in r.strings("authorized_profiles"):
+            if name.lower() not in profiles:
+                raise r.fail("authorized_profiles", f"no profile named {name!r}")
+        for name in r.strings("authorized_permission_sets"):
+            if name.lower() not in perm_sets:
+                raise r.fail("authorized_permission_sets", f"no permission set named {name!r}")
+        try:
+            permitted = PermittedUsers(r.get("permitted_users", str, "all"))
+        except ValueError as exc:
+            raise r.fail("permitted_users", "must be 'all' or 'admin_approved'") from exc
+        try:
+            relaxation = IpRelaxation(r.get("ip_relaxation", str, "enforce"))
+        except ValueError as exc:
+            raise r.fail("ip_relaxation",
+                         "must be 'enforce', 'enforce_relax_refresh' or 'relax'") from exc
+        try:
+            policy = RefreshTokenPolicy.parse(
+                r.get("refresh_token_policy", str, "valid_until_revoked"))
+        except ValueError as exc:
+            raise r.fail("refresh_token_policy", str(exc)) from exc
+        timeout = r.get("session_timeout_minutes", int, 120)
+        if not 1 <= timeout <= 24 * 60:
+            raise r.fail("session_timeout_minutes", "must be between 1 and 1440")
+        key = r.get("consumer_key", str)
+        if key is not None and not key.replace(".", "").replace("_", "").replace("-", "").isalnum():
+            raise r.fail("consumer_key", "may only contain letters, digits, '.', '_' and '-'")
+        app = ConnectedApp(
+            id="", org_id=org.id, name=r.get("name", str, required=True), consumer_key=key or "",
+            callback_urls=r.strings("callback_urls"), scopes=r.strings("scopes"),
+            certificate=self._certificate(r),
+            require_pkce=r.get("require_pkce", bool, False),
+            require_secret_web_server=r.get("require_secret_web_server", bool, True),
+            require_secret_refresh=r.get("require_secret_refresh", bool, True),
+            enable_implicit=r.get("enable_implicit", bool, False),
+            enable_device_flow=r.get("enable_device_flow", bool, False),
+            enable_client_credentials=r.get("enable_client_credentials", bool, False),
+            permitted_users=permitted, ip_relaxation=relaxation,
+            session_timeout_minutes=timeout, refresh_token_policy=policy,
+            rotate_refresh_tokens=r.get("rotate_refresh_tokens", bool, False))
+        return {"app": app, "secret": r.get("consumer_secret", str), "run_as": run_as,
+                "profiles": r.strings("authorized_profiles"),
+                "permission_sets": r.strings("authorized_permission_sets")}
+
+    def _certificate(self, r: _Reader) -> str | None:
+        value = r.get("certificate", str)
+        if value is None:
+            return None
+        pem = value
+        if "-----BEGIN" not in value:
+            path = (self.base_dir / value)
+            try:
+                pem = path.read_text()
+            except OSError as exc:
+                raise r.fail("certificate", f"cannot read {str(path)!r}: {exc.strerror}") from exc
+        try:
+            x509.load_pem_x509_certificate(pem.encode())
+        except ValueError as exc:
+            raise r.fail("certificate", "is not a PEM X.509 certificate") from exc
+        return pem.strip() + "\n"
+
+    def _records(self, data: Any) -> list[tuple[str, dict[str, Any]]]:
+        if not isinstance(data, dict):
+            raise SeedError(self.source, "records", None, "must be a table of [[records.X]]")
+        out = []
+        for sobject, entries in data.items():
+            if not isinstance(entries, list):
+                raise SeedError(self.source, f"records.{sobject}", None,
+                                "must be an array of tables")
+            for index, values in enumerate(entries):
+                entry = f"records.{sobject}[{index}]"
+                if not isinstance(values, dict):
+                    raise SeedError(self.source, entry, None, "must be a table")
+                if self.records is not None:
+                    problem = self.records.validate_seed_record(sobject, values)
+                    if problem:
+                        raise SeedError(self.source, entry, None, problem)
+                out.append((sobject, values))
+        return out
+
+    # -- writing --------------------------------------------------------------------------
+
+    def _write_org(self, directory: Directory, org: Org, existing: Org | None,
+                   report: SeedReport) -> None:
+        if existing is None:
+            directory.create_org(org.name, org.id, org.my_domain, org.username_password_flow)
+            report.created.append(f"org {org.name}")
+        elif existing != org:
+            directory.store.save_org(org)
+            report.updated.append(f"org {org.name}")
+
+    def _write_named(self, find: Callable[[str, str], Any], save: Callable[[Any], None],
+                     org: Org, item: Any, label: str, report: SeedReport) -> None:
+        current = find(org.id, item.name)
+        prefix = "00e" if isinstance(item, Profile) else "0PS"
+        wanted = replace(item, id=current.id if current else ids.new_id(prefix))
+        if current is None:
+            save(wanted)
+            report.created.append(f"{label} {item.name}")
+        elif current != wanted:
+            save(wanted)
+            report.updated.append(f"{label} {item.name}")
+
+    def _write_user(self, directory: Directory, org: Org, spec: dict[str, Any],
+                    report: SeedReport) -> None:
+        store = directory.store
+        profile_id = directory._profile_id(org.id, spec["profile"])
+        ps_ids = directory._permission_set_ids(org.id, spec["permission_sets"])
+        current = store.find_user(spec["username"])
+        if current is None:
+            directory.create_user(org.id, spec["username"], spec["password"], spec["profile"],
+                                  spec["email"], spec["first_name"], spec["last_name"],
+                                  spec["security_token"], spec["permission_sets"], spec["active"])
+            report.created.append(f"user {spec['username']}")
+            return
+        if current.org_id != org.id:
+            raise SeedError(self.source, "users", "username",
+                            f"{spec['username']!r} belongs to another org")
+        wanted = replace(current, email=spec["email"], first_name=spec["first_name"],
+                         last_name=spec["last_name"], profile_id=profile_id,
+                         permission_set_ids=ps_ids, active=spec["active"])
+        changed = wanted != current
+        if changed:
+            store.save_user(wanted)
+        password_hash, _ = store.get_credentials(current.id)
+        if spec["password"] is not None and not verify_password(password_hash, spec["password"]):
+            store.set_password_hash(current.id, hash_password(spec["password"]))
+            changed = True
+        token = spec["security_token"]
+        if token is not None and directory.security_token(current.id) != token:
+            store.set_security_token(current.id, directory.box.seal(token, current.id))
+            changed = True
+        if changed:
+            report.updated.append(f"user {spec['username']}")
+
+    def _write_app(self, directory: Directory, org: Org, spec: dict[str, Any],
+                   report: SeedReport) -> None:
+        store = directory.store
+        app: ConnectedApp = spec["app"]
+        run_as = store.find_user(spec["run_as"]).id if spec["run_as"] else None  # type: ignore[union-attr]
+        app = replace(
+            app, run_as_user_id=run_as,
+            authorized_profile_ids=tuple(sorted(
+                directory._profile_id(org.id, n) for n in spec["profiles"])),
+            authorized_permission_set_ids=directory._permission_set_ids(
+                org.id, spec["permission_sets"]))
+        current = store.find_app(org.id, app.name)
+        if current is None:
+            secret = spec["secret"] or _generated_secret()
+            directory.create_app(replace(app, id=ids.new_id("0H4")), secret)
+            report.created.append(f"app {app.name}")
+            return
+        wanted = replace(app, id=current.id, consumer_key=app.consumer_key or current.consumer_key,
+                         has_secret=current.has_secret)
+        changed = False
+        if wanted != current:
+            other = store.find_app_by_key(wanted.consumer_key, org.id)
+            if other is not None and other.id != current.id:
+                raise SeedError(self.source, f"apps ({app.name})", "consumer_key",
+                                "is already used by another app")
+            store.save_app(wanted)
+            changed = True
+        if spec["secret"] is not None and directory.reveal_secret(current) != spec["secret"]:
+            store.set_app_secret(current.id, directory.box.seal(spec["secret"], current.id))
+            changed = True
+        if changed:
+            report.updated.append(f"app {app.name}")
+
+    def _write_records(self, org: Org, entries: list[tuple[str, dict[str, Any]]],
+                       report: SeedReport) -> None:
+        if not entries or self.records is None:
+            return
+        owner = next((u for u in self.store.list_users(org.id) if u.active), None)
+        if owner is None:
+            raise SeedError(self.source, "records", None, "records need at least one active user")
+        for sobject, values in entries:
+            if self.records.seed_record(org.id, owner.id, sobject, values):
+                report.created.append(f"{sobject} {values.get('Name', '')}".strip())
+
+
+def _generated_secret() -> str:
+    from localforce.directory.service import generate_consumer_secret
+
+    return generate_consumer_secret()
+
+
+def user_summary(user: User) -> dict[str, Any]:  # used by the CLI's --json output
+    return {"id": user.id, "username": user.username, "email": user.email, "name": user.name,
+            "active": user.active, "profile_id": user.profile_id}

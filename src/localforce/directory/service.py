@@ -1,0 +1,187 @@
+"""Changing the directory by its rules: standard profiles, users with hashed passwords and
+sealed security tokens, connected apps with generated keys and sealed secrets."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
+
+from localforce.directory.ports import DirectoryStore
+from localforce.domain import ids
+from localforce.domain.models import (
+    ConnectedApp,
+    ObjectPermissions,
+    Org,
+    PermittedUsers,
+    Profile,
+    User,
+)
+from localforce.security.passwords import hash_password
+from localforce.security.secretbox import SecretBox
+from localforce.security.tokens import constant_time_equals, random_alnum
+
+#: The standard business objects the standard profiles grant rights on.
+STANDARD_OBJECTS = ("Account", "Contact", "Lead", "Opportunity", "Case", "Task")
+
+SYSTEM_ADMINISTRATOR = "System Administrator"
+STANDARD_USER = "Standard User"
+READ_ONLY = "Read Only"
+API_ONLY = "Minimum Access - API Only Integrations"
+
+#: The public client every org has, so that ``sf org login web`` works unchanged.
+PLATFORM_CLI = "PlatformCLI"
+
+_KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._"
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+class DirectoryError(ValueError):
+    """A change the directory's rules refuse; the message names the field."""
+
+
+def standard_profiles(org_id: str) -> list[Profile]:
+    crud = frozenset({"read", "create", "edit", "delete"})
+    return [
+        Profile(ids.new_id("00e"), org_id, SYSTEM_ADMINISTRATOR, standard=True, api_enabled=True,
+                view_all_data=True, modify_all_data=True, manage_users=True),
+        Profile(ids.new_id("00e"), org_id, STANDARD_USER, standard=True, api_enabled=True,
+                objects=ObjectPermissions({name: crud for name in STANDARD_OBJECTS})),
+        Profile(ids.new_id("00e"), org_id, READ_ONLY, standard=True, api_enabled=True,
+                objects=ObjectPermissions({n: frozenset({"read"}) for n in STANDARD_OBJECTS})),
+        Profile(ids.new_id("00e"), org_id, API_ONLY, standard=True, api_enabled=True),
+    ]
+
+
+def generate_consumer_key() -> str:
+    """Salesforce-like: ``3MVG9`` and 80 characters of ``[A-Za-z0-9._]``."""
+    return "3MVG9" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(80))
+
+
+def generate_consumer_secret() -> str:
+    return secrets.token_hex(32).upper()
+
+
+def generate_security_token() -> str:
+    return random_alnum(24)
+
+
+def check_callback_url(url: str) -> str:
+    """HTTPS is required, except on loopback hosts (RFC 8252 §7.3) and custom schemes."""
+    parts = urlsplit(url)
+    if not parts.scheme or (parts.scheme in ("http", "https") and not parts.netloc):
+        raise DirectoryError(f"callback URL {url!r} is not an absolute URL")
+    if parts.fragment:
+        raise DirectoryError(f"callback URL {url!r} must not have a fragment")
+    if parts.scheme == "http" and (parts.hostname or "") not in _LOOPBACK_HOSTS:
+        raise DirectoryError(f"callback URL {url!r} must use https (http only for loopback)")
+    return url
+
+
+@dataclass
+class Directory:
+    store: DirectoryStore
+    box: SecretBox
+    clock: Callable[[], float]
+
+    # -- orgs -----------------------------------------------------------------------------
+
+    def create_org(self, name: str, org_id: str | None = None, my_domain: str | None = None,
+                   username_password_flow: bool = False) -> Org:
+        """A new org with the standard profiles and the built-in PlatformCLI app."""
+        org = Org(ids.to18(org_id) if org_id else ids.new_id("00D"), name, my_domain,
+                  username_password_flow)
+        with self.store.transaction() as store:
+            store.save_org(org)
+            for profile in standard_profiles(org.id):
+                store.save_profile(profile)
+            store.save_app(ConnectedApp(
+                id=ids.new_id("0H4"), org_id=org.id, name=PLATFORM_CLI, consumer_key=PLATFORM_CLI,
+                callback_urls=("http://localhost:1717/OauthRedirect",),
+                scopes=("refresh_token", "api", "web"), has_secret=False,
+                require_pkce=True, require_secret_web_server=False,
+                require_secret_refresh=False, builtin=True))
+        return org
+
+    def default_org(self) -> Org | None:
+        orgs = self.store.list_orgs()
+        return orgs[0] if orgs else None
+
+    # -- users ----------------------------------------------------------------------------
+
+    def create_user(self, org_id: str, username: str, password: str | None, profile: str,
+                    email: str | None = None, first_name: str | None = None,
+                    last_name: str | None = None, security_token: str | None = None,
+                    permission_sets: tuple[str, ...] = (), active: bool = True) -> tuple[User, str]:
+        """Create a user; returns it with its (given or generated) security token."""
+        if self.store.find_user(username) is not None:
+            raise DirectoryError(f"username {username!r} is already taken")
+        user = User(ids.new_id("005"), org_id, username, email or username, first_name,
+                    last_name or username.split("@")[0], self._profile_id(org_id, profile),
+                    active, self._permission_set_ids(org_id, permission_sets))
+        token = security_token or generate_security_token()
+        with self.store.transaction() as store:
+            store.save_user(user)
+            if password is not None:
+                store.set_password_hash(user.id, hash_password(password))
+            store.set_security_token(user.id, self.box.seal(token, user.id))
+        return user, token
+
+    def set_password(self, user_id: str, password: str) -> None:
+        self.store.set_password_hash(user_id, hash_password(password))
+
+    def security_token(self, user_id: str) -> str | None:
+        sealed = self.store.get_credentials(user_id)[1]
+        return self.box.open(sealed, user_id) if sealed else None
+
+    def _profile_id(self, org_id: str, name: str) -> str:
+        profile = self.store.find_profile(org_id, name)
+        if profile is None:
+            raise DirectoryError(f"profile: no profile named {name!r}")
+        return profile.id
+
+    def _permission_set_ids(self, org_id: str, names: tuple[str, ...]) -> tuple[str, ...]:
+        found = []
+        for name in names:
+            ps = self.store.find_permission_set(org_id, name)
+            if ps is None:
+                raise DirectoryError(f"permission_sets: no permission set named {name!r}")
+            found.append(ps.id)
+        return tuple(sorted(found))
+
+    # -- connected apps -------------------------------------------------------------------
+
+    def create_app(self, app: ConnectedApp, secret: str | None) -> ConnectedApp:
+        """Save a new app. ``app.consumer_key`` may be empty: one is generated."""
+        for url in app.callback_urls:
+            check_callback_url(url)
+        if app.enable_client_credentials and not app.run_as_user_id:
+            raise DirectoryError("run_as: required when client credentials are enabled")
+        if app.permitted_users not in PermittedUsers:
+            raise DirectoryError("permitted_users: must be 'all' or 'admin_approved'")
+        app = replace(app, consumer_key=app.consumer_key or generate_consumer_key(),
+                      has_secret=secret is not None)
+        with self.store.transaction() as store:
+            existing = store.find_app_by_key(app.consumer_key, app.org_id)
+            if existing is not None and existing.id != app.id:
+                raise DirectoryError(f"consumer_key {app.consumer_key!r} is already in use")
+            store.save_app(app)
+            store.set_app_secret(app.id, self.box.seal(secret, app.id) if secret else None)
+        return app
+
+    def reveal_secret(self, app: ConnectedApp) -> str | None:
+        sealed = self.store.get_app_secret(app.id)
+        return self.box.open(sealed, app.id) if sealed else None
+
+    def rotate_secret(self, app: ConnectedApp) -> str:
+        secret = generate_consumer_secret()
+        self.store.set_app_secret(app.id, self.box.seal(secret, app.id))
+        return secret
+
+    def check_secret(self, app: ConnectedApp, presented: str | None) -> bool:
+        """Constant-time comparison of a presented consumer secret."""
+        stored = self.reveal_secret(app)
+        if stored is None or presented is None:
+            return False
+        return constant_time_equals(stored, presented)

@@ -1,0 +1,139 @@
+"""Salesforce record IDs: 15-character case-sensitive and 18-character case-safe forms.
+
+An ID is a 3-character key prefix (``001`` Account, ``005`` User, ...), a 2-character pod,
+one reserved character and a 9-character base-62 sequence. The 18-character form appends a
+3-character checksum that encodes which of the first 15 characters are upper-case, so that
+the ID survives case-insensitive systems (salesforce-wire.md §5.1).
+
+APIs accept either form and always return the 18-character one.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+_CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_SHAPE = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-5]{3})?$")
+
+#: Standard key prefixes (salesforce-wire.md §5.2).
+KEY_PREFIXES: dict[str, str] = {
+    "Account": "001",
+    "Note": "002",
+    "Contact": "003",
+    "User": "005",
+    "Opportunity": "006",
+    "Campaign": "701",
+    "Organization": "00D",
+    "UserRole": "00E",
+    "Group": "00G",
+    "Attachment": "00P",
+    "Lead": "00Q",
+    "Task": "00T",
+    "Event": "00U",
+    "Profile": "00e",
+    "OpportunityLineItem": "00k",
+    "CampaignMember": "00v",
+    "RecordType": "012",
+    "Pricebook2": "01s",
+    "Product2": "01t",
+    "PricebookEntry": "01u",
+    "PermissionSet": "0PS",
+    "PermissionSetAssignment": "0Pa",
+    "LoginHistory": "0Ya",
+    "SetupAuditTrail": "0Ym",
+    "ConnectedApplication": "0H4",
+    "OpportunityContactRole": "00K",
+    "Case": "500",
+    "QueryLocator": "01g",
+}
+
+#: Pod and reserved characters used for IDs minted by this server.
+_POD = "5g"
+_RESERVED = "0"
+
+
+class MalformedId(ValueError):
+    """Raised for a string that is not a 15- or 18-character Salesforce ID."""
+
+
+def checksum(id15: str) -> str:
+    """The 3-character case-safe suffix of a 15-character ID."""
+    out = []
+    for chunk in range(3):
+        bits = 0
+        for position, char in enumerate(id15[chunk * 5 : chunk * 5 + 5]):
+            if "A" <= char <= "Z":
+                bits |= 1 << position
+        out.append(_CHECKSUM_ALPHABET[bits])
+    return "".join(out)
+
+
+def to18(value: str) -> str:
+    """Normalise a 15- or 18-character ID to its 18-character form.
+
+    An 18-character input must carry the checksum of its first 15 characters, except
+    that the case of those 15 may have been lost: then the checksum restores it.
+    """
+    if not is_id_shaped(value):
+        raise MalformedId(value)
+    if len(value) == 15:
+        return value + checksum(value)
+    suffix = value[15:].upper()
+    return _restore_case(value[:15] + suffix) + suffix
+
+
+def to15(value: str) -> str:
+    """The case-sensitive 15-character form of an ID."""
+    return to18(value)[:15]
+
+
+def is_id_shaped(value: str) -> bool:
+    return bool(_SHAPE.match(value))
+
+
+def is_valid(value: str) -> bool:
+    """True for a 15-character ID or an 18-character ID whose checksum matches."""
+    if not is_id_shaped(value):
+        return False
+    if len(value) == 15:
+        return True
+    suffix = value[15:].upper()
+    return checksum(_restore_case(value[:15] + suffix)) == suffix
+
+
+def _restore_case(id18: str) -> str:
+    head = id18[:15]
+    if checksum(head) == id18[15:]:
+        return head
+    # The case was folded: rebuild it from the checksum bits.
+    chars = list(head.lower())
+    for chunk, code in enumerate(id18[15:18]):
+        bits = _CHECKSUM_ALPHABET.index(code)
+        for position in range(5):
+            if bits & (1 << position):
+                index = chunk * 5 + position
+                chars[index] = chars[index].upper()
+    return "".join(chars)
+
+
+def new_id(prefix: str, token_bytes: int = 9) -> str:
+    """Mint a random 18-character ID with the given 3-character key prefix."""
+    if len(prefix) != 3:
+        raise ValueError(f"key prefix must be 3 characters: {prefix!r}")
+    sequence = "".join(secrets.choice(_BASE62) for _ in range(token_bytes))
+    id15 = prefix + _POD + _RESERVED + sequence
+    return id15 + checksum(id15)
+
+
+def prefix_for(sobject: str) -> str:
+    return KEY_PREFIXES[sobject]
+
+
+def same_id(a: str, b: str) -> bool:
+    """Compare two IDs in either form."""
+    try:
+        return to18(a) == to18(b)
+    except MalformedId:
+        return False

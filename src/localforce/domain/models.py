@@ -1,0 +1,243 @@
+"""The org's security model as plain values: orgs, profiles, permission sets, users, apps.
+
+These are frozen dataclasses with no I/O. Stores return them; flows and the data API read them.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+from dataclasses import dataclass, field
+from datetime import datetime
+
+#: Object permission names as the seed file and CLI spell them.
+OBJECT_PERMISSIONS = ("read", "create", "edit", "delete", "view_all", "modify_all")
+
+
+class PermittedUsers(enum.StrEnum):
+    ALL = "all"  # all users may self-authorize
+    ADMIN_APPROVED = "admin_approved"  # admin-approved users are pre-authorized
+
+
+class IpRelaxation(enum.StrEnum):
+    ENFORCE = "enforce"
+    ENFORCE_RELAX_REFRESH = "enforce_relax_refresh"
+    RELAX = "relax"
+
+
+@dataclass(frozen=True)
+class RefreshTokenPolicy:
+    """When a refresh token stops working (salesforce-wire.md §7).
+
+    ``kind`` is one of ``valid_until_revoked``, ``immediately_expire``,
+    ``expire_if_unused`` and ``expire_after``; ``seconds`` is the period of the last two.
+    """
+
+    kind: str = "valid_until_revoked"
+    seconds: int | None = None
+
+    KINDS = ("valid_until_revoked", "immediately_expire", "expire_if_unused", "expire_after")
+    _UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+    @classmethod
+    def parse(cls, text: str) -> RefreshTokenPolicy:
+        """Parse ``valid_until_revoked``, ``immediately_expire``, ``expire_if_unused:30d``…"""
+        kind, _, period = text.partition(":")
+        if kind not in cls.KINDS:
+            raise ValueError(f"unknown refresh token policy {text!r}")
+        needs_period = kind in ("expire_if_unused", "expire_after")
+        if needs_period != bool(period):
+            raise ValueError(f"refresh token policy {text!r} needs a period like '30d'"
+                             if needs_period else f"policy {kind!r} takes no period")
+        if not period:
+            return cls(kind)
+        unit = period[-1]
+        if unit not in cls._UNITS or not period[:-1].isdigit() or int(period[:-1]) <= 0:
+            raise ValueError(f"bad period {period!r}: use a positive number and m, h or d")
+        return cls(kind, int(period[:-1]) * cls._UNITS[unit])
+
+    def render(self) -> str:
+        if self.seconds is None:
+            return self.kind
+        for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+            if self.seconds % size == 0:
+                return f"{self.kind}:{self.seconds // size}{unit}"
+        raise AssertionError("periods are whole minutes")
+
+
+@dataclass(frozen=True)
+class IpRange:
+    start: str
+    end: str
+
+    def __post_init__(self) -> None:
+        low, high = ipaddress.ip_address(self.start), ipaddress.ip_address(self.end)
+        if low.version != high.version or low > high:
+            raise ValueError(f"bad IP range {self.start} - {self.end}")
+
+    def contains(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        low, high = ipaddress.ip_address(self.start), ipaddress.ip_address(self.end)
+        return ip.version == low.version and low <= ip <= high  # type: ignore[operator]
+
+
+@dataclass(frozen=True)
+class ObjectPermissions:
+    """Per-sObject CRUD rights. Keys are sObject API names; values a set of permission names."""
+
+    grants: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def allows(self, sobject: str, permission: str) -> bool:
+        granted = self._for(sobject)
+        if permission in granted:
+            return True
+        # Salesforce implications: modify_all ⊃ view_all ⊃ read; edit/delete imply read.
+        if permission == "read":
+            return not granted.isdisjoint({"edit", "delete", "view_all", "modify_all"})
+        if permission in ("create", "edit", "delete", "view_all"):
+            return "modify_all" in granted
+        return False
+
+    def _for(self, sobject: str) -> frozenset[str]:
+        lowered = sobject.lower()
+        for name, perms in self.grants.items():
+            if name.lower() == lowered:
+                return perms
+        return frozenset()
+
+    def merged(self, other: ObjectPermissions) -> ObjectPermissions:
+        out = {k: frozenset(v) for k, v in self.grants.items()}
+        for name, perms in other.grants.items():
+            key = next((k for k in out if k.lower() == name.lower()), name)
+            out[key] = out.get(key, frozenset()) | perms
+        return ObjectPermissions(out)
+
+
+@dataclass(frozen=True)
+class Org:
+    id: str
+    name: str
+    my_domain: str | None = None
+    username_password_flow: bool = False
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    org_id: str
+    name: str
+    standard: bool = False
+    api_enabled: bool = True
+    view_all_data: bool = False
+    modify_all_data: bool = False
+    manage_users: bool = False
+    objects: ObjectPermissions = field(default_factory=ObjectPermissions)
+    login_ip_ranges: tuple[IpRange, ...] = ()
+
+
+@dataclass(frozen=True)
+class PermissionSet:
+    id: str
+    org_id: str
+    name: str
+    api_enabled: bool = False
+    view_all_data: bool = False
+    modify_all_data: bool = False
+    manage_users: bool = False
+    objects: ObjectPermissions = field(default_factory=ObjectPermissions)
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    org_id: str
+    username: str
+    email: str
+    first_name: str | None
+    last_name: str
+    profile_id: str
+    active: bool = True
+    permission_set_ids: tuple[str, ...] = ()
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    time_zone: str = "America/Los_Angeles"
+    locale: str = "en_US"
+    language: str = "en_US"
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}" if self.first_name else self.last_name
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a user may do: their profile plus permission sets, flattened."""
+
+    api_enabled: bool
+    view_all_data: bool
+    modify_all_data: bool
+    manage_users: bool
+    objects: ObjectPermissions
+    login_ip_ranges: tuple[IpRange, ...]
+
+    @classmethod
+    def of(cls, profile: Profile, permission_sets: tuple[PermissionSet, ...]) -> Access:
+        objects = profile.objects
+        for ps in permission_sets:
+            objects = objects.merged(ps.objects)
+        return cls(
+            api_enabled=profile.api_enabled or any(ps.api_enabled for ps in permission_sets),
+            view_all_data=profile.view_all_data or any(ps.view_all_data for ps in permission_sets),
+            modify_all_data=profile.modify_all_data
+            or any(ps.modify_all_data for ps in permission_sets),
+            manage_users=profile.manage_users or any(ps.manage_users for ps in permission_sets),
+            objects=objects,
+            login_ip_ranges=profile.login_ip_ranges,
+        )
+
+    def can(self, sobject: str, permission: str) -> bool:
+        if self.modify_all_data:
+            return True
+        if self.view_all_data and permission in ("read", "view_all"):
+            return True
+        return self.objects.allows(sobject, permission)
+
+    def ip_allowed(self, address: str) -> bool:
+        """No ranges means no restriction, as on a Salesforce profile."""
+        return not self.login_ip_ranges or any(r.contains(address) for r in self.login_ip_ranges)
+
+
+@dataclass(frozen=True)
+class ConnectedApp:
+    id: str
+    org_id: str
+    name: str
+    consumer_key: str
+    callback_urls: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+    certificate: str | None = None  # PEM, enables the JWT bearer flow
+    has_secret: bool = True
+    require_pkce: bool = False
+    require_secret_web_server: bool = True
+    require_secret_refresh: bool = True
+    enable_implicit: bool = False
+    enable_device_flow: bool = False
+    enable_client_credentials: bool = False
+    run_as_user_id: str | None = None
+    permitted_users: PermittedUsers = PermittedUsers.ALL
+    authorized_profile_ids: tuple[str, ...] = ()
+    authorized_permission_set_ids: tuple[str, ...] = ()
+    ip_relaxation: IpRelaxation = IpRelaxation.ENFORCE
+    session_timeout_minutes: int = 120
+    refresh_token_policy: RefreshTokenPolicy = field(default_factory=RefreshTokenPolicy)
+    rotate_refresh_tokens: bool = False
+    builtin: bool = False
+
+    def pre_authorizes(self, user: User) -> bool:
+        """Admin-approved apps pre-authorize users by profile or permission set."""
+        return user.profile_id in self.authorized_profile_ids or not set(
+            self.authorized_permission_set_ids
+        ).isdisjoint(user.permission_set_ids)

@@ -1,0 +1,74 @@
+"""OAuth errors: one class per wire code (RFC 6749 §5.2, RFC 7009, RFC 8628 §3.5, Salesforce).
+
+Each carries ``error`` and the default ``description`` in Salesforce's verbatim wording
+(salesforce-wire.md §4.1). ``web/errors.py`` renders them as ``{"error","error_description"}``
+with ``Cache-Control: no-store``, or as a redirect once the redirect URI is trusted.
+"""
+
+from __future__ import annotations
+
+
+class OAuthError(Exception):
+    error = "server_error"
+    description = "internal server error"
+    status = 400
+
+    def __init__(self, description: str | None = None, *, status: int | None = None) -> None:
+        if description is not None:
+            self.description = description
+        if status is not None:
+            self.status = status
+        super().__init__(f"{self.error}: {self.description}")
+
+    def body(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description}
+
+
+class InvalidRequest(OAuthError):
+    error = "invalid_request"
+    description = "invalid request"
+
+
+class InvalidClientId(OAuthError):
+    error = "invalid_client_id"
+    description = "client identifier invalid"
+
+
+class InvalidClient(OAuthError):
+    error = "invalid_client"
+    description = "invalid client credentials"
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+    description = "authentication failure"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
+    description = "grant type not supported"
+
+
+class InvalidScope(OAuthError):
+    error = "invalid_scope"
+    description = "requested scope is invalid, unknown, or malformed"
+
+
+class InvalidAppAccess(OAuthError):
+    error = "invalid_app_access"
+    description = "user is not admin approved to access this app"
+
+
+class InactiveUser(OAuthError):
+    error = "inactive_user"
+    description = "user is inactive"
+
+
+class UnauthorizedClient(OAuthError):
+    error = "unauthorized_client"
+    description = "the client is not authorized to use this flow"
+
+
+class RateLimitExceeded(OAuthError):
+    error = "rate_limit_exceeded"
+    description = "number of logins exceeded"

@@ -1,0 +1,1 @@
+"""Cryptographic building blocks: the master-key secret box, password hashing, token digests."""

@@ -1,0 +1,77 @@
+"""Settings: ``LOCALFORCE_*`` environment variables over an optional ``localforce.toml``.
+
+Every field's default is documented here; README.md lists them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LOCALFORCE_", toml_file="localforce.toml", extra="ignore"
+    )
+
+    #: Folder for the SQLite database, the master key file and TLS material.
+    home: Path = Path(".localforce")
+    #: SQLAlchemy URL; default SQLite in WAL mode under ``home``. ``postgresql://…`` for PostgreSQL.
+    database_url: str | None = None
+    #: Base64url master key (32 bytes). Absent: a 0600 key file ``home/master.key`` is used.
+    secret_key: str | None = None
+    #: The URL clients reach this server at; defaults to http://{host}:{port}.
+    public_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    #: Seed file loaded at start-up (idempotent).
+    seed: Path | None = None
+    #: Extra accepted JWT ``aud`` values, besides the public URL, login/test.salesforce.com and
+    #: the My Domain URL.
+    jwt_audiences: list[str] = Field(default_factory=list)
+    #: Redis URL for cross-replica state (revocation fan-out, counters); optional.
+    redis_url: str | None = None
+    #: Failed logins before lockout and the lockout period (Salesforce defaults).
+    lockout_attempts: int = 10
+    lockout_minutes: int = 15
+    #: Rolling 24-hour API request allocation per org (Developer Edition's).
+    daily_api_requests: int = 15000
+    #: Absolute maximum age of any refresh token, in days (0 = none).
+    refresh_token_max_days: int = 365
+    #: Peers whose X-Forwarded-For is believed (IPs or CIDRs).
+    trusted_proxies: list[str] = Field(default_factory=list)
+    #: Serve /metrics on the public port.
+    metrics_public: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'localforce.db'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        url = self.public_url or f"http://{self.host}:{self.port}"
+        return url.rstrip("/")
+
+    def with_overrides(self, **values: Any) -> Settings:
+        present = {k: v for k, v in values.items() if v is not None}
+        return self.model_copy(update=present)

@@ -1,0 +1,344 @@
+"""DirectoryStore on SQL: orgs, profiles, permission sets, users, connected apps."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from localforce.directory.ports import Conflict
+from localforce.domain.models import (
+    ConnectedApp,
+    IpRange,
+    IpRelaxation,
+    ObjectPermissions,
+    Org,
+    PermissionSet,
+    PermittedUsers,
+    Profile,
+    RefreshTokenPolicy,
+    User,
+)
+from localforce.storage.sql import tables as t
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+class SqlDirectoryStore:
+    def __init__(self, engine: Engine, connection: Connection | None = None) -> None:
+        self._engine = engine
+        self._bound = connection
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlDirectoryStore]:
+        if self._bound is not None:
+            yield self
+            return
+        with self._engine.begin() as connection:
+            yield SqlDirectoryStore(self._engine, connection)
+
+    @contextmanager
+    def _conn(self) -> Iterator[Connection]:
+        if self._bound is not None:
+            yield self._bound
+        else:
+            with self._engine.begin() as connection:
+                yield connection
+
+    def _one(self, statement: Any) -> Mapping[str, Any] | None:
+        with self._conn() as c:
+            row = c.execute(statement).mappings().first()
+        return row
+
+    def _all(self, statement: Any) -> list[Mapping[str, Any]]:
+        with self._conn() as c:
+            return list(c.execute(statement).mappings())
+
+    def _upsert(self, table: Table, key: str, values: dict[str, Any]) -> None:
+        now = _now()
+        with self._conn() as c:
+            try:
+                with c.begin_nested():
+                    found = c.execute(
+                        update(table).where(table.c[key] == values[key])
+                        .values(**values, modified_at=now)
+                    ).rowcount
+                    if not found:
+                        c.execute(insert(table).values(**values, created_at=now, modified_at=now))
+            except IntegrityError as exc:
+                raise Conflict(str(exc.orig)) from exc
+
+    # -- orgs -----------------------------------------------------------------------------
+
+    def get_org(self, org_id: str) -> Org | None:
+        row = self._one(select(t.orgs).where(t.orgs.c.id == org_id))
+        return _org(row) if row else None
+
+    def list_orgs(self) -> list[Org]:
+        return [_org(r) for r in self._all(select(t.orgs).order_by(t.orgs.c.created_at))]
+
+    def save_org(self, org: Org) -> None:
+        self._upsert(t.orgs, "id", {
+            "id": org.id, "name": org.name, "my_domain": org.my_domain,
+            "username_password_flow": org.username_password_flow,
+        })
+
+    # -- profiles and permission sets -----------------------------------------------------
+
+    def get_profile(self, profile_id: str) -> Profile | None:
+        row = self._one(select(t.profiles).where(t.profiles.c.id == profile_id))
+        return _profile(row) if row else None
+
+    def find_profile(self, org_id: str, name: str) -> Profile | None:
+        row = self._one(select(t.profiles).where(
+            t.profiles.c.org_id == org_id, func.lower(t.profiles.c.name) == name.lower()))
+        return _profile(row) if row else None
+
+    def list_profiles(self, org_id: str) -> list[Profile]:
+        rows = self._all(select(t.profiles).where(t.profiles.c.org_id == org_id)
+                         .order_by(t.profiles.c.name))
+        return [_profile(r) for r in rows]
+
+    def save_profile(self, profile: Profile) -> None:
+        self._upsert(t.profiles, "id", {
+            "id": profile.id, "org_id": profile.org_id, "name": profile.name,
+            "standard": profile.standard, "api_enabled": profile.api_enabled,
+            "view_all_data": profile.view_all_data, "modify_all_data": profile.modify_all_data,
+            "manage_users": profile.manage_users, "objects": _objects_json(profile.objects),
+            "login_ip_ranges": [[r.start, r.end] for r in profile.login_ip_ranges],
+        })
+
+    def get_permission_set(self, permission_set_id: str) -> PermissionSet | None:
+        row = self._one(select(t.permission_sets)
+                        .where(t.permission_sets.c.id == permission_set_id))
+        return _permission_set(row) if row else None
+
+    def find_permission_set(self, org_id: str, name: str) -> PermissionSet | None:
+        row = self._one(select(t.permission_sets).where(
+            t.permission_sets.c.org_id == org_id,
+            func.lower(t.permission_sets.c.name) == name.lower()))
+        return _permission_set(row) if row else None
+
+    def list_permission_sets(self, org_id: str) -> list[PermissionSet]:
+        rows = self._all(select(t.permission_sets).where(t.permission_sets.c.org_id == org_id)
+                         .order_by(t.permission_sets.c.name))
+        return [_permission_set(r) for r in rows]
+
+    def save_permission_set(self, permission_set: PermissionSet) -> None:
+        ps = permission_set
+        self._upsert(t.permission_sets, "id", {
+            "id": ps.id, "org_id": ps.org_id, "name": ps.name, "api_enabled": ps.api_enabled,
+            "view_all_data": ps.view_all_data, "modify_all_data": ps.modify_all_data,
+            "manage_users": ps.manage_users, "objects": _objects_json(ps.objects),
+        })
+
+    # -- users ----------------------------------------------------------------------------
+
+    def get_user(self, user_id: str) -> User | None:
+        return self._user_where(t.users.c.id == user_id)
+
+    def find_user(self, username: str) -> User | None:
+        return self._user_where(t.users.c.username_key == username.lower())
+
+    def _user_where(self, condition: Any) -> User | None:
+        with self._conn() as c:
+            row = c.execute(select(t.users).where(condition)).mappings().first()
+            if row is None:
+                return None
+            ps_ids = c.execute(
+                select(t.user_permission_sets.c.permission_set_id)
+                .where(t.user_permission_sets.c.user_id == row["id"])
+                .order_by(t.user_permission_sets.c.permission_set_id)
+            ).scalars().all()
+        return _user(row, tuple(ps_ids))
+
+    def list_users(self, org_id: str) -> list[User]:
+        with self._conn() as c:
+            rows = c.execute(select(t.users).where(t.users.c.org_id == org_id)
+                             .order_by(t.users.c.username_key)).mappings().all()
+            links = c.execute(
+                select(t.user_permission_sets).join(t.users)
+                .where(t.users.c.org_id == org_id)
+            ).mappings().all()
+        by_user: dict[str, list[str]] = {}
+        for link in links:
+            by_user.setdefault(link["user_id"], []).append(link["permission_set_id"])
+        return [_user(r, tuple(sorted(by_user.get(r["id"], [])))) for r in rows]
+
+    def save_user(self, user: User) -> None:
+        self._upsert(t.users, "id", {
+            "id": user.id, "org_id": user.org_id, "username": user.username,
+            "username_key": user.username.lower(), "email": user.email,
+            "first_name": user.first_name, "last_name": user.last_name,
+            "profile_id": user.profile_id, "active": user.active,
+            "time_zone": user.time_zone, "locale": user.locale, "language": user.language,
+        })
+        with self._conn() as c:
+            c.execute(delete(t.user_permission_sets)
+                      .where(t.user_permission_sets.c.user_id == user.id))
+            for ps_id in user.permission_set_ids:
+                c.execute(insert(t.user_permission_sets)
+                          .values(user_id=user.id, permission_set_id=ps_id))
+
+    def get_credentials(self, user_id: str) -> tuple[str | None, str | None]:
+        row = self._one(select(t.users.c.password_hash, t.users.c.security_token_sealed)
+                        .where(t.users.c.id == user_id))
+        return (row["password_hash"], row["security_token_sealed"]) if row else (None, None)
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        self._set_user(user_id, password_hash=password_hash)
+
+    def set_security_token(self, user_id: str, sealed: str) -> None:
+        self._set_user(user_id, security_token_sealed=sealed)
+
+    def record_login_failure(self, user_id: str, locked_until: int | None) -> int:
+        with self._conn() as c:
+            values: dict[str, Any] = {"failed_logins": t.users.c.failed_logins + 1}
+            if locked_until is not None:
+                values["locked_until"] = locked_until
+            c.execute(update(t.users).where(t.users.c.id == user_id).values(**values))
+            count = c.execute(select(t.users.c.failed_logins)
+                              .where(t.users.c.id == user_id)).scalar_one()
+        return int(count)
+
+    def record_login_success(self, user_id: str, now: int) -> None:
+        self._set_user(user_id, failed_logins=0, locked_until=None, last_login_at=now)
+
+    def unlock_user(self, user_id: str) -> None:
+        self._set_user(user_id, failed_logins=0, locked_until=None)
+
+    def _set_user(self, user_id: str, **values: Any) -> None:
+        with self._conn() as c:
+            c.execute(update(t.users).where(t.users.c.id == user_id)
+                      .values(**values, modified_at=_now()))
+
+    # -- connected apps -------------------------------------------------------------------
+
+    def get_app(self, app_id: str) -> ConnectedApp | None:
+        row = self._one(select(t.apps).where(t.apps.c.id == app_id))
+        return _app(row) if row else None
+
+    def find_app_by_key(self, consumer_key: str, org_id: str | None = None
+                        ) -> ConnectedApp | None:
+        query = select(t.apps).where(t.apps.c.consumer_key == consumer_key)
+        if org_id is not None:
+            query = query.where(t.apps.c.org_id == org_id)
+        row = self._one(query.order_by(t.apps.c.created_at, t.apps.c.id).limit(1))
+        return _app(row) if row else None
+
+    def find_app(self, org_id: str, name: str) -> ConnectedApp | None:
+        row = self._one(select(t.apps).where(
+            t.apps.c.org_id == org_id, func.lower(t.apps.c.name) == name.lower()))
+        return _app(row) if row else None
+
+    def list_apps(self, org_id: str) -> list[ConnectedApp]:
+        rows = self._all(select(t.apps).where(t.apps.c.org_id == org_id).order_by(t.apps.c.name))
+        return [_app(r) for r in rows]
+
+    def save_app(self, app: ConnectedApp) -> None:
+        self._upsert(t.apps, "id", {
+            "id": app.id, "org_id": app.org_id, "name": app.name,
+            "consumer_key": app.consumer_key, "callback_urls": list(app.callback_urls),
+            "scopes": list(app.scopes), "certificate": app.certificate,
+            "require_pkce": app.require_pkce,
+            "require_secret_web_server": app.require_secret_web_server,
+            "require_secret_refresh": app.require_secret_refresh,
+            "enable_implicit": app.enable_implicit,
+            "enable_device_flow": app.enable_device_flow,
+            "enable_client_credentials": app.enable_client_credentials,
+            "run_as_user_id": app.run_as_user_id,
+            "permitted_users": app.permitted_users.value,
+            "authorized_profile_ids": list(app.authorized_profile_ids),
+            "authorized_permission_set_ids": list(app.authorized_permission_set_ids),
+            "ip_relaxation": app.ip_relaxation.value,
+            "session_timeout_minutes": app.session_timeout_minutes,
+            "refresh_token_policy": app.refresh_token_policy.render(),
+            "rotate_refresh_tokens": app.rotate_refresh_tokens,
+            "builtin": app.builtin,
+        })
+
+    def get_app_secret(self, app_id: str) -> str | None:
+        row = self._one(select(t.apps.c.consumer_secret_sealed).where(t.apps.c.id == app_id))
+        return row["consumer_secret_sealed"] if row else None
+
+    def set_app_secret(self, app_id: str, sealed: str | None) -> None:
+        with self._conn() as c:
+            c.execute(update(t.apps).where(t.apps.c.id == app_id)
+                      .values(consumer_secret_sealed=sealed, modified_at=_now()))
+
+
+# -- row -> domain ------------------------------------------------------------------------
+
+def _objects_json(objects: ObjectPermissions) -> dict[str, list[str]]:
+    return {name: sorted(perms) for name, perms in sorted(objects.grants.items())}
+
+
+def _objects(value: dict[str, list[str]]) -> ObjectPermissions:
+    return ObjectPermissions({k: frozenset(v) for k, v in value.items()})
+
+
+def _org(row: Mapping[str, Any]) -> Org:
+    return Org(id=row["id"], name=row["name"], my_domain=row["my_domain"],
+               username_password_flow=bool(row["username_password_flow"]))
+
+
+def _profile(row: Mapping[str, Any]) -> Profile:
+    return Profile(
+        id=row["id"], org_id=row["org_id"], name=row["name"], standard=bool(row["standard"]),
+        api_enabled=bool(row["api_enabled"]), view_all_data=bool(row["view_all_data"]),
+        modify_all_data=bool(row["modify_all_data"]), manage_users=bool(row["manage_users"]),
+        objects=_objects(row["objects"]),
+        login_ip_ranges=tuple(IpRange(a, b) for a, b in row["login_ip_ranges"]),
+    )
+
+
+def _permission_set(row: Mapping[str, Any]) -> PermissionSet:
+    return PermissionSet(
+        id=row["id"], org_id=row["org_id"], name=row["name"], api_enabled=bool(row["api_enabled"]),
+        view_all_data=bool(row["view_all_data"]), modify_all_data=bool(row["modify_all_data"]),
+        manage_users=bool(row["manage_users"]), objects=_objects(row["objects"]),
+    )
+
+
+def _user(row: Mapping[str, Any], permission_set_ids: tuple[str, ...]) -> User:
+    from datetime import UTC, datetime
+
+    locked = row["locked_until"]
+    return User(
+        id=row["id"], org_id=row["org_id"], username=row["username"], email=row["email"],
+        first_name=row["first_name"], last_name=row["last_name"], profile_id=row["profile_id"],
+        active=bool(row["active"]), permission_set_ids=permission_set_ids,
+        failed_logins=row["failed_logins"],
+        locked_until=datetime.fromtimestamp(locked, UTC) if locked else None,
+        time_zone=row["time_zone"], locale=row["locale"], language=row["language"],
+    )
+
+
+def _app(row: Mapping[str, Any]) -> ConnectedApp:
+    return ConnectedApp(
+        id=row["id"], org_id=row["org_id"], name=row["name"], consumer_key=row["consumer_key"],
+        callback_urls=tuple(row["callback_urls"]), scopes=tuple(row["scopes"]),
+        certificate=row["certificate"], has_secret=row["consumer_secret_sealed"] is not None,
+        require_pkce=bool(row["require_pkce"]),
+        require_secret_web_server=bool(row["require_secret_web_server"]),
+        require_secret_refresh=bool(row["require_secret_refresh"]),
+        enable_implicit=bool(row["enable_implicit"]),
+        enable_device_flow=bool(row["enable_device_flow"]),
+        enable_client_credentials=bool(row["enable_client_credentials"]),
+        run_as_user_id=row["run_as_user_id"],
+        permitted_users=PermittedUsers(row["permitted_users"]),
+        authorized_profile_ids=tuple(row["authorized_profile_ids"]),
+        authorized_permission_set_ids=tuple(row["authorized_permission_set_ids"]),
+        ip_relaxation=IpRelaxation(row["ip_relaxation"]),
+        session_timeout_minutes=row["session_timeout_minutes"],
+        refresh_token_policy=RefreshTokenPolicy.parse(row["refresh_token_policy"]),
+        rotate_refresh_tokens=bool(row["rotate_refresh_tokens"]), builtin=bool(row["builtin"]),
+    )

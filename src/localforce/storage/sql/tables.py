@@ -1,0 +1,262 @@
+"""The persistence shape of the org's security model and OAuth state (SQLAlchemy Core).
+
+Times are integer epoch seconds (UTC) except where a column says ``_ms``. Secrets are never
+stored in plain text: tokens, codes and device codes by SHA-256 digest; consumer secrets and
+security tokens sealed under the master key; passwords as argon2id hashes.
+
+Alembic migrations in ``migrations/versions`` create these tables; this module is the
+reference the stores build their prebuilt statements from.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(18)
+
+orgs = Table(
+    "orgs",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(80), nullable=False),
+    Column("my_domain", String(63)),
+    Column("username_password_flow", Boolean, nullable=False, default=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("modified_at", BigInteger, nullable=False),
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("standard", Boolean, nullable=False, default=False),
+    Column("api_enabled", Boolean, nullable=False, default=True),
+    Column("view_all_data", Boolean, nullable=False, default=False),
+    Column("modify_all_data", Boolean, nullable=False, default=False),
+    Column("manage_users", Boolean, nullable=False, default=False),
+    Column("objects", JSON, nullable=False),  # {"Account": ["read", ...]}
+    Column("login_ip_ranges", JSON, nullable=False),  # [["start", "end"], ...]
+    Column("created_at", BigInteger, nullable=False),
+    Column("modified_at", BigInteger, nullable=False),
+    UniqueConstraint("org_id", "name"),
+)
+
+permission_sets = Table(
+    "permission_sets",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("api_enabled", Boolean, nullable=False, default=False),
+    Column("view_all_data", Boolean, nullable=False, default=False),
+    Column("modify_all_data", Boolean, nullable=False, default=False),
+    Column("manage_users", Boolean, nullable=False, default=False),
+    Column("objects", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("modified_at", BigInteger, nullable=False),
+    UniqueConstraint("org_id", "name"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    Column("username", String(80), nullable=False),
+    # Usernames are unique across all orgs and compared case-insensitively.
+    Column("username_key", String(80), nullable=False, unique=True),
+    Column("email", String(128), nullable=False),
+    Column("first_name", String(40)),
+    Column("last_name", String(80), nullable=False),
+    Column("profile_id", ID, ForeignKey("profiles.id"), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("password_hash", Text),
+    Column("security_token_sealed", Text),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", BigInteger),
+    Column("time_zone", String(40), nullable=False),
+    Column("locale", String(40), nullable=False),
+    Column("language", String(40), nullable=False),
+    Column("last_login_at", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Column("modified_at", BigInteger, nullable=False),
+    Index(None, "org_id"),
+)
+
+user_permission_sets = Table(
+    "user_permission_sets",
+    metadata,
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "permission_set_id",
+        ID,
+        ForeignKey("permission_sets.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+apps = Table(
+    "apps",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    # Unique per org: the built-in PlatformCLI app has the same key in every org.
+    Column("consumer_key", String(255), nullable=False),
+    Column("consumer_secret_sealed", Text),  # NULL: a public client (no secret)
+    Column("callback_urls", JSON, nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("certificate", Text),
+    Column("require_pkce", Boolean, nullable=False, default=False),
+    Column("require_secret_web_server", Boolean, nullable=False, default=True),
+    Column("require_secret_refresh", Boolean, nullable=False, default=True),
+    Column("enable_implicit", Boolean, nullable=False, default=False),
+    Column("enable_device_flow", Boolean, nullable=False, default=False),
+    Column("enable_client_credentials", Boolean, nullable=False, default=False),
+    Column("run_as_user_id", ID, ForeignKey("users.id")),
+    Column("permitted_users", String(20), nullable=False),
+    Column("authorized_profile_ids", JSON, nullable=False),
+    Column("authorized_permission_set_ids", JSON, nullable=False),
+    Column("ip_relaxation", String(30), nullable=False),
+    Column("session_timeout_minutes", Integer, nullable=False),
+    Column("refresh_token_policy", String(40), nullable=False),
+    Column("rotate_refresh_tokens", Boolean, nullable=False, default=False),
+    Column("builtin", Boolean, nullable=False, default=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("modified_at", BigInteger, nullable=False),
+    UniqueConstraint("org_id", "name"),
+    UniqueConstraint("org_id", "consumer_key"),
+    Index(None, "consumer_key"),
+)
+
+# --- OAuth state -------------------------------------------------------------------------
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("scopes", Text, nullable=False),
+    Column("granted_at", BigInteger, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("kind", String(10), nullable=False),  # "access" | "refresh"
+    Column("org_id", ID, nullable=False),
+    Column("user_id", ID, nullable=False),
+    Column("app_id", ID),  # NULL for SOAP sessions
+    Column("scopes", Text, nullable=False),
+    # A family is everything issued from one grant (one code, one login): revoked together.
+    Column("family_id", String(32), nullable=False),
+    # For an access token: the digest of the refresh token it came from, if any.
+    Column("parent_digest", String(64)),
+    Column("flow", String(30), nullable=False),
+    Column("issued_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger),
+    Column("last_used_at", BigInteger, nullable=False),
+    Column("idle_timeout", Integer),  # seconds of inactivity before an access token dies
+    Column("revoked_at", BigInteger),
+    Column("rotated_at", BigInteger),  # refresh token replaced under rotation
+    Index(None, "family_id"),
+    Index(None, "user_id", "app_id"),
+    Index(None, "parent_digest"),
+)
+
+auth_codes = Table(
+    "auth_codes",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("app_id", ID, nullable=False),
+    Column("user_id", ID, nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("code_challenge", String(255)),
+    Column("code_challenge_method", String(10)),
+    Column("nonce", Text),
+    Column("family_id", String(32), nullable=False),
+    Column("issued_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("consumed_at", BigInteger),
+)
+
+device_codes = Table(
+    "device_codes",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("user_code", String(16), nullable=False, unique=True),
+    Column("app_id", ID, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("status", String(10), nullable=False),  # pending | approved | denied | consumed
+    Column("user_id", ID),
+    Column("interval", Integer, nullable=False),
+    Column("issued_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("last_polled_at", BigInteger),
+)
+
+jwt_replay = Table(
+    "jwt_replay",
+    metadata,
+    Column("key", String(64), primary_key=True),  # digest of app id + jti
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(40), primary_key=True),
+    Column("private_key_sealed", Text, nullable=False),
+    Column("public_jwk", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("active_from", BigInteger, nullable=False),
+    Column("retire_after", BigInteger),
+)
+
+login_history = Table(
+    "login_history",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID),
+    Column("user_id", ID),
+    Column("username", String(80)),
+    Column("login_time", BigInteger, nullable=False),  # epoch milliseconds
+    Column("login_type", String(40), nullable=False),
+    Column("source_ip", String(39)),
+    Column("status", String(128), nullable=False),
+    Column("application", String(255)),
+    Column("app_id", ID),
+    Column("browser", String(64)),
+    Column("platform", String(64)),
+    Column("login_url", String(1024)),
+    Column("api_type", String(40)),
+    Column("api_version", String(10)),
+    Index(None, "org_id", "login_time"),
+    Index(None, "user_id"),
+)

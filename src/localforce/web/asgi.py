@@ -1,0 +1,17 @@
+"""ASGI entry point for uvicorn workers: ``uvicorn --factory localforce.web.asgi:create``.
+
+Settings come from the environment (``localforce serve`` exports its options as
+``LOCALFORCE_*`` before starting workers). Migrations have already run in the parent.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from localforce.bootstrap import build
+from localforce.settings import Settings
+from localforce.web.app import create_app
+
+
+def create() -> Starlette:
+    return create_app(build(Settings(), migrate=False))

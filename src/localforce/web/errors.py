@@ -1,0 +1,87 @@
+"""THE wire mapping of errors, one renderer per surface.
+
+- ``ApiError`` -> Salesforce's list ``[{"message","errorCode","fields"?}]`` with its status.
+- ``OAuthError`` -> ``{"error","error_description"}`` with ``Cache-Control: no-store``.
+- anything unexpected on ``/services/data`` -> ``UNKNOWN_EXCEPTION``, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from localforce.data.errors import ApiError, MethodNotAllowed, NotFound
+from localforce.oauth.errors import OAuthError
+
+log = logging.getLogger("localforce.web")
+
+#: Salesforce's Content-Type for JSON; jsforce only parses ``^application/json(;|$)``.
+JSON_TYPE = "application/json;charset=UTF-8"
+
+NO_STORE = {
+    "Cache-Control": "no-cache,must-revalidate,max-age=0,no-store,private",
+    "Expires": "Thu, 01 Jan 1970 00:00:00 GMT",
+    "Pragma": "no-cache",
+}
+
+
+class SalesforceJSON(JSONResponse):
+    media_type = "application/json"
+
+    def init_headers(self, headers: object = None) -> None:  # type: ignore[override]
+        super().init_headers(headers)  # type: ignore[arg-type]
+        self.raw_headers = [
+            (k, JSON_TYPE.encode()) if k == b"content-type" else (k, v)
+            for k, v in self.raw_headers
+        ]
+
+
+def api_error_response(error: ApiError) -> Response:
+    headers = {"WWW-Authenticate": "Token"} if error.status == 401 else None
+    return SalesforceJSON(error.body(), status_code=error.status, headers=headers)
+
+
+def oauth_error_response(error: OAuthError) -> Response:
+    return SalesforceJSON(error.body(), status_code=error.status, headers=NO_STORE)
+
+
+async def _api_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return api_error_response(exc)
+
+
+async def _oauth_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OAuthError)
+    return oauth_error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/services/data"):
+        if exc.status_code == 405:
+            allowed = exc.headers.get("Allow", "") if exc.headers else ""
+            return api_error_response(MethodNotAllowed(
+                f"HTTP Method '{request.method}' not allowed. Allowed are {allowed}"))
+        if exc.status_code == 404:
+            return api_error_response(NotFound())
+    return Response(exc.detail, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    error_id = secrets.token_hex(8)
+    log.exception("unhandled error %s on %s %s", error_id, request.method, request.url.path)
+    return api_error_response(ApiError(
+        "An unexpected error occurred. Please include this ErrorId if you contact support: "
+        f"{error_id}"))
+
+
+EXCEPTION_HANDLERS = {
+    ApiError: _api_error,
+    OAuthError: _oauth_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}

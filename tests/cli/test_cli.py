@@ -1,0 +1,93 @@
+"""The CLI, run in-process with Typer's runner against a temporary home."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from localforce.cli.main import app
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "seed.toml"
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LOCALFORCE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("LOCALFORCE_SECRET_KEY", raising=False)
+    monkeypatch.delenv("LOCALFORCE_DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+        result = runner.invoke(app, list(args), input=input)
+        return result
+
+    return invoke
+
+
+def test_version(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("version")
+    assert result.exit_code == 0 and result.output.startswith("localforce 0.1.0")
+
+
+def test_init_creates_a_0600_master_key(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("init")
+    assert result.exit_code == 0, result.output
+    key = tmp_path / "home" / "master.key"
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    assert "revision 0001" in result.output
+
+
+def test_seed_then_list_and_show(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("seed", str(EXAMPLE), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["org"] == "00D5g000004SfmEEAS"
+    again = json.loads(run("seed", str(EXAMPLE), "--json").output)
+    assert again["created"] == [] and again["updated"] == []
+
+    users = json.loads(run("users", "list", "--json").output)
+    assert [u["username"] for u in users] == ["admin@acme.test", "integration@acme.test"]
+    apps = json.loads(run("apps", "list", "--json").output)
+    assert {a["name"] for a in apps} == {"CI Integration", "PlatformCLI"}
+    assert all("consumer_secret" not in a for a in apps)
+
+    hidden = json.loads(run("apps", "show", "CI Integration", "--json").output)
+    assert "consumer_secret" not in hidden and hidden["has_secret"] is True
+    shown = json.loads(run("apps", "show", "CI Integration", "--reveal-secret", "--json").output)
+    assert shown["consumer_secret"] == "s3cr3t"
+
+    rotated = json.loads(run("apps", "rotate-secret", "CI Integration", "--json").output)
+    assert rotated["consumer_secret"] != "s3cr3t"
+    shown = json.loads(run("apps", "show", "CI Integration", "--reveal-secret", "--json").output)
+    assert shown["consumer_secret"] == rotated["consumer_secret"]
+
+    profiles = json.loads(run("profiles", "list", "--json").output)
+    assert "Integration" in {p["name"] for p in profiles}
+
+
+def test_users_and_apps_create(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("seed", str(EXAMPLE)).exit_code == 0
+    made = run("users", "create", "new@acme.test", "--password", "Pw-123456", "--profile",
+               "Read Only", "--json")
+    assert made.exit_code == 0, made.output
+    assert len(json.loads(made.output)["security_token"]) == 24
+    bad = run("users", "create", "x@acme.test", "--password", "Pw-123456", "--profile", "Nope")
+    assert bad.exit_code == 2 and "no profile named 'Nope'" in bad.output
+    app_made = json.loads(run("apps", "create", "Tool", "--callback-url",
+                              "http://localhost:9/cb", "--json").output)
+    assert app_made["consumer_key"].startswith("3MVG9") and len(app_made["consumer_secret"]) == 64
+    insecure = run("apps", "create", "Bad", "--callback-url", "http://example.com/cb")
+    assert insecure.exit_code == 2 and "must use https" in insecure.output
+    assert run("users", "set-password", "new@acme.test", "--password", "Other-123456").exit_code == 0
+
+
+def test_bad_seed_exits_2_with_the_field(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[org]\nname = "X"\n[[users]]\nusername = "a@x.test"\nprofile = "Ghost"\n')
+    result = run("seed", str(bad))
+    assert result.exit_code == 2
+    assert "users[0]: field 'profile': no profile named 'Ghost'" in result.output.replace("\n", "")

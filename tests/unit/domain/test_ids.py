@@ -1,0 +1,59 @@
+"""Salesforce IDs: 15 -> 18 with the case-safe checksum, against real pairs (wire §5.1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from localforce.domain import ids
+
+REAL_PAIRS = [
+    ("005i0000002MUqL", "005i0000002MUqLAAW"),
+    ("00Di0000000icUB", "00Di0000000icUBEAY"),
+    ("001B000001LntWl", "001B000001LntWlIAJ"),
+    ("00DRO0000008aXd", "00DRO0000008aXd2AI"),
+    ("00Dx0000000BV7z", "00Dx0000000BV7zEAG"),
+    ("005x00000012Q9P", "005x00000012Q9PAAU"),
+]
+
+
+@pytest.mark.parametrize(("id15", "id18"), REAL_PAIRS)
+def test_real_15_to_18_pairs(id15: str, id18: str) -> None:
+    assert ids.to18(id15) == id18
+    assert ids.to18(id18) == id18
+    assert ids.to15(id18) == id15
+
+
+@pytest.mark.parametrize(("id15", "id18"), REAL_PAIRS)
+def test_case_folded_18_char_id_is_restored(id15: str, id18: str) -> None:
+    assert ids.to18(id18.lower()) == id18
+    assert ids.to18(id18.upper()) == id18
+
+
+@pytest.mark.parametrize("bad", ["", "001", "001B000001LntW", "001B000001LntWl!", "001B000001LntWlIAJX",
+                                 "001B000001Lnt Wl"])
+def test_malformed_ids_are_refused(bad: str) -> None:
+    assert not ids.is_valid(bad)
+    with pytest.raises(ids.MalformedId):
+        ids.to18(bad)
+
+
+def test_checksum_that_cannot_describe_the_id_is_not_valid() -> None:
+    # "5" sets all five case bits, but the first chunk "001B0" has digits in it.
+    assert not ids.is_valid("001B000001LntWl555")
+    # A checksum naming different letters is read as case folding: the case is restored.
+    assert ids.to18("001B000001LntWlAAA") == "001b000001lntwlAAA"
+
+
+def test_new_ids_carry_prefix_and_valid_checksum() -> None:
+    minted = {ids.new_id("001") for _ in range(200)}
+    assert len(minted) == 200
+    for value in minted:
+        assert value.startswith("001") and len(value) == 18
+        assert ids.is_valid(value)
+        assert ids.to18(value[:15]) == value
+
+
+def test_same_id_compares_across_forms() -> None:
+    assert ids.same_id("001B000001LntWl", "001B000001LntWlIAJ")
+    assert not ids.same_id("001B000001LntWl", "001B000001LntWm")
+    assert not ids.same_id("nonsense", "001B000001LntWl")
