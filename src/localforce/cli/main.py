@@ -64,7 +64,7 @@ def profiles_list(database_url: str | None = DatabaseOption, as_json: bool = Jso
 
 @db_app.command("upgrade")
 def db_upgrade(database_url: str | None = DatabaseOption,
-               revision: str = typer.Option("head", help="Target revision.")) -> None:
+               revision: str = typer.Option("heads", help="Target revision.")) -> None:
     """Apply migrations."""
     with services(database_url) as svc:
         upgrade(svc.engine, revision)

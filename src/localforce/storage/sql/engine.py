@@ -57,8 +57,11 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Run Alembic migrations up to ``revision`` on this engine."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Run Alembic migrations up to ``revision`` on this engine.
+
+    Each feature area adds its own revisions branching from ``0001``; ``heads`` applies all.
+    """
     from alembic import command
     from alembic.config import Config
 
@@ -70,7 +73,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The applied revisions, comma-separated (one per feature branch)."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
