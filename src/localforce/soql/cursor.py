@@ -5,18 +5,20 @@ from __future__ import annotations
 from localforce.soql.errors import MalformedQuery
 from localforce.soql.lexer import Token, tokenize
 
-__all__ = ["RESERVED", "Cursor"]
+__all__ = ["NOT_ALIASES", "RESERVED", "Cursor"]
 
-#: Words that can never be an identifier (field, object or alias).  SOQL & SOSL
-#: Reference "Reserved Keywords", plus the clause words that end a select item.
+#: SOQL & SOSL Reference, "Reserved Keywords": never a bare identifier.
+#: (``Group`` is an object *and* a keyword; see :meth:`Cursor.expect_ident`.)
 RESERVED = frozenset(
     {
         "AND", "ASC", "DESC", "EXCLUDES", "FIRST", "FROM", "GROUP", "HAVING", "IN",
         "INCLUDES", "LAST", "LIKE", "LIMIT", "NOT", "NULL", "NULLS", "OR", "SELECT",
-        "WHERE", "WITH", "ORDER", "BY", "OFFSET", "FOR", "USING", "UPDATE", "TRUE",
-        "FALSE",
+        "WHERE", "WITH",
     }
 )  # fmt: skip
+
+#: Words that end a select item or FROM object instead of being its alias.
+NOT_ALIASES = RESERVED | {"ORDER", "BY", "OFFSET", "FOR", "USING", "UPDATE", "TRUE", "FALSE"}
 
 
 class Cursor:
@@ -59,16 +61,23 @@ class Cursor:
             self.unexpected()
         return self.advance()
 
-    def expect_ident(self) -> Token:
-        """An identifier that is not a reserved word."""
+    def expect_ident(self, allow_group: bool = False) -> Token:
+        """An identifier that is not a reserved word.
+
+        ``allow_group`` admits ``Group`` (the standard object) where the
+        keyword GROUP cannot start a clause: before a ``.`` in a path
+        (``Group.Name``) or as the FROM object when no ``BY`` follows.
+        """
         token = self.peek()
-        if token.kind != "IDENT" or token.text.upper() in RESERVED:
+        word = token.text.upper()
+        group_ok = allow_group and word == "GROUP" and not self.peek(1).is_word("BY")
+        if token.kind != "IDENT" or (word in RESERVED and not group_ok):
             self.unexpected()
         return self.advance()
 
     def at_alias(self) -> bool:
         token = self.peek()
-        return token.kind == "IDENT" and token.text.upper() not in RESERVED
+        return token.kind == "IDENT" and token.text.upper() not in NOT_ALIASES
 
     def unexpected(self, token: Token | None = None) -> MalformedQuery:
         """Raise Salesforce's ``unexpected token`` error for ``token`` (default: next).

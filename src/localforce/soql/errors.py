@@ -117,32 +117,32 @@ def snippet_window(line: str, caret: int) -> tuple[int, int]:
     Reconstructed from recorded Salesforce messages: keep ``WINDOW_RADIUS``
     characters either side of the caret; a cut that falls inside a word (a run
     of identifier characters and dots) moves inwards to the word boundary, so
-    the partial word is dropped; blanks and commas after a left cut and blanks
-    before a right cut are dropped too.  A line that fits is returned whole.
+    the partial word is dropped (unless the caret is in that word); blanks and
+    commas after a left cut and blanks before a right cut are dropped too.  A
+    line that fits is returned whole.
 
     Fitted to recorded messages, e.g. ``SELECT Id FROM Account SET OPTIONS
     (honorEmptyStrings = true) LIMIT 1`` echoed as ``OPTIONS (honorEmptyStrings
     = true) LIMIT 1`` and ``SELECT Id, DepProbeField__c FROM Account LIMIT 1``
     echoed as ``SELECT Id, DepProbeField__c FROM Account LIMIT``.
     """
-    start = caret - WINDOW_RADIUS
-    if start <= 0:
-        start = 0
-    else:
-        if _is_word(line, start - 1) and _is_word(line, start):
-            while start < caret and _is_word(line, start):
-                start += 1
-        while start < caret and line[start] in " \t,":
-            start += 1
-    end = caret + WINDOW_RADIUS
-    if end >= len(line):
-        end = len(line)
-    else:
-        if _is_word(line, end - 1) and _is_word(line, end):
-            while end > caret + 1 and _is_word(line, end - 1):
-                end -= 1
-        while end > caret + 1 and line[end - 1] in " \t":
-            end -= 1
+    start = max(caret - WINDOW_RADIUS, 0)
+    if start > 0 and _is_word(line, start - 1):
+        # Drop the partial word, unless the caret itself is inside it.
+        word_end = start
+        while word_end < caret and _is_word(line, word_end):
+            word_end += 1
+        start = word_end if word_end < caret else start
+    while 0 < start < caret and line[start] in " \t,":
+        start += 1
+    end = min(caret + WINDOW_RADIUS, len(line))
+    if end < len(line) and _is_word(line, end):
+        word_start = end
+        while word_start > caret + 1 and _is_word(line, word_start - 1):
+            word_start -= 1
+        end = word_start if word_start > caret + 1 else end
+    while caret + 1 < end < len(line) and line[end - 1] in " \t":
+        end -= 1
     return start, end
 
 

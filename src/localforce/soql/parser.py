@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from localforce.soql import ast
 from localforce.soql.conditions import ConditionRules, check_semi_joins
-from localforce.soql.cursor import RESERVED, Cursor
+from localforce.soql.cursor import NOT_ALIASES, Cursor
 from localforce.soql.errors import MAX_QUERY_LENGTH, MalformedQuery, NumberOutsideValidRange
 
 __all__ = ["AGGREGATES", "FUNCTIONS", "MAX_OFFSET", "Parser", "parse"]
@@ -189,11 +189,9 @@ class Parser(ConditionRules):
 
     def field_path(self) -> ast.FieldPath:
         c = self.cursor
-        tokens = [c.expect_ident()]
+        tokens = [c.expect_ident(allow_group=c.peek(1).text == ".")]
         while c.accept_punct("."):
-            if c.peek().kind != "IDENT":
-                c.unexpected()
-            tokens.append(c.advance())
+            tokens.append(c.expect_ident())
         start = tokens[0].pos
         alias = self.aliases[-1] if self.aliases else None
         if len(tokens) > 1 and alias is not None and tokens[0].text.lower() == alias.lower():
@@ -214,7 +212,7 @@ class Parser(ConditionRules):
         """The FROM object; a child subquery may qualify it with the outer alias."""
         c = self.cursor
         if kind != "child":
-            return c.expect_ident().text
+            return c.expect_ident(allow_group=True).text
         outer = self.aliases[-2] if len(self.aliases) > 1 else None
         first = c.expect_ident()
         if c.at_punct(".") and outer is not None and first.text.lower() == outer.lower():
@@ -287,9 +285,10 @@ class Parser(ConditionRules):
         Scans ahead (without consuming) to this select's own ``FROM`` at paren
         depth 0, skips the object name, and returns the alias if one follows.
         """
-        tokens, i, depth = self.cursor.tokens, self.cursor.index, 0
-        while tokens[i].kind != "EOF":
-            token = tokens[i]
+        c = self.cursor
+        ahead, depth = 0, 0
+        while c.peek(ahead).kind != "EOF":
+            token = c.peek(ahead)
             if token.text == "(":
                 depth += 1
             elif token.text == ")":
@@ -298,12 +297,12 @@ class Parser(ConditionRules):
                     return None
             elif depth == 0 and token.is_word("FROM"):
                 break
-            i += 1
-        i += 2
-        while tokens[i].text == "." and tokens[i + 1].kind == "IDENT":
-            i += 2
-        candidate = tokens[i]
-        if candidate.kind == "IDENT" and candidate.text.upper() not in RESERVED:
+            ahead += 1
+        ahead += 2
+        while c.peek(ahead).text == "." and c.peek(ahead + 1).kind == "IDENT":
+            ahead += 2
+        candidate = c.peek(ahead)
+        if candidate.kind == "IDENT" and candidate.text.upper() not in NOT_ALIASES:
             return candidate.text
         return None
 

@@ -384,3 +384,28 @@ def test_whitespace_and_newlines_are_insignificant() -> None:
     assert isinstance(b.where, Comparison)
     assert b.where.field == FieldPath(("Name",), Pos(34, 3, 8), (Pos(34, 3, 8),))
     assert a.where == Comparison(F(29, "Name"), "=", StringLit("x", P(36)), P(29))
+
+
+@pytest.mark.parametrize(
+    ("query", "sobject", "paths"),
+    [
+        # Group is both an object and a reserved word.
+        ("SELECT Id FROM Group WHERE Type = 'Queue'", "Group", ["Id"]),
+        ("SELECT Id FROM Group", "Group", ["Id"]),
+        ("SELECT Group.Name FROM GroupMember", "GroupMember", ["Group.Name"]),
+        # ORDER, OFFSET, FOR ... are keywords but not reserved.
+        ("SELECT Id FROM Order ORDER BY Id", "Order", ["Id"]),
+        ("SELECT Order.OrderNumber FROM OrderItem", "OrderItem", ["Order.OrderNumber"]),
+    ],
+)
+def test_keyword_like_names(query: str, sobject: str, paths: list[str]) -> None:
+    select = parse(query)
+    assert select.sobject == sobject
+    assert names(select) == paths
+    assert select.alias is None
+
+
+def test_group_by_after_group_object() -> None:
+    select = parse("SELECT Type, COUNT(Id) FROM Group GROUP BY Type")
+    assert select.sobject == "Group"
+    assert select.group_by == (F(43, "Type"),)
