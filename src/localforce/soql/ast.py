@@ -37,7 +37,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Union
 
 __all__ = [
     "Aggregate",
@@ -325,7 +324,7 @@ class Select:
     for_: tuple[str, ...] = field(default=())
 
 
-Operand = Union[FieldPath, Aggregate, FunctionCall]
-SelectItem = Union[FieldPath, Aggregate, FunctionCall, FieldsMacro, SubQuery]
-Value = Union[StringLit, NumberLit, BoolLit, NullLit, DateLit, DateTimeLit, DateLiteral]
-Condition = Union[Comparison, InList, SemiJoin, Includes, And, Or, Not]
+Operand = FieldPath | Aggregate | FunctionCall
+SelectItem = FieldPath | Aggregate | FunctionCall | FieldsMacro | SubQuery
+Value = StringLit | NumberLit | BoolLit | NullLit | DateLit | DateTimeLit | DateLiteral
+Condition = Comparison | InList | SemiJoin | Includes | And | Or | Not

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from localforce.soql.errors import MalformedQuery
 from localforce.soql.lexer import Token, tokenize
 
@@ -79,7 +81,7 @@ class Cursor:
         token = self.peek()
         return token.kind == "IDENT" and token.text.upper() not in NOT_ALIASES
 
-    def unexpected(self, token: Token | None = None) -> MalformedQuery:
+    def unexpected(self, token: Token | None = None) -> NoReturn:
         """Raise Salesforce's ``unexpected token`` error for ``token`` (default: next).
 
         Recorded behaviour: a wrong *first* token gives the bare

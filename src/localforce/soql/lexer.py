@@ -140,7 +140,7 @@ def _parse_datetime(text: str) -> dt.datetime:
     year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
     micro = int((m[7] or "0").ljust(6, "0")[:6])
     if m[8]:
-        zone = dt.timezone.utc
+        zone = dt.UTC
     else:
         hours, minutes = int(m[10]), int(m[11])
         if hours > 23 or minutes > 59:

@@ -19,6 +19,9 @@ Rules that need metadata (unknown fields, types) belong to the compiler.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypedDict, TypeVar
+
 from localforce.soql import ast
 from localforce.soql.conditions import ConditionRules, check_semi_joins
 from localforce.soql.cursor import NOT_ALIASES, Cursor
@@ -38,6 +41,24 @@ FUNCTIONS = {
         "FISCAL_YEAR", "HOUR_IN_DAY", "WEEK_IN_MONTH", "WEEK_IN_YEAR",
     )
 }  # fmt: skip
+
+T = TypeVar("T")
+
+
+class _Clauses(TypedDict, total=False):
+    """The optional ``Select`` fields, filled in clause by clause."""
+
+    using_scope: str
+    where: ast.Condition
+    with_: str
+    group_by: tuple[ast.Operand, ...]
+    group_by_kind: str
+    having: ast.Condition
+    order_by: tuple[ast.OrderItem, ...]
+    limit: int
+    offset: int
+    for_: tuple[str, ...]
+
 
 FIELDS_KINDS = ("ALL", "STANDARD", "CUSTOM")
 SCOPES_WITH = ("SECURITY_ENFORCED", "USER_MODE", "SYSTEM_MODE")
@@ -81,22 +102,21 @@ class Parser(ConditionRules):
             clauses = self.clauses(kind)
         finally:
             self.aliases.pop()
-        select = ast.Select(
-            fields, sobject, start.pos, sobject_token.pos, alias=alias, **clauses
-        )
+        select = ast.Select(fields, sobject, start.pos, sobject_token.pos, alias=alias, **clauses)
         self._check_select(select)
         return select
 
-    def clauses(self, kind: str) -> dict[str, object]:
+    def clauses(self, kind: str) -> _Clauses:
         """Everything after ``FROM object [alias]``, in Salesforce's fixed order."""
         c = self.cursor
-        out: dict[str, object] = {}
+        out: _Clauses = {}
         if c.accept_word("USING"):
             c.expect_word("SCOPE")
             out["using_scope"] = c.expect_ident().text
         if c.accept_word("WHERE"):
-            out["where"] = where = self.condition()
+            where = self.condition()
             check_semi_joins(where)
+            out["where"] = where
         if kind == "semi":
             return out
         if c.accept_word("WITH"):
@@ -200,8 +220,7 @@ class Parser(ConditionRules):
             # Limit from the SOQL reference ("Relationship Query Limits");
             # wording not recorded from a live org.
             raise MalformedQuery(
-                "SOQL statements cannot query more than 5 levels of "
-                "child-to-parent relationships",
+                "SOQL statements cannot query more than 5 levels of child-to-parent relationships",
                 start.row,
                 start.column,
                 query=c.text,
@@ -222,10 +241,10 @@ class Parser(ConditionRules):
 
     # --- trailing clauses --------------------------------------------------
 
-    def group_by(self) -> dict[str, object]:
+    def group_by(self) -> _Clauses:
         c = self.cursor
         c.expect_word("BY")
-        out: dict[str, object] = {}
+        out: _Clauses = {}
         if c.at_word("ROLLUP", "CUBE") and c.peek(1).text == "(":
             out["group_by_kind"] = c.advance().text.upper()
             c.expect_punct("(")
@@ -273,7 +292,7 @@ class Parser(ConditionRules):
 
     # --- helpers -----------------------------------------------------------
 
-    def comma_list(self, rule):  # type: ignore[no-untyped-def]
+    def comma_list(self, rule: Callable[[], T]) -> tuple[T, ...]:
         items = [rule()]
         while self.cursor.accept_punct(","):
             items.append(rule())

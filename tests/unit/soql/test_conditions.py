@@ -73,9 +73,18 @@ def F(offset: int, name: str) -> FieldPath:
 
 @pytest.mark.parametrize(
     ("op", "canonical"),
-    [("=", "="), ("!=", "!="), ("<>", "!="), ("<", "<"), ("<=", "<="), (">", ">"),
-     (">=", ">="), ("LIKE", "LIKE"), ("like", "LIKE")],
-)  # fmt: skip
+    [
+        ("=", "="),
+        ("!=", "!="),
+        ("<>", "!="),
+        ("<", "<"),
+        ("<=", "<="),
+        (">", ">"),
+        (">=", ">="),
+        ("LIKE", "LIKE"),
+        ("like", "LIKE"),
+    ],
+)
 def test_comparison_operators(op: str, canonical: str) -> None:
     condition = where(f"Amount {op} 5")
     assert isinstance(condition, Comparison)
@@ -142,8 +151,7 @@ def test_function_on_the_left() -> None:
 
 def test_having_on_aggregates() -> None:
     select = parse(
-        "SELECT Name, COUNT(Id) FROM Account GROUP BY Name "
-        "HAVING COUNT(Id) > 1 AND Name LIKE 'A%'"
+        "SELECT Name, COUNT(Id) FROM Account GROUP BY Name HAVING COUNT(Id) > 1 AND Name LIKE 'A%'"
     )
     assert select.having is not None
     assert isinstance(select.having, And)
@@ -222,7 +230,7 @@ def test_mixing_and_or_needs_parentheses(condition: str, column: int, token: str
         (
             "2005-10-08T01:02:03Z",
             DateTimeLit(
-                dt.datetime(2005, 10, 8, 1, 2, 3, tzinfo=dt.timezone.utc),
+                dt.datetime(2005, 10, 8, 1, 2, 3, tzinfo=dt.UTC),
                 "2005-10-08T01:02:03Z",
                 P(4),
             ),
@@ -256,7 +264,9 @@ def test_parameterised_date_literal_with_spaces() -> None:
     assert value_of("LAST_N_DAYS : 30") == DateLiteral("LAST_N_DAYS", 30, P(4))
 
 
-@pytest.mark.parametrize("literal", ["LAST_N_DAYS", "LAST_N_DAYS:", "LAST_N_DAYS:1.5", "LAST_N_DAYS:x"])
+@pytest.mark.parametrize(
+    "literal", ["LAST_N_DAYS", "LAST_N_DAYS:", "LAST_N_DAYS:1.5", "LAST_N_DAYS:x"]
+)
 def test_parameterised_date_literal_needs_integer(literal: str) -> None:
     with pytest.raises(MalformedQuery) as info:
         value_of(literal)
@@ -301,7 +311,8 @@ def test_two_semi_joins_anded() -> None:
 
 def test_semi_join_with_other_conditions_and_reference_field() -> None:
     condition = where(
-        "Name != null AND OwnerId IN (SELECT Id FROM User WHERE IsActive = true) AND (A = 1 OR B = 2)"
+        "Name != null AND OwnerId IN (SELECT Id FROM User WHERE IsActive = true) "
+        "AND (A = 1 OR B = 2)"
     )
     assert shape(condition) == ("AND", "Name", "OwnerId", ("OR", "A", "B"))
 
@@ -361,7 +372,9 @@ def test_semi_join_rules(condition: str, message: str) -> None:
     assert info.value.message == message
 
 
-@pytest.mark.parametrize("clause", ["ORDER BY Id", "LIMIT 5", "OFFSET 1", "FOR UPDATE", "GROUP BY Id"])
+@pytest.mark.parametrize(
+    "clause", ["ORDER BY Id", "LIMIT 5", "OFFSET 1", "FOR UPDATE", "GROUP BY Id"]
+)
 def test_semi_join_subquery_is_restricted(clause: str) -> None:
     with pytest.raises(MalformedQuery) as info:
         where(f"Id IN (SELECT AccountId FROM Contact {clause})")

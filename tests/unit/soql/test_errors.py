@@ -65,7 +65,9 @@ def test_format_error_matches_recordings(
 
 def test_format_error_uses_the_error_row() -> None:
     query = "SELECT Id\nFROM Account\nWHERE Nope__c = 1"
-    assert format_error(query, "x", 3, 7) == "\nWHERE Nope__c = 1\n      ^\nERROR at Row:3:Column:7\nx"
+    assert (
+        format_error(query, "x", 3, 7) == "\nWHERE Nope__c = 1\n      ^\nERROR at Row:3:Column:7\nx"
+    )
 
 
 def test_format_error_crlf_rows() -> None:

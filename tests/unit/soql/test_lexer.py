@@ -73,11 +73,11 @@ def test_date_token() -> None:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("2024-01-31T10:20:30Z", dt.datetime(2024, 1, 31, 10, 20, 30, tzinfo=dt.timezone.utc)),
-        ("2024-01-31t10:20:30z", dt.datetime(2024, 1, 31, 10, 20, 30, tzinfo=dt.timezone.utc)),
+        ("2024-01-31T10:20:30Z", dt.datetime(2024, 1, 31, 10, 20, 30, tzinfo=dt.UTC)),
+        ("2024-01-31t10:20:30z", dt.datetime(2024, 1, 31, 10, 20, 30, tzinfo=dt.UTC)),
         (
             "2024-01-31T10:20:30.123Z",
-            dt.datetime(2024, 1, 31, 10, 20, 30, 123000, tzinfo=dt.timezone.utc),
+            dt.datetime(2024, 1, 31, 10, 20, 30, 123000, tzinfo=dt.UTC),
         ),
         (
             "1999-01-01T23:01:01+01:00",

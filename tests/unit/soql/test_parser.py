@@ -73,9 +73,7 @@ def test_exact_tree_full_statement() -> None:
         where=And(
             (
                 Comparison(F(43, "Industry"), "=", StringLit("Tech", P(54)), P(43)),
-                Comparison(
-                    F(65, "CreatedDate"), "=", DateLiteral("LAST_N_DAYS", 30, P(79)), P(65)
-                ),
+                Comparison(F(65, "CreatedDate"), "=", DateLiteral("LAST_N_DAYS", 30, P(79)), P(65)),
             ),
             P(43),
         ),
@@ -197,13 +195,19 @@ def test_child_subquery_can_use_outer_alias_and_its_own() -> None:
         ("SELECT COUNT() FROM Account", Aggregate("COUNT", None, P(7))),
         ("SELECT count() FROM Account", Aggregate("COUNT", None, P(7))),
         ("SELECT COUNT(Id) FROM Account", Aggregate("COUNT", F(13, "Id"), P(7))),
-        ("SELECT COUNT_DISTINCT(Name) FROM Account", Aggregate("COUNT_DISTINCT", F(22, "Name"), P(7))),
+        (
+            "SELECT COUNT_DISTINCT(Name) FROM Account",
+            Aggregate("COUNT_DISTINCT", F(22, "Name"), P(7)),
+        ),
         ("SELECT SUM(Amount) s FROM Opportunity", Aggregate("SUM", F(11, "Amount"), P(7), "s")),
         ("SELECT avg(Amount) FROM Opportunity", Aggregate("AVG", F(11, "Amount"), P(7))),
         ("SELECT MIN(CloseDate) FROM Opportunity", Aggregate("MIN", F(11, "CloseDate"), P(7))),
-        ("SELECT Max(Account.Name) m FROM Contact", Aggregate("MAX", F(11, "Account", "Name"), P(7), "m")),
+        (
+            "SELECT Max(Account.Name) m FROM Contact",
+            Aggregate("MAX", F(11, "Account", "Name"), P(7), "m"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_aggregates(query: str, expected: Aggregate) -> None:
     assert parse(query).fields == (expected,)
 
@@ -233,7 +237,7 @@ def test_aggregates(query: str, expected: Aggregate) -> None:
             ),
         ),
     ],
-)  # fmt: skip
+)
 def test_functions(query: str, expected: FunctionCall) -> None:
     assert parse(query).fields == (expected,)
 
@@ -250,7 +254,11 @@ def test_fields_standard_needs_no_limit() -> None:
 
 def test_fields_macro_mixed_with_fields() -> None:
     select = parse("SELECT Id, FIELDS(CUSTOM), Name FROM Account LIMIT 5")
-    assert [type(item).__name__ for item in select.fields] == ["FieldPath", "FieldsMacro", "FieldPath"]
+    assert [type(item).__name__ for item in select.fields] == [
+        "FieldPath",
+        "FieldsMacro",
+        "FieldPath",
+    ]
 
 
 def test_field_alias_is_kept_for_grouped_queries() -> None:
@@ -259,9 +267,7 @@ def test_field_alias_is_kept_for_grouped_queries() -> None:
 
 
 def test_nested_child_subqueries() -> None:
-    select = parse(
-        "SELECT Name, (SELECT Name, (SELECT Id FROM Cases) FROM Contacts) FROM Account"
-    )
+    select = parse("SELECT Name, (SELECT Name, (SELECT Id FROM Cases) FROM Contacts) FROM Account")
     child = select.fields[1]
     assert isinstance(child, SubQuery)
     grandchild = child.select.fields[1]
@@ -326,9 +332,14 @@ def test_order_by_aggregate() -> None:
 
 @pytest.mark.parametrize(
     ("tail", "limit", "offset"),
-    [("", None, None), ("LIMIT 0", 0, None), ("LIMIT 50000", 50000, None),
-     ("OFFSET 2000", None, 2000), ("LIMIT 10 OFFSET 0", 10, 0)],
-)  # fmt: skip
+    [
+        ("", None, None),
+        ("LIMIT 0", 0, None),
+        ("LIMIT 50000", 50000, None),
+        ("OFFSET 2000", None, 2000),
+        ("LIMIT 10 OFFSET 0", 10, 0),
+    ],
+)
 def test_limit_offset(tail: str, limit: int | None, offset: int | None) -> None:
     select = parse(f"SELECT Id FROM Account {tail}")
     assert (select.limit, select.offset) == (limit, offset)
