@@ -260,3 +260,17 @@ login_history = Table(
     Index(None, "org_id", "login_time"),
     Index(None, "user_id"),
 )
+
+
+# --- Browser sessions (issue 4, migration 0003_browser) -----------------------------------
+
+browser_sessions = Table(
+    "browser_sessions",
+    metadata,
+    Column("digest", String(64), primary_key=True),  # SHA-256 of the cookie value
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("org_id", ID, nullable=False),
+    Column("auth_time", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index(None, "user_id"),
+)
