@@ -224,6 +224,8 @@ def test_wrong_first_token_is_bare(query: str, message: str) -> None:
         ("SELECT Id FROM Account WHERE Name IN ('x' 'y')", "'y'"),
         ("SELECT Id FROM Account WHERE AND Name = 'x'", "AND"),
         ("SELECT Id FROM Account WHERE Name = 'x' AND", "<EOF>"),
+        ("SELECT Id, (SELECT Name) FROM Account", ")"),
+        ("SELECT Id FROM Account WHERE DAY_ONLY(CreatedDate) INCLUDES ('a')", "("),
     ],
 )
 def test_unexpected_tokens(query: str, token: str) -> None:
