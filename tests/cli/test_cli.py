@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from localforce.cli.main import app
+from localforce.storage.sql.engine import script_heads
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "seed.toml"
 
@@ -39,7 +40,7 @@ def test_init_creates_a_0600_master_key(run, tmp_path: Path) -> None:  # type: i
     assert result.exit_code == 0, result.output
     key = tmp_path / "home" / "master.key"
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
-    assert "revision 0001" in result.output
+    assert f"revision {script_heads()}:" in result.output
 
 
 def test_seed_then_list_and_show(run) -> None:  # type: ignore[no-untyped-def]
@@ -91,3 +92,29 @@ def test_bad_seed_exits_2_with_the_field(run, tmp_path: Path) -> None:  # type: 
     result = run("seed", str(bad))
     assert result.exit_code == 2
     assert "users[0]: field 'profile': no profile named 'Ghost'" in result.output.replace("\n", "")
+
+
+def test_unlock_deactivate_and_audit_trail(run) -> None:  # type: ignore[no-untyped-def]
+    from localforce.bootstrap import build
+    from localforce.settings import Settings
+
+    assert run("seed", str(EXAMPLE)).exit_code == 0
+    assert run("users", "deactivate", "integration@acme.test").exit_code == 0
+    assert run("users", "activate", "integration@acme.test").exit_code == 0
+    assert run("users", "unlock", "integration@acme.test").exit_code == 0
+    assert run("users", "unlock", "ghost@acme.test").exit_code == 2
+    svc = build(Settings())
+    try:
+        org = svc.directory.default_org()
+        entries = svc.directory.store.list_setup_changes(org.id)  # type: ignore[union-attr]
+    finally:
+        svc.close()
+    recent = [(e.action, e.display, e.created_by_context) for e in entries[:3]]
+    assert recent == [
+        ("unlockeduser", "Unlocked user integration@acme.test", "CLI"),
+        ("activateduser", "Activated user integration@acme.test", "CLI"),
+        ("deactivateduser", "Deactivated user integration@acme.test", "CLI"),
+    ]
+    seeded = {e.action for e in entries if e.created_by_context == "Seed file"}
+    assert {"createduser", "createdConnectedApp", "insertCertificate", "profileCreate",
+            "PermSetCreate", "PermSetAssign"} <= seeded

@@ -138,3 +138,29 @@ def test_relative_certificate_is_read_next_to_the_seed_file(services: Services, 
     data = tomllib.loads((tmp_path / "ex" / "seed.toml").read_text())
     report = apply_seed(services.directory, data, "seed.toml", tmp_path / "ex")
     assert "app CI Integration" in report.created
+
+
+def test_seed_changes_are_in_the_setup_audit_trail(services: Services, clock) -> None:  # type: ignore[no-untyped-def]
+    data = load_file(EXAMPLE)
+    report = _load(services, data)
+    store = services.directory.store
+    created = {(e.action, e.display) for e in store.list_setup_changes(report.org.id)}
+    assert ("createduser", "Created new user admin@acme.test") in created
+    assert ("createdConnectedApp", "Created connected app CI Integration") in created
+    assert ("profileCreate", "Created profile Integration") in created
+    before = len(store.list_setup_changes(report.org.id))
+    _load(services, data)
+    assert len(store.list_setup_changes(report.org.id)) == before  # a no-op records nothing
+    clock.advance(60)
+    data["org"]["username_password_flow"] = True
+    data["users"][1]["permission_sets"] = []
+    data["users"][0]["active"] = False
+    _load(services, data)
+    newest = [(e.action, e.display, e.created_by_context)
+              for e in store.list_setup_changes(report.org.id)[:3]]
+    assert sorted(newest) == sorted([
+        ("changedOAuthUsernamePasswordFlow", "Allowed OAuth Username-Password Flows", "Seed file"),
+        ("deactivateduser", "Deactivated user admin@acme.test", "Seed file"),
+        ("PermSetAssign", "Changed permission set assignments of user integration@acme.test",
+         "Seed file"),
+    ])

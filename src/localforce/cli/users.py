@@ -44,9 +44,41 @@ def set_password(
 ) -> None:
     """Set a user's password."""
     with services(database_url) as svc:
-        user = svc.directory.store.find_user(username)
-        if user is None:
-            err_console.print(f"[red]error:[/red] no user {username!r}")
-            raise typer.Exit(2)
-        svc.directory.set_password(user.id, password)
+        user = _find(svc, username)
+        svc.directory.set_password(user, password)
         typer.echo(f"password set for {user.username}")
+
+
+def _find(svc, username: str):  # type: ignore[no-untyped-def]
+    user = svc.directory.store.find_user(username)
+    if user is None:
+        err_console.print(f"[red]error:[/red] no user {username!r}")
+        raise typer.Exit(2)
+    return user
+
+
+@app.command("unlock")
+def unlock(username: str, database_url: str | None = DatabaseOption) -> None:
+    """Clear a user's failed-login count and lockout."""
+    with services(database_url) as svc:
+        user = _find(svc, username)
+        svc.directory.unlock(user)
+        typer.echo(f"unlocked {user.username}")
+
+
+@app.command("deactivate")
+def deactivate(username: str, database_url: str | None = DatabaseOption) -> None:
+    """Deactivate a user: no more logins or token grants."""
+    with services(database_url) as svc:
+        user = _find(svc, username)
+        svc.directory.set_active(user, False)
+        typer.echo(f"deactivated {user.username}")
+
+
+@app.command("activate")
+def activate(username: str, database_url: str | None = DatabaseOption) -> None:
+    """Reactivate a user."""
+    with services(database_url) as svc:
+        user = _find(svc, username)
+        svc.directory.set_active(user, True)
+        typer.echo(f"activated {user.username}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from localforce.directory.audit import SetupChange
 from localforce.domain.models import ConnectedApp, Org, PermissionSet, Profile, User
 
 
@@ -63,4 +64,9 @@ class DirectoryStore(Protocol):
         ...
     def set_app_secret(self, app_id: str, sealed: str | None) -> None: ...
 
-
+    # setup audit trail
+    def record_setup_change(self, change: SetupChange) -> None: ...
+    def list_setup_changes(self, org_id: str, since_ms: int | None = None,
+                           limit: int = 1000) -> list[SetupChange]:
+        """Newest first."""
+        ...

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 from cryptography import x509
 
+from localforce.directory import audit
+from localforce.directory.audit import Actor
 from localforce.directory.service import Directory, DirectoryError, check_callback_url
 from localforce.domain import ids
 from localforce.domain.models import (
@@ -131,6 +133,7 @@ def load_file(path: Path) -> dict[str, Any]:
 def apply_seed(directory: Directory, data: dict[str, Any], source: str = "seed",
                base_dir: Path | None = None, records: RecordSeeder | None = None) -> SeedReport:
     """Validate the whole seed, then write it in one transaction."""
+    directory = directory.as_actor(Actor(directory.actor.user_id, "Seed file"))
     plan = _Planner(directory, source, base_dir or Path("."), records).plan(data)
     return plan()
 
@@ -175,11 +178,11 @@ class _Planner:
                 directory = replace(self.directory, store=store)
                 self._write_org(directory, org, existing, report)
                 for profile in profiles:
-                    self._write_named(store.find_profile, store.save_profile, org, profile,
-                                      "profile", report)
+                    self._write_named(directory, store.find_profile, store.save_profile, org,
+                                      profile, "profile", report)
                 for ps in perm_sets:
-                    self._write_named(store.find_permission_set, store.save_permission_set, org,
-                                      ps, "permission set", report)
+                    self._write_named(directory, store.find_permission_set,
+                                      store.save_permission_set, org, ps, "permission set", report)
                 for user in users:
                     self._write_user(directory, org, user, report)
                 for app in apps:
@@ -376,18 +379,31 @@ class _Planner:
         elif existing != org:
             directory.store.save_org(org)
             report.updated.append(f"org {org.name}")
+            if existing.username_password_flow != org.username_password_flow:
+                state = "Allowed" if org.username_password_flow else "Blocked"
+                directory.record(org.id, "changedOAuthUsernamePasswordFlow", audit.SECTION_OAUTH,
+                                 f"{state} OAuth Username-Password Flows")
+            if (existing.name, existing.my_domain) != (org.name, org.my_domain):
+                directory.record(org.id, "changedOrgSettings", audit.SECTION_COMPANY,
+                                 f"Changed organization name or My Domain of {org.name}")
 
-    def _write_named(self, find: Callable[[str, str], Any], save: Callable[[Any], None],
-                     org: Org, item: Any, label: str, report: SeedReport) -> None:
+    def _write_named(self, directory: Directory, find: Callable[[str, str], Any],
+                     save: Callable[[Any], None], org: Org, item: Any, label: str,
+                     report: SeedReport) -> None:
         current = find(org.id, item.name)
-        prefix = "00e" if isinstance(item, Profile) else "0PS"
-        wanted = replace(item, id=current.id if current else ids.new_id(prefix))
+        is_profile = isinstance(item, Profile)
+        wanted = replace(item, id=current.id if current else ids.new_id("00e" if is_profile
+                                                                          else "0PS"))
         if current is None:
             save(wanted)
             report.created.append(f"{label} {item.name}")
+            directory.record(org.id, "profileCreate" if is_profile else "PermSetCreate",
+                             audit.SECTION_USERS, f"Created {label} {item.name}")
         elif current != wanted:
             save(wanted)
             report.updated.append(f"{label} {item.name}")
+            directory.record(org.id, "profileChanged" if is_profile else "PermSetChanged",
+                             audit.SECTION_USERS, f"Changed {label} {item.name}")
 
     def _write_user(self, directory: Directory, org: Org, spec: dict[str, Any],
                     report: SeedReport) -> None:
@@ -410,9 +426,12 @@ class _Planner:
         changed = wanted != current
         if changed:
             store.save_user(wanted)
+            self._record_user_changes(directory, current, wanted)
         password_hash, _ = store.get_credentials(current.id)
         if spec["password"] is not None and not verify_password(password_hash, spec["password"]):
             store.set_password_hash(current.id, hash_password(spec["password"]))
+            directory.record(org.id, "changedpassword", audit.SECTION_USERS,
+                             f"Changed password for user {current.username}")
             changed = True
         token = spec["security_token"]
         if token is not None and directory.security_token(current.id) != token:
@@ -420,6 +439,23 @@ class _Planner:
             changed = True
         if changed:
             report.updated.append(f"user {spec['username']}")
+
+    def _record_user_changes(self, directory: Directory, before: User, after: User) -> None:
+        org_id, name = after.org_id, after.username
+        if before.active != after.active:
+            verb = "Activated" if after.active else "Deactivated"
+            directory.record(org_id, "activateduser" if after.active else "deactivateduser",
+                             audit.SECTION_USERS, f"{verb} user {name}")
+        if before.profile_id != after.profile_id:
+            directory.record(org_id, "changedprofileforuser", audit.SECTION_USERS,
+                             f"Changed profile for user {name}")
+        if before.permission_set_ids != after.permission_set_ids:
+            directory.record(org_id, "PermSetAssign", audit.SECTION_USERS,
+                             f"Changed permission set assignments of user {name}")
+        if (before.email, before.first_name, before.last_name) != (
+                after.email, after.first_name, after.last_name):
+            directory.record(org_id, "changeduser", audit.SECTION_USERS,
+                             f"Changed details of user {name}")
 
     def _write_app(self, directory: Directory, org: Org, spec: dict[str, Any],
                    report: SeedReport) -> None:
@@ -447,9 +483,16 @@ class _Planner:
                 raise SeedError(self.source, f"apps ({app.name})", "consumer_key",
                                 "is already used by another app")
             store.save_app(wanted)
+            directory.record(org.id, "changedConnectedApp", audit.SECTION_APPS,
+                             f"Changed connected app {app.name}")
+            if wanted.certificate != current.certificate and wanted.certificate:
+                directory.record(org.id, "insertCertificate", audit.SECTION_CERTIFICATES,
+                                 f"Uploaded certificate for connected app {app.name}")
             changed = True
         if spec["secret"] is not None and directory.reveal_secret(current) != spec["secret"]:
             store.set_app_secret(current.id, directory.box.seal(spec["secret"], current.id))
+            directory.record(org.id, "rotatedConsumerSecret", audit.SECTION_APPS,
+                             f"Changed the consumer secret of {app.name}")
             changed = True
         if changed:
             report.updated.append(f"app {app.name}")

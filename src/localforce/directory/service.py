@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
+from localforce.directory import audit
+from localforce.directory.audit import Actor, SetupChange
 from localforce.directory.ports import DirectoryStore
 from localforce.domain import ids
 from localforce.domain.models import (
@@ -84,6 +86,17 @@ class Directory:
     store: DirectoryStore
     box: SecretBox
     clock: Callable[[], float]
+    #: Who the changes made through this instance are attributed to in the audit trail.
+    actor: Actor = field(default_factory=Actor)
+
+    def as_actor(self, actor: Actor) -> Directory:
+        return replace(self, actor=actor)
+
+    def record(self, org_id: str, action: str, section: str, display: str) -> None:
+        """Add one SetupAuditTrail entry, attributed to this instance's actor."""
+        self.store.record_setup_change(SetupChange(
+            ids.new_id("0Ym"), org_id, action, section, display[:1000],
+            int(self.clock() * 1000), self.actor.user_id, self.actor.context))
 
     # -- orgs -----------------------------------------------------------------------------
 
@@ -126,10 +139,35 @@ class Directory:
             if password is not None:
                 store.set_password_hash(user.id, hash_password(password))
             store.set_security_token(user.id, self.box.seal(token, user.id))
+            tx = replace(self, store=store)
+            tx.record(org_id, "createduser", audit.SECTION_USERS, f"Created new user {username}")
+            if user.permission_set_ids:
+                tx.record(org_id, "PermSetAssign", audit.SECTION_USERS,
+                          f"Assigned permission sets {', '.join(permission_sets)} to user "
+                          f"{username}")
         return user, token
 
-    def set_password(self, user_id: str, password: str) -> None:
-        self.store.set_password_hash(user_id, hash_password(password))
+    def set_password(self, user: User, password: str) -> None:
+        with self.store.transaction() as store:
+            store.set_password_hash(user.id, hash_password(password))
+            replace(self, store=store).record(user.org_id, "changedpassword", audit.SECTION_USERS,
+                                              f"Changed password for user {user.username}")
+
+    def set_active(self, user: User, active: bool) -> User:
+        changed = replace(user, active=active)
+        with self.store.transaction() as store:
+            store.save_user(changed)
+            verb = "Activated" if active else "Deactivated"
+            replace(self, store=store).record(
+                user.org_id, "activateduser" if active else "deactivateduser",
+                audit.SECTION_USERS, f"{verb} user {user.username}")
+        return changed
+
+    def unlock(self, user: User) -> None:
+        with self.store.transaction() as store:
+            store.unlock_user(user.id)
+            replace(self, store=store).record(user.org_id, "unlockeduser", audit.SECTION_USERS,
+                                              f"Unlocked user {user.username}")
 
     def security_token(self, user_id: str) -> str | None:
         sealed = self.store.get_credentials(user_id)[1]
@@ -168,6 +206,12 @@ class Directory:
                 raise DirectoryError(f"consumer_key {app.consumer_key!r} is already in use")
             store.save_app(app)
             store.set_app_secret(app.id, self.box.seal(secret, app.id) if secret else None)
+            tx = replace(self, store=store)
+            tx.record(app.org_id, "createdConnectedApp", audit.SECTION_APPS,
+                      f"Created connected app {app.name}")
+            if app.certificate:
+                tx.record(app.org_id, "insertCertificate", audit.SECTION_CERTIFICATES,
+                          f"Uploaded certificate for connected app {app.name}")
         return app
 
     def reveal_secret(self, app: ConnectedApp) -> str | None:
@@ -176,7 +220,11 @@ class Directory:
 
     def rotate_secret(self, app: ConnectedApp) -> str:
         secret = generate_consumer_secret()
-        self.store.set_app_secret(app.id, self.box.seal(secret, app.id))
+        with self.store.transaction() as store:
+            store.set_app_secret(app.id, self.box.seal(secret, app.id))
+            replace(self, store=store).record(app.org_id, "rotatedConsumerSecret",
+                                              audit.SECTION_APPS,
+                                              f"Rotated the consumer secret of {app.name}")
         return secret
 
     def check_secret(self, app: ConnectedApp, presented: str | None) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from localforce.directory.audit import SetupChange
 from localforce.directory.ports import Conflict
 from localforce.domain.models import (
     ConnectedApp,
@@ -273,6 +274,29 @@ class SqlDirectoryStore:
         with self._conn() as c:
             c.execute(update(t.apps).where(t.apps.c.id == app_id)
                       .values(consumer_secret_sealed=sealed, modified_at=_now()))
+
+
+    # -- setup audit trail ----------------------------------------------------------------
+
+    def record_setup_change(self, change: SetupChange) -> None:
+        with self._conn() as c:
+            c.execute(insert(t.setup_audit_trail).values(
+                id=change.id, org_id=change.org_id, action=change.action, section=change.section,
+                display=change.display, created_date=change.created_date_ms,
+                created_by_id=change.created_by_id, created_by_context=change.created_by_context,
+                delegate_user=change.delegate_user))
+
+    def list_setup_changes(self, org_id: str, since_ms: int | None = None,
+                           limit: int = 1000) -> list[SetupChange]:
+        table = t.setup_audit_trail
+        query = select(table).where(table.c.org_id == org_id)
+        if since_ms is not None:
+            query = query.where(table.c.created_date >= since_ms)
+        rows = self._all(query.order_by(table.c.created_date.desc(), table.c.id.desc())
+                         .limit(limit))
+        return [SetupChange(r["id"], r["org_id"], r["action"], r["section"], r["display"],
+                            r["created_date"], r["created_by_id"], r["created_by_context"],
+                            r["delegate_user"]) for r in rows]
 
 
 # -- row -> domain ------------------------------------------------------------------------

@@ -72,6 +72,16 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
         command.upgrade(config, revision)
 
 
+def script_heads() -> str:
+    """The heads the migration scripts define, comma-separated: what ``upgrade`` reaches."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ",".join(sorted(ScriptDirectory.from_config(config).get_heads()))
+
+
 def current_revision(engine: Engine) -> str | None:
     """The applied revisions, comma-separated (one per feature branch)."""
     from alembic.runtime.migration import MigrationContext

@@ -262,6 +262,23 @@ login_history = Table(
 )
 
 
+# --- Setup audit trail (directory) ------------------------------------------------------
+
+setup_audit_trail = Table(
+    "setup_audit_trail",
+    metadata,
+    Column("id", ID, primary_key=True),  # 0Ym
+    Column("org_id", ID, nullable=False),
+    Column("action", String(255), nullable=False),
+    Column("section", String(255), nullable=False),
+    Column("display", String(1000), nullable=False),
+    Column("created_date", BigInteger, nullable=False),  # epoch milliseconds
+    Column("created_by_id", ID),  # NULL when made outside any user session (CLI, seed)
+    Column("created_by_context", String(80)),  # "CLI", "Seed file", "Admin console"…
+    Column("delegate_user", String(80)),
+    Index(None, "org_id", "created_date"),
+)
+
 # --- Browser sessions (issue 4, migration 0003_browser) -----------------------------------
 
 browser_sessions = Table(
