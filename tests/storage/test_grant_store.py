@@ -6,15 +6,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from localforce.bootstrap import Services, build
-from localforce.oauth.grants import (
+from localforce.oauth.artifacts import (
     AuthorizationCode,
     Consent,
     DeviceAuthorization,
     DeviceStatus,
     LoginSession,
 )
+from localforce.storage.sql import tables as t
 from localforce.storage.sql.grant_store import SqlGrantStore
 
 from tests.conftest import make_settings
@@ -107,17 +109,14 @@ def test_a_denied_device_code_cannot_be_consumed(store: SqlGrantStore) -> None:
     assert not store.consume_device("e" * 64)
 
 
-def test_consent_is_remembered_replaced_and_revoked(
-        store: SqlGrantStore, user_and_app: tuple[str, str]) -> None:
+def test_consents_are_listed_per_user(
+        store: SqlGrantStore, svc: Services, user_and_app: tuple[str, str]) -> None:
     user_id, app_id = user_and_app
-    assert store.get_consent(user_id, app_id) is None
-    store.save_consent(Consent(user_id, app_id, ("api",), 100))
-    store.save_consent(Consent(user_id, app_id, ("api", "web"), 200))
-    assert store.get_consent(user_id, app_id) == Consent(user_id, app_id, ("api", "web"), 200)
-    assert store.list_consents(user_id) == [Consent(user_id, app_id, ("api", "web"), 200)]
-    assert store.revoke_consent(user_id, app_id)
-    assert not store.revoke_consent(user_id, app_id)
-    assert store.get_consent(user_id, app_id) is None
+    assert store.list_consents(user_id) == []
+    with svc.engine.begin() as c:
+        c.execute(insert(t.consents).values(user_id=user_id, app_id=app_id, scopes="api web",
+                                            granted_at=100))
+    assert store.list_consents(user_id) == [Consent(user_id, app_id, ("api", "web"), 100)]
 
 
 def test_sessions_are_saved_and_deleted(

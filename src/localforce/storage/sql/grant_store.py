@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from localforce.oauth.grants import (
+from localforce.oauth.artifacts import (
     AuthorizationCode,
     Consent,
     DeviceAuthorization,
@@ -101,26 +101,6 @@ class SqlGrantStore:
                            .values(status=new.value, **values)) == 1
 
     # -- consents -------------------------------------------------------------------------
-
-    def get_consent(self, user_id: str, app_id: str) -> Consent | None:
-        row = self._one(select(t.consents).where(t.consents.c.user_id == user_id,
-                                                 t.consents.c.app_id == app_id))
-        return _consent(row) if row else None
-
-    def save_consent(self, consent: Consent) -> None:
-        consents = t.consents
-        values = {"scopes": " ".join(consent.scopes), "granted_at": consent.granted_at}
-        with self._engine.begin() as c:
-            found = c.execute(update(consents).where(consents.c.user_id == consent.user_id,
-                                                     consents.c.app_id == consent.app_id)
-                              .values(**values)).rowcount
-            if not found:
-                c.execute(insert(consents).values(user_id=consent.user_id,
-                                                  app_id=consent.app_id, **values))
-
-    def revoke_consent(self, user_id: str, app_id: str) -> bool:
-        return self._write(delete(t.consents).where(t.consents.c.user_id == user_id,
-                                                    t.consents.c.app_id == app_id)) == 1
 
     def list_consents(self, user_id: str) -> list[Consent]:
         with self._engine.connect() as c:
