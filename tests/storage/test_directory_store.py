@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select
+from tests.conftest import make_settings
 
 from localforce.bootstrap import Services, build
 from localforce.directory.ports import Conflict
@@ -24,8 +25,6 @@ from localforce.domain.models import (
 from localforce.security.passwords import verify_password
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.engine import current_revision, script_heads
-
-from tests.conftest import make_settings
 
 
 @pytest.fixture

@@ -6,7 +6,14 @@ from typing import Any
 
 import typer
 
-from localforce.cli.common import DatabaseOption, JsonOption, current_org, emit, err_console, services
+from localforce.cli.common import (
+    DatabaseOption,
+    JsonOption,
+    current_org,
+    emit,
+    err_console,
+    services,
+)
 from localforce.directory.service import generate_consumer_secret
 from localforce.domain import ids
 from localforce.domain.models import ConnectedApp
@@ -25,8 +32,8 @@ def create(
     callback_url: list[str] = typer.Option([], "--callback-url", help="Repeatable."),
     scope: list[str] = typer.Option(["api", "refresh_token"], "--scope", help="Repeatable."),
     public: bool = typer.Option(False, help="No consumer secret (a public client, PKCE)."),
-    client_credentials_user: str | None = typer.Option(None, "--run-as",
-                                                       help="Enable client credentials as this user."),
+    client_credentials_user: str | None = typer.Option(
+        None, "--run-as", help="Enable client credentials as this user."),
     database_url: str | None = DatabaseOption, as_json: bool = JsonOption,
 ) -> None:
     """Create a connected app and print its consumer key and secret."""
@@ -36,7 +43,8 @@ def create(
         if client_credentials_user:
             user = svc.directory.store.find_user(client_credentials_user)
             if user is None:
-                err_console.print(f"[red]error:[/red] --run-as: no user {client_credentials_user!r}")
+                err_console.print(
+                    f"[red]error:[/red] --run-as: no user {client_credentials_user!r}")
                 raise typer.Exit(2)
             run_as = user.id
         secret = None if public else generate_consumer_secret()

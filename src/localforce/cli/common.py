@@ -41,7 +41,8 @@ def services(database_url: str | None = None, **overrides: Any) -> Iterator[Serv
 def current_org(svc: Services) -> Org:
     org = svc.directory.default_org()
     if org is None:
-        err_console.print("[red]error:[/red] no org yet: run `localforce serve` or `localforce seed`")
+        err_console.print(
+            "[red]error:[/red] no org yet: run `localforce serve` or `localforce seed`")
         raise typer.Exit(2)
     return org
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from localforce.cli.common import DatabaseOption, JsonOption, current_org, emit, err_console, services
+from localforce.cli.common import (
+    DatabaseOption,
+    JsonOption,
+    current_org,
+    emit,
+    err_console,
+    services,
+)
 from localforce.directory.seed import user_summary
 
 app = typer.Typer(no_args_is_help=True, help="Users.")

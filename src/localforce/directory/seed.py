@@ -110,7 +110,8 @@ class _Reader:
             return default
         value = self.data[name]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            kinds = (kind,) if isinstance(kind, type) else kind
+            names = " or ".join(k.__name__ for k in kinds)
             raise self.fail(name, f"must be {names}, not {type(value).__name__}")
         return value
 
@@ -159,8 +160,8 @@ class _Planner:
             "system administrator", "standard user", "read only",
             "minimum access - api only integrations"}
         profile_names = standard | {p.name.lower() for p in profiles}
-        ps_names = {p.name.lower() for p in perm_sets} | (
-            {p.name.lower() for p in self.store.list_permission_sets(org.id)} if existing else set())
+        stored_ps = self.store.list_permission_sets(org.id) if existing else []
+        ps_names = {p.name.lower() for p in [*perm_sets, *stored_ps]}
         users = [self._user(i, e, profile_names, ps_names)
                  for i, e in enumerate(self._list(data, "users"))]
         usernames = {u["username"].lower() for u in users}
@@ -197,7 +198,7 @@ class _Planner:
     def _list(self, data: dict[str, Any], key: str) -> list[Any]:
         value = data.get(key, [])
         if not isinstance(value, list):
-            raise SeedError(self.source, key, None, "must be an array of tables ([[%s]])" % key)
+            raise SeedError(self.source, key, None, f"must be an array of tables ([[{key}]])")
         return value
 
     def _unique(self, items: list[Any], section: str, key: str, get: Callable[[Any], str]) -> None:
