@@ -1,0 +1,95 @@
+"""The client's IP address: the socket peer, or ``X-Forwarded-For`` behind a trusted proxy.
+
+Every IP decision (profile login IP ranges, LoginHistory ``SourceIp``, per-IP rate limits)
+reads the address resolved here, once per request, by the ``ClientIp`` middleware.
+
+``X-Forwarded-For`` is believed only when the socket peer is in ``settings.trusted_proxies``:
+anyone else can write any address into it (a spoofed header from an untrusted peer is
+ignored). Behind trusted proxies the header is read right to left, skipping trusted hops; the
+first untrusted address is the client (RFC 7239 §5.2 explains why only hops added by your own
+proxies are trustworthy; the left end of the list is whatever the client sent).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+#: Where the middleware leaves the address: ``request.state.client_ip``.
+STATE_KEY = "client_ip"
+
+
+def parse_address(text: str) -> Address | None:
+    """An IP from a socket peer or a forwarded hop; ``None`` for anything else (``unknown``,
+    obfuscated identifiers, garbage). IPv4-mapped IPv6 peers are reported as IPv4."""
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+class ClientIpResolver:
+    """Resolve the client address from the socket peer and the forwarded-for hops."""
+
+    def __init__(self, trusted_proxies: Iterable[str] = ()) -> None:
+        self._trusted: tuple[Network, ...] = tuple(
+            ipaddress.ip_network(v.strip(), strict=False) for v in trusted_proxies if v.strip())
+
+    def trusts(self, address: Address) -> bool:
+        return any(address.version == n.version and address in n for n in self._trusted)
+
+    def resolve(self, peer: str | None, forwarded_for: Iterable[str] = ()) -> str | None:
+        """``forwarded_for`` are the ``X-Forwarded-For`` header values in arrival order."""
+        current = parse_address(peer) if peer else None
+        if current is None:
+            return peer or None
+        if not self.trusts(current):
+            return str(current)
+        hops = [h for value in forwarded_for for h in value.split(",")]
+        for hop in reversed(hops):
+            address = parse_address(hop)
+            if address is None:
+                # A malformed hop breaks the chain: nothing left of it can be trusted, and the
+                # last proxy we trust is the best we know.
+                break
+            current = address
+            if not self.trusts(address):
+                break
+        return str(current)
+
+    def for_scope(self, scope: Scope) -> str | None:
+        client = scope.get("client")
+        peer = client[0] if client else None
+        return self.resolve(peer, Headers(scope=scope).getlist("x-forwarded-for"))
+
+
+class ClientIp:
+    """Pure ASGI middleware: resolve the client IP once, into ``scope["state"]``."""
+
+    def __init__(self, app: ASGIApp, trusted_proxies: Iterable[str] = ()) -> None:
+        self.app = app
+        self.resolver = ClientIpResolver(trusted_proxies)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope.setdefault("state", {})[STATE_KEY] = self.resolver.for_scope(scope)
+        await self.app(scope, receive, send)
+
+
+def client_ip(connection: HTTPConnection) -> str | None:
+    """The request's client IP as the middleware resolved it (the socket peer if the
+    middleware is not installed, e.g. in a unit test app)."""
+    state = connection.scope.get("state") or {}
+    if STATE_KEY in state:
+        return state[STATE_KEY]  # type: ignore[no-any-return]
+    return connection.client.host if connection.client else None
