@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list)
     #: Serve /metrics on the public port.
     metrics_public: bool = False
+    #: Logins per user per hour before ``rate_limit_exceeded`` (Salesforce's 3,600; 0 = off).
+    login_rate_per_user_hour: int = 3600
+    #: Requests per client IP per minute to credential-taking endpoints (token, SOAP login,
+    #: login page); 0 = off. Benchmarks that hammer /token from one address turn it off.
+    token_rate_per_ip_minute: int = 600
 
     @classmethod
     def settings_customise_sources(
