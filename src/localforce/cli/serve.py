@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import typer
 import uvicorn
 
 from localforce.bootstrap import Services
-from localforce.cli.common import console, services
+from localforce.cli.common import console, err_console, services
 from localforce.directory.demo import create_demo_org, load_demo_credentials
 from localforce.directory.seed import RecordSeeder, apply_seed, load_file
+from localforce.security.tls import (
+    TlsError,
+    TlsFiles,
+    ensure_local_ca,
+    operator_files,
+    trust_instructions,
+)
+from localforce.settings import Settings
 
 
 def record_seeder(svc: Services) -> RecordSeeder | None:
@@ -26,19 +35,45 @@ def serve(
     database_url: str | None = typer.Option(None, envvar="LOCALFORCE_DATABASE_URL"),
     seed: Path | None = typer.Option(None, envvar="LOCALFORCE_SEED", help="Seed file to load."),
     public_url: str | None = typer.Option(None, envvar="LOCALFORCE_PUBLIC_URL"),
+    tls: bool = typer.Option(False, "--tls", envvar="LOCALFORCE_TLS",
+                             help="Serve HTTPS with a local CA kept in {home}/tls/."),
+    tls_cert: Path | None = typer.Option(None, "--tls-cert", envvar="LOCALFORCE_TLS_CERT",
+                                         help="Serve HTTPS with this PEM certificate (chain)."),
+    tls_key: Path | None = typer.Option(None, "--tls-key", envvar="LOCALFORCE_TLS_KEY",
+                                        help="The PEM private key for --tls-cert."),
 ) -> None:
     """Run the server. On an empty store with no seed, create a demo org and print its logins."""
+    files = tls_files(Settings().home, tls, tls_cert, tls_key)
+    if files is not None and public_url is None:
+        public_url = f"https://{f'[{host}]' if ':' in host else host}:{port}"
     overrides = {"host": host, "port": port, "workers": workers, "database_url": database_url,
                  "public_url": public_url}
     with services(**overrides) as svc:
         prepare(svc, seed)
+    if files is not None and files.ca is not None:
+        console.print(trust_instructions(files.ca), highlight=False, soft_wrap=True)
     # Workers read their settings from the environment.
     for name, value in overrides.items():
         if value is not None:
             os.environ[f"LOCALFORCE_{name.upper()}"] = str(value)
     uvicorn.run("localforce.web.asgi:create", factory=True, host=host, port=port,
                 workers=workers if workers > 1 else None, log_level="info",
-                proxy_headers=False, server_header=False)
+                proxy_headers=False, server_header=False,
+                ssl_certfile=str(files.certfile) if files else None,
+                ssl_keyfile=str(files.keyfile) if files else None)
+
+
+def tls_files(home: Path, tls: bool, cert: Path | None, key: Path | None) -> TlsFiles | None:
+    """The operator's certificate if given, else the local CA's when ``--tls``, else None."""
+    try:
+        if cert is not None or key is not None:
+            if cert is None or key is None:
+                raise TlsError("--tls-cert and --tls-key go together")
+            return operator_files(cert, key)
+        return ensure_local_ca(home, time.time) if tls else None
+    except TlsError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
 
 
 def prepare(svc: Services, seed: Path | None) -> None:

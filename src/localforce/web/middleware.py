@@ -1,0 +1,147 @@
+"""Transport middleware (pure ASGI): Salesforce host aliases, HTTPS-only credentials, HSTS.
+
+Registered in ``web/app.py`` outermost first: ``Hsts`` -> ``SalesforceHostAlias`` ->
+``HttpsRequired`` -> the routes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from html import escape
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from localforce.oauth.errors import InvalidRequest
+from localforce.web.errors import oauth_error_response
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+#: ``/{label}.salesforce.com/services/...``: simple-salesforce always builds
+#: ``https://{domain}.salesforce.com/services/...``, so ``domain="127.0.0.1:PORT/login"`` arrives
+#: as ``/login.salesforce.com/services/...`` (clients.md §1, mechanism A).
+_ALIAS = re.compile(r"^/[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.salesforce\.com(/services(?:/.*)?)$")
+
+#: Endpoints that receive credentials or issue codes/tokens. Salesforce serves OAuth over HTTPS
+#: only (salesforce-wire.md §1 "All OAuth endpoints HTTPS only"; §4 ``invalid_request`` "HTTPS
+#: required"); RFC 6749 §3.1 and §3.2 require TLS for both endpoints.
+TOKEN_PATH = "/services/oauth2/token"
+AUTHORIZE_PATH = "/services/oauth2/authorize"
+HTTPS_REQUIRED = "HTTPS required"
+
+#: Two years, as Salesforce sends it.
+HSTS_VALUE = "max-age=63072000; includeSubDomains"
+
+
+class SalesforceHostAlias:
+    """Serve ``/{label}.salesforce.com/services/...`` as ``/services/...``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            match = _ALIAS.match(scope["path"])
+            if match:
+                path = match.group(1)
+                scope = dict(scope, path=path, raw_path=path.encode())
+        await self.app(scope, receive, send)
+
+
+class HttpsRequired:
+    """Refuse the token and authorize endpoints over plain HTTP from non-loopback peers.
+
+    Loopback stays open so ``localforce serve`` works out of the box for local development.
+    Behind a TLS-terminating proxy listed in ``trusted_proxies``, ``X-Forwarded-Proto: https``
+    counts as HTTPS; from any other peer that header is ignored, since anyone can send it.
+    """
+
+    def __init__(self, app: ASGIApp, trusted_proxies: Iterable[str] = ()) -> None:
+        self.app = app
+        self.trusted = parse_networks(trusted_proxies)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope["path"] in (TOKEN_PATH, AUTHORIZE_PATH)
+                and not self._secure(scope)):
+            await refusal(scope["path"])(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _secure(self, scope: Scope) -> bool:
+        if scope.get("scheme") == "https":
+            return True
+        peer = _ip((scope.get("client") or ("", 0))[0])
+        if peer is not None and in_networks(peer, self.trusted):
+            headers = Headers(scope=scope)
+            proto = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+            if proto == "https":
+                return True
+            origin = _ip(headers.get("x-forwarded-for", "").split(",")[-1].strip())
+            return origin is not None and origin.is_loopback
+        return peer is not None and peer.is_loopback
+
+
+def refusal(path: str) -> Response:
+    """Salesforce's ``invalid_request`` / ``HTTPS required``: JSON for the token endpoint, a
+    page for the browser-facing authorize endpoint (its redirect URI is not trusted yet, so
+    the error is not redirected; RFC 6749 §4.1.2.1)."""
+    error = InvalidRequest(HTTPS_REQUIRED)
+    if path == TOKEN_PATH:
+        return oauth_error_response(error)
+    text = escape(f"error={error.error}&error_description={error.description}")
+    return HTMLResponse(f"<!doctype html><title>OAuth Error</title><h1>OAuth Error</h1>"
+                        f"<p>{text}</p>", status_code=400,
+                        headers={"Cache-Control": "no-store"})
+
+
+class Hsts:
+    """``Strict-Transport-Security`` on every HTTPS response (RFC 6797 §7.1).
+
+    Not for ``localhost`` names: HSTS is per host, not per port, so a browser that noted
+    ``localhost`` would upgrade the ``http://localhost:1717/OauthRedirect`` callback the sf CLI
+    listens on, and every other local dev server. IP literals get it; RFC 6797 §8.1 has user
+    agents ignore it there.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("scheme") != "https" or _is_localhost(scope):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_hsts(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["Strict-Transport-Security"] = HSTS_VALUE
+            await send(message)
+
+        await self.app(scope, receive, send_with_hsts)
+
+
+def parse_networks(values: Iterable[str]) -> tuple[IpNetwork, ...]:
+    """IPs or CIDRs (``settings.trusted_proxies``)."""
+    return tuple(ipaddress.ip_network(v.strip(), strict=False) for v in values if v.strip())
+
+
+def in_networks(ip: ipaddress.IPv4Address | ipaddress.IPv6Address,
+                networks: Iterable[IpNetwork]) -> bool:
+    return any(ip.version == n.version and ip in n for n in networks)
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _is_localhost(scope: Scope) -> bool:
+    host = Headers(scope=scope).get("host", "").lower()
+    if host.startswith("["):
+        return False
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return name == "localhost" or name.endswith(".localhost")
