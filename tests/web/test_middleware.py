@@ -121,6 +121,13 @@ def test_a_trusted_proxy_forwarding_plain_http_from_a_remote_client_is_refused()
     assert (response.status_code, response.json()) == (400, REFUSED)
 
 
+def test_a_trusted_proxy_on_loopback_does_not_make_remote_clients_loopback() -> None:
+    proxied = client(peer=LOOPBACK, trusted=("127.0.0.1",))
+    response = proxied.post("/services/oauth2/token",
+                            headers={"X-Forwarded-For": "198.51.100.1"})
+    assert (response.status_code, response.json()) == (400, REFUSED)
+
+
 def test_x_forwarded_proto_from_an_untrusted_peer_is_ignored() -> None:
     response = client(peer=REMOTE, trusted=("10.0.0.0/24",)).post(
         "/services/oauth2/token", headers={"X-Forwarded-Proto": "https"})

@@ -6,7 +6,6 @@ Registered in ``web/app.py`` outermost first: ``Hsts`` -> ``SalesforceHostAlias`
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable
 from html import escape
@@ -16,9 +15,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from localforce.oauth.errors import InvalidRequest
+from localforce.web.clientip import ClientIpResolver, parse_address
 from localforce.web.errors import oauth_error_response
-
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 #: ``/{label}.salesforce.com/services/...``: simple-salesforce always builds
 #: ``https://{domain}.salesforce.com/services/...``, so ``domain="127.0.0.1:PORT/login"`` arrives
@@ -61,7 +59,7 @@ class HttpsRequired:
 
     def __init__(self, app: ASGIApp, trusted_proxies: Iterable[str] = ()) -> None:
         self.app = app
-        self.trusted = parse_networks(trusted_proxies)
+        self.resolver = ClientIpResolver(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] == "http" and scope["path"] in (TOKEN_PATH, AUTHORIZE_PATH)
@@ -73,15 +71,13 @@ class HttpsRequired:
     def _secure(self, scope: Scope) -> bool:
         if scope.get("scheme") == "https":
             return True
-        peer = _ip((scope.get("client") or ("", 0))[0])
-        if peer is not None and in_networks(peer, self.trusted):
-            headers = Headers(scope=scope)
-            proto = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-            if proto == "https":
+        peer = parse_address((scope.get("client") or ("", 0))[0])
+        if peer is not None and self.resolver.trusts(peer):
+            proto = Headers(scope=scope).get("x-forwarded-proto", "").split(",")[-1]
+            if proto.strip().lower() == "https":
                 return True
-            origin = _ip(headers.get("x-forwarded-for", "").split(",")[-1].strip())
-            return origin is not None and origin.is_loopback
-        return peer is not None and peer.is_loopback
+        client = parse_address(self.resolver.for_scope(scope) or "")
+        return client is not None and client.is_loopback
 
 
 def refusal(path: str) -> Response:
@@ -120,23 +116,6 @@ class Hsts:
             await send(message)
 
         await self.app(scope, receive, send_with_hsts)
-
-
-def parse_networks(values: Iterable[str]) -> tuple[IpNetwork, ...]:
-    """IPs or CIDRs (``settings.trusted_proxies``)."""
-    return tuple(ipaddress.ip_network(v.strip(), strict=False) for v in values if v.strip())
-
-
-def in_networks(ip: ipaddress.IPv4Address | ipaddress.IPv6Address,
-                networks: Iterable[IpNetwork]) -> bool:
-    return any(ip.version == n.version and ip in n for n in networks)
-
-
-def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
 
 
 def _is_localhost(scope: Scope) -> bool:
