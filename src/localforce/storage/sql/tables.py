@@ -291,3 +291,31 @@ browser_sessions = Table(
     Column("expires_at", BigInteger, nullable=False),
     Index(None, "user_id"),
 )
+
+# --- Limits and API usage log (issue 6, migration 0006_audit) ----------------------------
+
+counters = Table(
+    "counters",
+    metadata,
+    # "api:{org_id}", "login-user:{user_id}", "login-ip:{address}"
+    Column("key", String(200), primary_key=True),
+    Column("bucket", BigInteger, primary_key=True),  # epoch seconds the bucket starts at
+    Column("count", Integer, nullable=False),
+)
+
+api_usage_log = Table(
+    "api_usage_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("at_ms", BigInteger, nullable=False),  # epoch milliseconds the request arrived
+    Column("org_id", ID),
+    Column("user_id", ID),
+    Column("app_id", ID),
+    Column("method", String(10), nullable=False),
+    Column("path", String(2048), nullable=False),  # without the query string
+    Column("status", Integer, nullable=False),
+    Column("duration_us", BigInteger, nullable=False),
+    Index(None, "at_ms"),
+    Index(None, "org_id", "at_ms"),
+)

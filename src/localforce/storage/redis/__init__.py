@@ -1,0 +1,1 @@
+"""Redis adapters for cross-replica state (optional: ``settings.redis_url``)."""
