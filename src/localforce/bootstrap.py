@@ -13,10 +13,28 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from localforce.directory.service import Directory
+from localforce.oauth.client_auth import ClientAuthenticator
+from localforce.oauth.credentials import Logins
+from localforce.oauth.flows.client_credentials import ClientCredentialsFlow
+from localforce.oauth.flows.jwt_bearer import JwtBearerFlow
+from localforce.oauth.flows.password import PasswordFlow
+from localforce.oauth.flows.refresh_token import RefreshTokenFlow
+from localforce.oauth.issuing import Issuer
+from localforce.oauth.keys import KeyRing
+from localforce.oauth.server import AuthorizationServer
+from localforce.oauth.services import OAuthServices
+from localforce.oauth.sessions import Sessions
 from localforce.security.secretbox import SecretBox, decode_key, load_or_create_key_file
 from localforce.settings import Settings
 from localforce.storage.sql.directory_store import SqlDirectoryStore
 from localforce.storage.sql.engine import make_engine, upgrade
+from localforce.storage.sql.oauth_store import (
+    SqlConsentStore,
+    SqlLoginHistory,
+    SqlReplayStore,
+    SqlSigningKeyStore,
+    SqlTokenStore,
+)
 
 Clock = Callable[[], float]
 
@@ -28,6 +46,7 @@ class Services:
     box: SecretBox
     directory: Directory
     clock: Clock
+    oauth: OAuthServices
 
     def close(self) -> None:
         self.engine.dispose()
@@ -45,4 +64,35 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
         upgrade(engine)
     box = SecretBox(master_key(settings))
     directory = Directory(SqlDirectoryStore(engine), box, clock)
-    return Services(settings, engine, box, directory, clock)
+    oauth = build_oauth(settings, engine, box, directory, clock)
+    return Services(settings, engine, box, directory, clock, oauth=oauth)
+
+
+def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: Directory,
+                clock: Clock) -> OAuthServices:
+    """The OAuth stores and helpers, and the token endpoint's flows (register more with
+    ``oauth.server.register(flow)``)."""
+    base_url = settings.effective_public_url
+    tokens, history = SqlTokenStore(engine), SqlLoginHistory(engine)
+    keys = KeyRing(SqlSigningKeyStore(engine), box, clock)
+    oauth = OAuthServices(
+        directory=directory, clock=clock, base_url=base_url, tokens=tokens,
+        consents=SqlConsentStore(engine), replay=SqlReplayStore(engine), history=history,
+        keys=keys,
+        issuer=Issuer(tokens, keys, directory.reveal_secret, base_url, clock,
+                      refresh_max_days=settings.refresh_token_max_days),
+        logins=Logins(directory, history, clock, lockout_attempts=settings.lockout_attempts,
+                      lockout_minutes=settings.lockout_minutes),
+        clients=ClientAuthenticator(directory), sessions=Sessions(tokens, directory, clock),
+        server=AuthorizationServer([]), jwt_audiences=jwt_audiences(settings))
+    for flow in (PasswordFlow, ClientCredentialsFlow, JwtBearerFlow, RefreshTokenFlow):
+        oauth.server.register(flow(oauth))
+    return oauth
+
+
+def jwt_audiences(settings: Settings) -> frozenset[str]:
+    """The public URL, login/test.salesforce.com and ``jwt_audiences``; the JWT flow adds the
+    app's org's My Domain URL."""
+    found = {settings.effective_public_url, "https://login.salesforce.com",
+             "https://test.salesforce.com", *settings.jwt_audiences}
+    return frozenset(a.rstrip("/") for a in found)

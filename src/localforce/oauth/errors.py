@@ -72,3 +72,16 @@ class UnauthorizedClient(OAuthError):
 class RateLimitExceeded(OAuthError):
     error = "rate_limit_exceeded"
     description = "number of logins exceeded"
+
+
+class InvalidToken(OAuthError):
+    """Revocation of an unknown or already revoked token (Salesforce answers 400, not RFC
+    7009's 200; salesforce-wire.md §1.6)."""
+
+    error = "invalid_token"
+    description = "Token was invalid"
+
+
+class UnsupportedTokenType(OAuthError):
+    error = "unsupported_token_type"
+    description = "Token type not supported"

@@ -1,122 +1,57 @@
-"""What the browser flows remember between requests, and the ports that store it.
-
-- ``AuthorizationCode``: RFC 6749 §4.1.2, single use, 15 minutes (salesforce-wire.md §2.1).
-- ``DeviceAuthorization``: RFC 8628 §3.2 (and Salesforce's ``response_type=device_code``).
-- ``Consent``: a user's remembered approval of an app for some scopes (ASVS 10.7).
-- ``LoginSession``: the browser session behind the ``lf_session`` cookie.
-
-Only digests of codes, device codes and session ids are stored (DESIGN.md "State and secrets").
-``storage/sql/grant_store.py`` implements ``GrantStore``.
-"""
+"""Rules several token-endpoint flows share: scope selection, login context, error mapping."""
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
-from typing import Protocol
+from localforce.domain import scopes as scope_words
+from localforce.domain.models import ConnectedApp
+from localforce.oauth import ports
+from localforce.oauth.credentials import LoginContext, LoginFailed
+from localforce.oauth.errors import (
+    InactiveUser,
+    InvalidAppAccess,
+    InvalidGrant,
+    InvalidScope,
+    OAuthError,
+)
+from localforce.oauth.messages import TokenRequest
+
+IP_RESTRICTED = "ip restricted or invalid login hours"
 
 
-@dataclass(frozen=True)
-class AuthorizationCode:
-    digest: str
-    app_id: str
-    user_id: str
-    redirect_uri: str
-    scopes: tuple[str, ...]
-    code_challenge: str | None
-    code_challenge_method: str | None
-    nonce: str | None
-    #: Everything issued from this code shares the family and dies with a replay.
-    family_id: str
-    issued_at: int
-    expires_at: int
-    consumed_at: int | None = None
-
-    def expired(self, now: int) -> bool:
-        return now >= self.expires_at
+def allowed_scopes(app: ConnectedApp) -> frozenset[str]:
+    """What the app may be granted: its selected scopes; ``full`` covers every other scope
+    except the refresh ones, which must be selected themselves (salesforce-wire.md §7.1)."""
+    granted = set(app.scopes)
+    if "full" in granted:
+        granted |= scope_words.KNOWN_SCOPES - scope_words.REFRESH_SCOPES
+    return frozenset(granted)
 
 
-class DeviceStatus(enum.StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    DENIED = "denied"
-    CONSUMED = "consumed"
+def requested_scopes(request: TokenRequest, app: ConnectedApp,
+                     default: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The ``scope`` parameter if given (each must be allowed: else ``invalid_scope``), or
+    ``default`` (the app's scopes). Clients expect their requested scopes echoed back."""
+    asked = scope_words.parse(request.get("scope"))
+    if not asked:
+        return app.scopes if default is None else default
+    if not set(asked) <= allowed_scopes(app):
+        raise InvalidScope()
+    return asked
 
 
-@dataclass(frozen=True)
-class DeviceAuthorization:
-    digest: str
-    user_code: str
-    app_id: str
-    scopes: tuple[str, ...]
-    status: DeviceStatus
-    user_id: str | None
-    interval: int
-    issued_at: int
-    expires_at: int
-    last_polled_at: int | None = None
-
-    def expired(self, now: int) -> bool:
-        return now >= self.expires_at
+def login_context(request: TokenRequest, app: ConnectedApp, *,
+                  relax_ip: bool = False) -> LoginContext:
+    return LoginContext(ports.OAUTH_LOGIN, request.source_ip, app, request.url,
+                        relax_ip=relax_ip)
 
 
-@dataclass(frozen=True)
-class Consent:
-    user_id: str
-    app_id: str
-    scopes: tuple[str, ...]
-    granted_at: int
-
-    def covers(self, scopes: tuple[str, ...]) -> bool:
-        return set(scopes) <= set(self.scopes)
-
-
-@dataclass(frozen=True)
-class LoginSession:
-    digest: str
-    user_id: str
-    org_id: str
-    auth_time: int
-    expires_at: int
-
-
-class CodeStore(Protocol):
-    def save_code(self, code: AuthorizationCode) -> None: ...
-    def get_code(self, digest: str) -> AuthorizationCode | None: ...
-    def consume_code(self, digest: str, now: int) -> AuthorizationCode | None:
-        """Mark the code used; atomic. None when it was already used (a replay) or unknown."""
-        ...
-
-
-class DeviceStore(Protocol):
-    def save_device(self, device: DeviceAuthorization) -> bool:
-        """False when the user code is taken (the caller draws another)."""
-        ...
-    def get_device(self, digest: str) -> DeviceAuthorization | None: ...
-    def find_by_user_code(self, user_code: str) -> DeviceAuthorization | None: ...
-    def record_poll(self, digest: str, now: int, interval: int) -> None:
-        """Remember this poll's time and the (possibly slowed-down) interval."""
-        ...
-    def decide(self, digest: str, user_id: str, approve: bool) -> bool:
-        """pending -> approved/denied, atomically; False when no longer pending."""
-        ...
-    def consume_device(self, digest: str) -> bool:
-        """approved -> consumed, atomically; False when not approved (or already consumed)."""
-        ...
-
-
-class ConsentStore(Protocol):
-    def get_consent(self, user_id: str, app_id: str) -> Consent | None: ...
-    def save_consent(self, consent: Consent) -> None: ...
-    def revoke_consent(self, user_id: str, app_id: str) -> bool: ...
-    def list_consents(self, user_id: str) -> list[Consent]: ...
-
-
-class SessionStore(Protocol):
-    def save_session(self, session: LoginSession) -> None: ...
-    def get_session(self, digest: str) -> LoginSession | None: ...
-    def delete_session(self, digest: str) -> None: ...
-
-
-class GrantStore(CodeStore, DeviceStore, ConsentStore, SessionStore, Protocol):
-    """All of the above; one SQL adapter implements it."""
+def refusal(failure: LoginFailed) -> OAuthError:
+    """The token-endpoint error for a refused login (salesforce-wire.md §4.1). Credential
+    failures all read ``authentication failure``, so they reveal nothing about the user."""
+    if failure.status == ports.RESTRICTED_IP:
+        return InvalidGrant(IP_RESTRICTED)
+    if failure.status == ports.USER_INACTIVE:
+        return InactiveUser()
+    if failure.status == ports.NOT_APPROVED:
+        return InvalidAppAccess()
+    return InvalidGrant()

@@ -1,0 +1,138 @@
+"""Who may log in: password + security token checks, lockout counting, and the rules every
+login obeys (active user, profile login IP ranges, admin-approved apps), with one LoginHistory
+row per attempt.
+
+Shared by the password grant, SOAP ``login()``, the login page, and (through ``admit``) the
+JWT bearer, client-credentials and refresh flows. Statuses are Salesforce's LoginHistory texts
+(salesforce-wire.md §7.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from localforce.directory.service import Directory
+from localforce.domain.models import Access, ConnectedApp, IpRelaxation, PermittedUsers, User
+from localforce.oauth import ports
+from localforce.oauth.ports import LoginAttempt, LoginHistory
+from localforce.security.passwords import verify_password
+from localforce.security.tokens import constant_time_equals
+
+
+@dataclass(frozen=True)
+class LoginContext:
+    """Where an attempt comes from, as LoginHistory records it."""
+
+    login_type: str
+    source_ip: str | None = None
+    app: ConnectedApp | None = None
+    login_url: str | None = None
+    api_type: str | None = None
+    api_version: str | None = None
+    #: The refresh flow of an "enforce, but relax for refresh tokens" app skips IP checks.
+    relax_ip: bool = False
+
+
+class LoginFailed(Exception):
+    """A refused login. ``status`` is the LoginHistory Status text."""
+
+    def __init__(self, status: str, user: User | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.user = user
+
+
+def user_access(directory: Directory, user: User) -> Access:
+    """The user's profile plus permission sets, flattened."""
+    profile = directory.store.get_profile(user.profile_id)
+    if profile is None:
+        raise LookupError(f"user {user.id} has no profile")
+    sets = tuple(ps for ps in (directory.store.get_permission_set(i)
+                               for i in user.permission_set_ids) if ps is not None)
+    return Access.of(profile, sets)
+
+
+class Logins:
+    def __init__(self, directory: Directory, history: LoginHistory, clock: Callable[[], float],
+                 *, lockout_attempts: int = 10, lockout_minutes: int = 15) -> None:
+        self.directory = directory
+        self.history = history
+        self._clock = clock
+        self._attempts = lockout_attempts
+        self._lock_seconds = lockout_minutes * 60
+
+    def password(self, username: str, presented: str, context: LoginContext, *,
+                 require_token: bool = True) -> User:
+        """Check ``password`` (+ security token appended, for API logins) and admit the user.
+
+        Every failure is recorded and counts toward lockout; an unknown username costs the same
+        argon2 work as a wrong password.
+        """
+        user = self.directory.store.find_user(username)
+        if user is None:
+            verify_password(None, presented)
+            raise self.failed(context, ports.INVALID_PASSWORD, username=username)
+        if user.locked_until is not None and user.locked_until.timestamp() > self._clock():
+            raise self.failed(context, ports.PASSWORD_LOCKOUT, user)
+        if not self._secret_matches(user, presented, require_token):
+            self._count_failure(user)
+            raise self.failed(context, ports.INVALID_PASSWORD, user)
+        self.admit(user, context)
+        self.succeeded(user, context)
+        return user
+
+    def _secret_matches(self, user: User, presented: str, require_token: bool) -> bool:
+        password_hash, _ = self.directory.store.get_credentials(user.id)
+        password = presented
+        token_ok = True
+        if require_token:
+            token = self.directory.security_token(user.id) or ""
+            password = presented[: len(presented) - len(token)] if token else presented
+            token_ok = bool(token) and constant_time_equals(presented[len(password):], token)
+        return verify_password(password_hash, password) and token_ok
+
+    def _count_failure(self, user: User) -> None:
+        now = self._clock()
+        lock = (int(now) + self._lock_seconds
+                if self._attempts and user.failed_logins + 1 >= self._attempts else None)
+        self.directory.store.record_login_failure(user.id, lock)
+
+    def admit(self, user: User, context: LoginContext) -> None:
+        """The rules every login obeys, whatever proved the identity. Records and raises
+        ``LoginFailed`` on refusal; records nothing on success (call ``succeeded``)."""
+        app = context.app
+        if app is not None and user.org_id != app.org_id:
+            raise self.failed(context, ports.INVALID_PASSWORD, user)
+        if not user.active:
+            raise self.failed(context, ports.USER_INACTIVE, user)
+        relaxed = context.relax_ip or (app is not None and app.ip_relaxation == IpRelaxation.RELAX)
+        if not relaxed and context.source_ip is not None:
+            if not user_access(self.directory, user).ip_allowed(context.source_ip):
+                raise self.failed(context, ports.RESTRICTED_IP, user)
+        # The Run As user of client credentials is the admin's own choice for the app.
+        if (app is not None and app.permitted_users == PermittedUsers.ADMIN_APPROVED
+                and not app.pre_authorizes(user) and user.id != app.run_as_user_id):
+            raise self.failed(context, ports.NOT_APPROVED, user)
+
+    def succeeded(self, user: User, context: LoginContext) -> None:
+        self.directory.store.record_login_success(user.id, int(self._clock()))
+        self.record(context, ports.SUCCESS, user)
+
+    def failed(self, context: LoginContext, status: str, user: User | None = None,
+               username: str | None = None) -> LoginFailed:
+        """Record a refused attempt; returns the exception for the caller to raise."""
+        self.record(context, status, user, username)
+        return LoginFailed(status, user)
+
+    def record(self, context: LoginContext, status: str, user: User | None = None,
+               username: str | None = None) -> None:
+        app = context.app
+        self.history.record(LoginAttempt(
+            login_time_ms=int(self._clock() * 1000), login_type=context.login_type,
+            status=status, username=user.username if user else username,
+            org_id=user.org_id if user else (app.org_id if app else None),
+            user_id=user.id if user else None, source_ip=context.source_ip,
+            application=app.name if app else None, app_id=app.id if app else None,
+            login_url=context.login_url, api_type=context.api_type,
+            api_version=context.api_version))

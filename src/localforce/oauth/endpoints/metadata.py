@@ -1,0 +1,32 @@
+"""OpenID Provider metadata, ``/.well-known/openid-configuration`` (OIDC Discovery §3),
+listing only what this server implements, in Salesforce's field names (salesforce-wire.md §1.1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from localforce.domain.scopes import KNOWN_SCOPES
+
+
+def openid_configuration(base_url: str, grant_types: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "issuer": base_url,
+        "authorization_endpoint": f"{base_url}/services/oauth2/authorize",
+        "token_endpoint": f"{base_url}/services/oauth2/token",
+        "revocation_endpoint": f"{base_url}/services/oauth2/revoke",
+        "userinfo_endpoint": f"{base_url}/services/oauth2/userinfo",
+        "jwks_uri": f"{base_url}/id/keys",
+        "introspection_endpoint": f"{base_url}/services/oauth2/introspect",
+        "scopes_supported": sorted(KNOWN_SCOPES),
+        "response_types_supported": ["code", "token"],
+        "grant_types_supported": list(grant_types),
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": ["sub", "user_id", "organization_id", "preferred_username",
+                             "nickname", "name", "email", "email_verified", "given_name",
+                             "family_name", "zoneinfo", "locale", "language", "active",
+                             "user_type", "urls", "photos", "picture", "profile"],
+    }

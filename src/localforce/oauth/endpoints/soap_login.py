@@ -1,0 +1,78 @@
+"""SOAP partner API ``login()`` and ``logout()`` (salesforce-wire.md §9).
+
+simple-salesforce's and jsforce's default username + password (+ security token) login. This
+is the protocol core; ``web/routes/soap.py`` reads and writes the XML envelopes. Any refusal
+is ``INVALID_LOGIN`` — the fault does not say which check failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from localforce.domain import ids
+from localforce.domain.models import Org, User
+from localforce.oauth import ports
+from localforce.oauth.credentials import LoginContext, LoginFailed
+from localforce.oauth.issuing import DEFAULT_SESSION_SECONDS
+from localforce.oauth.services import OAuthServices
+from localforce.security.tokens import digest
+
+INVALID_LOGIN = "INVALID_LOGIN"
+INVALID_LOGIN_MESSAGE = "Invalid username, password, security token; or user locked out."
+
+
+class SoapLoginFault(Exception):
+    def __init__(self, code: str = INVALID_LOGIN, message: str = INVALID_LOGIN_MESSAGE) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SoapSession:
+    session_id: str
+    server_url: str
+    metadata_server_url: str
+    seconds_valid: int
+    user: User
+    org: Org
+    profile_id: str
+
+
+class SoapLogin:
+    def __init__(self, oauth: OAuthServices) -> None:
+        self._oauth = oauth
+
+    def login(self, username: str | None, password: str | None, version: str,
+              source_ip: str | None, url: str | None) -> SoapSession:
+        oauth = self._oauth
+        context = LoginContext(ports.SOAP_LOGIN, source_ip, None, url, api_type="SOAP Partner",
+                               api_version=version)
+        if not username or not password:
+            oauth.logins.record(context, ports.INVALID_PASSWORD, username=username)
+            raise SoapLoginFault()
+        try:
+            user = oauth.logins.password(username, password, context)
+        except LoginFailed:
+            raise SoapLoginFault() from None
+        org = oauth.directory.store.get_org(user.org_id)
+        assert org is not None
+        issued = oauth.issuer.issue_session(user, "soap", DEFAULT_SESSION_SECONDS)
+        org15 = ids.to15(org.id)
+        return SoapSession(
+            session_id=issued.access_token,
+            server_url=f"{oauth.base_url}/services/Soap/u/{version}/{org15}",
+            metadata_server_url=f"{oauth.base_url}/services/Soap/m/{version}/{org15}",
+            seconds_valid=issued.seconds_valid, user=user, org=org, profile_id=user.profile_id)
+
+    def logout(self, session_id: str | None) -> None:
+        """End a session (``<logout/>`` with ``SessionHeader``)."""
+        oauth = self._oauth
+        if not session_id:
+            raise SoapLoginFault("INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader")
+        key = digest(session_id)
+        record = oauth.tokens.find(key)
+        if record is None or not record.alive(oauth.now()):
+            raise SoapLoginFault("INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader")
+        oauth.tokens.revoke(key, oauth.now())
+        oauth.sessions.forget(key)

@@ -1,0 +1,145 @@
+"""JWT bearer flow: RFC 7523 §2.1 and §3, Salesforce's variant (salesforce-wire.md §2.3).
+
+    POST /services/oauth2/token
+    grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=eyJhbGciOiJSUzI1NiJ9...
+
+The assertion is RS256, signed by the key of the certificate uploaded to the app; ``iss`` is
+the consumer key, ``sub`` the username, ``aud`` one of the accepted audiences, ``exp`` in
+seconds, milliseconds (sfdx) or a numeric string (simple-salesforce). A ``jti`` may be used
+once. The user must be pre-authorized (admin-approved app) or have approved the app before.
+No refresh token; the response has no ``issued_at``/``signature``, as Salesforce's.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
+
+from localforce.domain.models import ConnectedApp, PermittedUsers, User
+from localforce.oauth import ports
+from localforce.oauth.credentials import LoginFailed
+from localforce.oauth.errors import InvalidGrant
+from localforce.oauth.grants import login_context, refusal
+from localforce.oauth.messages import TokenRequest, TokenResponse
+from localforce.oauth.services import OAuthServices
+from localforce.security.tokens import digest
+
+GRANT_TYPES = ("urn:ietf:params:oauth:grant-type:jwt-bearer",)
+
+INVALID_ASSERTION = "invalid assertion"
+BAD_AUDIENCE = "audience is invalid"
+EXPIRED = "expired authorization code"  # Salesforce's text for an expired assertion
+NOT_APPROVED = "user hasn't approved this consumer"
+
+#: Clock skew tolerated on ``exp`` (seconds).
+SKEW = 60
+
+
+@functools.lru_cache(maxsize=256)
+def certificate_key(pem: str) -> RSAKey:
+    """The RSA public key of an app's X.509 certificate."""
+    public = x509.load_pem_x509_certificate(pem.encode()).public_key()
+    return RSAKey.import_key(public.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+
+
+def expiry_seconds(value: Any) -> int | None:
+    """``exp`` as epoch seconds: numbers or numeric strings, seconds or milliseconds."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    # 10^11 s is the year 5138; anything above is milliseconds (sfdx: Date.now() + 300).
+    return int(number / 1000 if number > 1e11 else number)
+
+
+class JwtBearerFlow:
+    GRANT_TYPES = GRANT_TYPES
+
+    def __init__(self, oauth: OAuthServices) -> None:
+        self._oauth = oauth
+
+    def exchange(self, request: TokenRequest) -> TokenResponse:
+        oauth = self._oauth
+        app, claims = self._verified(request.get("assertion"))
+        now = oauth.now()
+        if not self._audience_ok(app, claims.get("aud")):
+            raise InvalidGrant(BAD_AUDIENCE)
+        exp = expiry_seconds(claims.get("exp"))
+        if exp is None:
+            raise InvalidGrant(INVALID_ASSERTION)
+        if exp < now - SKEW:
+            raise InvalidGrant(EXPIRED)
+        jti = claims.get("jti")
+        # RFC 7523 §3 item 7: a jti may be used once; remembered until the assertion expires.
+        if jti is not None and not oauth.replay.remember(
+                digest(f"{app.id}:{jti}"), max(exp, now) + SKEW, now):
+            raise InvalidGrant(INVALID_ASSERTION)
+        context = login_context(request, app)
+        user = self._user(app, claims.get("sub") or claims.get("prn"), context)
+        try:
+            oauth.logins.admit(user, context)
+        except LoginFailed as failure:
+            raise refusal(failure) from None
+        oauth.logins.succeeded(user, context)
+        return oauth.issuer.issue(app, user, self._scopes(app, user), "jwt_bearer",
+                                  signed=False)
+
+    def _verified(self, assertion: str | None) -> tuple[ConnectedApp, dict[str, Any]]:
+        """Parse, find the app by ``iss``, verify RS256 against its certificate."""
+        if not assertion:
+            raise InvalidGrant(INVALID_ASSERTION)
+        try:
+            compact = jws.extract_compact(assertion.encode())
+            header, unverified = compact.headers(), json.loads(compact.payload)
+        except (JoseError, ValueError):
+            raise InvalidGrant(INVALID_ASSERTION) from None
+        # Only RS256: refuses "none" and HS256 keyed with the (public) certificate.
+        if header.get("alg") != "RS256" or not isinstance(unverified, dict) \
+                or not isinstance(unverified.get("iss"), str):
+            raise InvalidGrant(INVALID_ASSERTION)
+        app = self._oauth.clients.find(unverified["iss"])
+        if not app.certificate:
+            raise InvalidGrant(INVALID_ASSERTION)
+        try:
+            token = jwt.decode(assertion, certificate_key(app.certificate), algorithms=["RS256"])
+        except (JoseError, ValueError):
+            raise InvalidGrant(INVALID_ASSERTION) from None
+        return app, dict(token.claims)
+
+    def _audience_ok(self, app: ConnectedApp, aud: Any) -> bool:
+        accepted = set(self._oauth.jwt_audiences)
+        org = self._oauth.directory.store.get_org(app.org_id)
+        if org is not None and org.my_domain:
+            accepted.add(f"https://{org.my_domain}.my.salesforce.com")
+        values = aud if isinstance(aud, list) else [aud]
+        return any(isinstance(v, str) and v.rstrip("/") in accepted for v in values)
+
+    def _user(self, app: ConnectedApp, username: Any, context: Any) -> User:
+        oauth = self._oauth
+        user = oauth.directory.store.find_user(username) if isinstance(username, str) else None
+        if user is None or user.org_id != app.org_id:
+            oauth.logins.record(context, ports.NOT_APPROVED, None,
+                                username if isinstance(username, str) else None)
+            raise InvalidGrant(NOT_APPROVED)
+        admin_approved = app.permitted_users == PermittedUsers.ADMIN_APPROVED
+        if not admin_approved and not app.pre_authorizes(user) and \
+                oauth.consents.find_consent(user.id, app.id) is None:
+            oauth.logins.record(context, ports.NOT_APPROVED, user)
+            raise InvalidGrant(NOT_APPROVED)
+        return user
+
+    def _scopes(self, app: ConnectedApp, user: User) -> tuple[str, ...]:
+        """Pre-authorized: the app's scopes; else what the user approved, within them."""
+        consent = self._oauth.consents.find_consent(user.id, app.id)
+        if consent is None or app.pre_authorizes(user):
+            return app.scopes
+        return tuple(s for s in consent if s in app.scopes)

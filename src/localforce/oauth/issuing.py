@@ -1,0 +1,139 @@
+"""Minting tokens: opaque access and refresh tokens, id_tokens, and Salesforce's response fields.
+
+Every flow ends here: ``Issuer.issue(app, user, scopes, flow, ...)`` stores the digests and
+returns a ``TokenResponse`` with ``access_token``, ``instance_url``, ``id``, ``token_type``,
+``issued_at`` (ms string), ``signature`` (salesforce-wire.md §3), ``scope``, and
+``refresh_token`` / ``id_token`` when granted. No ``expires_in``: Salesforce sends none.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from localforce.domain import ids, scopes as scope_words
+from localforce.domain.models import ConnectedApp, User
+from localforce.oauth.keys import KeyRing
+from localforce.oauth.messages import TokenResponse
+from localforce.oauth.ports import ACCESS, REFRESH, TokenRecord, TokenStore
+from localforce.security.tokens import digest
+
+#: Session timeout for SOAP logins and apps without one (Salesforce's default, 2 hours).
+DEFAULT_SESSION_SECONDS = 7200
+
+
+def signature(identity_url: str, issued_at: str, consumer_secret: str) -> str:
+    """Base64(HMAC-SHA256(key=consumer secret, msg=id + issued_at)), salesforce-wire.md §3."""
+    mac = hmac.new(consumer_secret.encode(), (identity_url + issued_at).encode(), hashlib.sha256)
+    return base64.b64encode(mac.digest()).decode()
+
+
+def at_hash(access_token: str) -> str:
+    """OIDC Core §3.1.3.6: base64url of the left half of SHA-256 of the access token."""
+    half = hashlib.sha256(access_token.encode()).digest()[:16]
+    return base64.urlsafe_b64encode(half).rstrip(b"=").decode()
+
+
+def new_access_token(org_id: str) -> str:
+    """``{orgId15}!{opaque}``: matches sfdx-core's ``/(00D\\w{12,15})![.\\w]*/`` (wire §0 C8)."""
+    body = secrets.token_urlsafe(72).replace("-", ".")
+    return f"{ids.to15(org_id)}!AQ{body}"
+
+
+def new_refresh_token() -> str:
+    """``[A-Za-z0-9._-]``, like Salesforce's ``5Aep861...`` (needed by sfdx auth URLs)."""
+    return "5Aep861" + secrets.token_urlsafe(64)
+
+
+def new_family_id() -> str:
+    return secrets.token_hex(16)
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A session for callers that are not OAuth clients (SOAP ``login()``)."""
+
+    access_token: str
+    seconds_valid: int
+
+
+class Issuer:
+    def __init__(self, tokens: TokenStore, keys: KeyRing, secret_of: Callable[[ConnectedApp],
+                 str | None], base_url: str, clock: Callable[[], float], *,
+                 refresh_max_days: int = 365) -> None:
+        self._tokens = tokens
+        self._keys = keys
+        self._secret_of = secret_of
+        self.base_url = base_url.rstrip("/")
+        self._clock = clock
+        self._refresh_max = refresh_max_days * 86400
+
+    def identity_url(self, user: User) -> str:
+        return f"{self.base_url}/id/{ids.to18(user.org_id)}/{ids.to18(user.id)}"
+
+    def issue(self, app: ConnectedApp, user: User, scopes: tuple[str, ...], flow: str, *,
+              family_id: str | None = None, with_refresh: bool = False,
+              nonce: str | None = None, parent_digest: str | None = None,
+              refresh_scopes: tuple[str, ...] | None = None,
+              refresh_expires_at: int | None = None, signed: bool = True) -> TokenResponse:
+        """Mint an access token (and a refresh token if ``with_refresh``) for ``user`` via
+        ``app``. ``family_id`` ties everything from one grant together (new if None);
+        ``parent_digest`` is the refresh token an access token came from; ``signed=False``
+        leaves out ``issued_at`` and ``signature`` (the JWT bearer response has neither).
+        ``refresh_scopes`` (default ``scopes``) keeps a rotated refresh token's scope equal to
+        the one it replaces (RFC 6749 §6) when the access token's was narrowed.
+        """
+        now_ms = int(self._clock() * 1000)
+        now = now_ms // 1000
+        family = family_id or new_family_id()
+        access = new_access_token(user.org_id)
+        self._tokens.add(TokenRecord(
+            digest(access), ACCESS, user.org_id, user.id, app.id, scopes, family, flow, now, now,
+            idle_timeout=app.session_timeout_minutes * 60, parent_digest=parent_digest))
+        refresh = None
+        if with_refresh:
+            refresh = new_refresh_token()
+            expires = refresh_expires_at or (now + self._refresh_max if self._refresh_max
+                                             else None)
+            self._tokens.add(TokenRecord(digest(refresh), REFRESH, user.org_id, user.id, app.id,
+                                         refresh_scopes or scopes, family, flow, now, now,
+                                         expires_at=expires))
+        identity = self.identity_url(user)
+        issued_at = str(now_ms)
+        secret = self._secret_of(app) if signed else None
+        return TokenResponse(
+            access_token=access, instance_url=self.base_url, id=identity,
+            issued_at=issued_at if signed else None,
+            # A public client (no consumer secret) has no key to sign with.
+            signature=signature(identity, issued_at, secret) if secret else None,
+            scope=scope_words.render(scopes), refresh_token=refresh,
+            id_token=self.id_token(app, user, access, nonce, now) if "openid" in scopes else None)
+
+    def id_token(self, app: ConnectedApp, user: User, access_token: str, nonce: str | None,
+                 now: int) -> str:
+        """RS256 id_token (OIDC Core §2): iss, sub (the identity URL, as Salesforce), aud,
+        exp, iat, at_hash, nonce when given, and the standard profile claims."""
+        claims: dict[str, object] = {
+            "iss": self.base_url, "sub": self.identity_url(user), "aud": app.consumer_key,
+            "exp": now + self._keys.token_ttl, "iat": now, "at_hash": at_hash(access_token),
+            "preferred_username": user.username, "name": user.name, "email": user.email,
+            "given_name": user.first_name, "family_name": user.last_name,
+            "user_id": ids.to18(user.id), "organization_id": ids.to18(user.org_id),
+        }
+        if nonce is not None:
+            claims["nonce"] = nonce
+        return self._keys.sign(claims)
+
+    def issue_session(self, user: User, flow: str = "soap",
+                      seconds_valid: int = DEFAULT_SESSION_SECONDS) -> Issued:
+        """A session id without an app (SOAP partner ``login()``): full access."""
+        now = int(self._clock())
+        access = new_access_token(user.org_id)
+        self._tokens.add(TokenRecord(digest(access), ACCESS, user.org_id, user.id, None,
+                                     ("full",), new_family_id(), flow, now, now,
+                                     idle_timeout=seconds_valid))
+        return Issued(access, seconds_valid)

@@ -1,0 +1,101 @@
+"""id_token signing keys (RS256) and the JWKS at /id/keys (salesforce-wire.md §1.2).
+
+Private keys are stored sealed under the master key. Rotation publishes the next key *before*
+it signs anything (``active_from`` in the future) so that relying parties that cache the JWKS
+already know it, and keeps the old key published until the last id_token it signed has
+expired (``retire_after``). The newest key whose ``active_from`` has passed signs.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+from localforce.oauth.ports import SigningKeyRecord, SigningKeyStore
+from localforce.security.secretbox import SecretBox
+
+#: How long a process trusts its cached key list; rotation publishes ahead by far more.
+CACHE_SECONDS = 60
+
+
+class KeyRing:
+    def __init__(self, store: SigningKeyStore, box: SecretBox, clock: Callable[[], float], *,
+                 token_ttl: int = 300) -> None:
+        self._store = store
+        self._box = box
+        self._clock = clock
+        self.token_ttl = token_ttl
+        self._lock = threading.Lock()
+        self._cached: list[SigningKeyRecord] | None = None
+        self._cached_at = 0.0
+        self._private: dict[str, RSAKey] = {}
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _keys(self) -> list[SigningKeyRecord]:
+        now = self._clock()
+        with self._lock:
+            if self._cached is None or now - self._cached_at >= CACHE_SECONDS:
+                self._cached, self._cached_at = self._store.list_keys(), now
+            return self._cached
+
+    def _forget(self) -> None:
+        with self._lock:
+            self._cached = None
+
+    def published(self) -> list[SigningKeyRecord]:
+        now = int(self._clock())
+        return [k for k in self._keys() if k.retire_after is None or k.retire_after > now]
+
+    def jwks(self) -> dict[str, Any]:
+        """``{"keys": [{"kty","n","e","alg","use","kid"}]}``; the active key, any next key,
+        and retiring keys whose tokens may still be in use."""
+        return {"keys": [dict(k.public_jwk) for k in self.published()]}
+
+    def current(self) -> SigningKeyRecord:
+        """The key that signs now; creates the first one on an empty store."""
+        now = int(self._clock())
+        active = [k for k in self.published() if k.active_from <= now]
+        if not active:
+            self._create(active_from=now)
+            self._forget()
+            active = [k for k in self.published() if k.active_from <= now]
+        return max(active, key=lambda k: (k.active_from, k.kid))
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        record = self.current()
+        key = self._private.get(record.kid)
+        if key is None:
+            key = RSAKey.import_key(self._box.open(record.private_key_sealed, record.kid))
+            self._private[record.kid] = key
+        return jwt.encode({"alg": "RS256", "typ": "JWT", "kid": record.kid}, claims, key)
+
+    # -- rotation ---------------------------------------------------------------------------
+
+    def rotate(self, publish_ahead: int = 86400) -> SigningKeyRecord:
+        """Publish a new key now that starts signing ``publish_ahead`` seconds from now; the
+        keys it replaces retire once the last id_token they could sign has expired."""
+        now = int(self._clock())
+        new = self._create(active_from=now + publish_ahead)
+        for old in self._store.list_keys():
+            if old.kid != new.kid and old.retire_after is None:
+                self._store.retire_key(old.kid, new.active_from + self.token_ttl)
+        self._store.delete_keys_retired_before(now)
+        self._forget()
+        return new
+
+    def _create(self, active_from: int) -> SigningKeyRecord:
+        key = RSAKey.generate_key(2048)
+        kid = str(secrets.randbelow(10**9))
+        public = {**key.as_dict(private=False), "alg": "RS256", "use": "sig", "kid": kid}
+        pem = key.as_pem(private=True).decode()
+        record = SigningKeyRecord(kid, self._box.seal(pem, kid), public,
+                                  int(self._clock()), active_from)
+        self._store.add_key(record)
+        self._private[kid] = key
+        return record

@@ -1,0 +1,58 @@
+"""HTTP request -> OAuth parameters: form-urlencoded, multipart, query string, HTTP Basic.
+
+Token-endpoint clients send parameters every which way (salesforce-wire.md §0 C1-C4,
+clients.md §0 rows 1-3): urlencoded or multipart bodies (sfdx), chunked bodies (jsforce,
+``sf``), the query string of a POST (JWT gists), and client credentials in HTTP Basic
+(simple-salesforce, requests-oauthlib, authlib) or in the body. Body values win over
+query-string values; unknown parameters are carried and ignored by the flows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import unquote
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+
+from localforce.oauth.messages import TokenRequest
+from localforce.web.clientip import client_ip
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def params(request: Request) -> dict[str, str]:
+    """Query-string parameters overlaid with the form body's (files ignored)."""
+    out = dict(request.query_params)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if request.method == "POST" and content_type in _FORM_TYPES:
+        async with request.form() as form:
+            for key, value in form.multi_items():
+                if not isinstance(value, UploadFile):
+                    out[key] = value
+    return out
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """``Authorization: Basic base64(id:secret)`` -> (id, secret). RFC 6749 §2.3.1 has both
+    parts form-encoded first; percent-decoding accepts that and the unencoded usual case."""
+    if not header or not header[:6].lower() == "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, sep, secret = decoded.partition(":")
+    return (unquote(client_id), unquote(secret)) if sep else None
+
+
+async def token_request(request: Request) -> TokenRequest:
+    values = await params(request)
+    basic = basic_credentials(request.headers.get("authorization"))
+    if basic is not None:
+        client_id, secret = basic
+    else:
+        client_id, secret = values.get("client_id") or None, values.get("client_secret") or None
+    return TokenRequest(values, client_id, secret, basic is not None, client_ip(request),
+                        str(request.url.replace(query="")))

@@ -1,0 +1,72 @@
+"""/services/oauth2/{token,revoke,introspect,userinfo}, /.well-known/openid-configuration and
+/id/keys. Thin: parse (web/forms.py), one core call in the threadpool, render."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from localforce.bootstrap import Services
+from localforce.oauth.endpoints.identity import Identity, IdentityError
+from localforce.oauth.endpoints.introspection import Introspection
+from localforce.oauth.endpoints.metadata import openid_configuration
+from localforce.oauth.endpoints.revocation import Revocation
+from localforce.oauth.errors import InvalidRequest
+from localforce.web import forms
+from localforce.web.auth import bearer_token
+from localforce.web.errors import NO_STORE, SalesforceJSON
+
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+def identity_error(error: IdentityError) -> Response:
+    return PlainTextResponse(error.text, status_code=error.status)
+
+
+def routes(services: Services) -> list[BaseRoute]:
+    oauth = services.oauth
+    revocation, introspection, identity = Revocation(oauth), Introspection(oauth), Identity(oauth)
+
+    async def token(request: Request) -> Response:
+        if request.method != "POST":
+            raise InvalidRequest("must use HTTP POST")
+        token_request = await forms.token_request(request)
+        reply = await run_in_threadpool(oauth.server.token, token_request)
+        return SalesforceJSON(reply.body(), headers=NO_STORE)
+
+    async def revoke(request: Request) -> Response:
+        values = await forms.params(request)
+        await run_in_threadpool(revocation.revoke, values.get("token"))
+        return Response(status_code=200, headers=NO_STORE)
+
+    async def introspect(request: Request) -> Response:
+        token_request = await forms.token_request(request)
+        body = await run_in_threadpool(introspection.introspect, token_request)
+        return SalesforceJSON(body, headers=NO_STORE)
+
+    async def userinfo(request: Request) -> Response:
+        values = await forms.params(request)
+        token = bearer_token(request) or values.get("oauth_token") or values.get("access_token")
+        try:
+            body = await run_in_threadpool(identity.userinfo, token, values.get("version"))
+        except IdentityError as error:
+            return identity_error(error)
+        return SalesforceJSON(body)
+
+    async def well_known(_request: Request) -> Response:
+        return SalesforceJSON(openid_configuration(oauth.base_url, oauth.server.grant_types),
+                              headers=CORS)
+
+    async def jwks(_request: Request) -> Response:
+        return SalesforceJSON(await run_in_threadpool(oauth.keys.jwks), headers=CORS)
+
+    return [
+        Route("/services/oauth2/token", token, methods=["GET", "POST"]),
+        Route("/services/oauth2/revoke", revoke, methods=["GET", "POST"]),
+        Route("/services/oauth2/introspect", introspect, methods=["POST"]),
+        Route("/services/oauth2/userinfo", userinfo, methods=["GET", "POST"]),
+        Route("/.well-known/openid-configuration", well_known, methods=["GET"]),
+        Route("/id/keys", jwks, methods=["GET"]),
+    ]
