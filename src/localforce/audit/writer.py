@@ -1,0 +1,82 @@
+"""A non-blocking writer for the API usage log: the request path only enqueues.
+
+A daemon thread drains the queue in batches (one transaction per batch), so a data-API request
+pays for a ``put_nowait`` and never waits on the database (bench/api_log_writer.py measures
+both). When the queue is full — the database is down or far behind — calls are dropped and
+counted rather than slowing every request; ``dropped`` feeds the metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from localforce.audit.ports import ApiCall, ApiCallLog
+
+log = logging.getLogger("localforce.audit")
+
+
+class BackgroundWriter:
+    def __init__(self, sink: ApiCallLog, *, capacity: int = 10_000, batch: int = 500) -> None:
+        self._sink = sink
+        self._queue: queue.Queue[ApiCall | None] = queue.Queue(maxsize=capacity)
+        self._batch = batch
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self.dropped = 0
+        self.failed = 0
+
+    def submit(self, call: ApiCall) -> None:
+        """Enqueue one call; never blocks."""
+        self._ensure_started()
+        try:
+            self._queue.put_nowait(call)
+        except queue.Full:
+            self.dropped += 1
+
+    def flush(self) -> None:
+        """Wait until everything submitted so far is written (tests, CLI, shutdown)."""
+        if self._thread is not None:
+            self._queue.join()
+
+    def close(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+        self._thread = None
+
+    def _ensure_started(self) -> None:
+        # Started on first use, not at construction: uvicorn forks workers after building
+        # nothing, but a thread must never be created in a parent that forks afterwards.
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="api-usage-log",
+                                                    daemon=True)
+                    self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            batch = [first]
+            while len(batch) < self._batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            calls = [c for c in batch if c is not None]
+            self._write(calls)
+            for _ in batch:
+                self._queue.task_done()
+            if len(calls) < len(batch):
+                return
+
+    def _write(self, calls: list[ApiCall]) -> None:
+        if not calls:
+            return
+        try:
+            self._sink.append(calls)
+        except Exception:  # noqa: BLE001 - a logging failure must not kill the writer
+            self.failed += len(calls)
+            log.exception("could not write %d API usage log entries", len(calls))

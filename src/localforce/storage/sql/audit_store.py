@@ -1,0 +1,75 @@
+"""The audit ports on SQL: the API usage log, connected-app usage, LoginHistory listings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import Engine, and_, case, func, insert, or_, select
+
+from localforce.audit.ports import ApiCall, AppUser, LoginEvent
+from localforce.storage.sql import tables as t
+
+_log = t.api_usage_log.c
+_tk = t.tokens.c
+_lh = t.login_history.c
+
+
+class SqlApiCallLog:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def append(self, calls: Sequence[ApiCall]) -> None:
+        rows = [{"at_ms": c.at_ms, "org_id": c.org_id, "user_id": c.user_id,
+                 "app_id": c.app_id, "method": c.method, "path": c.path[:2048],
+                 "status": c.status, "duration_us": c.duration_us} for c in calls]
+        with self._engine.begin() as conn:
+            conn.execute(insert(t.api_usage_log), rows)
+
+    def calls(self, since_ms: int, org_id: str | None = None) -> Iterator[ApiCall]:
+        query = select(t.api_usage_log).where(_log.at_ms >= since_ms)
+        if org_id is not None:
+            query = query.where(_log.org_id == org_id)
+        with self._engine.connect() as conn:
+            result = conn.execution_options(yield_per=1000).execute(
+                query.order_by(_log.at_ms, _log.id)).mappings()
+            for row in result:
+                yield ApiCall(row["at_ms"], row["org_id"], row["user_id"], row["app_id"],
+                              row["method"], row["path"], row["status"], row["duration_us"])
+
+
+def _live(now: int) -> object:
+    return and_(_tk.revoked_at.is_(None), _tk.rotated_at.is_(None),
+                or_(_tk.expires_at.is_(None), _tk.expires_at > now),
+                or_(_tk.idle_timeout.is_(None), _tk.last_used_at + _tk.idle_timeout > now))
+
+
+class SqlAuditQueries:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def app_users(self, app_id: str, now: int) -> list[AppUser]:
+        def live(kind: str) -> object:
+            return func.coalesce(func.sum(case((_tk.kind == kind, 1), else_=0)), 0)
+
+        last_used = func.max(_tk.last_used_at)
+        query = (select(_tk.user_id, t.users.c.username, live("access"), live("refresh"),
+                        last_used)
+                 .select_from(t.tokens.outerjoin(t.users, t.users.c.id == _tk.user_id))
+                 .where(_tk.app_id == app_id, _live(now))  # type: ignore[arg-type]
+                 .group_by(_tk.user_id, t.users.c.username)
+                 .order_by(last_used.desc(), _tk.user_id))
+        with self._engine.connect() as conn:
+            return [AppUser(r[0], r[1], int(r[2]), int(r[3]), r[4])
+                    for r in conn.execute(query)]
+
+    def logins(self, org_id: str, since_ms: int, username: str | None = None,
+               limit: int = 1000) -> list[LoginEvent]:
+        query = select(t.login_history).where(
+            or_(_lh.org_id == org_id, _lh.org_id.is_(None)), _lh.login_time >= since_ms)
+        if username is not None:
+            query = query.where(func.lower(_lh.username) == username.lower())
+        query = query.order_by(_lh.login_time.desc(), _lh.id.desc()).limit(limit)
+        with self._engine.connect() as conn:
+            return [LoginEvent(r["id"], r["login_time"], r["username"], r["user_id"],
+                               r["login_type"], r["status"], r["source_ip"], r["application"],
+                               r["login_url"]) for r in conn.execute(query).mappings()]
