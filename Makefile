@@ -22,6 +22,11 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser and not clients" -x -q
 
+# Benchmarks side by side with a floor and a peer (bench/README.md). BENCH_ARGS passes options,
+# e.g. make bench BENCH_ARGS="--backends sqlite --only 'localforce.*'".
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/python -m ruff check src tests
 

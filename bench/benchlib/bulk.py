@@ -1,0 +1,119 @@
+"""Growth data written straight through SQL: 10^6 Accounts, 10^4 then 10^6 live tokens.
+
+Rows are cloned from a template row the server itself wrote (a token it issued, an Account
+it created), so every column the server's own migrations added gets a value the server
+accepts; only the identifying columns change. Batches of ``BATCH`` rows per transaction keep
+the SQLite write lock short and memory flat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, Table, func, insert, select
+
+BATCH = 20_000
+
+Vary = Callable[[int], dict[str, Any]]
+
+
+class NoTemplate(LookupError):
+    """The template row is not where the harness looked for it."""
+
+
+def reflect(engine: Engine) -> MetaData:
+    metadata = MetaData()
+    metadata.reflect(engine)
+    return metadata
+
+
+def template_by(engine: Engine, table_name: str, column: str, value: str
+                ) -> tuple[Table, dict[str, Any]]:
+    table = reflect(engine).tables.get(table_name)
+    if table is None:
+        raise NoTemplate(f"no table {table_name!r}")
+    with engine.connect() as connection:
+        row = connection.execute(select(table).where(table.c[column] == value)).mappings().first()
+    if row is None:
+        raise NoTemplate(f"no row in {table_name} with {column} = {value[:12]}…")
+    return table, dict(row)
+
+
+def find_record(engine: Engine, record_id: str) -> tuple[Table, dict[str, Any]]:
+    """The row of a record given its Id, in whichever table the data API keeps that sObject
+    (one table per sObject; the Id column is found by name, case-insensitively)."""
+    candidates = {record_id, record_id[:15]}
+    with engine.connect() as connection:
+        for table in reflect(engine).sorted_tables:
+            id_columns = [c for c in table.c if c.name.lower() == "id"]
+            if not id_columns or not _texty(id_columns[0]):
+                continue
+            row = connection.execute(
+                select(table).where(id_columns[0].in_(candidates))).mappings().first()
+            if row is not None:
+                return table, dict(row)
+    raise NoTemplate(f"no table holds a row with Id {record_id}")
+
+
+def _texty(column: Any) -> bool:
+    try:
+        return column.type.python_type is str
+    except NotImplementedError:
+        return False
+
+
+def count(engine: Engine, table: Table) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def clone(engine: Engine, table: Table, template: dict[str, Any], total: int, vary: Vary,
+          start: int = 0, progress: Callable[[str], None] = print) -> float:
+    """Insert rows ``start`` .. ``start + total - 1`` as ``template | vary(n)``; seconds taken."""
+    began = time.monotonic()
+    varied = set(vary(start))
+    # A surrogate key the template carries (an integer rowid) is left to the database.
+    template = {k: v for k, v in template.items()
+                if k in varied or not table.c[k].primary_key}
+    statement = insert(table)
+    done = 0
+    for rows in _batches(template, vary, start, total):
+        with engine.begin() as connection:
+            connection.execute(statement, rows)
+        done += len(rows)
+        if done % (BATCH * 10) == 0 or done == total:
+            progress(f"  {table.name}: {done:,}/{total:,} rows in {time.monotonic() - began:.0f} s")
+    return time.monotonic() - began
+
+
+def _batches(template: dict[str, Any], vary: Vary, start: int, total: int
+             ) -> Iterator[list[dict[str, Any]]]:
+    for low in range(start, start + total, BATCH):
+        high = min(low + BATCH, start + total)
+        yield [template | vary(n) for n in range(low, high)]
+
+
+def token_vary(now: int) -> Vary:
+    """Live access tokens: fresh digests and families, issued and used just now. The token
+    values themselves are never known to anyone (random digests), as for real stored tokens."""
+    def vary(n: int) -> dict[str, Any]:
+        return {"digest": hashlib.sha256(secrets.token_bytes(16)).hexdigest(),
+                "family_id": secrets.token_hex(16), "issued_at": now, "last_used_at": now}
+    return vary
+
+
+def account_name(n: int) -> str:
+    return f"Bench Account {n:07d}"
+
+
+def account_vary(id_column: str, id_length: int, name_column: str) -> Vary:
+    """New Account Ids (key prefix 001, valid checksums) as long as the template's."""
+    from localforce.domain import ids
+
+    def vary(n: int) -> dict[str, Any]:
+        return {id_column: ids.new_id("001")[:id_length], name_column: account_name(n)}
+    return vary

@@ -1,0 +1,202 @@
+"""The outcome of a run: one row per scenario, ratios, the issue's targets; table and JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .load import Measured
+
+MAX_RSS_MIB = 120.0
+MAX_STARTUP_S = 1.5
+
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    backend: str  # "-" for floor and peer, else "sqlite" / "postgres"
+    phase: str  # "base" or "growth"
+    measured: Measured | None = None
+    rss_mib: float | None = None
+    unavailable: str | None = None  # why the scenario could not run
+    vs_peer: float | None = None
+    vs_floor: float | None = None
+
+    @property
+    def flagged(self) -> bool:
+        return self.measured is not None and self.measured.errors > 0
+
+    @property
+    def rps(self) -> float | None:
+        return self.measured.median.rps if self.measured else None
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"key": self.key, "label": self.label, "backend": self.backend,
+                               "phase": self.phase}
+        if self.unavailable:
+            return out | {"status": "not available yet", "reason": self.unavailable}
+        assert self.measured is not None
+        return out | {"status": "errors" if self.flagged else "ok",
+                      **self.measured.as_json(), "peak_rss_mib_per_worker": self.rss_mib,
+                      "vs_peer": self.vs_peer, "vs_floor": self.vs_floor}
+
+
+@dataclass
+class Report:
+    settings: dict[str, Any]
+    rows: list[Row] = field(default_factory=list)
+    startup: dict[str, float] = field(default_factory=dict)  # "localforce/sqlite cold" -> s
+    servers: dict[str, dict[str, int]] = field(default_factory=dict)  # label -> pid, port
+    notes: list[str] = field(default_factory=list)
+
+    def find(self, key: str, backend: str = "-", phase: str = "base") -> Row | None:
+        return next((r for r in self.rows if (r.key, r.backend, r.phase) == (key, backend, phase)
+                     and r.measured is not None), None)
+
+    def add(self, row: Row, peer: str | None = None, floor: str | None = None) -> Row:
+        if row.rps:
+            for other_key, attr in ((peer, "vs_peer"), (floor, "vs_floor")):
+                other = self.find(other_key) if other_key else None
+                if other is not None and other.rps:
+                    setattr(row, attr, round(row.rps / other.rps, 2))
+        self.rows.append(row)
+        return row
+
+    # -- targets --------------------------------------------------------------------------
+
+    def targets(self, backend: str) -> list[dict[str, Any]]:
+        """The issue's targets for one backend: name, measured value, bar, met (None: no data)."""
+        lf = "localforce."
+
+        def row(key: str, phase: str = "base") -> Row | None:
+            return self.find(lf + key, backend, phase)
+
+        def ratio(key: str, attr: str) -> float | None:
+            r = row(key)
+            return getattr(r, attr) if r else None
+
+        out = [
+            _target("client_credentials / peer", ratio("client_credentials", "vs_peer"), 1.5),
+            _target("client_credentials / form-POST floor",
+                    ratio("client_credentials", "vs_floor"), 0.7),
+            _target("JWT bearer / peer client_credentials", ratio("jwt_bearer", "vs_peer"), 1.3),
+            _target("introspection / peer", ratio("introspection", "vs_peer"), 3.0),
+            _target("query / bare GET floor", ratio("query", "vs_floor"), 0.5),
+        ]
+        password = row("password")
+        per_core = round(password.rps / (os.cpu_count() or 1), 1) if password and password.rps \
+            else None
+        out.append(_target("password grants per second per core", per_core, 30.0))
+        both = (row("query"), row("query_during_logins"))
+        if all(r is not None for r in both):
+            alone, mixed = (r.measured.median.p99_ms for r in both)  # type: ignore[union-attr]
+            out.append(_target("query p99 while logins run / alone", round(mixed / alone, 2),
+                               2.0, higher_is_better=False))
+        for key in ("client_credentials", "jwt_bearer", "introspection", "query"):
+            base, grown = row(key), row(key, "growth")
+            if base and grown and base.rps and grown.rps:
+                loss = round(100 * (1 - grown.rps / base.rps), 1)
+                out.append(_target(f"{key}: loss 10^4 -> 10^6 tokens (%)", loss, 10.0,
+                                   higher_is_better=False))
+        name = row("name_query")
+        out.append(_target("WHERE Name = p99 over 10^6 rows (ms)",
+                           name.measured.median.p99_ms if name and name.measured else None,
+                           10.0, higher_is_better=False))
+        peak = max((r.rss_mib or 0 for r in self.rows if r.backend == backend), default=0)
+        out.append(_target("peak RSS per worker (MiB)", peak or None, MAX_RSS_MIB,
+                           higher_is_better=False))
+        warm = self.startup.get(f"localforce/{backend} warm")
+        out.append(_target("first 200 after start (s)", warm, MAX_STARTUP_S,
+                           higher_is_better=False))
+        return out
+
+    # -- output ---------------------------------------------------------------------------
+
+    def table(self) -> str:
+        head = ("scenario", "backend", "phase", "req/s", "p50 ms", "p99 ms", "errors",
+                "RSS MiB/worker", "÷peer", "÷floor")
+        lines = [head]
+        for r in self.rows:
+            name = f"{r.key}"
+            if r.unavailable:
+                lines.append((name, r.backend, r.phase, "not available yet", "", "", "", "", "",
+                              ""))
+                continue
+            m = r.measured
+            assert m is not None
+            lines.append((name, r.backend, r.phase, f"{m.median.rps:,.0f}",
+                          f"{m.median.p50_ms:.1f}", f"{m.median.p99_ms:.1f}",
+                          f"{m.errors}" + (" FLAGGED" if r.flagged else ""),
+                          f"{r.rss_mib:.0f}" if r.rss_mib else "", _fmt(r.vs_peer),
+                          _fmt(r.vs_floor)))
+        return _markdown(lines)
+
+    def targets_table(self, backend: str) -> str:
+        lines = [("target", "measured", "bar", "met")]
+        for t in self.targets(backend):
+            met = "n/a" if t["met"] is None else ("yes" if t["met"] else "NO")
+            bar = ("≥ " if t["higher_is_better"] else "≤ ") + str(t["bar"])
+            lines.append((t["name"], "" if t["value"] is None else str(t["value"]), bar, met))
+        return _markdown(lines)
+
+    def as_json(self) -> dict[str, Any]:
+        backends = sorted({r.backend for r in self.rows if r.backend != "-"})
+        return {"machine": machine(), "settings": self.settings, "startup_s": self.startup,
+                "servers": self.servers,
+                "results": [r.as_json() for r in self.rows],
+                "targets": {b: self.targets(b) for b in backends}, "notes": self.notes}
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.as_json(), indent=2) + "\n")
+        tmp.replace(path)
+
+
+def _target(name: str, value: float | None, bar: float, higher_is_better: bool = True
+            ) -> dict[str, Any]:
+    met = None if value is None else (value >= bar if higher_is_better else value <= bar)
+    return {"name": name, "value": value, "bar": bar, "higher_is_better": higher_is_better,
+            "met": met}
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def _markdown(lines: list[tuple[str, ...]]) -> str:
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+
+    def fmt(line: tuple[str, ...]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([fmt(lines[0]), rule, *(fmt(line) for line in lines[1:])])
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        cpu = next((line.split(":", 1)[1].strip() for line in
+                    Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), "")
+    except OSError:
+        pass
+    mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gib": mem_gib,
+            "python": platform.python_version(), "kernel": platform.release(),
+            "node": _version(["node", "--version"]), "wrk": _version(["wrk", "-v"])}
+
+
+def _version(argv: list[str]) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except OSError:
+        return ""
+    return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) \
+        else ""

@@ -1,0 +1,182 @@
+"""`make bench`: localforce side by side with a floor and a peer, on this machine, in one run.
+
+    python bench/run.py [--only 'localforce.*'] [--backends sqlite,postgres] [--duration 10] ...
+
+Installs wrk (Debian) and oidc-provider (npm, into bench/.peer/) when missing; starts each
+server as a user would; loads it from a separate wrk process (64 connections, a warm-up, the
+median of 3 bounded runs); stops everything it started; prints one table and writes
+bench/results/latest.json. Scenarios the server cannot serve yet are reported as "not
+available yet" with the server's answer, and the run goes on. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import install, log  # noqa: E402
+from benchlib.load import Settings, WrkFailed, measure  # noqa: E402
+from benchlib.procs import RssSampler, Server, ServerFailed, free_port  # noqa: E402
+from benchlib.report import Report, Row  # noqa: E402
+from benchlib.scenarios import (  # noqa: E402
+    NotAvailable,
+    Scenario,
+    floor_scenarios,
+    peer_scenarios,
+)
+
+BENCH = Path(__file__).resolve().parent
+DEFAULT_OUT = BENCH / "results" / "latest.json"
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--only", default="*",
+                   help="comma-separated glob patterns of scenario keys, e.g. 'floor.*,peer.*'")
+    p.add_argument("--backends", default="sqlite,postgres")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
+    p.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--connections", type=int, default=64)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--accounts", type=int, default=1_000_000)
+    p.add_argument("--tokens-base", type=int, default=10_000)
+    p.add_argument("--tokens-growth", type=int, default=1_000_000)
+    p.add_argument("--pg-admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    p.add_argument("--no-install", action="store_true",
+                   help="fail instead of installing wrk or the peer")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    return p.parse_args(argv)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
+        self.args, self.workdir = args, workdir
+        self.patterns = [p.strip() for p in args.only.split(",") if p.strip()]
+        self.load = Settings(duration_s=args.duration, warmup_s=args.warmup, runs=args.runs,
+                             connections=args.connections)
+        self.report = Report(settings={k: (str(v) if isinstance(v, Path) else v)
+                                       for k, v in vars(args).items()})
+
+    def wanted(self, key: str) -> bool:
+        return any(fnmatch.fnmatchcase(key, p) for p in self.patterns)
+
+    def any_wanted(self, target: str) -> bool:
+        """Whether a pattern may select a scenario of ``target`` (its part before the dot)."""
+        return any(fnmatch.fnmatchcase(target, p.split(".", 1)[0]) for p in self.patterns)
+
+    # -- one scenario ---------------------------------------------------------------------
+
+    def run(self, scenario: Scenario, server: Server, backend: str = "-",
+            phase: str = "base") -> None:
+        if not self.wanted(scenario.key):
+            return
+        row = Row(scenario.key, scenario.label, backend, phase)
+        log(f"{scenario.key} [{backend}/{phase}]")
+        try:
+            spec_for_run = scenario.prepare()
+            background = scenario.background() if scenario.background else None
+            with RssSampler(server) as rss:
+                row.measured = measure(spec_for_run, self.load, background)
+            row.rss_mib = rss.peak_mib
+        except (NotAvailable, WrkFailed) as exc:
+            row.unavailable = str(exc)
+            log(f"  not available: {exc}")
+        self.report.add(row, peer=scenario.peer, floor=scenario.floor)
+        if row.measured:
+            m = row.measured
+            log(f"  {m.median.rps:,.0f} req/s p50 {m.median.p50_ms:.1f} ms "
+                f"p99 {m.median.p99_ms:.1f} ms errors {m.errors} (runs {list(m.runs)})")
+
+    @contextmanager
+    def serving(self, server: Server, label: str) -> Iterator[Server]:
+        seconds = server.start()
+        self.report.startup[label] = round(seconds, 3)
+        assert server.process is not None
+        self.report.servers[label] = {"pid": server.process.pid, "port": server.port}
+        log(f"{label}: first 200 after {seconds:.2f} s")
+        try:
+            yield server
+        finally:
+            server.stop()
+
+    # -- floor and peer -------------------------------------------------------------------
+
+    def floor(self) -> None:
+        if not self.any_wanted("floor"):
+            return
+        port = free_port()
+        server = Server(
+            name="floor", port=port, health_path="/hello", log=self.workdir / "floor.log",
+            cwd=BENCH, argv=[sys.executable, "-m", "uvicorn", "--factory", "floor_app:create",
+                             "--app-dir", str(BENCH), *uvicorn_settings(port, self.args.workers)])
+        with self.serving(server, "floor"):
+            for scenario in floor_scenarios(server.base_url):
+                self.run(scenario, server)
+
+    def peer(self) -> None:
+        if not self.any_wanted("peer"):
+            return
+        folder = install.PEER_DIR if self.args.no_install else install.ensure_peer()
+        port, secret = free_port(), "peer-" + str(time.time_ns())
+        server = Server(
+            name="peer", port=port, health_path="/.well-known/openid-configuration",
+            log=self.workdir / "peer.log", cwd=folder, argv=["node", "provider.mjs"],
+            env={"NODE_ENV": "production", "PEER_PORT": str(port), "PEER_CLIENT_ID": "svc",
+                 "PEER_CLIENT_SECRET": secret})
+        with self.serving(server, "peer"):
+            for scenario in peer_scenarios(server.base_url, "svc", secret):
+                self.run(scenario, server)
+
+
+def uvicorn_settings(port: int, workers: int) -> list[str]:
+    """The uvicorn settings `localforce serve` uses (cli/serve.py), for the floor."""
+    return ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+            "--log-level", "info", "--no-proxy-headers", "--no-server-header"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    if args.no_install:
+        if not install.shutil.which("wrk"):
+            print("wrk is not installed (run without --no-install)", file=sys.stderr)
+            return 2
+    else:
+        install.ensure_wrk()
+    with tempfile.TemporaryDirectory(prefix="lf-bench-") as tmp:
+        bench = Bench(args, Path(tmp))
+        try:
+            bench.floor()
+            bench.peer()
+            from benchlib.localforce import run_localforce
+
+            for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+                if bench.any_wanted("localforce"):
+                    run_localforce(bench, backend)
+        except (ServerFailed, install.InstallFailed) as exc:
+            log(f"stopped: {exc}")
+            bench.report.notes.append(f"run stopped early: {str(exc).splitlines()[0]}")
+        report = bench.report
+    print(report.table())
+    for backend in sorted({r.backend for r in report.rows if r.backend != "-"}):
+        print(f"\nTargets ({backend}):\n" + report.targets_table(backend))
+    if report.startup:
+        print("\nFirst 200 after start (s): " +
+              ", ".join(f"{k} {v:.2f}" for k, v in report.startup.items()))
+    for note in report.notes:
+        print(f"note: {note}")
+    report.write(args.out)
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
