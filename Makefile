@@ -25,6 +25,7 @@ test-fast: $(STAMP)
 # Benchmarks side by side with a floor and a peer (bench/README.md). BENCH_ARGS passes options,
 # e.g. make bench BENCH_ARGS="--backends sqlite --only 'localforce.*'".
 bench: $(STAMP)
+	test -f $(VENV)/.bench-installed || { $(BIN)/pip install --quiet -e '.[test,bench]' && touch $(VENV)/.bench-installed; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)

@@ -22,13 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import install, log  # noqa: E402
-from benchlib.load import Settings, WrkFailed, measure  # noqa: E402
+from benchlib import install, log, profile  # noqa: E402
+from benchlib.load import Settings, WrkFailed, measure, wrk_once  # noqa: E402
 from benchlib.procs import RssSampler, Server, ServerFailed, free_port  # noqa: E402
 from benchlib.report import Report, Row  # noqa: E402
 from benchlib.scenarios import (  # noqa: E402
     NotAvailable,
     Scenario,
+    SpecForRun,
     floor_scenarios,
     peer_scenarios,
 )
@@ -51,6 +52,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tokens-base", type=int, default=10_000)
     p.add_argument("--tokens-growth", type=int, default=1_000_000)
     p.add_argument("--pg-admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    p.add_argument("--profile", default="",
+                   help="glob patterns of scenarios to profile with py-spy in one extra run; "
+                        "summaries go to bench/results/profile-<scenario>-<backend>.txt")
     p.add_argument("--no-install", action="store_true",
                    help="fail instead of installing wrk or the peer")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -61,6 +65,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
         self.args, self.workdir = args, workdir
         self.patterns = [p.strip() for p in args.only.split(",") if p.strip()]
+        self.profile_patterns = [p.strip() for p in args.profile.split(",") if p.strip()]
         self.load = Settings(duration_s=args.duration, warmup_s=args.warmup, runs=args.runs,
                              connections=args.connections)
         self.report = Report(settings={k: (str(v) if isinstance(v, Path) else v)
@@ -95,6 +100,23 @@ class Bench:
             m = row.measured
             log(f"  {m.median.rps:,.0f} req/s p50 {m.median.p50_ms:.1f} ms "
                 f"p99 {m.median.p99_ms:.1f} ms errors {m.errors} (runs {list(m.runs)})")
+            if any(fnmatch.fnmatchcase(scenario.key, p) for p in self.profile_patterns):
+                self.profile(scenario, spec_for_run, server, f"{backend}-{phase}")
+
+    def profile(self, scenario: Scenario, spec_for_run: SpecForRun, server: Server,
+                where: str) -> None:
+        out = self.args.out.parent / f"profile-{scenario.key}-{where}.txt"
+        raw = self.workdir / f"{scenario.key}-{where}.raw"
+        spec = spec_for_run(self.load.runs)
+        sampler = profile.record(server, self.load.duration_s, raw)
+        try:
+            wrk_once(spec, self.load.duration_s + 1, self.load.connections, self.load.timeout_s)
+        finally:
+            sampler.wait(timeout=self.load.duration_s + 60)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(profile.summarize(raw, f"{scenario.key} on {where}, "
+                                              f"{self.load.connections} connections"))
+        log(f"  profile: {out}")
 
     @contextmanager
     def serving(self, server: Server, label: str) -> Iterator[Server]:

@@ -88,7 +88,7 @@ name = "{app.name}"
 consumer_key = "{app.key}"
 consumer_secret = "{app.secret}"
 callback_urls = ["http://127.0.0.1:8765/callback"]
-scopes = ["api", "refresh_token", "openid"]
+scopes = ["api", "refresh_token"]
 certificate = """
 {self.certificate_pem}"""
 enable_client_credentials = true

@@ -12,7 +12,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from localforce.audit.metrics import MeteredLoginHistory, Metrics
+from localforce.audit.services import Audit
+from localforce.audit.writer import BackgroundWriter
 from localforce.directory.service import Directory
+from localforce.limits.ports import Counters
+from localforce.limits.services import Limits
 from localforce.oauth.client_auth import ClientAuthenticator
 from localforce.oauth.credentials import Logins
 from localforce.oauth.flows.client_credentials import ClientCredentialsFlow
@@ -26,6 +31,9 @@ from localforce.oauth.services import OAuthServices
 from localforce.oauth.sessions import Sessions
 from localforce.security.secretbox import SecretBox, decode_key, load_or_create_key_file
 from localforce.settings import Settings
+from localforce.storage.redis.counters import RedisCounters
+from localforce.storage.sql.audit_store import SqlApiCallLog, SqlAuditQueries
+from localforce.storage.sql.counter_store import SqlCounters
 from localforce.storage.sql.directory_store import SqlDirectoryStore
 from localforce.storage.sql.engine import make_engine, upgrade
 from localforce.storage.sql.oauth_store import (
@@ -47,8 +55,11 @@ class Services:
     directory: Directory
     clock: Clock
     oauth: OAuthServices
+    limits: Limits
+    audit: Audit
 
     def close(self) -> None:
+        self.audit.close()
         self.engine.dispose()
 
 
@@ -64,16 +75,36 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
         upgrade(engine)
     box = SecretBox(master_key(settings))
     directory = Directory(SqlDirectoryStore(engine), box, clock)
-    oauth = build_oauth(settings, engine, box, directory, clock)
-    return Services(settings, engine, box, directory, clock, oauth=oauth)
+    limits, audit = build_limits(settings, engine, clock), build_audit(engine)
+    oauth = build_oauth(settings, engine, box, directory, clock, limits=limits,
+                        metrics=audit.metrics)
+    return Services(settings, engine, box, directory, clock, oauth=oauth, limits=limits,
+                    audit=audit)
+
+
+def build_limits(settings: Settings, engine: Engine, clock: Clock) -> Limits:
+    """Counters shared by every worker and replica: Redis when configured, else the database."""
+    counters: Counters = (RedisCounters.from_url(settings.redis_url) if settings.redis_url
+                          else SqlCounters(engine))
+    return Limits.of(counters, clock, daily_api_requests=settings.daily_api_requests,
+                     per_user_hour=settings.login_rate_per_user_hour,
+                     per_ip_minute=settings.token_rate_per_ip_minute)
+
+
+def build_audit(engine: Engine) -> Audit:
+    calls = SqlApiCallLog(engine)
+    return Audit(calls, BackgroundWriter(calls), SqlAuditQueries(engine), Metrics())
 
 
 def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: Directory,
-                clock: Clock) -> OAuthServices:
+                clock: Clock, *, limits: Limits | None = None,
+                metrics: Metrics | None = None) -> OAuthServices:
     """The OAuth stores and helpers, and the token endpoint's flows (register more with
     ``oauth.server.register(flow)``)."""
     base_url = settings.effective_public_url
     tokens, history = SqlTokenStore(engine), SqlLoginHistory(engine)
+    if metrics is not None:
+        history = MeteredLoginHistory(history, metrics)  # type: ignore[assignment]
     keys = KeyRing(SqlSigningKeyStore(engine), box, clock)
     oauth = OAuthServices(
         directory=directory, clock=clock, base_url=base_url, tokens=tokens,
