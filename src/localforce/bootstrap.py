@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from localforce.audit.metrics import MeteredLoginHistory, Metrics
 from localforce.audit.services import Audit
 from localforce.audit.writer import BackgroundWriter
+from localforce.data.api import DataApi
 from localforce.directory.service import Directory
 from localforce.limits.ports import Counters
 from localforce.limits.services import Limits
@@ -43,6 +44,7 @@ from localforce.storage.sql.oauth_store import (
     SqlSigningKeyStore,
     SqlTokenStore,
 )
+from localforce.storage.sql.record_store import SqlRecordStore
 
 Clock = Callable[[], float]
 
@@ -55,6 +57,7 @@ class Services:
     directory: Directory
     clock: Clock
     oauth: OAuthServices
+    data: DataApi
     limits: Limits
     audit: Audit
 
@@ -78,8 +81,10 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
     limits, audit = build_limits(settings, engine, clock), build_audit(engine)
     oauth = build_oauth(settings, engine, box, directory, clock, limits=limits,
                         metrics=audit.metrics)
+    data = DataApi(SqlRecordStore(engine), clock)
     return Services(settings, engine, box, directory, clock, oauth=oauth, limits=limits,
-                    audit=audit)
+                    audit=audit,
+                    data=data)
 
 
 def build_limits(settings: Settings, engine: Engine, clock: Clock) -> Limits:

@@ -319,3 +319,41 @@ api_usage_log = Table(
     Index(None, "at_ms"),
     Index(None, "org_id", "at_ms"),
 )
+
+# --- Data API (issue 5, migration 0004_records) -------------------------------------------
+# The records themselves live in one table per sObject (``sobject_<name>``), built from the
+# schema by ``record_tables.py``; these are the data API's bookkeeping tables.
+
+custom_objects = Table(
+    "custom_objects",
+    metadata,
+    Column("org_id", ID, primary_key=True),
+    Column("name", String(80), primary_key=True),  # API name as declared: Thing__c, Account
+    Column("key_prefix", String(3)),  # NULL for custom fields on a standard object
+    Column("declaration", JSON, nullable=False),  # data.custom.parse_declaration output
+    Column("created_at", BigInteger, nullable=False),
+    Column("modified_at", BigInteger, nullable=False),
+)
+
+query_cursors = Table(
+    "query_cursors",
+    metadata,
+    Column("id", ID, primary_key=True),  # the 01g... query locator
+    Column("org_id", ID, nullable=False),
+    Column("user_id", ID, nullable=False),
+    Column("soql", Text, nullable=False),
+    Column("query_all", Boolean, nullable=False),
+    Column("batch_size", Integer, nullable=False),
+    Column("total_size", Integer, nullable=False),
+    Column("keys", JSON, nullable=False),  # {"2000": "<last Id of the page before>"}
+    Column("expires_at", BigInteger, nullable=False),
+    Index(None, "expires_at"),
+)
+
+api_usage = Table(
+    "api_usage",
+    metadata,
+    Column("org_id", ID, primary_key=True),
+    Column("day", String(10), primary_key=True),  # UTC date
+    Column("requests", Integer, nullable=False),
+)

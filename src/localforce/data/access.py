@@ -1,0 +1,58 @@
+"""The security model on every data-API call: API scope, API Enabled, object permissions.
+
+Object permissions come from the user's profile plus permission sets (``Access.can``), with
+View All Data / Modify All Data. Salesforce hides an object the user cannot read: a query on it
+fails with INVALID_TYPE and its REST resources answer NOT_FOUND, exactly as for an object that
+does not exist. Create, edit and delete without the permission fail with
+INSUFFICIENT_ACCESS_OR_READONLY. Directory objects (User, Organization, Profile,
+PermissionSet) are readable by every API user and writable by none through this API.
+"""
+
+from __future__ import annotations
+
+from localforce.data.errors import ApiError, InsufficientAccess, InvalidSessionId, NotFound
+from localforce.data.schema import ObjectDef
+from localforce.domain.principal import Principal
+
+API_SCOPES = frozenset({"api", "full"})
+NOT_REST = "This session is not valid for use with the REST API"
+
+#: DML verbs -> object permission names (models.OBJECT_PERMISSIONS).
+PERMISSIONS = {"create": "create", "update": "edit", "delete": "delete"}
+
+
+class ApiDisabledForUser(ApiError):
+    error_code = "API_DISABLED_FOR_ORG"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("The REST API is not enabled for this Organization.")
+
+
+def require_api(principal: Principal) -> None:
+    """The token must carry ``api`` or ``full``; the user's profile must allow API access."""
+    if API_SCOPES.isdisjoint(principal.scopes):
+        # jsforce does not retry a 401 whose body says this (clients.md §1 row 13).
+        raise InvalidSessionId(NOT_REST)
+    if not principal.access.api_enabled:
+        raise ApiDisabledForUser()
+
+
+def readable(principal: Principal, obj: ObjectDef) -> bool:
+    return obj.kind == "directory" or principal.access.can(obj.name, "read")
+
+
+def require_visible(principal: Principal, obj: ObjectDef | None) -> ObjectDef:
+    if obj is None or not readable(principal, obj):
+        raise NotFound()
+    return obj
+
+
+def require_write(principal: Principal, obj: ObjectDef, verb: str) -> None:
+    """``verb`` is create, update or delete."""
+    allowed = obj.flag({"create": "createable", "update": "updateable",
+                        "delete": "deletable"}[verb])
+    if obj.kind == "directory" or not allowed:
+        raise InsufficientAccess("entity is read-only")
+    if not principal.access.can(obj.name, PERMISSIONS[verb]):
+        raise InsufficientAccess("insufficient access rights on object id")

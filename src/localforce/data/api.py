@@ -1,0 +1,180 @@
+"""The data API's front door: one object the web, CLI and seed layers call.
+
+``DataApi`` wires the record store to the org's schema (standard objects plus declared custom
+objects), and offers records, queries, describe, collections, composite, custom-object
+declarations and the seed-file record loader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from localforce.data import describe as describing
+from localforce.data.access import readable, require_api
+from localforce.data.composite import HALTED, MAX_SUBREQUESTS, Collections, resolve_references
+from localforce.data.custom import DeclarationError, build_objects, parse_declaration
+from localforce.data.errors import ApiError, BadRequest, NotFound
+from localforce.data.limits import ApiUsage
+from localforce.data.ports import RecordStore
+from localforce.data.query import QueryService
+from localforce.data.records import Records
+from localforce.data.schema import ObjectDef, Schema
+from localforce.domain import ids
+from localforce.domain.principal import Principal
+
+
+class DataApi:
+    def __init__(self, store: RecordStore, clock: Callable[[], float]) -> None:
+        self.store, self.clock = store, clock
+        self.records = Records(store, self.schema_for, clock)
+        self.queries = QueryService(store, self.schema_for, clock)
+        self.collections = Collections(self.records)
+        self.usage = ApiUsage(store, clock)
+
+    def schema_for(self, org_id: str) -> Schema:
+        return build_objects(self.store.declarations(org_id))
+
+    # -- describe ---------------------------------------------------------------------------
+
+    def describe_global(self, principal: Principal, version: str) -> dict[str, Any]:
+        require_api(principal)
+        visible = [o for o in self.schema_for(principal.org_id) if readable(principal, o)]
+        return describing.describe_global(visible, version)
+
+    def basic_info(self, principal: Principal, sobject: str, version: str) -> dict[str, Any]:
+        return describing.basic_info(self.records.object(principal, sobject), version)
+
+    def describe(self, principal: Principal, sobject: str, version: str) -> dict[str, Any]:
+        obj = self.records.object(principal, sobject)
+        return describing.describe(obj, self.schema_for(principal.org_id), version)
+
+    def sobject_of(self, org_id: str, record_id: str) -> str | None:
+        if not ids.is_valid(record_id):
+            return None
+        obj = self.schema_for(org_id).by_prefix(ids.to18(record_id)[:3])
+        return obj.name if obj else None
+
+    # -- custom objects ---------------------------------------------------------------------
+
+    def declare(self, org_id: str, data: Mapping[str, Any]) -> ObjectDef:
+        """Create or extend a custom object (or add custom fields to a standard one)."""
+        current = self.store.declarations(org_id)
+        names = [d["name"] for d, _ in current]
+        decl = parse_declaration(data, names)
+        previous = next(((d, p) for d, p in current if d["name"].lower()
+                         == decl["name"].lower()), None)
+        if previous is not None:
+            decl["fields"] = _merge_fields(previous[0]["fields"], decl["fields"])
+            prefix = previous[1]
+        else:
+            prefix = None if decl["name"].lower() in {o.key for o in build_objects([])} else (
+                self.store.next_key_prefix(org_id))
+        others = [(d, p) for d, p in current if d["name"].lower() != decl["name"].lower()]
+        schema = build_objects(others + [(decl, prefix)])
+        obj = schema.get(decl["name"])
+        assert obj is not None
+        self.store.save_declaration(org_id, decl, [obj])
+        return obj
+
+    # -- limits and composite ---------------------------------------------------------------
+
+    def limits(self, principal: Principal) -> dict[str, Any]:
+        require_api(principal)
+        return self.usage.limits(principal.org_id)
+
+    def composite(self, principal: Principal, body: Any, version: str) -> dict[str, Any]:
+        """``POST /composite``: subrequests in order, ``@{ref.field}`` references resolved."""
+        require_api(principal)
+        if not isinstance(body, dict) or not isinstance(body.get("compositeRequest"), list):
+            raise BadRequest("JSON_PARSER_ERROR", "compositeRequest is required")
+        requests = body["compositeRequest"]
+        if len(requests) > MAX_SUBREQUESTS:
+            raise BadRequest("LIMIT_EXCEEDED", "Composite request has too many subrequests")
+        all_or_none = bool(body.get("allOrNone", False))
+        try:
+            with self.store.transaction() as store:
+                api = DataApi(store, self.clock)
+                responses, failed = api._subrequests(principal, requests, version, all_or_none)
+                if failed and all_or_none:
+                    raise _RollbackSignal(responses)  # leaving the block rolls back
+        except _RollbackSignal as signal:
+            responses = signal.responses
+        return {"compositeResponse": responses}
+
+    def _subrequests(self, principal: Principal, requests: list[Any], version: str,
+                     all_or_none: bool) -> tuple[list[dict[str, Any]], bool]:
+        results: dict[str, Any] = {}
+        responses: list[dict[str, Any]] = []
+        failed = False
+        for sub in requests:
+            ref = str(sub.get("referenceId", "")) if isinstance(sub, dict) else ""
+            if failed and all_or_none:
+                responses.append({"body": HALTED, "httpHeaders": {}, "httpStatusCode": 400,
+                                  "referenceId": ref})
+                continue
+            try:
+                sub = resolve_references(sub, results)
+                status, out, headers = self.dispatch(principal, sub.get("method", "GET"),
+                                                     sub.get("url", ""), sub.get("body"))
+            except ApiError as exc:
+                status, out, headers = exc.status, exc.body(), {}
+                failed = True
+            results[ref] = out
+            responses.append({"body": out, "httpHeaders": headers, "httpStatusCode": status,
+                              "referenceId": ref})
+        if failed and all_or_none:
+            for response in responses:
+                if response["httpStatusCode"] < 300:
+                    response.update(body=HALTED, httpHeaders={}, httpStatusCode=400)
+        return responses, failed
+
+    def dispatch(self, principal: Principal, method: str, url: str,
+                 body: Any) -> tuple[int, Any, dict[str, str]]:
+        """Run one composite subrequest: sObject rows and queries."""
+        parts = urlsplit(url)
+        segments = [s for s in parts.path.split("/") if s]
+        if len(segments) < 4 or segments[:2] != ["services", "data"]:
+            raise NotFound()
+        version = segments[2].removeprefix("v")
+        rest = segments[3:]
+        method = method.upper()
+        if rest[0] == "query" and method == "GET":
+            q = parse_qs(parts.query).get("q", [""])[0]
+            return 200, self.queries.query(principal, q, version), {}
+        if rest[0] != "sobjects" or len(rest) < 2:
+            raise NotFound()
+        sobject = rest[1]
+        if len(rest) == 2 and method == "POST":
+            result = self.records.create(principal, sobject, body)
+            location = f"/services/data/v{version}/sobjects/{sobject}/{result.id}"
+            return 201, result.body(), {"Location": location}
+        if len(rest) == 3 and method == "GET":
+            return 200, self.records.retrieve(principal, sobject, rest[2], version), {}
+        if len(rest) == 3 and method == "PATCH":
+            self.records.update(principal, sobject, rest[2], body)
+            return 204, None, {}
+        if len(rest) == 3 and method == "DELETE":
+            self.records.delete(principal, sobject, rest[2])
+            return 204, None, {}
+        if len(rest) == 4 and method == "PATCH":
+            result = self.records.upsert(principal, sobject, rest[2], rest[3], body, version)
+            return (201 if result.created else 200), result.body(upsert=True), {}
+        raise NotFound()
+
+
+class _RollbackSignal(Exception):
+    def __init__(self, responses: list[dict[str, Any]]) -> None:
+        super().__init__("composite rolled back")
+        self.responses = responses
+
+
+def _merge_fields(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_name = {f["name"].lower(): f for f in old}
+    for f in new:
+        existing = by_name.get(f["name"].lower())
+        if existing is not None and existing["type"] != f["type"]:
+            raise DeclarationError(f"field {f['name']!r} already exists as {existing['type']}")
+        by_name[f["name"].lower()] = f
+    return list(by_name.values())

@@ -1,0 +1,84 @@
+"""A SOQL statement resolved against the org's schema: what the SQL compiler compiles.
+
+``data/query.py`` builds a :class:`QueryPlan` from the parsed :class:`~localforce.soql.ast.Select`
+after every name, permission and literal has been checked; ``storage/sql/soql_to_sql.py`` turns
+it into SQL. Literals are already converted to their stored form (``values``), so the compiler
+needs no Salesforce typing rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from localforce.data.schema import FieldDef, ObjectDef
+from localforce.soql import ast
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One parent step: the lookup field followed and the object it leads to."""
+
+    lookup: FieldDef
+    target: ObjectDef
+
+
+@dataclass(frozen=True)
+class Path:
+    """A field reached from the query's object through zero or more parent hops."""
+
+    hops: tuple[Hop, ...]
+    field: FieldDef
+    obj: ObjectDef
+
+    @property
+    def join_key(self) -> tuple[str, ...]:
+        return tuple(h.lookup.key for h in self.hops)
+
+
+@dataclass(frozen=True)
+class AggregateExpr:
+    func: str  # COUNT, COUNT_DISTINCT, SUM, AVG, MIN, MAX
+    arg: Path | None  # None for COUNT()
+
+
+@dataclass(frozen=True)
+class DatePart:
+    """``CALENDAR_YEAR(CreatedDate)`` and friends, evaluated on the stored ISO text."""
+
+    func: str
+    arg: Path
+
+
+Expr = Path | AggregateExpr | DatePart
+
+
+@dataclass
+class ChildPlan:
+    """A parent-to-child subquery: ``plan`` is on the child object, joined by ``lookup``."""
+
+    name: str  # the relationship name as the schema spells it (``Contacts``)
+    lookup: FieldDef
+    plan: QueryPlan
+
+
+@dataclass
+class QueryPlan:
+    select: ast.Select
+    root: ObjectDef
+    org_id: str
+    now: dt.datetime
+    query_all: bool = False
+    #: SQL select list, in order. For record queries ``selects[0]`` is the root Id.
+    selects: list[Expr] = field(default_factory=list)
+    #: Every FieldPath / Aggregate / FunctionCall node of this statement -> its expression.
+    exprs: dict[Any, Expr] = field(default_factory=dict)
+    #: Every literal node -> its stored value (date literals -> ``(start, end)`` pairs).
+    values: dict[Any, Any] = field(default_factory=dict)
+    semi_joins: dict[Any, QueryPlan] = field(default_factory=dict)
+    children: list[ChildPlan] = field(default_factory=list)
+    aggregate: bool = False
+    count_only: bool = False
+    #: Record queries: output layout, a list of (key, select index or ChildPlan, path).
+    outputs: list[tuple[str, Any, Path | None]] = field(default_factory=list)

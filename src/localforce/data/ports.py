@@ -1,0 +1,82 @@
+"""What the data-API core needs from storage: records, declarations, query pages, cursors.
+
+Values crossing this port are in stored form (see :mod:`localforce.data.values`); no SQL,
+session or row object crosses it. The SQL adapter is ``storage/sql/record_store.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from localforce.data.plan import QueryPlan
+from localforce.data.schema import FieldDef, ObjectDef
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Server-side state of a query locator (``01g…``), so any replica can serve next pages."""
+
+    id: str
+    org_id: str
+    user_id: str
+    soql: str
+    query_all: bool
+    batch_size: int
+    total_size: int
+    #: page offset -> the last root Id before it (keyset paging); empty when paging by offset.
+    keys: Mapping[str, str]
+    expires_at: int
+
+
+class RecordStore(Protocol):
+    def transaction(self) -> AbstractContextManager[RecordStore]:
+        """A store whose writes commit together or not at all (``allOrNone``)."""
+        ...
+
+    # -- declarations of custom objects / fields
+    def declarations(self, org_id: str) -> list[tuple[dict[str, Any], str | None]]: ...
+    def save_declaration(self, org_id: str, declaration: dict[str, Any],
+                         objects: Sequence[ObjectDef]) -> None:
+        """Store the declaration and create or widen the tables of ``objects``."""
+        ...
+
+    def next_key_prefix(self, org_id: str) -> str: ...
+
+    # -- records
+    def insert(self, obj: ObjectDef, org_id: str, values: Mapping[str, Any]) -> None: ...
+    def get(self, obj: ObjectDef, org_id: str, record_id: str,
+            fields: Sequence[FieldDef]) -> dict[str, Any] | None:
+        """Stored values by field name plus ``IsDeleted``; None if no such record."""
+        ...
+
+    def update(self, obj: ObjectDef, org_id: str, record_id: str,
+               values: Mapping[str, Any]) -> None: ...
+    def find_ids(self, obj: ObjectDef, org_id: str, f: FieldDef, value: Any,
+                 limit: int = 10) -> list[str]:
+        """Ids of live records whose ``f`` equals ``value`` (text compared case-insensitively)."""
+        ...
+
+    def next_number(self, obj: ObjectDef, org_id: str, f: FieldDef) -> int: ...
+
+    # -- queries
+    def run(self, plan: QueryPlan, offset: int = 0, limit: int | None = None,
+            after_id: str | None = None) -> list[tuple[Any, ...]]: ...
+    def count(self, plan: QueryPlan) -> int: ...
+    def run_children(self, plan: QueryPlan, lookup: FieldDef,
+                     parent_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """Rows of a child plan for these parents; the last column is the parent Id."""
+        ...
+
+    def explain(self, plan: QueryPlan) -> tuple[str, list[str]]:
+        """The SQL a plan compiles to, and the database's plan for it."""
+        ...
+
+    # -- cursors and usage
+    def save_cursor(self, cursor: Cursor) -> None: ...
+    def get_cursor(self, cursor_id: str) -> Cursor | None: ...
+    def count_request(self, org_id: str, day: str) -> int:
+        """Count one API request for the org on this UTC day; return the day's total."""
+        ...

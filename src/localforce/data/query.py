@@ -1,0 +1,203 @@
+"""``/query`` and ``/queryAll``: parse -> resolve -> store -> page, with query locators.
+
+REST API Developer Guide, "Execute a SOQL Query" and "Query More Results": at most 2,000
+records per batch (``Sforce-Query-Options: batchSize=200..2000`` asks for fewer), ``totalSize``
+is the full count on every page, and ``nextRecordsUrl`` is
+``/services/data/vNN.0/query/01g…-2000``. The locator's state is a row in the database (any
+replica serves the next page); with no ORDER BY the pages are keyset pages on Id, so every
+record is returned exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from localforce.data.access import readable, require_api
+from localforce.data.errors import BadRequest
+from localforce.data.plan import ChildPlan, Path, QueryPlan
+from localforce.data.ports import Cursor, RecordStore
+from localforce.data.resolve import Resolver
+from localforce.data.schema import ObjectDef, Schema
+from localforce.data.values import to_wire
+from localforce.domain import ids
+from localforce.domain.principal import Principal
+from localforce.soql import SoqlError, parse
+
+DEFAULT_BATCH = 2000
+MIN_BATCH = 200
+#: Salesforce keeps an idle locator for 15 minutes.
+CURSOR_TTL = 15 * 60
+
+
+def query_error(error: SoqlError) -> BadRequest:
+    """Translate the parser's error at the boundary (style §7.2 habit 5)."""
+    return BadRequest(error.error_code, error.message)
+
+
+def batch_size(header: str | None) -> int:
+    """``Sforce-Query-Options: batchSize=N``; out-of-range values are clamped."""
+    for part in (header or "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "batchsize" and value.strip().isdigit():
+            return max(MIN_BATCH, min(DEFAULT_BATCH, int(value)))
+    return DEFAULT_BATCH
+
+
+class QueryService:
+    def __init__(self, store: RecordStore, schema_for: Callable[[str], Schema],
+                 clock: Callable[[], float]) -> None:
+        self.store, self.schema_for, self.clock = store, schema_for, clock
+
+    def plan(self, principal: Principal, soql: str, query_all: bool = False) -> QueryPlan:
+        try:
+            select = parse(soql)
+        except SoqlError as exc:
+            raise query_error(exc) from None
+        now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
+        resolver = Resolver(self.schema_for(principal.org_id), soql,
+                            lambda obj: readable(principal, obj), principal.org_id, now,
+                            query_all)
+        return resolver.plan(select)
+
+    def query(self, principal: Principal, soql: str, version: str, query_all: bool = False,
+              batch: int = DEFAULT_BATCH) -> dict[str, Any]:
+        require_api(principal)
+        plan = self.plan(principal, soql, query_all)
+        if plan.count_only:
+            count = self._limited(plan, self.store.count(plan))
+            return {"totalSize": count, "done": True, "records": []}
+        if plan.aggregate:
+            return self._aggregate(plan)
+        limit = plan.select.limit
+        first = min(batch, limit) if limit is not None else batch
+        rows = self.store.run(plan, offset=plan.select.offset or 0, limit=first + 1)
+        if len(rows) <= first:
+            return self._page(plan, version, rows, len(rows), None)
+        rows = rows[:first]
+        total = self._limited(plan, self.store.count(plan))
+        cursor = Cursor(ids.new_id("01g"), principal.org_id, principal.user_id, soql, query_all,
+                        batch, total, self._keys(plan, {}, first, rows),
+                        int(self.clock()) + CURSOR_TTL)
+        self.store.save_cursor(cursor)
+        return self._page(plan, version, rows, total, f"{cursor.id}-{first}")
+
+    def more(self, principal: Principal, locator: str, version: str) -> dict[str, Any]:
+        require_api(principal)
+        cursor_id, _, start = locator.partition("-")
+        cursor = self.store.get_cursor(cursor_id) if ids.is_valid(cursor_id) else None
+        if (cursor is None or not start.isdigit() or cursor.user_id != principal.user_id
+                or cursor.org_id != principal.org_id or cursor.expires_at < self.clock()
+                or int(start) >= cursor.total_size):
+            raise BadRequest("INVALID_QUERY_LOCATOR", "invalid query locator")
+        offset = int(start)
+        plan = self.plan(principal, cursor.soql, cursor.query_all)  # rights checked again
+        size = min(cursor.batch_size, cursor.total_size - offset)
+        after = cursor.keys.get(str(offset))
+        if after is not None:
+            rows = self.store.run(plan, limit=size, after_id=after)
+        else:
+            rows = self.store.run(plan, offset=(plan.select.offset or 0) + offset, limit=size)
+        end = offset + len(rows)
+        next_locator = None
+        if end < cursor.total_size and rows:
+            next_locator = f"{cursor.id}-{end}"
+        keys = self._keys(plan, cursor.keys, end, rows)
+        self.store.save_cursor(Cursor(cursor.id, cursor.org_id, cursor.user_id, cursor.soql,
+                                      cursor.query_all, cursor.batch_size, cursor.total_size,
+                                      keys, int(self.clock()) + CURSOR_TTL))
+        return self._page(plan, version, rows, cursor.total_size, next_locator)
+
+    @staticmethod
+    def _keys(plan: QueryPlan, keys: Any, end: int, rows: list[Any]) -> dict[str, str]:
+        """Keyset paging is exact when rows are in Id order (no ORDER BY, no OFFSET)."""
+        out = dict(keys)
+        if not plan.select.order_by and not plan.select.offset and rows:
+            out[str(end)] = rows[-1][0]
+        return out
+
+    @staticmethod
+    def _limited(plan: QueryPlan, count: int) -> int:
+        count = max(0, count - (plan.select.offset or 0))
+        return min(count, plan.select.limit) if plan.select.limit is not None else count
+
+    # -- shaping ------------------------------------------------------------------------
+
+    def _page(self, plan: QueryPlan, version: str, rows: list[Any], total: int,
+              locator: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {"totalSize": total, "done": locator is None}
+        if locator is not None:
+            out["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}"
+        out["records"] = self.records(plan, version, rows)
+        return out
+
+    def records(self, plan: QueryPlan, version: str, rows: list[Any]) -> list[dict[str, Any]]:
+        children = {c.name: self._children(c, version, [r[0] for r in rows])
+                    for _, c, _ in plan.outputs if isinstance(c, ChildPlan)}
+        return [self._record(plan, version, row, children) for row in rows]
+
+    def _record(self, plan: QueryPlan, version: str, row: Any,
+                children: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        record = {"attributes": attributes(plan.root, row[0], version)}
+        for kind, spec, path in plan.outputs:
+            if kind == "child":
+                record[spec.name] = children[spec.name].get(row[0])
+                continue
+            assert isinstance(path, Path)
+            index, hop_ids = spec
+            node: dict[str, Any] | None = record
+            for hop, id_index in zip(path.hops, hop_ids, strict=True):
+                name = hop.lookup.relationship_name or hop.lookup.name
+                if name not in node:  # type: ignore[operator]
+                    parent_id = row[id_index]
+                    node[name] = None if parent_id is None else {  # type: ignore[index]
+                        "attributes": attributes(hop.target, parent_id, version)}
+                node = node[name]  # type: ignore[index]
+                if node is None:
+                    break
+            if node is not None:
+                node[path.field.name] = to_wire(path.field, row[index])
+        return record
+
+    def _children(self, child: ChildPlan, version: str,
+                  parent_ids: list[str]) -> dict[str, Any]:
+        rows = self.store.run_children(child.plan, child.lookup, parent_ids)
+        grouped: dict[str, list[Any]] = {}
+        for row in rows:
+            grouped.setdefault(row[-1], []).append(row[:-1])
+        out = {}
+        limit = child.plan.select.limit
+        for parent_id, items in grouped.items():
+            items = items[:limit] if limit is not None else items
+            records = self.records(child.plan, version, items)
+            out[parent_id] = {"totalSize": len(records), "done": True, "records": records}
+        return out
+
+    def _aggregate(self, plan: QueryPlan) -> dict[str, Any]:
+        limit = plan.select.limit if plan.select.limit is not None else DEFAULT_BATCH + 1
+        rows = self.store.run(plan, offset=plan.select.offset or 0, limit=limit)
+        if len(rows) > DEFAULT_BATCH:
+            raise BadRequest("MALFORMED_QUERY", "Aggregate query does not support "
+                             "queryMore(), use LIMIT to restrict the results to a single batch")
+        records = []
+        for row in rows:
+            record: dict[str, Any] = {"attributes": {"type": "AggregateResult"}}
+            for name, index, path in plan.outputs:
+                expr = plan.selects[index]
+                value = row[index]
+                func = getattr(expr, "func", None)
+                if func in ("COUNT", "COUNT_DISTINCT"):
+                    record[name] = int(value or 0)
+                elif func in ("SUM", "AVG"):
+                    record[name] = None if value is None else float(value)
+                elif isinstance(path, Path) and func in (None, "MIN", "MAX"):
+                    record[name] = to_wire(path.field, value)
+                else:
+                    record[name] = value
+            records.append(record)
+        return {"totalSize": len(records), "done": True, "records": records}
+
+
+def attributes(obj: ObjectDef, record_id: str, version: str) -> dict[str, str]:
+    return {"type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{record_id}"}

@@ -1,0 +1,260 @@
+"""Record create / retrieve / update / delete / upsert (REST API Developer Guide, "Working
+with Records"; wire shapes in salesforce-wire.md §6.6).
+
+The server maintains Id, OwnerId (defaults to the caller), CreatedDate/ById,
+LastModifiedDate/ById, SystemModstamp and IsDeleted; delete is a soft delete (``queryAll``
+still sees the row). Errors use Salesforce's codes and texts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from localforce.data.access import require_api, require_visible, require_write
+from localforce.data.errors import ApiError, BadRequest, NotFound
+from localforce.data.ports import RecordStore
+from localforce.data.schema import SYSTEM_FIELDS, FieldDef, ObjectDef, Schema
+from localforce.data.values import format_datetime, to_storage, to_wire
+from localforce.domain import ids
+from localforce.domain.principal import Principal
+
+READ_ONLY_ON_WRITE = "Unable to create/update fields: {}. Please check the security settings " \
+                     "of this field and verify that it is read/write for your profile or " \
+                     "permission set."
+
+
+class EntityIsDeleted(ApiError):
+    error_code = "ENTITY_IS_DELETED"
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__("entity is deleted", [])
+
+
+class MultipleChoices(ApiError):
+    """Upsert by an external ID that matches several records: 300 with their URLs."""
+
+    status = 300
+
+    def __init__(self, urls: list[str]) -> None:
+        super().__init__("multiple records match")
+        self.urls = urls
+
+    def body(self) -> list[Any]:  # type: ignore[override]
+        return list(self.urls)
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    id: str
+    created: bool
+
+    def body(self, upsert: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "success": True, "errors": []}
+        if upsert:
+            out["created"] = self.created
+        return out
+
+
+class Records:
+    def __init__(self, store: RecordStore, schema_for: Callable[[str], Schema],
+                 clock: Callable[[], float]) -> None:
+        self.store, self.schema_for, self.clock = store, schema_for, clock
+
+    def with_store(self, store: RecordStore) -> Records:
+        return Records(store, self.schema_for, self.clock)
+
+    def object(self, principal: Principal, name: str) -> ObjectDef:
+        require_api(principal)
+        return require_visible(principal, self.schema_for(principal.org_id).get(name))
+
+    # -- create / update --------------------------------------------------------------------
+
+    def create(self, principal: Principal, sobject: str, body: Any) -> SaveResult:
+        obj = self.object(principal, sobject)
+        require_write(principal, obj, "create")
+        values = self._values(principal, obj, body, creating=True)
+        record_id = ids.new_id(obj.key_prefix)
+        now = self._now()
+        system = {"Id": record_id, "IsDeleted": False, "CreatedDate": now,
+                  "CreatedById": principal.user_id, "LastModifiedDate": now,
+                  "LastModifiedById": principal.user_id, "SystemModstamp": now}
+        for f in obj.stored_fields:
+            if f.name in system:
+                values[f.name] = system[f.name]
+            elif f.name == "OwnerId" and values.get("OwnerId") is None:
+                values["OwnerId"] = principal.user_id
+            elif f.name not in values and f.default_value is not None and f.flag(
+                    "defaultedOnCreate"):
+                values[f.name] = f.default_value
+            elif f.flag("autoNumber"):
+                values[f.name] = f"{self.store.next_number(obj, principal.org_id, f):08d}"
+        self._derive(obj, values)
+        self._required(obj, values)
+        self.store.insert(obj, principal.org_id, {k: v for k, v in values.items()
+                                                  if obj.field(k) and obj.field(k).stored})
+        return SaveResult(record_id, True)
+
+    def update(self, principal: Principal, sobject: str, record_id: str, body: Any) -> None:
+        obj = self.object(principal, sobject)
+        require_write(principal, obj, "update")
+        current = self._live(principal, obj, record_id)
+        values = self._values(principal, obj, body, creating=False)
+        merged = {**current, **values}
+        self._derive(obj, merged)
+        for name in ("Name",) if obj.field("FirstName") and obj.field("LastName") else ():
+            values[name] = merged.get(name)
+        now = self._now()
+        values.update(LastModifiedDate=now, LastModifiedById=principal.user_id,
+                      SystemModstamp=now)
+        self._required(obj, merged)
+        self.store.update(obj, principal.org_id, ids.to18(record_id), values)
+
+    def _values(self, principal: Principal, obj: ObjectDef, body: Any,
+                creating: bool) -> dict[str, Any]:
+        if not isinstance(body, Mapping):
+            raise BadRequest("JSON_PARSER_ERROR", "The request body must be a JSON object")
+        schema = self.schema_for(principal.org_id)
+        out: dict[str, Any] = {}
+        for key, value in body.items():
+            if key == "attributes":
+                continue
+            f = obj.field(key)
+            if f is None:
+                raise BadRequest("INVALID_FIELD",
+                                 f"No such column '{key}' on sobject of type {obj.name}")
+            if f.name == "Id":
+                if creating:
+                    raise BadRequest("INVALID_FIELD",
+                                     "The Id field should not be specified in the sobject data.")
+                continue
+            if not f.flag("createable" if creating else "updateable"):
+                raise BadRequest("INVALID_FIELD_FOR_INSERT_UPDATE",
+                                 READ_ONLY_ON_WRITE.format(f.name), [f.name])
+            prefixes = tuple(o.key_prefix for o in (schema.get(n) for n in f.reference_to) if o)
+            out[f.name] = to_storage(f, value, prefixes if f.type == "reference" else ())
+        return out
+
+    @staticmethod
+    def _derive(obj: ObjectDef, values: dict[str, Any]) -> None:
+        """Contact and Lead: Name is the compound of FirstName and LastName."""
+        if obj.field("FirstName") and obj.field("LastName") and obj.field("Name"):
+            parts = [values.get("FirstName"), values.get("LastName")]
+            values["Name"] = " ".join(p for p in parts if p) or None
+
+    @staticmethod
+    def _required(obj: ObjectDef, values: Mapping[str, Any]) -> None:
+        missing = [f.name for f in obj.stored_fields
+                   if not f.flag("nillable") and f.flag("createable")
+                   and not f.flag("defaultedOnCreate") and values.get(f.name) in (None, "")]
+        if missing:
+            raise BadRequest("REQUIRED_FIELD_MISSING",
+                             f"Required fields are missing: [{', '.join(missing)}]", missing)
+
+    # -- retrieve / delete ----------------------------------------------------------------
+
+    def retrieve(self, principal: Principal, sobject: str, record_id: str, version: str,
+                 fields: str | None = None) -> dict[str, Any]:
+        obj = self.object(principal, sobject)
+        wanted = self._fields(obj, fields)
+        if not ids.is_valid(record_id):
+            raise NotFound()
+        row = self.store.get(obj, principal.org_id, ids.to18(record_id), wanted)
+        if row is None or row["IsDeleted"]:
+            raise NotFound()
+        out: dict[str, Any] = {"attributes": {
+            "type": obj.name,
+            "url": f"/services/data/v{version}/sobjects/{obj.name}/{ids.to18(record_id)}"}}
+        for f in wanted:
+            out[f.name] = to_wire(f, row.get(f.name))
+        return out
+
+    @staticmethod
+    def _fields(obj: ObjectDef, fields: str | None) -> list[FieldDef]:
+        if not fields:
+            return list(obj.fields)
+        out = []
+        for name in (n.strip() for n in fields.split(",") if n.strip()):
+            f = obj.field(name)
+            if f is None:
+                raise BadRequest("INVALID_FIELD", f"No such column '{name}' on entity "
+                                 f"'{obj.name}'. If you are attempting to use a custom field, "
+                                 "be sure to append the '__c' after the custom field name. "
+                                 "Please reference your WSDL or the describe call for the "
+                                 "appropriate names.")
+            out.append(f)
+        return out
+
+    def delete(self, principal: Principal, sobject: str, record_id: str) -> None:
+        obj = self.object(principal, sobject)
+        require_write(principal, obj, "delete")
+        self._live(principal, obj, record_id)
+        now = self._now()
+        self.store.update(obj, principal.org_id, ids.to18(record_id), {
+            "IsDeleted": True, "LastModifiedDate": now, "LastModifiedById": principal.user_id,
+            "SystemModstamp": now})
+
+    def _live(self, principal: Principal, obj: ObjectDef, record_id: str) -> dict[str, Any]:
+        if not ids.is_valid(record_id) or ids.to18(record_id)[:3] != obj.key_prefix:
+            raise BadRequest("MALFORMED_ID", f"{obj.describe.get('label', obj.name)} ID: id "
+                             f"value of incorrect type: {record_id}", ["Id"])
+        row = self.store.get(obj, principal.org_id, ids.to18(record_id), obj.fields)
+        if row is None:
+            raise NotFound()
+        if row["IsDeleted"]:
+            raise EntityIsDeleted()
+        return row
+
+    # -- external IDs -----------------------------------------------------------------------
+
+    def external_field(self, obj: ObjectDef, name: str) -> FieldDef:
+        f = obj.field(name)
+        if f is None or not (f.flag("externalId") or f.name == "Id"):
+            raise NotFound("Provided external ID field does not exist or is not accessible: "
+                           f"{name}")
+        return f
+
+    def by_external_id(self, principal: Principal, sobject: str, field_name: str, value: str,
+                       version: str, fields: str | None = None) -> dict[str, Any]:
+        obj = self.object(principal, sobject)
+        f = self.external_field(obj, field_name)
+        found = self.store.find_ids(obj, principal.org_id, f, to_storage(f, value))
+        if not found:
+            raise NotFound()
+        if len(found) > 1:
+            raise MultipleChoices(self._urls(obj, found, version))
+        return self.retrieve(principal, sobject, found[0], version, fields)
+
+    def upsert(self, principal: Principal, sobject: str, field_name: str, value: str,
+               body: Any, version: str) -> SaveResult:
+        """PATCH /sobjects/T/ExtField/value: insert (201), update (200) or 300."""
+        obj = self.object(principal, sobject)
+        f = self.external_field(obj, field_name)
+        if isinstance(body, Mapping) and any(k.lower() == f.key for k in body) and f.name != "Id":
+            body = {k: v for k, v in body.items() if k.lower() != f.key}
+        found = [] if not value else self.store.find_ids(
+            obj, principal.org_id, f, to_storage(f, value))
+        if len(found) > 1:
+            raise MultipleChoices(self._urls(obj, found, version))
+        if found:
+            self.update(principal, sobject, found[0], body)
+            return SaveResult(found[0], False)
+        if f.name == "Id" and value:
+            raise NotFound()
+        data = dict(body) if isinstance(body, Mapping) else body
+        if isinstance(data, dict) and f.name != "Id":
+            data[f.name] = value
+        return self.create(principal, sobject, data)
+
+    @staticmethod
+    def _urls(obj: ObjectDef, found: list[str], version: str) -> list[str]:
+        return [f"/services/data/v{version}/sobjects/{obj.name}/{i}" for i in found]
+
+    def _now(self) -> str:
+        return format_datetime(dt.datetime.fromtimestamp(self.clock(), dt.UTC))
+
+
+__all__ = ["SYSTEM_FIELDS", "EntityIsDeleted", "MultipleChoices", "Records", "SaveResult"]

@@ -1,0 +1,314 @@
+"""Check a parsed SOQL statement against the org's schema and the user's rights; build a plan.
+
+Every name is resolved (case-insensitively) to a field of a readable object, every literal is
+checked against the field's type and converted to its stored form. Failures carry Salesforce's
+code and text with the caret form (salesforce-wire.md §8; SOQL & SOSL Reference).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from localforce.data.errors import BadRequest
+from localforce.data.plan import AggregateExpr, ChildPlan, DatePart, Expr, Hop, Path, QueryPlan
+from localforce.data.schema import NUMBER_TYPES, TEXT_TYPES, FieldDef, ObjectDef, Schema
+from localforce.data.values import format_datetime
+from localforce.domain import ids
+from localforce.soql import ast, date_literal_range, format_error
+
+INVALID_TYPE = ("sObject type '{}' is not supported. If you are attempting to use a custom "
+                "object, be sure to append the '__c' after the entity name. Please reference "
+                "your WSDL or the describe call for the appropriate names.")
+NO_COLUMN = ("No such column '{}' on entity '{}'. If you are attempting to use a custom field, "
+             "be sure to append the '__c' after the custom field name. Please reference your "
+             "WSDL or the describe call for the appropriate names.")
+BAD_RELATIONSHIP = ("Didn't understand relationship '{}' in field path. If you are attempting "
+                    "to use a custom relationship, be sure to append the '__r' after the custom "
+                    "relationship name. Please reference your WSDL or the describe call for the "
+                    "appropriate names.")
+BAD_CHILD = ("Didn't understand relationship '{}' in FROM part of query call. If you are "
+             "attempting to use a custom relationship, be sure to append the '__r' after the "
+             "custom relationship name. Please reference your WSDL or the describe call for "
+             "the appropriate names.")
+#: Select functions that only change how a value is displayed: the stored value is returned.
+DISPLAY_FUNCTIONS = frozenset({"toLabel", "FORMAT", "convertCurrency"})
+DATE_FUNCTIONS = frozenset({"CALENDAR_YEAR", "CALENDAR_MONTH", "CALENDAR_QUARTER",
+                            "DAY_IN_MONTH", "DAY_ONLY", "HOUR_IN_DAY"})
+
+
+class Resolver:
+    """Resolves one statement (and its subqueries) for one user."""
+
+    def __init__(self, schema: Schema, text: str, readable: Callable[[ObjectDef], bool],
+                 org_id: str, now: dt.datetime, query_all: bool = False) -> None:
+        self.schema, self.text, self.readable = schema, text, readable
+        self.org_id, self.now, self.query_all = org_id, now, query_all
+
+    def fail(self, code: str, detail: str, pos: ast.Pos) -> BadRequest:
+        return BadRequest(code, format_error(self.text, detail, pos.row, pos.column))
+
+    # -- objects and fields ----------------------------------------------------------------
+
+    def object(self, name: str, pos: ast.Pos) -> ObjectDef:
+        obj = self.schema.get(name)
+        if obj is None or not self.readable(obj):
+            # Salesforce answers the same for a missing object and one the user can't read.
+            raise self.fail("INVALID_TYPE", INVALID_TYPE.format(name), pos)
+        return obj
+
+    def path(self, node: ast.FieldPath, obj: ObjectDef) -> Path:
+        hops: list[Hop] = []
+        current = obj
+        positions = node.part_pos or (node.pos,) * len(node.parts)
+        for index, rel in enumerate(node.parts[:-1]):
+            lookup = current.relationship(rel)
+            target = self.schema.target(lookup) if lookup else None
+            if lookup is None or target is None or not self.readable(target):
+                raise self.fail("INVALID_FIELD", BAD_RELATIONSHIP.format(rel), positions[index])
+            hops.append(Hop(lookup, target))
+            current = target
+        f = current.field(node.parts[-1])
+        if f is None:
+            raise self.fail("INVALID_FIELD", NO_COLUMN.format(node.parts[-1], current.name),
+                            positions[-1])
+        return Path(tuple(hops), f, current)
+
+    def id_path(self, hops: tuple[Hop, ...], obj: ObjectDef) -> Path:
+        id_field = obj.field("Id")
+        assert id_field is not None
+        return Path(hops, id_field, obj)
+
+    # -- the statement ----------------------------------------------------------------------
+
+    def plan(self, select: ast.Select, obj: ObjectDef | None = None) -> QueryPlan:
+        root = obj or self.object(select.sobject, select.sobject_pos)
+        plan = QueryPlan(select, root, self.org_id, self.now, self.query_all)
+        items = self.expand(select, root)
+        plan.aggregate = bool(select.group_by) or any(
+            isinstance(i, ast.Aggregate) for i in items)
+        plan.count_only = (len(items) == 1 and isinstance(items[0], ast.Aggregate)
+                           and items[0].func == "COUNT" and items[0].arg is None
+                           and not select.group_by)
+        for g in select.group_by:
+            self.operand(plan, g, "groupable", "grouped")
+        if plan.aggregate:
+            self.aggregate_items(plan, items)
+        else:
+            self.record_items(plan, items)
+        if select.where is not None:
+            self.condition(plan, select.where)
+        if select.having is not None:
+            self.condition(plan, select.having)
+        for item in select.order_by:
+            self.operand(plan, item.field, "sortable", "ordered")
+        return plan
+
+    def expand(self, select: ast.Select, obj: ObjectDef) -> list[Any]:
+        out: list[Any] = []
+        for item in select.fields:
+            if isinstance(item, ast.FieldsMacro):
+                for f in obj.fields:
+                    if f.stored and (item.kind == "ALL" or (item.kind == "CUSTOM") == f.custom):
+                        out.append(ast.FieldPath((f.name,), item.pos, (item.pos,)))
+            else:
+                out.append(item)
+        return out
+
+    def record_items(self, plan: QueryPlan, items: list[Any]) -> None:
+        plan.selects.append(self.id_path((), plan.root))
+        hop_index: dict[tuple[str, ...], int] = {}
+        seen: set[tuple[str, ...]] = set()
+        for item in items:
+            if isinstance(item, ast.SubQuery):
+                plan.outputs.append(("child", self.child(plan, item), None))
+                continue
+            if isinstance(item, ast.FunctionCall):
+                node = item.arg
+                if item.func not in DISPLAY_FUNCTIONS or not isinstance(node, ast.FieldPath):
+                    raise self.fail("MALFORMED_QUERY", f"{item.func} can only be used with "
+                                    "GROUP BY or in an aggregate query", item.pos)
+                item = node
+            path = self.path(item, plan.root)
+            plan.exprs[item] = path
+            key = path.join_key + (path.field.key,)
+            if key in seen:
+                continue
+            seen.add(key)
+            hop_ids = []
+            for depth in range(1, len(path.hops) + 1):
+                prefix = path.join_key[:depth]
+                if prefix not in hop_index:
+                    hop_index[prefix] = len(plan.selects)
+                    plan.selects.append(self.id_path(path.hops[:depth],
+                                                     path.hops[depth - 1].target))
+                hop_ids.append(hop_index[prefix])
+            plan.outputs.append(("field", (len(plan.selects), tuple(hop_ids)), path))
+            plan.selects.append(path)
+
+    def child(self, parent: QueryPlan, item: ast.SubQuery) -> ChildPlan:
+        rel = parent.root.child(item.select.sobject)
+        child = self.schema.get(rel.child) if rel else None
+        if rel is None or child is None or not self.readable(child):
+            raise self.fail("INVALID_TYPE", BAD_CHILD.format(item.select.sobject),
+                            item.select.sobject_pos)
+        lookup = child.field(rel.field)
+        assert lookup is not None
+        sub = Resolver(self.schema, self.text, self.readable, self.org_id, self.now,
+                       self.query_all)
+        plan = sub.plan(item.select, child)
+        return ChildPlan(rel.name, lookup, plan)
+
+    def aggregate_items(self, plan: QueryPlan, items: list[Any]) -> None:
+        grouped = {self._key(plan.exprs[g]) for g in plan.select.group_by}
+        unnamed = 0
+        for item in items:
+            if isinstance(item, ast.SubQuery):
+                raise self.fail("MALFORMED_QUERY", "Aggregate query does not support "
+                                "sub-selects", item.pos)
+            expr = self.operand(plan, item, None, None)
+            if isinstance(item, ast.Aggregate):
+                name = item.alias or f"expr{unnamed}"
+                unnamed += item.alias is None
+            else:
+                if self._key(expr) not in grouped:
+                    label = item.name if isinstance(item, ast.FieldPath) else item.func
+                    raise self.fail("MALFORMED_QUERY",
+                                    f"Field must be grouped or aggregated: {label}", item.pos)
+                if isinstance(expr, DatePart):
+                    name = item.alias or f"expr{unnamed}"
+                    unnamed += item.alias is None
+                else:
+                    assert isinstance(expr, Path)
+                    name = item.alias or expr.field.name
+            plan.outputs.append((name, len(plan.selects), expr if isinstance(expr, Path)
+                                 else getattr(expr, "arg", None)))
+            plan.selects.append(expr)
+
+    @staticmethod
+    def _key(expr: Expr) -> Any:
+        if isinstance(expr, Path):
+            return ("path", expr.join_key, expr.field.key)
+        if isinstance(expr, DatePart):
+            return ("date", expr.func, expr.arg.join_key, expr.arg.field.key)
+        return ("agg", expr.func, Resolver._key(expr.arg) if expr.arg else None)
+
+    def operand(self, plan: QueryPlan, node: Any, flag: str | None, verb: str | None) -> Expr:
+        """Resolve a FieldPath / Aggregate / FunctionCall; check ``flag`` on plain fields."""
+        if node in plan.exprs:
+            return plan.exprs[node]
+        expr: Expr
+        if isinstance(node, ast.FieldPath):
+            expr = self.path(node, plan.root)
+            if flag and not expr.field.flag(flag):
+                raise self.fail("INVALID_FIELD", f"field '{expr.field.name}' can not be "
+                                f"{verb}", node.pos)
+        elif isinstance(node, ast.Aggregate):
+            arg = None
+            if node.arg is not None:
+                inner = self.operand(plan, node.arg, None, None)
+                if not isinstance(inner, Path):
+                    raise self.fail("MALFORMED_QUERY", "Nested aggregate functions are not "
+                                    "supported", node.pos)
+                arg = inner
+                if node.func in ("SUM", "AVG") and arg.field.type not in NUMBER_TYPES:
+                    raise self.fail("MALFORMED_QUERY", f"field {arg.field.name} does not "
+                                    f"support aggregate operator {node.func}", node.pos)
+            expr = AggregateExpr(node.func, arg)
+        else:
+            expr = self.function(plan, node)
+        plan.exprs[node] = expr
+        return expr
+
+    def function(self, plan: QueryPlan, node: ast.FunctionCall) -> Expr:
+        inner = self.operand(plan, node.arg, None, None)
+        if node.func in DISPLAY_FUNCTIONS:
+            return inner
+        if node.func in DATE_FUNCTIONS and isinstance(inner, Path) and inner.field.type in (
+                "date", "datetime"):
+            return DatePart(node.func, inner)
+        raise self.fail("MALFORMED_QUERY", f"{node.func} is not supported by this server",
+                        node.pos)
+
+    # -- conditions --------------------------------------------------------------------------
+
+    def condition(self, plan: QueryPlan, node: ast.Condition) -> None:
+        if isinstance(node, ast.And | ast.Or):
+            for item in node.items:
+                self.condition(plan, item)
+        elif isinstance(node, ast.Not):
+            self.condition(plan, node.item)
+        elif isinstance(node, ast.SemiJoin):
+            self.semi_join(plan, node)
+        elif isinstance(node, ast.Includes):
+            expr = self.operand(plan, node.field, "filterable", "filtered")
+            if not isinstance(expr, Path) or expr.field.type != "multipicklist":
+                raise self.fail("INVALID_FIELD", "includes or excludes operator only valid on "
+                                "multipicklist field", node.pos)
+        else:
+            expr = self.operand(plan, node.field, "filterable", "filtered")
+            values = [node.value] if isinstance(node, ast.Comparison) else list(node.values)
+            like = isinstance(node, ast.Comparison) and node.op == "LIKE"
+            for value in values:
+                if not isinstance(value, ast.NullLit):
+                    plan.values[value] = self.literal(expr, value, like)
+
+    def semi_join(self, plan: QueryPlan, node: ast.SemiJoin) -> None:
+        outer = self.operand(plan, node.field, "filterable", "filtered")
+        if not isinstance(outer, Path) or outer.field.type not in ("id", "reference"):
+            raise self.fail("INVALID_FIELD", "semi join sub selects are only supported on id "
+                            "and reference fields", node.pos)
+        sub = Resolver(self.schema, self.text, self.readable, self.org_id, self.now)
+        inner = sub.plan(node.select)
+        selected = [e for e in inner.selects[1:] if isinstance(e, Path)]
+        if len(selected) != 1 or selected[0].field.type not in ("id", "reference"):
+            raise self.fail("MALFORMED_QUERY", "semi join sub-selects must select one Id or "
+                            "reference field", node.select.pos)
+        inner.selects = [selected[0]]
+        plan.semi_joins[node] = inner
+
+    def literal(self, expr: Expr, value: Any, like: bool = False) -> Any:
+        """A literal's stored form for comparing with ``expr``, or Salesforce's error."""
+        if not isinstance(expr, Path):
+            if isinstance(value, ast.NumberLit):
+                return float(value.value) if not value.is_integer else int(value.value)
+            raise self.fail("MALFORMED_QUERY", "aggregate and date functions compare with "
+                            "numbers", value.pos)
+        f = expr.field
+        kind = f.type
+        if kind in TEXT_TYPES and isinstance(value, ast.StringLit):
+            return value.like_pattern() if like else value.value
+        if kind in ("id", "reference") and isinstance(value, ast.StringLit):
+            if like:
+                return value.like_pattern()
+            if not ids.is_valid(value.value):
+                raise self.fail("INVALID_QUERY_FILTER_OPERATOR",
+                                f"invalid ID field: {value.value}", value.pos)
+            return ids.to18(value.value)
+        if kind == "boolean" and isinstance(value, ast.BoolLit):
+            return value.value
+        if kind in NUMBER_TYPES and isinstance(value, ast.NumberLit):
+            return int(value.value) if kind in ("int", "long") and value.is_integer else float(
+                value.value)
+        if kind == "date" and isinstance(value, ast.DateLit):
+            return value.value.isoformat()
+        if kind == "datetime" and isinstance(value, ast.DateTimeLit):
+            return format_datetime(value.value)
+        if kind in ("date", "datetime") and isinstance(value, ast.DateLiteral):
+            start, end = date_literal_range(value.name, value.n, self.now.date())
+            if kind == "date":
+                return start.isoformat(), end.isoformat()
+            return tuple(format_datetime(dt.datetime.combine(d, dt.time(), dt.UTC))
+                         for d in (start, end))
+        raise self.fail("INVALID_FIELD", self._type_message(f), value.pos)
+
+    @staticmethod
+    def _type_message(f: FieldDef) -> str:
+        soap = {"datetime": "dateTime", "reference": "id", "int": "integer",
+                "currency": "double", "percent": "double"}.get(f.type, f.type)
+        if f.type in TEXT_TYPES or f.type in ("id", "reference"):
+            return (f"value of filter criterion for field '{f.name}' must be of type {soap} "
+                    "and should be enclosed in quotes")
+        return (f"value of filter criterion for field '{f.name}' must be of type {soap} and "
+                "should not be enclosed in quotes")

@@ -1,0 +1,210 @@
+"""sObject metadata: fields, types, relationships; shared by describe, DML checks and SOQL.
+
+The standard objects come from ``sobjects.json`` (recorded Salesforce describes, see
+``research/sobjects.md``); custom objects (``Thing__c``) and custom fields on standard objects
+are declared at runtime (``localforce objects create`` or ``[[objects]]`` in the seed file) and
+built by :func:`custom_object` / :func:`with_custom_fields`.
+
+A :class:`Schema` is the set of objects one org sees. Names are case-insensitive everywhere
+("Object and field names are not case-sensitive", REST API Developer Guide, resources list);
+lookups go through lower-cased keys and answers carry the canonical spelling.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import resources
+from typing import Any
+
+#: Objects stored in their own record table (one SQL table per sObject).
+RECORD_OBJECTS = ("Account", "Contact", "Lead", "Opportunity", "Case", "Task", "Event",
+                  "Campaign", "OpportunityContactRole")
+
+#: Objects read from the org's directory (users, profiles...): read-only over the data API.
+DIRECTORY_OBJECTS = ("User", "Organization", "Profile", "PermissionSet")
+
+#: Field types with no column: compound fields are read as null (their parts are columns).
+UNSTORED_TYPES = frozenset({"address", "location", "base64", "anyType", "complexvalue"})
+TEXT_TYPES = frozenset({"string", "textarea", "picklist", "multipicklist", "combobox", "email",
+                        "phone", "url", "encryptedstring", "time"})
+NUMBER_TYPES = frozenset({"int", "long", "double", "currency", "percent"})
+
+#: Audit fields the server maintains on every record (REST API Developer Guide, "System
+#: Fields"): never accepted from the client.
+SYSTEM_FIELDS = ("Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate",
+                 "LastModifiedById", "SystemModstamp")
+
+@dataclass(frozen=True)
+class FieldDef:
+    """One field: the describe entry plus the few properties the server acts on."""
+
+    name: str
+    type: str
+    describe: Mapping[str, Any]
+
+    @property
+    def key(self) -> str:
+        return self.name.lower()
+
+    def flag(self, name: str) -> bool:
+        return bool(self.describe.get(name))
+
+    @property
+    def length(self) -> int:
+        return int(self.describe.get("length") or 0)
+
+    @property
+    def reference_to(self) -> tuple[str, ...]:
+        return tuple(self.describe.get("referenceTo") or ())
+
+    @property
+    def relationship_name(self) -> str | None:
+        value = self.describe.get("relationshipName")
+        return str(value) if value else None
+
+    @property
+    def picklist_values(self) -> tuple[str, ...]:
+        return tuple(p["value"] for p in self.describe.get("picklistValues") or () if p["active"])
+
+    @property
+    def default_value(self) -> Any:
+        for entry in self.describe.get("picklistValues") or ():
+            if entry.get("defaultValue"):
+                return entry["value"]
+        return self.describe.get("defaultValue")
+
+    @property
+    def stored(self) -> bool:
+        return self.type not in UNSTORED_TYPES
+
+    @property
+    def custom(self) -> bool:
+        return self.name.lower().endswith("__c")
+
+
+@dataclass(frozen=True)
+class ChildRelationship:
+    name: str
+    child: str  # child sObject
+    field: str  # the lookup field on the child
+
+
+@dataclass(frozen=True)
+class ObjectDef:
+    """One sObject: header flags (``describe``), fields in describe order, child relationships.
+
+    ``kind`` says where its rows live: ``records`` (a record table) or ``directory``.
+    """
+
+    name: str
+    key_prefix: str
+    describe: Mapping[str, Any]
+    fields: tuple[FieldDef, ...]
+    children: tuple[ChildRelationship, ...] = ()
+    kind: str = "records"
+    _index: Mapping[str, FieldDef] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {f.key: f for f in self.fields})
+
+    @property
+    def key(self) -> str:
+        return self.name.lower()
+
+    @property
+    def custom(self) -> bool:
+        return self.name.lower().endswith("__c")
+
+    def flag(self, name: str) -> bool:
+        return bool(self.describe.get(name))
+
+    def field(self, name: str) -> FieldDef | None:
+        return self._index.get(name.lower())
+
+    def relationship(self, name: str) -> FieldDef | None:
+        """The lookup field whose relationshipName is ``name`` (``Owner`` -> OwnerId)."""
+        lowered = name.lower()
+        return next((f for f in self.fields if f.relationship_name
+                     and f.relationship_name.lower() == lowered), None)
+
+    def child(self, name: str) -> ChildRelationship | None:
+        lowered = name.lower()
+        return next((c for c in self.children if c.name.lower() == lowered), None)
+
+    @property
+    def name_field(self) -> FieldDef | None:
+        return next((f for f in self.fields if f.flag("nameField")), None)
+
+    @property
+    def stored_fields(self) -> tuple[FieldDef, ...]:
+        return tuple(f for f in self.fields if f.stored)
+
+
+class Schema:
+    """The objects one org sees, looked up case-insensitively."""
+
+    def __init__(self, objects: Iterable[ObjectDef]) -> None:
+        self._objects = {o.key: o for o in objects}
+
+    def get(self, name: str) -> ObjectDef | None:
+        return self._objects.get(name.lower())
+
+    def by_prefix(self, prefix: str) -> ObjectDef | None:
+        return next((o for o in self._objects.values() if o.key_prefix == prefix), None)
+
+    def __iter__(self) -> Any:
+        return iter(sorted(self._objects.values(), key=lambda o: o.name))
+
+    def children_of(self, obj: ObjectDef) -> tuple[ChildRelationship, ...]:
+        """Child relationships whose child object this org has (others can't be queried)."""
+        return tuple(c for c in obj.children if self.get(c.child) is not None)
+
+    def target(self, lookup: FieldDef) -> ObjectDef | None:
+        """The object a lookup points at; for polymorphic lookups the first one known here."""
+        return next((o for o in (self.get(n) for n in lookup.reference_to) if o), None)
+
+
+# -- the standard catalogue --------------------------------------------------------------
+
+
+@cache
+def _catalogue() -> dict[str, Any]:
+    text = resources.files("localforce.data").joinpath("sobjects.json").read_text()
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+@cache
+def field_defaults() -> Mapping[str, Any]:
+    return dict(_catalogue()["fieldDefaults"])
+
+
+@cache
+def standard_objects() -> tuple[ObjectDef, ...]:
+    """The standard objects this server serves, read-only where it cannot write them."""
+    objects = _catalogue()["objects"]
+    return tuple(_standard(objects[name], name in DIRECTORY_OBJECTS)
+                 for name in RECORD_OBJECTS + DIRECTORY_OBJECTS)
+
+
+def _standard(entry: Mapping[str, Any], directory: bool) -> ObjectDef:
+    header = {k: v for k, v in entry.items()
+              if k not in ("fields", "childRelationships", "urlKeys")}
+    fields = [FieldDef(f["name"], f["type"], f) for f in entry["fields"]]
+    if directory:
+        # The directory is managed by the admin CLI and seed file, not the data API.
+        header.update(createable=False, updateable=False, deletable=False, undeletable=False)
+        fields = [replace(f, describe={**f.describe, "createable": False, "updateable": False})
+                  for f in fields]
+    children = tuple(ChildRelationship(c["relationshipName"], c["childSObject"], c["field"])
+                     for c in entry["childRelationships"] if c.get("relationshipName"))
+    header["urlKeys"] = entry.get("urlKeys", {})
+    return ObjectDef(entry["name"], entry["keyPrefix"], header, tuple(fields), children,
+                     "directory" if directory else "records")
+
+
+def standard_schema() -> Schema:
+    return Schema(standard_objects())

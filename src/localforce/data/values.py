@@ -1,0 +1,144 @@
+"""Field values between JSON, storage and the wire, with Salesforce's DML error texts.
+
+Stored forms: text as ``str``; id/reference as the 18-character ID; boolean ``bool``; numbers
+``int``/``float``; date ``YYYY-MM-DD``; datetime the wire form ``YYYY-MM-DDThh:mm:ss.000+0000``
+(UTC, fixed width, so text order is time order). Sources: REST API Developer Guide and the
+recorded responses in salesforce-wire.md §6.3 (``"2013-05-07T22:07:19.000+0000"``) and §6.6.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from localforce.data.errors import BadRequest
+from localforce.data.schema import NUMBER_TYPES, TEXT_TYPES, FieldDef
+from localforce.domain import ids
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)\s*(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def format_datetime(moment: dt.datetime) -> str:
+    """Salesforce's wire form: milliseconds and ``+0000`` without a colon."""
+    utc = moment.astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+
+
+def epoch_to_wire(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    return format_datetime(dt.datetime.fromtimestamp(seconds, dt.UTC))
+
+
+def wire_to_epoch(text: str) -> float:
+    return parse_datetime(text).timestamp()
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    match = _DATETIME.match(text.strip())
+    if not match:
+        raise ValueError(text)
+    day, clock, zone = match.groups()
+    if clock.count(":") == 1:
+        clock += ":00"
+    zone = "+00:00" if zone in (None, "Z") else zone
+    if ":" not in zone:
+        zone = zone[:3] + ":" + zone[3:]
+    whole, _, fraction = clock.partition(".")
+    fraction = (fraction + "000000")[:6]
+    return dt.datetime.fromisoformat(f"{day}T{whole}.{fraction}{zone}")
+
+
+def to_storage(f: FieldDef, value: Any, reference_prefixes: tuple[str, ...] = ()) -> Any:
+    """A JSON value for ``f`` in stored form, or :class:`BadRequest` with Salesforce's text."""
+    if value is None:
+        return None
+    kind = f.type
+    if kind in TEXT_TYPES:
+        return _text(f, value)
+    if kind in ("id", "reference"):
+        return _reference(f, value, reference_prefixes)
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise _json_error("boolean", value)
+    if kind in NUMBER_TYPES:
+        return _number(f, value)
+    if kind == "date":
+        if isinstance(value, str) and _DATE.match(value):
+            try:
+                dt.date.fromisoformat(value)
+                return value
+            except ValueError:
+                pass
+        raise _json_error("date", value)
+    if kind == "datetime":
+        try:
+            return format_datetime(parse_datetime(str(value)))
+        except ValueError:
+            raise _json_error("datetime", value) from None
+    return value
+
+
+def _text(f: FieldDef, value: Any) -> str:
+    if isinstance(value, bool) or isinstance(value, dict | list):
+        raise _json_error("String", value)
+    text = str(value)
+    if f.length and len(text) > f.length:
+        raise BadRequest("STRING_TOO_LONG", f"{f.describe.get('label', f.name)}: data value too "
+                         f"large: {text} (max length={f.length})", [f.name])
+    if f.type == "picklist" and f.flag("restrictedPicklist") and text not in f.picklist_values:
+        raise BadRequest("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                         f"{f.describe.get('label', f.name)}: bad value for restricted picklist "
+                         f"field: {text}", [f.name])
+    return text
+
+
+def _reference(f: FieldDef, value: Any, prefixes: tuple[str, ...]) -> str:
+    text = str(value)
+    if not ids.is_valid(text) or (prefixes and ids.to18(text)[:3] not in prefixes):
+        raise BadRequest("MALFORMED_ID", f"{f.describe.get('label', f.name)}: id value of "
+                         f"incorrect type: {text}", [f.name])
+    return ids.to18(text)
+
+
+def _number(f: FieldDef, value: Any) -> int | float:
+    if isinstance(value, bool):
+        raise _json_error("double", value)
+    try:
+        number = float(value) if not isinstance(value, int) else value
+    except (TypeError, ValueError):
+        raise _json_error("double", value) from None
+    if f.type in ("int", "long"):
+        if float(number) != int(number):
+            raise _json_error("int", value)
+        return int(number)
+    return float(number)
+
+
+def _json_error(kind: str, value: Any) -> BadRequest:
+    """Salesforce's Jackson text for a value of the wrong JSON type (JSON_PARSER_ERROR)."""
+    token = "VALUE_STRING" if isinstance(value, str) else (
+        "VALUE_TRUE" if value is True else "VALUE_FALSE" if value is False else
+        "START_OBJECT" if isinstance(value, dict) else "START_ARRAY" if isinstance(value, list)
+        else "VALUE_NUMBER_INT")
+    return BadRequest("JSON_PARSER_ERROR", f"Cannot deserialize instance of {kind} from "
+                      f"{token} value {value} or request may be missing a required field")
+
+
+def to_wire(f: FieldDef, value: Any) -> Any:
+    """A stored value as JSON: currency/double as floats, the rest as stored."""
+    if value is None:
+        return None
+    if f.type in ("double", "currency", "percent"):
+        return float(value)
+    if f.type in ("int", "long"):
+        return int(value)
+    if f.type == "boolean":
+        return bool(value)
+    return value

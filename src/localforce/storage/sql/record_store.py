@@ -1,0 +1,263 @@
+"""RecordStore on SQL: record tables, custom-object DDL, compiled SOQL, cursors, API usage."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Table,
+    false,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from localforce.data.plan import QueryPlan
+from localforce.data.ports import Cursor
+from localforce.data.schema import TEXT_TYPES, FieldDef, ObjectDef
+from localforce.storage.sql import tables as t
+from localforce.storage.sql.record_tables import BINDINGS, column_type, record_table
+from localforce.storage.sql.soql_to_sql import Compiler, Source
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+class SqlRecordStore:
+    def __init__(self, engine: Engine, connection: Connection | None = None) -> None:
+        self._engine = engine
+        self._connection = connection
+        self._sources: dict[tuple[str, tuple[str, ...]], Source] = {}
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlRecordStore]:
+        if self._connection is not None:
+            yield self
+            return
+        with self._engine.begin() as connection:
+            yield SqlRecordStore(self._engine, connection)
+
+    @contextmanager
+    def _conn(self) -> Iterator[Connection]:
+        if self._connection is not None:
+            yield self._connection
+        else:
+            with self._engine.begin() as connection:
+                yield connection
+
+    def source(self, obj: ObjectDef) -> Source:
+        key = (obj.name, tuple(f.name for f in obj.stored_fields))
+        found = self._sources.get(key)
+        if found is None:
+            binding = BINDINGS.get(obj.name) if obj.kind == "directory" else None
+            found = self._sources[key] = Source(obj, binding)
+        return found
+
+    def _table(self, obj: ObjectDef) -> Table:
+        return self.source(obj).table
+
+    # -- declarations ----------------------------------------------------------------
+
+    def declarations(self, org_id: str) -> list[tuple[dict[str, Any], str | None]]:
+        c = t.custom_objects.c
+        with self._conn() as conn:
+            rows = conn.execute(select(c.declaration, c.key_prefix).where(c.org_id == org_id)
+                                .order_by(c.created_at, c.name)).all()
+        return [(dict(r.declaration), r.key_prefix) for r in rows]
+
+    def next_key_prefix(self, org_id: str) -> str:
+        c = t.custom_objects.c
+        with self._conn() as conn:
+            used = conn.execute(select(func.count()).where(
+                c.org_id == org_id, c.key_prefix.is_not(None))).scalar_one()
+        n = used + 1  # a01, a02 … like a fresh org's first custom objects
+        return "a" + _BASE62[n // 62] + _BASE62[n % 62]
+
+    def save_declaration(self, org_id: str, declaration: dict[str, Any],
+                         objects: Sequence[ObjectDef]) -> None:
+        now = int(time.time())
+        c = t.custom_objects.c
+        with self._conn() as conn:
+            existing = conn.execute(select(c.name).where(
+                c.org_id == org_id, c.name == declaration["name"])).first()
+            if existing is None:
+                prefix = next((o.key_prefix for o in objects
+                               if o.name == declaration["name"] and o.custom), None)
+                conn.execute(insert(t.custom_objects).values(
+                    org_id=org_id, name=declaration["name"], key_prefix=prefix,
+                    declaration=declaration, created_at=now, modified_at=now))
+            else:
+                conn.execute(update(t.custom_objects).where(
+                    c.org_id == org_id, c.name == declaration["name"]).values(
+                    declaration=declaration, modified_at=now))
+            for obj in objects:
+                self._sync_table(conn, obj)
+
+    def _sync_table(self, conn: Connection, obj: ObjectDef) -> None:
+        """Create the object's table, or add the columns and indexes it lacks."""
+        table = record_table(obj)
+        inspector = inspect(conn)
+        if not inspector.has_table(table.name):
+            table.create(conn)
+            return
+        have = {col["name"] for col in inspector.get_columns(table.name)}
+        preparer = conn.dialect.identifier_preparer
+        for f in obj.stored_fields:
+            if f.name not in have:
+                column = Column(f.name, column_type(f))
+                ddl_type = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {preparer.quote(table.name)} ADD COLUMN "
+                                     f"{preparer.quote(f.name)} {ddl_type}")
+        indexes = {ix["name"] for ix in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in indexes:
+                index.create(conn)
+
+    # -- records -----------------------------------------------------------------------
+
+    def insert(self, obj: ObjectDef, org_id: str, values: Mapping[str, Any]) -> None:
+        table = self._table(obj)
+        with self._conn() as conn:
+            conn.execute(insert(table).values(org_id=org_id, **values))
+
+    def get(self, obj: ObjectDef, org_id: str, record_id: str,
+            fields: Sequence[FieldDef]) -> dict[str, Any] | None:
+        source = self.source(obj)
+        alias = source.table.alias("r")
+        wanted = [f for f in fields if f.stored]
+        columns = [source.column(alias, f).label(f"c{i}") for i, f in enumerate(wanted)]
+        deleted = alias.c.IsDeleted if source.binding is None else false()
+        stmt = select(deleted.label("deleted"), *columns).where(
+            source.id(alias) == record_id, source.scope(alias, org_id, True))
+        with self._conn() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            return None
+        out = {f.name: source.from_db(f, row[i + 1]) for i, f in enumerate(wanted)}
+        out["IsDeleted"] = bool(row[0])
+        return out
+
+    def update(self, obj: ObjectDef, org_id: str, record_id: str,
+               values: Mapping[str, Any]) -> None:
+        table = self._table(obj)
+        with self._conn() as conn:
+            conn.execute(update(table).where(table.c.Id == record_id,
+                                             table.c.org_id == org_id).values(**values))
+
+    def find_ids(self, obj: ObjectDef, org_id: str, f: FieldDef, value: Any,
+                 limit: int = 10) -> list[str]:
+        source = self.source(obj)
+        alias = source.table.alias("r")
+        column = source.column(alias, f)
+        test = (func.lower(column) == value.lower()
+                if f.type in TEXT_TYPES and isinstance(value, str) else column == value)
+        stmt = (select(source.id(alias)).where(source.scope(alias, org_id, False), test)
+                .order_by(source.id(alias)).limit(limit))
+        with self._conn() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    def next_number(self, obj: ObjectDef, org_id: str, f: FieldDef) -> int:
+        table = self._table(obj)
+        with self._conn() as conn:
+            top = conn.execute(select(func.max(table.c[f.name])).where(
+                table.c.org_id == org_id)).scalar()
+        return int(top) + 1 if top else 1001
+
+    # -- queries -----------------------------------------------------------------------
+
+    def _decode(self, compiler: Compiler, rows: Sequence[Any]) -> list[tuple[Any, ...]]:
+        codecs = []
+        for expr in compiler.plan.selects:
+            field = getattr(expr, "field", None)
+            codecs.append((compiler.source_of(expr), field) if field is not None
+                          and compiler.source_of(expr).binding else None)
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, codec in enumerate(codecs):
+                if codec is not None:
+                    values[i] = codec[0].from_db(codec[1], values[i])
+            out.append(tuple(values))
+        return out
+
+    def run(self, plan: QueryPlan, offset: int = 0, limit: int | None = None,
+            after_id: str | None = None) -> list[tuple[Any, ...]]:
+        compiler = Compiler(plan, self.source)
+        stmt = compiler.select(offset, limit, after_id)
+        with self._conn() as conn:
+            rows = conn.execute(stmt).all()
+        return self._decode(compiler, rows)
+
+    def count(self, plan: QueryPlan) -> int:
+        compiler = Compiler(plan, self.source)
+        with self._conn() as conn:
+            return int(conn.execute(compiler.count()).scalar_one())
+
+    def run_children(self, plan: QueryPlan, lookup: FieldDef,
+                     parent_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        if not parent_ids:
+            return []
+        compiler = Compiler(plan, self.source)
+        fk = compiler.root_source.column(compiler.root, lookup)
+        stmt = compiler.select(extra=[fk.in_(list(parent_ids))], extra_columns=[fk])
+        with self._conn() as conn:
+            rows = conn.execute(stmt).all()
+        decoded = self._decode(compiler, rows)
+        return [d[:-1] + (row[-1],) for d, row in zip(decoded, rows, strict=True)]
+
+    def explain(self, plan: QueryPlan) -> tuple[str, list[str]]:
+        compiler = Compiler(plan, self.source)
+        stmt = compiler.select()
+        with self._conn() as conn:
+            dialect = conn.dialect
+            sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+            prefix = "EXPLAIN QUERY PLAN " if dialect.name == "sqlite" else "EXPLAIN "
+            rows = conn.exec_driver_sql(prefix + sql).all()
+        lines = [str(r[-1]) if dialect.name == "sqlite" else str(r[0]) for r in rows]
+        return sql, lines
+
+    # -- cursors and usage -----------------------------------------------------------------
+
+    def save_cursor(self, cursor: Cursor) -> None:
+        values = {"org_id": cursor.org_id, "user_id": cursor.user_id, "soql": cursor.soql,
+                  "query_all": cursor.query_all, "batch_size": cursor.batch_size,
+                  "total_size": cursor.total_size, "keys": dict(cursor.keys),
+                  "expires_at": cursor.expires_at}
+        c = t.query_cursors.c
+        with self._conn() as conn:
+            done = conn.execute(update(t.query_cursors).where(c.id == cursor.id).values(**values))
+            if done.rowcount == 0:
+                conn.execute(insert(t.query_cursors).values(id=cursor.id, **values))
+
+    def get_cursor(self, cursor_id: str) -> Cursor | None:
+        c = t.query_cursors.c
+        with self._conn() as conn:
+            row = conn.execute(select(t.query_cursors).where(c.id == cursor_id)).first()
+        if row is None:
+            return None
+        return Cursor(row.id, row.org_id, row.user_id, row.soql, row.query_all, row.batch_size,
+                      row.total_size, dict(row.keys), row.expires_at)
+
+    def count_request(self, org_id: str, day: str) -> int:
+        c = t.api_usage.c
+        where = (c.org_id == org_id, c.day == day)
+        with self._conn() as conn:
+            done = conn.execute(update(t.api_usage).where(*where).values(
+                requests=c.requests + 1))
+            if done.rowcount == 0:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(t.api_usage).values(org_id=org_id, day=day,
+                                                                requests=1))
+                except IntegrityError:  # another worker inserted the day's row first
+                    conn.execute(update(t.api_usage).where(*where).values(
+                        requests=c.requests + 1))
+            return int(conn.execute(select(c.requests).where(*where)).scalar_one())

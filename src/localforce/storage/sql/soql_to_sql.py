@@ -1,0 +1,288 @@
+"""A resolved SOQL plan -> one SQLAlchemy ``Select``: the database filters, sorts and pages.
+
+The only module that sees both the SOQL syntax tree and SQLAlchemy. Semantics carried over
+(SOQL & SOSL Reference):
+
+* every statement is scoped to the org, and ``/query`` skips deleted rows (``queryAll`` not);
+* text comparisons are case-insensitive (``lower()`` on both sides; ``lower(Name)`` is indexed);
+* ``!=`` and ``NOT IN`` also match nulls ("null is a value" in SOQL filters);
+* ``ORDER BY`` sorts text case-insensitively, nulls first unless ``NULLS LAST``; record
+  queries add ``Id`` as the last key so pages never overlap;
+* parent paths (``Account.Owner.Name``) are LEFT OUTER JOINs, one per distinct hop prefix;
+* semi-/anti-joins are ``IN (SELECT …)`` with nulls removed from the inner select.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.sql import FromClause
+
+from localforce.data.plan import AggregateExpr, DatePart, Expr, Path, QueryPlan
+from localforce.data.schema import TEXT_TYPES, FieldDef, ObjectDef
+from localforce.soql import ast
+from localforce.storage.sql.record_tables import Binding, record_table
+
+Col = ColumnElement[Any]
+CASE_INSENSITIVE = TEXT_TYPES - {"time"}
+
+
+class Source:
+    """One object's rows: a record table or a directory binding, with value codecs."""
+
+    def __init__(self, obj: ObjectDef, binding: Binding | None) -> None:
+        self.obj, self.binding = obj, binding
+        self.table = binding.table if binding else record_table(obj)
+
+    def column(self, alias: FromClause, f: FieldDef) -> Col:
+        if self.binding is not None:
+            return self.binding.column(alias, f)
+        if f.name in alias.c:
+            return alias.c[f.name]
+        return literal(None)
+
+    def id(self, alias: FromClause) -> Col:
+        return alias.c[self.binding.id_column] if self.binding else alias.c.Id
+
+    def scope(self, alias: FromClause, org_id: str, query_all: bool) -> Col:
+        if self.binding is not None:
+            return alias.c[self.binding.org_column] == org_id
+        live = true() if query_all else alias.c.IsDeleted == false()
+        return and_(alias.c.org_id == org_id, live)
+
+    def to_db(self, f: FieldDef, value: Any) -> Any:
+        return self.binding.to_db(f, value) if self.binding else value
+
+    def from_db(self, f: FieldDef, value: Any) -> Any:
+        return self.binding.from_db(f, value) if self.binding else value
+
+
+Sources = Callable[[ObjectDef], Source]
+
+
+class Compiler:
+    """Compiles one plan (and, recursively, its semi-joins) against aliased sources."""
+
+    def __init__(self, plan: QueryPlan, sources: Sources, depth: int = 0) -> None:
+        self.plan, self.sources = plan, sources
+        self.prefix = f"s{depth}_" if depth else ""
+        self.depth = depth
+        self.root_source = sources(plan.root)
+        self.root = self.root_source.table.alias(self.prefix + "t0")
+        self.joins: dict[tuple[str, ...], tuple[FromClause, Source]] = {}
+        self.join_order: list[tuple[FromClause, Col]] = []
+
+    # -- statements --------------------------------------------------------------------
+
+    def select(self, offset: int = 0, limit: int | None = None,
+               after_id: str | None = None, extra: Sequence[Col] = (),
+               extra_columns: Sequence[Col] = ()) -> Select[Any]:
+        plan = self.plan
+        columns = [self.expr(e) for e in plan.selects] + list(extra_columns)
+        where = self.where() + list(extra)
+        if after_id is not None:
+            where.append(self.root_source.id(self.root) > after_id)
+        stmt = select(*columns).select_from(self.from_clause()).where(*where)
+        if plan.aggregate:
+            stmt = stmt.group_by(*(self.operand(g) for g in plan.select.group_by))
+            if plan.select.having is not None:
+                stmt = stmt.having(self.condition(plan.select.having))
+        stmt = stmt.order_by(*self.order_by())
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        if offset:
+            stmt = stmt.offset(offset)
+        return stmt
+
+    def count(self) -> Select[Any]:
+        where = self.where()
+        return select(func.count()).select_from(self.from_clause()).where(*where)
+
+    def where(self) -> list[Col]:
+        clauses = [self.root_source.scope(self.root, self.plan.org_id, self.plan.query_all)]
+        if self.plan.select.where is not None:
+            clauses.append(self.condition(self.plan.select.where))
+        return clauses
+
+    def from_clause(self) -> FromClause:
+        current: FromClause = self.root
+        for alias, on in self.join_order:
+            current = current.outerjoin(alias, on)
+        return current
+
+    def order_by(self) -> list[Col]:
+        out = []
+        for item in self.plan.select.order_by:
+            column = self.operand(item.field)
+            expr = self.plan.exprs.get(item.field)
+            if isinstance(expr, Path) and expr.field.type in CASE_INSENSITIVE:
+                column = func.lower(column)
+            ordered = column.desc() if item.descending else column.asc()
+            # SOQL: "By default, null values are sorted first."
+            out.append(ordered.nulls_last() if item.nulls == "LAST" else ordered.nulls_first())
+        if not self.plan.aggregate:
+            out.append(self.root_source.id(self.root).asc())
+        return out
+
+    # -- expressions ---------------------------------------------------------------------
+
+    def operand(self, node: Any) -> Col:
+        return self.expr(self.plan.exprs[node])
+
+    def expr(self, e: Expr) -> Col:
+        if isinstance(e, Path):
+            alias, source = self.alias_for(e)
+            return source.column(alias, e.field)
+        if isinstance(e, AggregateExpr):
+            return self.aggregate(e)
+        return self.date_part(e)
+
+    def aggregate(self, e: AggregateExpr) -> Col:
+        if e.arg is None:
+            return func.count()
+        column = self.expr(e.arg)
+        if e.func == "COUNT":
+            return func.count(column)
+        if e.func == "COUNT_DISTINCT":
+            return func.count(column.distinct())
+        return getattr(func, e.func.lower())(column)  # type: ignore[no-any-return]
+
+    def date_part(self, e: DatePart) -> Col:
+        text = self.expr(e.arg)
+        part = {"CALENDAR_YEAR": (1, 4), "CALENDAR_MONTH": (6, 2), "DAY_IN_MONTH": (9, 2),
+                "DAY_ONLY": (1, 10), "HOUR_IN_DAY": (12, 2)}
+        if e.func == "CALENDAR_QUARTER":
+            month = cast(func.substr(text, 6, 2), Integer)
+            return (month + 2) / 3
+        start, length = part[e.func]
+        piece = func.substr(text, start, length)
+        return piece if e.func == "DAY_ONLY" else cast(piece, Integer)
+
+    def alias_for(self, path: Path) -> tuple[FromClause, Source]:
+        alias, source = self.root, self.root_source
+        for depth in range(1, len(path.hops) + 1):
+            key = path.join_key[:depth]
+            if key not in self.joins:
+                hop = path.hops[depth - 1]
+                target = self.sources(hop.target)
+                joined = target.table.alias(f"{self.prefix}t{len(self.joins) + 1}")
+                on = and_(target.id(joined) == source.column(alias, hop.lookup),
+                          target.scope(joined, self.plan.org_id, True))
+                self.joins[key] = (joined, target)
+                self.join_order.append((joined, on))
+            alias, source = self.joins[key]
+        return alias, source
+
+    def source_of(self, path: Path) -> Source:
+        return self.alias_for(path)[1]
+
+    # -- conditions ----------------------------------------------------------------------
+
+    def condition(self, node: ast.Condition) -> Col:
+        if isinstance(node, ast.And):
+            return and_(*(self.condition(i) for i in node.items))
+        if isinstance(node, ast.Or):
+            return or_(*(self.condition(i) for i in node.items))
+        if isinstance(node, ast.Not):
+            # SOQL's NOT keeps rows whose inner test is unknown (null field): coalesce first.
+            return not_(func.coalesce(self.condition(node.item), false()))
+        if isinstance(node, ast.Comparison):
+            return self.comparison(node)
+        if isinstance(node, ast.InList):
+            return self.in_list(node)
+        if isinstance(node, ast.SemiJoin):
+            return self.semi_join(node)
+        return self.includes(node)
+
+    def _lhs(self, node: Any) -> tuple[Col, bool, Path | None]:
+        expr = self.plan.exprs[node]
+        column = self.expr(expr)
+        if isinstance(expr, Path):
+            insensitive = expr.field.type in CASE_INSENSITIVE
+            return (func.lower(column) if insensitive else column), insensitive, expr
+        return column, False, None
+
+    def _value(self, path: Path | None, value: Any, insensitive: bool) -> Any:
+        if path is not None:
+            value = self.source_of(path).to_db(path.field, value)
+        return value.lower() if insensitive and isinstance(value, str) else value
+
+    def comparison(self, node: ast.Comparison) -> Col:
+        lhs, insensitive, path = self._lhs(node.field)
+        if isinstance(node.value, ast.NullLit):
+            return lhs.is_(None) if node.op == "=" else lhs.is_not(None)
+        raw = self.plan.values[node.value]
+        if isinstance(node.value, ast.DateLiteral):
+            start, end = (self._value(path, v, False) for v in raw)
+            return self._range(lhs, node.op, start, end)
+        value = self._value(path, raw, insensitive)
+        op = node.op
+        if op == "LIKE":
+            return lhs.like(value, escape="\\")
+        if op == "=":
+            return lhs == value
+        if op == "!=":
+            return or_(lhs != value, lhs.is_(None))
+        return {"<": lhs < value, "<=": lhs <= value, ">": lhs > value, ">=": lhs >= value}[op]
+
+    @staticmethod
+    def _range(lhs: Col, op: str, start: Any, end: Any) -> Col:
+        """Date literals name a range: ``=`` inside it, ``<`` before it, ``>`` after it."""
+        inside = and_(lhs >= start, lhs < end)
+        return {"=": inside, "!=": or_(not_(inside), lhs.is_(None)), "<": lhs < start,
+                "<=": lhs < end, ">": lhs >= end, ">=": lhs >= start}[op]
+
+    def in_list(self, node: ast.InList) -> Col:
+        lhs, insensitive, path = self._lhs(node.field)
+        values = [self._value(path, self.plan.values[v], insensitive)
+                  for v in node.values if not isinstance(v, ast.NullLit)]
+        has_null = any(isinstance(v, ast.NullLit) for v in node.values)
+        test = lhs.in_(values)
+        if has_null:
+            test = or_(test, lhs.is_(None))
+        if not node.negated:
+            return test
+        return and_(or_(not_(lhs.in_(values)), lhs.is_(None)), *(
+            [lhs.is_not(None)] if has_null else []))
+
+    def semi_join(self, node: ast.SemiJoin) -> Col:
+        lhs, _, _ = self._lhs(node.field)
+        inner_plan = self.plan.semi_joins[node]
+        inner = Compiler(inner_plan, self.sources, self.depth + 1)
+        column = inner.expr(inner_plan.selects[0])
+        subquery = select(column).select_from(inner.from_clause()).where(
+            *inner.where(), column.is_not(None))
+        if node.negated:
+            return or_(lhs.not_in(subquery), lhs.is_(None))
+        return lhs.in_(subquery)
+
+    def includes(self, node: ast.Includes) -> Col:
+        """Multi-select picklists: ``;`` in one string is AND, the strings are OR-ed."""
+        column = self.operand(node.field)
+        padded = literal(";") + func.lower(func.coalesce(column, "")) + literal(";")
+        alternatives = []
+        for value in node.values:
+            terms = [t.strip().lower() for t in value.value.split(";") if t.strip()]
+            alternatives.append(and_(*(padded.like(f"%;{_escape(term)};%", escape="\\")
+                                       for term in terms)))
+        test = or_(*alternatives)
+        return not_(test) if node.negated else test
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,233 @@
+"""``/services/data/vNN.0/…``: the REST data API's routes (salesforce-wire.md §6).
+
+Thin: each route reads the path, query and JSON body, makes one call on ``services.data`` and
+renders the result. Every call is authenticated (``web.auth.authenticate``), counted for
+``Sforce-Limit-Info`` and answered with ``application/json;charset=UTF-8`` (204s are empty).
+Paths work with and without a trailing slash (simple-salesforce adds one, clients.md §1).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from localforce.bootstrap import Services
+from localforce.data.errors import ApiError, BadRequest, NotFound
+from localforce.data.query import batch_size
+from localforce.data.versions import LATEST, is_supported
+from localforce.domain.principal import Principal
+from localforce.web.auth import authenticate
+from localforce.web.errors import SalesforceJSON, api_error_response
+
+LIMIT_HEADER = "Sforce-Limit-Info"
+
+
+@dataclass
+class Call:
+    request: Request
+    principal: Principal
+    version: str
+    body: Any
+
+    def param(self, name: str) -> str:
+        return str(self.request.path_params[name])
+
+    def query(self, name: str) -> str | None:
+        return self.request.query_params.get(name)
+
+
+Handler = Callable[[Services, Call], Response]
+
+
+def _principal(services: Services, request: Request) -> Principal:
+    """The one place the data API learns who is calling."""
+    return authenticate(services, request)
+
+
+def _usage(services: Services, principal: Principal) -> str:
+    """Count the request and return ``api-usage=n/m`` (the limits area's allocation when it
+    is wired, else the data API's own per-day counter)."""
+    limits = getattr(services, "limits", None)
+    if limits is not None:
+        return str(limits.allocation.consume(principal.org_id).header())
+    return services.data.usage.count(principal.org_id)
+
+
+def _version(request: Request) -> str:
+    raw = str(request.path_params["version"])
+    if raw == "latest":
+        return f"{LATEST}.0"
+    if not raw.startswith("v") or not is_supported(raw[1:]):
+        raise NotFound()
+    return raw[1:]
+
+
+def _json(raw: bytes) -> Any:
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise BadRequest("JSON_PARSER_ERROR", f"Unexpected character: {exc.msg} at "
+                         f"[line:{exc.lineno}, column:{exc.colno}]") from None
+
+
+def endpoint(services: Services, handler: Handler) -> Callable[[Request], Any]:
+    async def run(request: Request) -> Response:
+        header = None
+        try:
+            version = _version(request)
+            body = _json(await request.body())
+
+            def call() -> tuple[Response, str]:
+                principal = _principal(services, request)
+                usage = _usage(services, principal)
+                return handler(services, Call(request, principal, version, body)), usage
+
+            response, header = await run_in_threadpool(call)
+        except ApiError as exc:
+            response = api_error_response(exc)
+        if header is not None:
+            response.headers[LIMIT_HEADER] = header
+        return response
+
+    return run
+
+
+def ok(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return SalesforceJSON(body, status_code=status, headers=headers)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+# -- handlers ----------------------------------------------------------------------------
+
+
+def resources(s: Services, c: Call) -> Response:
+    v = f"/services/data/v{c.version}"
+    names = ("sobjects", "query", "queryAll", "limits", "composite", "search", "recent",
+             "tooling", "connect", "chatter", "metadata", "analytics", "tabs", "theme")
+    out = {name: f"{v}/{name}" for name in names}
+    base = s.settings.effective_public_url
+    out["identity"] = f"{base}/id/{c.principal.org_id}/{c.principal.user_id}"
+    return ok(dict(sorted(out.items())))
+
+
+def describe_global(s: Services, c: Call) -> Response:
+    return ok(s.data.describe_global(c.principal, c.version))
+
+
+def sobject_root(s: Services, c: Call) -> Response:
+    if c.request.method == "POST":
+        result = s.data.records.create(c.principal, c.param("sobject"), c.body)
+        obj = s.data.records.object(c.principal, c.param("sobject"))
+        location = f"/services/data/v{c.version}/sobjects/{obj.name}/{result.id}"
+        return ok(result.body(), 201, {"Location": location})
+    return ok(s.data.basic_info(c.principal, c.param("sobject"), c.version))
+
+
+def describe(s: Services, c: Call) -> Response:
+    return ok(s.data.describe(c.principal, c.param("sobject"), c.version))
+
+
+def record(s: Services, c: Call) -> Response:
+    sobject, record_id = c.param("sobject"), c.param("id")
+    if c.request.method == "GET":
+        return ok(s.data.records.retrieve(c.principal, sobject, record_id, c.version,
+                                          c.query("fields")))
+    if c.request.method == "PATCH":
+        s.data.records.update(c.principal, sobject, record_id, c.body)
+    else:
+        s.data.records.delete(c.principal, sobject, record_id)
+    return no_content()
+
+
+def external(s: Services, c: Call) -> Response:
+    sobject, field, value = c.param("sobject"), c.param("field"), c.param("value")
+    if c.request.method == "GET":
+        return ok(s.data.records.by_external_id(c.principal, sobject, field, value, c.version,
+                                                c.query("fields")))
+    result = s.data.records.upsert(c.principal, sobject, field, value, c.body, c.version)
+    location = f"/services/data/v{c.version}/sobjects/{sobject}/{result.id}"
+    return ok(result.body(upsert=True), 201 if result.created else 200, {"Location": location})
+
+
+def query(s: Services, c: Call, query_all: bool = False) -> Response:
+    soql = c.query("q")
+    if soql is None:
+        raise BadRequest("MALFORMED_QUERY", "A query string has to be specified")
+    batch = batch_size(c.request.headers.get("sforce-query-options"))
+    return ok(s.data.queries.query(c.principal, soql, c.version, query_all, batch))
+
+
+def query_more(s: Services, c: Call) -> Response:
+    return ok(s.data.queries.more(c.principal, c.param("locator"), c.version))
+
+
+def limits(s: Services, c: Call) -> Response:
+    return ok(s.data.limits(c.principal))
+
+
+def collections(s: Services, c: Call) -> Response:
+    method, coll = c.request.method, s.data.collections
+    if method == "POST":
+        return ok(coll.create(c.principal, c.body))
+    if method == "PATCH":
+        return ok(coll.update(c.principal, c.body))
+    all_or_none = (c.query("allOrNone") or "").lower() == "true"
+    return ok(coll.delete(c.principal, c.query("ids") or "", all_or_none,
+                          lambda i: s.data.sobject_of(c.principal.org_id, i)))
+
+
+def collection_retrieve(s: Services, c: Call) -> Response:
+    if c.request.method == "GET":
+        body = {"ids": (c.query("ids") or "").split(","),
+                "fields": (c.query("fields") or "").split(",")}
+    else:
+        body = c.body
+    return ok(s.data.collections.retrieve(c.principal, c.param("sobject"), body, c.version))
+
+
+def collection_upsert(s: Services, c: Call) -> Response:
+    return ok(s.data.collections.upsert(c.principal, c.param("sobject"), c.param("field"),
+                                        c.body, c.version))
+
+
+def composite(s: Services, c: Call) -> Response:
+    return ok(s.data.composite(c.principal, c.body, c.version))
+
+
+def routes(services: Services) -> list[BaseRoute]:
+    base = "/services/data/{version}"
+    table: list[tuple[str, Handler, list[str]]] = [
+        ("", resources, ["GET"]),
+        ("/sobjects", describe_global, ["GET"]),
+        ("/sobjects/{sobject}", sobject_root, ["GET", "POST"]),
+        ("/sobjects/{sobject}/describe", describe, ["GET"]),
+        ("/sobjects/{sobject}/{id}", record, ["GET", "PATCH", "DELETE"]),
+        ("/sobjects/{sobject}/{field}/{value}", external, ["GET", "PATCH"]),
+        ("/query", query, ["GET"]),
+        ("/queryAll", lambda s, c: query(s, c, True), ["GET"]),
+        ("/query/{locator}", query_more, ["GET"]),
+        ("/queryAll/{locator}", query_more, ["GET"]),
+        ("/limits", limits, ["GET"]),
+        ("/composite", composite, ["POST"]),
+        ("/composite/sobjects", collections, ["POST", "PATCH", "DELETE"]),
+        ("/composite/sobjects/{sobject}", collection_retrieve, ["GET", "POST"]),
+        ("/composite/sobjects/{sobject}/{field}", collection_upsert, ["PATCH"]),
+    ]
+    out: list[BaseRoute] = []
+    for path, handler, methods in table:
+        run = endpoint(services, handler)
+        out.append(Route(base + path, run, methods=methods))
+        out.append(Route(base + path + "/", run, methods=methods))
+    return out
