@@ -1,0 +1,25 @@
+"""The limits as ``bootstrap`` wires them: one set of counters (Redis when configured, else
+the database) behind the API allocation and the login rate limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from localforce.limits.allocation import ApiAllocation
+from localforce.limits.ports import Counters
+from localforce.limits.rate import LoginRateLimiter
+
+
+@dataclass
+class Limits:
+    counters: Counters
+    allocation: ApiAllocation
+    logins: LoginRateLimiter
+
+    @classmethod
+    def of(cls, counters: Counters, clock: Callable[[], float], *, daily_api_requests: int,
+           per_user_hour: int, per_ip_minute: int) -> Limits:
+        return cls(counters, ApiAllocation(counters, clock, daily_api_requests),
+                   LoginRateLimiter(counters, clock, per_user_hour=per_user_hour,
+                                    per_ip_minute=per_ip_minute))
