@@ -85,3 +85,60 @@ class InvalidToken(OAuthError):
 class UnsupportedTokenType(OAuthError):
     error = "unsupported_token_type"
     description = "Token type not supported"
+
+
+# --- Authorize endpoint and device flow (salesforce-wire.md §2.4, §4.2; RFC 8628 §3.5) ---
+
+
+class RedirectUriMismatch(OAuthError):
+    """Shown as a page, never redirected (RFC 6749 §4.1.2.1)."""
+
+    error = "redirect_uri_mismatch"
+    description = "redirect_uri must match configuration"
+
+
+class RedirectUriMissing(OAuthError):
+    error = "redirect_uri_missing"
+    description = "Redirect_uri not provided"
+
+
+class UnsupportedResponseType(OAuthError):
+    error = "unsupported_response_type"
+    description = "response type not supported"
+
+
+class AccessDenied(OAuthError):
+    error = "access_denied"
+    description = "end-user denied authorization"
+
+
+class ImmediateUnsuccessful(OAuthError):
+    error = "immediate_unsuccessful"
+    description = "immediate unsuccessful"
+
+
+class LoginRequired(OAuthError):
+    """OpenID Connect Core §3.1.2.6, for ``prompt=none``."""
+
+    error = "login_required"
+    description = "login required"
+
+
+class ConsentRequired(OAuthError):
+    error = "consent_required"
+    description = "consent required"
+
+
+class AuthorizationPending(OAuthError):
+    error = "authorization_pending"
+    description = "authorization pending"
+
+
+class SlowDown(OAuthError):
+    error = "slow_down"
+    description = "polling too fast: slow down"
+
+
+class ExpiredToken(OAuthError):
+    error = "expired_token"
+    description = "the device code has expired"

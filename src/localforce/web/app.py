@@ -9,12 +9,12 @@ from starlette.routing import BaseRoute
 from localforce.bootstrap import Services
 from localforce.web.errors import EXCEPTION_HANDLERS
 from localforce.web.middleware import Hsts, HttpsRequired, SalesforceHostAlias
-from localforce.web.routes import data, identity, meta, oauth, soap
+from localforce.web.routes import authorize, data, device, identity, meta, oauth, pages, soap
 
 
 def create_app(services: Services) -> Starlette:
     routes: list[BaseRoute] = []
-    for module in (meta, oauth, identity, soap, data):
+    for module in (meta, oauth, identity, soap, data, authorize, device, pages):
         routes.extend(module.routes(services))
     middleware = [  # outermost first
         Middleware(Hsts),

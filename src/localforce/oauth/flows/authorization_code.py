@@ -1,0 +1,86 @@
+"""Authorization code grant: RFC 6749 §4.1.3, with PKCE (RFC 7636 §4.5) and Salesforce's wording.
+
+    POST /services/oauth2/token
+    grant_type=authorization_code&code=aPrx...&client_id=3MVG9...&client_secret=...
+        &redirect_uri=https%3A%2F%2Fapp.example%2Fcb&code_verifier=...
+
+Order (node-oidc's): find the code, check it, then consume it atomically.
+
+- The code is bound to its app, its redirect URI and its PKCE challenge (RFC 6749 §4.1.3:
+  "ensure that the authorization code was issued to the authenticated confidential client";
+  ``redirect_uri`` "MUST" be identical), and lives 15 minutes.
+- A code presented a second time is an attack: "the authorization server ... SHOULD revoke
+  (when possible) all tokens previously issued based on that authorization code" (RFC 6749
+  §4.1.2); Salesforce answers ``invalid_grant`` / ``expired authorization code``.
+- The secret is required unless the app turns off "Require Secret for Web Server Flow" or has
+  none (a public client such as PlatformCLI, which must use PKCE instead).
+"""
+
+from __future__ import annotations
+
+from localforce.domain import scopes as scope_words
+from localforce.oauth import pkce
+from localforce.oauth.artifacts import AuthorizationCode, CodeStore
+from localforce.oauth.errors import (
+    InactiveUser,
+    InvalidGrant,
+    InvalidRequest,
+    RedirectUriMismatch,
+)
+from localforce.oauth.messages import TokenRequest, TokenResponse
+from localforce.oauth.services import OAuthServices
+from localforce.security.tokens import digest
+
+GRANT_TYPES = ("authorization_code",)
+EXPIRED = "expired authorization code"
+INVALID = "invalid authorization code"
+
+
+class AuthorizationCodeFlow:
+    GRANT_TYPES = GRANT_TYPES
+
+    def __init__(self, oauth: OAuthServices, codes: CodeStore) -> None:
+        self._oauth = oauth
+        self._codes = codes
+
+    def exchange(self, request: TokenRequest) -> TokenResponse:
+        oauth = self._oauth
+        app = oauth.clients.find(request.client_id)
+        oauth.clients.authenticate(
+            request, require_secret=app.has_secret and app.require_secret_web_server)
+        presented = request.get("code")
+        if presented is None:
+            raise InvalidRequest("missing required parameter: code")
+        code = self._codes.get_code(digest(presented))
+        # Another app's code is as good as none (RFC 6749 §4.1.3). Compared by consumer key:
+        # a built-in app (PlatformCLI) has one copy per org, and the code names the user's.
+        issued_to = oauth.directory.store.get_app(code.app_id) if code else None
+        if code is None or issued_to is None or issued_to.consumer_key != app.consumer_key:
+            raise InvalidGrant(INVALID)
+        now = oauth.now()
+        if code.consumed_at is not None:
+            self._replayed(code, now)
+        if code.expired(now):
+            raise InvalidGrant(EXPIRED)
+        if request.get("redirect_uri") != code.redirect_uri:
+            raise RedirectUriMismatch()
+        pkce.verify(request.get("code_verifier"), code.code_challenge,
+                    code.code_challenge_method)
+        if self._codes.consume_code(code.digest, now) is None:
+            self._replayed(code, now)  # lost the race to a concurrent redemption
+        user = oauth.directory.store.get_user(code.user_id)
+        if user is None:
+            raise InvalidGrant(EXPIRED)
+        # The login rules (IP ranges, admin approval) were applied to the browser at the
+        # authorize step; this call comes from the client's server, so only re-check activity.
+        if not user.active:
+            raise InactiveUser()
+        return oauth.issuer.issue(issued_to, user, code.scopes, GRANT_TYPES[0],
+                                  family_id=code.family_id,
+                                  with_refresh=scope_words.allows_refresh(code.scopes),
+                                  nonce=code.nonce)
+
+    def _replayed(self, code: AuthorizationCode, now: int) -> None:
+        """RFC 6749 §4.1.2 / RFC 9700 §4.5: revoke everything the code produced."""
+        self._oauth.tokens.revoke_family(code.family_id, now)
+        raise InvalidGrant(EXPIRED)

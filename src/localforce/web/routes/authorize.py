@@ -1,0 +1,107 @@
+"""``/services/oauth2/authorize``: the authorize endpoint's browser side (GET and POST).
+
+GET (or a plain POST, OIDC Core §3.1.2.1) starts a request. The pages post back here with
+``_action``: ``login`` (the login form), ``allow`` / ``deny`` (the consent form); the original
+authorize parameters ride along as hidden fields and are validated again on every step.
+The protocol rules live in ``oauth/endpoints/authorize.py``; this module only maps its
+outcomes to pages and redirects. No CORS here (RFC 9700 §2.6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from localforce.bootstrap import Services
+from localforce.oauth.credentials import LoginFailed
+from localforce.oauth.endpoints.authorize import (
+    PATH,
+    AuthorizeRequest,
+    Outcome,
+    Redirect,
+    Refused,
+    ShowConsent,
+    ShowLogin,
+)
+from localforce.oauth.errors import OAuthError
+from localforce.oauth.grants import refusal
+from localforce.web.routes.pages import CONTROL_FIELDS, CREDENTIAL_FAILURES, Pages, scope_labels
+
+
+def hidden_fields(request: AuthorizeRequest) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in request.params if k not in CONTROL_FIELDS]
+
+
+def continuation(request: AuthorizeRequest) -> str:
+    """Where a successful login goes next: this request again, its ``prompt=login`` done."""
+    params = dict(hidden_fields(request))
+    if "prompt" in params:
+        params["prompt"] = " ".join(p for p in params["prompt"].split() if p != "login")
+    return f"{PATH}?{urlencode(params)}"
+
+
+class AuthorizePages:
+    def __init__(self, services: Services) -> None:
+        self.pages = Pages(services)
+        self.authorizer = services.browser.authorizer
+        self.base_url = services.oauth.base_url
+
+    def handle(self, request: Request, form: Mapping[str, str]) -> Response:
+        pages = self.pages
+        try:
+            areq = self.authorizer.parse({k: v for k, v in form.items()
+                                          if k not in CONTROL_FIELDS})
+        except Refused as refused:
+            return pages.redirect(request, refused.redirect.url)
+        except OAuthError as error:  # unknown client or redirect URI: never redirect
+            return pages.error(request, error)
+        action = form.get("_action")
+        if action is None:
+            return self.show(request, self.authorizer.start(areq, pages.sessions.user(request)))
+        if not pages.csrf_ok(request, form):
+            return pages.csrf_failed(request)
+        if action == "login":
+            return self.login(request, areq, form)
+        user = pages.sessions.user(request)
+        if user is None:
+            return self.show(request, ShowLogin(areq))
+        return self.show(request, self.authorizer.decide(areq, user, action == "allow"))
+
+    def login(self, request: Request, areq: AuthorizeRequest,
+              form: Mapping[str, str]) -> Response:
+        login_url = f"{self.base_url}{PATH}?response_type={areq.response_type}"
+        try:
+            user = self.pages.log_in(request, form, areq.app, login_url)
+        except LoginFailed as failure:
+            if failure.status in CREDENTIAL_FAILURES:
+                return self.pages.login_page(request, PATH, areq.app, hidden_fields(areq),
+                                             form.get("username"), failure)
+            return self.show(request, self.authorizer.error_redirect(areq, refusal(failure)))
+        return self.pages.session_response(request, user, continuation(areq))
+
+    def show(self, request: Request, outcome: Outcome) -> Response:
+        if isinstance(outcome, Redirect):
+            return self.pages.redirect(request, outcome.url)
+        areq = outcome.request
+        if isinstance(outcome, ShowLogin):
+            return self.pages.login_page(request, PATH, areq.app, hidden_fields(areq),
+                                         areq.login_hint)
+        assert isinstance(outcome, ShowConsent)
+        return self.pages.render(request, "consent.html", {
+            "action": PATH, "app_name": areq.app.name, "hidden": hidden_fields(areq),
+            "scope_labels": scope_labels(areq.scopes), "username": outcome.user.username})
+
+
+def routes(services: Services) -> list[BaseRoute]:
+    handler = AuthorizePages(services)
+
+    async def authorize(request: Request) -> Response:
+        form = await handler.pages.form(request)
+        return await run_in_threadpool(handler.handle, request, form)
+
+    return [Route(PATH, authorize, methods=["GET", "POST"])]

@@ -1,0 +1,59 @@
+"""The browser step over plain HTTP (clients.md §6): read a page's form, fill it, submit it.
+
+Shared by the flow tests and the client tests, which log in and approve the way a person would
+but without a browser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any, Protocol
+
+
+@dataclass
+class Form:
+    action: str
+    method: str
+    fields: dict[str, str] = field(default_factory=dict)
+    buttons: dict[str, list[str]] = field(default_factory=dict)
+
+
+class _Parser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[Form] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append(Form(a.get("action", ""), a.get("method", "get").lower()))
+        elif tag in ("input", "button") and self.forms and a.get("name"):
+            if tag == "button" or a.get("type") == "submit":
+                self.forms[-1].buttons.setdefault(a["name"], []).append(a.get("value", ""))
+            else:
+                self.forms[-1].fields[a["name"]] = a.get("value", "")
+
+
+def forms(html: str) -> list[Form]:
+    parser = _Parser()
+    parser.feed(html)
+    return parser.forms
+
+
+class Client(Protocol):
+    def post(self, url: str, **kwargs: Any) -> Any: ...
+
+
+def submit(client: Client, html: str, button: tuple[str, str] | None = None,
+           **values: str) -> Any:
+    """Post the page's (first matching) form with ``values`` filled in, without following
+    redirects. ``button`` picks a submit button by (name, value)."""
+    candidates = [f for f in forms(html)
+                  if button is None or button[1] in f.buttons.get(button[0], [])]
+    assert candidates, f"no form with button {button} in page"
+    form = candidates[0]
+    data = {**form.fields, **values}
+    if button is not None:
+        data[button[0]] = button[1]
+    return client.post(form.action, data=data, follow_redirects=False)
