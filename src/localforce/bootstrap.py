@@ -128,6 +128,10 @@ def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: D
 def jwt_audiences(settings: Settings) -> frozenset[str]:
     """The public URL, login/test.salesforce.com and ``jwt_audiences``; the JWT flow adds the
     app's org's My Domain URL."""
-    found = {settings.effective_public_url, "https://login.salesforce.com",
-             "https://test.salesforce.com", *settings.jwt_audiences}
+    public = settings.effective_public_url
+    found = {public, "https://login.salesforce.com",
+             "https://test.salesforce.com", *settings.jwt_audiences,
+             # simple-salesforce's aud for domain="{host:port}/login" (or "/test"): the
+             # /{label}.salesforce.com path alias in web.middleware (clients.md §1, mechanism A).
+             f"{public}/login.salesforce.com", f"{public}/test.salesforce.com"}
     return frozenset(a.rstrip("/") for a in found)
