@@ -19,6 +19,7 @@ from localforce.data.api import DataApi
 from localforce.directory.service import Directory
 from localforce.limits.ports import Counters
 from localforce.limits.services import Limits
+from localforce.oauth.browser import BrowserFlows, build_browser
 from localforce.oauth.client_auth import ClientAuthenticator
 from localforce.oauth.credentials import Logins
 from localforce.oauth.flows.client_credentials import ClientCredentialsFlow
@@ -37,6 +38,7 @@ from localforce.storage.sql.audit_store import SqlApiCallLog, SqlAuditQueries
 from localforce.storage.sql.counter_store import SqlCounters
 from localforce.storage.sql.directory_store import SqlDirectoryStore
 from localforce.storage.sql.engine import make_engine, upgrade
+from localforce.storage.sql.grant_store import SqlGrantStore
 from localforce.storage.sql.oauth_store import (
     SqlConsentStore,
     SqlLoginHistory,
@@ -60,6 +62,7 @@ class Services:
     data: DataApi
     limits: Limits
     audit: Audit
+    browser: BrowserFlows
 
     def close(self) -> None:
         self.audit.close()
@@ -81,9 +84,11 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
     limits, audit = build_limits(settings, engine, clock), build_audit(engine)
     oauth = build_oauth(settings, engine, box, directory, clock, limits=limits,
                         metrics=audit.metrics)
+    browser = build_browser(oauth, SqlGrantStore(engine))
     data = DataApi(SqlRecordStore(engine), clock)
     return Services(settings, engine, box, directory, clock, oauth=oauth, limits=limits,
-                    audit=audit, data=data)
+                    audit=audit, browser=browser,
+                    data=data)
 
 
 def build_limits(settings: Settings, engine: Engine, clock: Clock) -> Limits:
