@@ -24,8 +24,11 @@ test-fast: $(STAMP)
 
 # Benchmarks side by side with a floor and a peer (bench/README.md). BENCH_ARGS passes options,
 # e.g. make bench BENCH_ARGS="--backends sqlite --only 'localforce.*'".
-bench: $(STAMP)
-	test -f $(VENV)/.bench-installed || { $(BIN)/pip install --quiet -e '.[test,bench]' && touch $(VENV)/.bench-installed; }
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)

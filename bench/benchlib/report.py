@@ -190,6 +190,8 @@ def machine() -> dict[str, Any]:
     mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gib": mem_gib,
             "python": platform.python_version(), "kernel": platform.release(),
+            # Other work on the machine shows here: the figures are only as quiet as this.
+            "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
             "node": _version(["node", "--version"]), "wrk": _version(["wrk", "-v"])}
 
 

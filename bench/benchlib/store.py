@@ -35,7 +35,8 @@ class BenchStore:
             raise NotAvailable(f"issued access token not found in the store: {exc}") from exc
 
     def _app_id(self, consumer_key: str) -> str:
-        apps = bulk.reflect(self.engine).tables["apps"]
+        apps = bulk.reflect(self.engine, "apps")
+        assert apps is not None
         with self.engine.connect() as connection:
             found = connection.execute(
                 select(apps.c.id).where(apps.c.consumer_key == consumer_key)).scalar()
