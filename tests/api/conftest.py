@@ -6,14 +6,17 @@ Access), so the core can be tested without minting tokens.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
 from localforce.bootstrap import Services
 from localforce.domain import ids
 from localforce.domain.models import Access, ObjectPermissions, Org, PermissionSet, User
 from localforce.domain.principal import Principal
+from localforce.web.app import create_app
 
 VERSION = "59.0"
 
@@ -59,3 +62,45 @@ def make_user(services: Services, org: Org) -> Callable[..., Principal]:
 @pytest.fixture
 def admin(make_user: Callable[..., Principal]) -> Principal:
     return make_user("System Administrator")
+
+
+class Api:
+    """The data API through the ASGI app, as one user (a real access token)."""
+
+    def __init__(self, client: TestClient, token: str) -> None:
+        self.client, self.headers = client, {"Authorization": f"Bearer {token}"}
+
+    def url(self, path: str) -> str:
+        return f"/services/data/v{VERSION}{path}"
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.client.get(self.url(path), headers={**self.headers, **kw.pop("headers", {})},
+                               **kw)
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.client.post(self.url(path), json=body, headers=self.headers)
+
+    def patch(self, path: str, body: Any) -> Any:
+        return self.client.patch(self.url(path), json=body, headers=self.headers)
+
+    def delete(self, path: str) -> Any:
+        return self.client.delete(self.url(path), headers=self.headers)
+
+    def query(self, soql: str) -> Any:
+        return self.get("/query", params={"q": soql})
+
+
+@pytest.fixture
+def client(services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(services), base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def api_as(services: Services, client: TestClient) -> Callable[[Principal], Api]:
+    def make(principal: Principal) -> Api:
+        user = services.directory.store.get_user(principal.user_id)
+        assert user is not None
+        return Api(client, services.oauth.issuer.issue_session(user).access_token)
+
+    return make

@@ -28,13 +28,13 @@ from localforce.domain.principal import Principal
 class DataApi:
     def __init__(self, store: RecordStore, clock: Callable[[], float]) -> None:
         self.store, self.clock = store, clock
-        self.records = Records(store, self.schema_for, clock)
+        self.records = Records(store, clock)
         self.queries = QueryService(store, self.schema_for, clock)
         self.collections = Collections(self.records)
         self.usage = ApiUsage(store, clock)
 
     def schema_for(self, org_id: str) -> Schema:
-        return build_objects(self.store.declarations(org_id))
+        return self.records.schema_for(org_id)
 
     # -- describe ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from localforce.data.access import require_api, require_visible, require_write
+from localforce.data.custom import build_objects
 from localforce.data.errors import ApiError, BadRequest, NotFound
 from localforce.data.ports import RecordStore
 from localforce.data.schema import SYSTEM_FIELDS, FieldDef, ObjectDef, Schema
@@ -60,12 +61,15 @@ class SaveResult:
 
 
 class Records:
-    def __init__(self, store: RecordStore, schema_for: Callable[[str], Schema],
-                 clock: Callable[[], float]) -> None:
-        self.store, self.schema_for, self.clock = store, schema_for, clock
+    def __init__(self, store: RecordStore, clock: Callable[[], float]) -> None:
+        self.store, self.clock = store, clock
 
     def with_store(self, store: RecordStore) -> Records:
-        return Records(store, self.schema_for, self.clock)
+        """The same operations on another store (a transaction's)."""
+        return Records(store, self.clock)
+
+    def schema_for(self, org_id: str) -> Schema:
+        return build_objects(self.store.declarations(org_id))
 
     def object(self, principal: Principal, name: str) -> ObjectDef:
         require_api(principal)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -116,7 +117,7 @@ class SqlRecordStore:
                 ddl_type = column.type.compile(dialect=conn.dialect)
                 conn.exec_driver_sql(f"ALTER TABLE {preparer.quote(table.name)} ADD COLUMN "
                                      f"{preparer.quote(f.name)} {ddl_type}")
-        indexes = {ix["name"] for ix in inspector.get_indexes(table.name)}
+        indexes = _index_names(conn, table.name)
         for index in table.indexes:
             if index.name not in indexes:
                 index.create(conn)
@@ -261,3 +262,12 @@ class SqlRecordStore:
                     conn.execute(update(t.api_usage).where(*where).values(
                         requests=c.requests + 1))
             return int(conn.execute(select(c.requests).where(*where)).scalar_one())
+
+
+def _index_names(conn: Connection, table: str) -> set[str]:
+    """Index names from the catalogue (the inspector skips expression indexes, with a warning)."""
+    if conn.dialect.name == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"
+    else:
+        sql = "SELECT indexname FROM pg_indexes WHERE tablename = :t"
+    return {str(r[0]) for r in conn.execute(text(sql), {"t": table})}
