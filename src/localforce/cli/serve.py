@@ -24,8 +24,10 @@ from localforce.settings import Settings
 
 
 def record_seeder(svc: Services) -> RecordSeeder | None:
-    """Where seed records go; None until the data API's record store exists."""
-    return None
+    """Where seed records go: the data API's record store."""
+    from localforce.data.seeding import DataSeeder
+
+    return DataSeeder(svc.data)
 
 
 def serve(
@@ -59,6 +61,9 @@ def serve(
     uvicorn.run("localforce.web.asgi:create", factory=True, host=host, port=port,
                 workers=workers if workers > 1 else None, log_level="info",
                 proxy_headers=False, server_header=False,
+                # Ours (web/logging.py) is the access log: uvicorn's prints query strings,
+                # where GET revoke and identity calls carry tokens.
+                access_log=False,
                 ssl_certfile=str(files.certfile) if files else None,
                 ssl_keyfile=str(files.keyfile) if files else None)
 

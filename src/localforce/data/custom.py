@@ -173,7 +173,7 @@ def field_describe(spec: Mapping[str, Any]) -> dict[str, Any]:
         "calculated": False, "autoNumber": False, "caseSensitive": False, "custom": True,
         "defaultValue": False if kind == "boolean" and spec["default"] is None
         else spec["default"],
-        "referenceTo": [spec["reference_to"]] if kind == "reference" else [],
+        "referenceTo": [spec["reference_to"]] if spec.get("reference_to") else [],
         "relationshipName": spec.get("relationship_name"),
         "polymorphicForeignKey": False, "cascadeDelete": False, "restrictedDelete": False,
         "compoundFieldName": None, "extraTypeInfo": None,
@@ -190,8 +190,9 @@ def _standard_field(name: str, kind: str, label: str, **extra: Any) -> FieldDef:
             "precision": 0, "scale": 0, "required": True, "unique": False,
             "external_id": False, "values": [], "restricted": False, "default": None}
     describe = field_describe(spec)
-    describe.update(custom=False, createable=False, updateable=False, permissionable=False,
-                    defaultedOnCreate=True, nillable=False, **extra)
+    describe.update({"custom": False, "createable": False, "updateable": False,
+                     "permissionable": False, "defaultedOnCreate": True, "nillable": False,
+                     **extra})
     return FieldDef(name, kind, describe)
 
 

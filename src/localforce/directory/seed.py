@@ -60,6 +60,14 @@ class RecordSeeder(Protocol):
         Returns True if anything was written."""
         ...
 
+    def validate_objects(self, entries: list[Any]) -> str | None:
+        """None if the ``[[objects]]`` declarations are acceptable, else the problem."""
+        ...
+
+    def declare_objects(self, org_id: str, entries: list[Any]) -> list[str]:
+        """Create or extend the declared custom objects; the names of those changed."""
+        ...
+
 
 @dataclass
 class SeedReport:
@@ -168,6 +176,7 @@ class _Planner:
         apps = [self._app(i, e, profile_names, ps_names, usernames, org)
                 for i, e in enumerate(self._list(data, "apps"))]
         record_entries = self._records(data.get("records", {}))
+        objects = self._objects_section(data)
         self._unique(profiles, "profiles", "name", lambda p: p.name.lower())
         self._unique(perm_sets, "permission_sets", "name", lambda p: p.name.lower())
         self._unique(users, "users", "username", lambda u: u["username"].lower())
@@ -188,6 +197,8 @@ class _Planner:
                     self._write_user(directory, org, user, report)
                 for app in apps:
                     self._write_app(directory, org, app, report)
+            if objects and self.records is not None:
+                report.created.extend(self.records.declare_objects(org.id, objects))
             self._write_records(org, record_entries, report)
             return report
 
@@ -350,6 +361,15 @@ class _Planner:
         except ValueError as exc:
             raise r.fail("certificate", "is not a PEM X.509 certificate") from exc
         return pem.strip() + "\n"
+
+    def _objects_section(self, data: dict[str, Any]) -> list[Any]:
+        """``[[objects]]``: custom objects and fields, checked by the data API's seeder."""
+        objects = self._list(data, "objects")
+        if objects and self.records is not None:
+            problem = self.records.validate_objects(objects)
+            if problem:
+                raise SeedError(self.source, "objects", None, problem)
+        return objects
 
     def _records(self, data: Any) -> list[tuple[str, dict[str, Any]]]:
         if not isinstance(data, dict):
