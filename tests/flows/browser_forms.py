@@ -57,3 +57,21 @@ def submit(client: Client, html: str, button: tuple[str, str] | None = None,
     if button is not None:
         data[button[0]] = button[1]
     return client.post(form.action, data=data, follow_redirects=False)
+
+
+AUTHORIZE = "/services/oauth2/authorize"
+
+
+def code_from(location: str) -> str:
+    """The ``code`` parameter of a redirect to the client."""
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(location).query)["code"][0]
+
+
+def log_in(client: Any, page: Any, username: str, password: str) -> Any:
+    """Submit a login page; on success follow the 303 back to the authorize step (one GET)."""
+    response = submit(client, page.text, username=username, password=password)
+    if response.status_code == 303 and response.headers["location"].startswith("/"):
+        return client.get(response.headers["location"], follow_redirects=False)
+    return response
