@@ -73,7 +73,8 @@ class QueryService:
         limit = plan.select.limit
         first = min(batch, limit) if limit is not None else batch
         rows = self.store.run(plan, offset=plan.select.offset or 0, limit=first + 1)
-        if len(rows) <= first:
+        if len(rows) <= first or (limit is not None and limit <= first):
+            rows = rows[:first]
             return self._page(plan, version, rows, len(rows), None)
         rows = rows[:first]
         total = self._limited(plan, self.store.count(plan))

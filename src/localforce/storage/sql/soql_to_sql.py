@@ -97,12 +97,17 @@ class Compiler:
         where = self.where() + list(extra)
         if after_id is not None:
             where.append(self.root_source.id(self.root) > after_id)
+        # Compile every clause before the FROM: each parent path adds its join on first use.
+        order = self.order_by()
+        group = [self.operand(g) for g in plan.select.group_by] if plan.aggregate else []
+        having = (self.condition(plan.select.having)
+                  if plan.aggregate and plan.select.having is not None else None)
         stmt = select(*columns).select_from(self.from_clause()).where(*where)
-        if plan.aggregate:
-            stmt = stmt.group_by(*(self.operand(g) for g in plan.select.group_by))
-            if plan.select.having is not None:
-                stmt = stmt.having(self.condition(plan.select.having))
-        stmt = stmt.order_by(*self.order_by())
+        if group:
+            stmt = stmt.group_by(*group)
+        if having is not None:
+            stmt = stmt.having(having)
+        stmt = stmt.order_by(*order)
         if limit is not None:
             stmt = stmt.limit(limit)
         if offset:
