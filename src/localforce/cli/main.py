@@ -36,8 +36,8 @@ def version() -> None:
 def init(database_url: str | None = DatabaseOption) -> None:
     """Create the home folder, the master key and the schema."""
     with services(database_url) as svc:
-        console.print(f"database ready at revision {current_revision(svc.engine)}: "
-                      f"{svc.settings.effective_database_url}")
+        typer.echo(f"database ready at revision {current_revision(svc.engine)}: "
+                   f"{svc.settings.effective_database_url}")
 
 
 @app.command()
