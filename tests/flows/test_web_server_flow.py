@@ -65,9 +65,13 @@ def test_web_server_flow_with_pkce_end_to_end(world: World) -> None:
     assert body["id"] == world.identity_url()
     assert response.headers["cache-control"].startswith("no-cache")
 
-    me = world.client.get("/services/oauth2/userinfo",
-                          headers={"Authorization": f"Bearer {body['access_token']}"})
+    bearer = {"Authorization": f"Bearer {body['access_token']}"}
+    me = world.client.get("/services/oauth2/userinfo", headers=bearer)
     assert me.status_code == 200 and me.json()["preferred_username"] == world.user.username
+    query = world.client.get("/services/data/v60.0/query",
+                             params={"q": "SELECT Id, Name FROM Account"}, headers=bearer)
+    assert (query.status_code, query.json()) == (
+        200, {"totalSize": 0, "done": True, "records": []})
 
 
 def test_the_code_is_shaped_like_salesforces(world: World) -> None:
