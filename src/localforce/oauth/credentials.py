@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from localforce.directory.service import Directory
 from localforce.domain.models import Access, ConnectedApp, IpRelaxation, PermittedUsers, User
+from localforce.limits.rate import LOGIN_RATE_EXCEEDED, LoginRateLimiter, RateLimited
 from localforce.oauth import ports
 from localforce.oauth.ports import LoginAttempt, LoginHistory
 from localforce.security.passwords import verify_password
@@ -32,6 +33,9 @@ class LoginContext:
     api_version: str | None = None
     #: The refresh flow of an "enforce, but relax for refresh tokens" app skips IP checks.
     relax_ip: bool = False
+    #: The client-credentials Run As user: the admin chose it for the app, so it needs no
+    #: admin-approval assignment.
+    run_as: bool = False
 
 
 class LoginFailed(Exception):
@@ -55,12 +59,14 @@ def user_access(directory: Directory, user: User) -> Access:
 
 class Logins:
     def __init__(self, directory: Directory, history: LoginHistory, clock: Callable[[], float],
-                 *, lockout_attempts: int = 10, lockout_minutes: int = 15) -> None:
+                 *, lockout_attempts: int = 10, lockout_minutes: int = 15,
+                 rate: LoginRateLimiter | None = None) -> None:
         self.directory = directory
         self.history = history
         self._clock = clock
         self._attempts = lockout_attempts
         self._lock_seconds = lockout_minutes * 60
+        self._rate = rate
 
     def password(self, username: str, presented: str, context: LoginContext, *,
                  require_token: bool = True) -> User:
@@ -73,14 +79,27 @@ class Logins:
         if user is None:
             verify_password(None, presented)
             raise self.failed(context, ports.INVALID_PASSWORD, username=username)
+        self._rate_limit(user, context)
         if user.locked_until is not None and user.locked_until.timestamp() > self._clock():
+            # The same argon2 work as a wrong password: a locked account must not be told
+            # apart by timing either (anchors.md §3 #35).
+            verify_password(None, presented)
             raise self.failed(context, ports.PASSWORD_LOCKOUT, user)
         if not self._secret_matches(user, presented, require_token):
             self._count_failure(user)
             raise self.failed(context, ports.INVALID_PASSWORD, user)
-        self.admit(user, context)
+        self.admit(user, context, counted=True)
         self.succeeded(user, context)
         return user
+
+    def _rate_limit(self, user: User, context: LoginContext) -> None:
+        """Salesforce's login rate limit (3,600 logins per user per hour by default)."""
+        if self._rate is None:
+            return
+        try:
+            self._rate.user_attempt(user.id)
+        except RateLimited:
+            raise self.failed(context, LOGIN_RATE_EXCEEDED, user) from None
 
     def _secret_matches(self, user: User, presented: str, require_token: bool) -> bool:
         password_hash, _ = self.directory.store.get_credentials(user.id)
@@ -98,9 +117,12 @@ class Logins:
                 if self._attempts and user.failed_logins + 1 >= self._attempts else None)
         self.directory.store.record_login_failure(user.id, lock)
 
-    def admit(self, user: User, context: LoginContext) -> None:
+    def admit(self, user: User, context: LoginContext, *, counted: bool = False) -> None:
         """The rules every login obeys, whatever proved the identity. Records and raises
-        ``LoginFailed`` on refusal; records nothing on success (call ``succeeded``)."""
+        ``LoginFailed`` on refusal; records nothing on success (call ``succeeded``).
+        ``counted``: the login rate limit was already applied (by ``password``)."""
+        if not counted:
+            self._rate_limit(user, context)
         app = context.app
         if app is not None and user.org_id != app.org_id:
             raise self.failed(context, ports.INVALID_PASSWORD, user)
@@ -110,9 +132,8 @@ class Logins:
         if not relaxed and context.source_ip is not None:
             if not user_access(self.directory, user).ip_allowed(context.source_ip):
                 raise self.failed(context, ports.RESTRICTED_IP, user)
-        # The Run As user of client credentials is the admin's own choice for the app.
         if (app is not None and app.permitted_users == PermittedUsers.ADMIN_APPROVED
-                and not app.pre_authorizes(user) and user.id != app.run_as_user_id):
+                and not app.pre_authorizes(user) and not context.run_as):
             raise self.failed(context, ports.NOT_APPROVED, user)
 
     def succeeded(self, user: User, context: LoginContext) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from localforce.domain import scopes as scope_words
 from localforce.domain.models import ConnectedApp
+from localforce.limits.rate import LOGIN_RATE_EXCEEDED
 from localforce.oauth import ports
 from localforce.oauth.credentials import LoginContext, LoginFailed
 from localforce.oauth.errors import (
@@ -12,6 +13,7 @@ from localforce.oauth.errors import (
     InvalidGrant,
     InvalidScope,
     OAuthError,
+    RateLimitExceeded,
 )
 from localforce.oauth.messages import TokenRequest
 
@@ -54,4 +56,6 @@ def refusal(failure: LoginFailed) -> OAuthError:
         return InactiveUser()
     if failure.status == ports.NOT_APPROVED:
         return InvalidAppAccess()
+    if failure.status == LOGIN_RATE_EXCEEDED:
+        return RateLimitExceeded()
     return InvalidGrant()

@@ -15,7 +15,8 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from localforce.domain import ids, scopes as scope_words
+from localforce.domain import ids
+from localforce.domain import scopes as scope_words
 from localforce.domain.models import ConnectedApp, User
 from localforce.oauth.keys import KeyRing
 from localforce.oauth.messages import TokenResponse

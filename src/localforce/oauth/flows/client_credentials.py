@@ -12,6 +12,8 @@ here the server's own URL is that host.)
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from localforce.domain import scopes as scope_words
 from localforce.oauth.credentials import LoginFailed
 from localforce.oauth.errors import InvalidGrant, InvalidScope
@@ -40,7 +42,7 @@ class ClientCredentialsFlow:
         scopes = requested_scopes(request, app, default)
         if not set(scopes).isdisjoint(scope_words.CLIENT_CREDENTIALS_EXCLUDED):
             raise InvalidScope()
-        context = login_context(request, app)
+        context = replace(login_context(request, app), run_as=True)
         try:
             oauth.logins.admit(user, context)
         except LoginFailed as failure:

@@ -25,9 +25,10 @@ from localforce.web.clientip import client_ip
 
 XML_TYPE = "text/xml;charset=UTF-8"
 _MAX_BODY = 64 * 1024
+_PARTNER = 'xmlns="urn:partner.soap.sforce.com"'
 _ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
              'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-             'xmlns="urn:partner.soap.sforce.com" {extra}'
+             '{ns} '
              'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>{body}'
              '</soapenv:Body></soapenv:Envelope>')
 
@@ -73,8 +74,8 @@ def login_response(session: SoapSession) -> str:
               f"<serverUrl>{escape(session.server_url)}</serverUrl>"
               f"<sessionId>{escape(session.session_id)}</sessionId>"
               f"<userId>{ids.to18(u.id)}</userId><userInfo>{user_info}</userInfo>")
-    return _ENVELOPE.format(extra="", body=f"<loginResponse><result>{result}</result>"
-                                           "</loginResponse>")
+    return _ENVELOPE.format(ns=_PARTNER, body=f"<loginResponse><result>{result}</result>"
+                                             "</loginResponse>")
 
 
 def fault(error: SoapLoginFault) -> Response:
@@ -84,7 +85,8 @@ def fault(error: SoapLoginFault) -> Response:
             f'<sf:LoginFault xsi:type="sf:LoginFault"><sf:exceptionCode>{code}'
             f"</sf:exceptionCode><sf:exceptionMessage>{message}</sf:exceptionMessage>"
             "</sf:LoginFault></detail></soapenv:Fault>")
-    xml = _ENVELOPE.format(extra='xmlns:sf="urn:fault.partner.soap.sforce.com" ', body=body)
+    # No default namespace here: faultcode and faultstring are unqualified (SOAP 1.1 §4.4).
+    xml = _ENVELOPE.format(ns='xmlns:sf="urn:fault.partner.soap.sforce.com"', body=body)
     return Response(xml, status_code=500, media_type=XML_TYPE)
 
 
@@ -100,7 +102,7 @@ def routes(services: Services) -> list[BaseRoute]:
             root = parse(await request.body())
             if _find(root, "logout") is not None:
                 await run_in_threadpool(soap.logout, _text(root, "sessionId"))
-                return Response(_ENVELOPE.format(extra="", body="<logoutResponse/>"),
+                return Response(_ENVELOPE.format(ns=_PARTNER, body="<logoutResponse/>"),
                                 media_type=XML_TYPE)
             if _find(root, "login") is None:
                 raise SoapLoginFault("INVALID_OPERATION", "This server answers login and logout")

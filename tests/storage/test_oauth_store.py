@@ -1,0 +1,137 @@
+"""OAuth ports contract (tokens, consents, JWT replay, signing keys, login history) on SQLite
+and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from tests.conftest import make_settings
+
+from localforce.bootstrap import Services, build
+from localforce.oauth.ports import ACCESS, REFRESH, LoginAttempt, SigningKeyRecord, TokenRecord
+from localforce.storage.sql import tables as t
+from localforce.storage.sql.oauth_store import (
+    SqlConsentStore,
+    SqlLoginHistory,
+    SqlReplayStore,
+    SqlSigningKeyStore,
+    SqlTokenStore,
+)
+
+NOW = 1_790_000_000
+
+
+@pytest.fixture
+def svc(database_url: str, home: Path) -> Iterator[Services]:
+    services = build(make_settings(home, database_url))
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def ids(svc: Services) -> tuple[str, str, str]:
+    org = svc.directory.create_org("Acme")
+    user, _ = svc.directory.create_user(org.id, "a@acme.test", None, "Standard User")
+    app = svc.directory.store.find_app(org.id, "PlatformCLI")
+    assert app is not None
+    return org.id, user.id, app.id
+
+
+def record(ids: tuple[str, str, str], digest: str, kind: str = ACCESS, family: str = "f1",
+           **extra: object) -> TokenRecord:
+    org, user, app = ids
+    return TokenRecord(digest, kind, org, user, app, ("api", "id"), family, "password", NOW, NOW,
+                       **extra)  # type: ignore[arg-type]
+
+
+class TestTokens:
+    def test_add_find_touch(self, svc: Services, ids: tuple[str, str, str]) -> None:
+        store = SqlTokenStore(svc.engine)
+        store.add(record(ids, "a" * 64, idle_timeout=7200, parent_digest="p" * 64))
+        found = store.find("a" * 64)
+        assert found == record(ids, "a" * 64, idle_timeout=7200, parent_digest="p" * 64)
+        store.touch("a" * 64, NOW + 50)
+        assert store.find("a" * 64).last_used_at == NOW + 50  # type: ignore[union-attr]
+        assert store.find("b" * 64) is None
+
+    def test_revoke_one_and_family(self, svc: Services, ids: tuple[str, str, str]) -> None:
+        store = SqlTokenStore(svc.engine)
+        for digest, family in (("a", "f1"), ("b", "f1"), ("c", "f2")):
+            store.add(record(ids, digest * 64, family=family))
+        assert store.revoke("a" * 64, NOW) is True
+        assert store.revoke("a" * 64, NOW) is False
+        assert store.revoke_family("f1", NOW + 1) == 1
+        assert store.find("b" * 64).revoked_at == NOW + 1  # type: ignore[union-attr]
+        assert store.find("c" * 64).revoked_at is None  # type: ignore[union-attr]
+
+    def test_revoke_for_user_and_app(self, svc: Services, ids: tuple[str, str, str]) -> None:
+        store = SqlTokenStore(svc.engine)
+        store.add(record(ids, "a" * 64))
+        store.add(replace(record(ids, "b" * 64), app_id=None))
+        assert store.revoke_for(ids[1], ids[2], NOW) == 1
+        assert store.revoke_for(ids[1], None, NOW) == 1
+
+    def test_mark_rotated_is_one_shot(self, svc: Services, ids: tuple[str, str, str]) -> None:
+        store = SqlTokenStore(svc.engine)
+        store.add(record(ids, "r" * 64, REFRESH))
+        assert store.mark_rotated("r" * 64, NOW) is True
+        assert store.mark_rotated("r" * 64, NOW) is False
+        store.add(record(ids, "s" * 64, REFRESH))
+        store.revoke("s" * 64, NOW)
+        assert store.mark_rotated("s" * 64, NOW) is False
+
+    def test_purge_dead_rows(self, svc: Services, ids: tuple[str, str, str]) -> None:
+        store = SqlTokenStore(svc.engine)
+        store.add(record(ids, "a" * 64, idle_timeout=10))
+        store.add(record(ids, "b" * 64, expires_at=NOW + 10))
+        store.add(record(ids, "c" * 64))
+        assert store.purge(NOW + 100) == 2
+        assert store.find("c" * 64) is not None
+
+
+def test_consents(svc: Services, ids: tuple[str, str, str]) -> None:
+    store = SqlConsentStore(svc.engine)
+    _, user, app = ids
+    assert store.find_consent(user, app) is None
+    store.save_consent(user, app, ("api", "id"), NOW)
+    store.save_consent(user, app, ("api", "refresh_token"), NOW + 1)
+    assert store.find_consent(user, app) == ("api", "refresh_token")
+    store.delete_consent(user, app)
+    assert store.find_consent(user, app) is None
+
+
+def test_replay(svc: Services) -> None:
+    store = SqlReplayStore(svc.engine)
+    assert store.remember("k" * 64, NOW + 60, NOW) is True
+    assert store.remember("k" * 64, NOW + 60, NOW + 30) is False
+    assert store.remember("k" * 64, NOW + 200, NOW + 60) is True  # expired entry reusable
+
+
+def test_signing_keys(svc: Services) -> None:
+    store = SqlSigningKeyStore(svc.engine)
+    jwk = {"kty": "RSA", "n": "x", "e": "AQAB", "kid": "2"}
+    store.add_key(SigningKeyRecord("2", "v1:sealed", jwk, NOW, NOW + 10))
+    store.add_key(SigningKeyRecord("1", "v1:sealed", {**jwk, "kid": "1"}, NOW, NOW))
+    assert [k.kid for k in store.list_keys()] == ["1", "2"]
+    assert store.list_keys()[1].public_jwk == jwk
+    store.retire_key("1", NOW + 5)
+    assert store.delete_keys_retired_before(NOW + 5) == 0
+    assert store.delete_keys_retired_before(NOW + 6) == 1
+    assert [k.kid for k in store.list_keys()] == ["2"]
+
+
+def test_login_history(svc: Services, ids: tuple[str, str, str]) -> None:
+    store = SqlLoginHistory(svc.engine)
+    row_id = store.record(LoginAttempt(NOW * 1000, "Remote Access 2.0", "Success",
+                                       username="a@acme.test", org_id=ids[0], user_id=ids[1],
+                                       source_ip="127.0.0.1", application="PlatformCLI",
+                                       app_id=ids[2], login_url="http://x/services/oauth2/token"))
+    assert row_id.startswith("0Ya") and len(row_id) == 18
+    with svc.engine.connect() as c:
+        row = c.execute(select(t.login_history)).mappings().one()
+    assert (row["status"], row["login_time"], row["source_ip"]) == (
+        "Success", NOW * 1000, "127.0.0.1")

@@ -1,0 +1,47 @@
+"""oauth/server.py: the flow registry dispatches by declared wire names only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from localforce.oauth.errors import UnsupportedGrantType
+from localforce.oauth.messages import TokenRequest
+from localforce.oauth.server import AuthorizationServer
+
+
+class Echo:
+    def __init__(self, grant_types: tuple[str, ...], response_types: tuple[str, ...] = ()) -> None:
+        self.GRANT_TYPES = grant_types
+        self.RESPONSE_TYPES = response_types
+
+    def exchange(self, request: TokenRequest) -> Any:
+        flow = self
+
+        class Reply:
+            def body(self) -> dict[str, Any]:
+                return {"flow": flow.GRANT_TYPES[0]}
+        return Reply()
+
+
+def test_dispatch_by_grant_type_and_alias() -> None:
+    server = AuthorizationServer([Echo(("urn:ietf:params:oauth:grant-type:device_code",
+                                        "device"), ("device_code",)), Echo(("password",))])
+    assert server.token(TokenRequest({"grant_type": "device"})).body() == {
+        "flow": "urn:ietf:params:oauth:grant-type:device_code"}
+    assert server.token(TokenRequest({"grant_type": "password"})).body() == {"flow": "password"}
+    assert server.token(TokenRequest({"response_type": "device_code"})).body()["flow"] == (
+        "urn:ietf:params:oauth:grant-type:device_code")
+
+
+def test_unknown_or_missing_grant_type() -> None:
+    server = AuthorizationServer([Echo(("password",))])
+    for params in ({"grant_type": "nope"}, {}, {"response_type": "code"}):
+        with pytest.raises(UnsupportedGrantType):
+            server.token(TokenRequest(params))
+
+
+def test_a_grant_type_registers_once() -> None:
+    with pytest.raises(ValueError):
+        AuthorizationServer([Echo(("password",)), Echo(("password",))])
