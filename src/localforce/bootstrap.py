@@ -81,7 +81,8 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
         upgrade(engine)
     box = SecretBox(master_key(settings))
     directory = Directory(SqlDirectoryStore(engine), box, clock)
-    limits, audit = build_limits(settings, engine, clock), build_audit(engine)
+    audit = build_audit(engine)
+    limits = build_limits(settings, engine, clock, audit.metrics)
     oauth = build_oauth(settings, engine, box, directory, clock, limits=limits,
                         metrics=audit.metrics)
     browser = build_browser(oauth, SqlGrantStore(engine))
@@ -91,13 +92,14 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
                     data=data)
 
 
-def build_limits(settings: Settings, engine: Engine, clock: Clock) -> Limits:
+def build_limits(settings: Settings, engine: Engine, clock: Clock, metrics: Metrics) -> Limits:
     """Counters shared by every worker and replica: Redis when configured, else the database."""
     counters: Counters = (RedisCounters.from_url(settings.redis_url) if settings.redis_url
                           else SqlCounters(engine))
     return Limits.of(counters, clock, daily_api_requests=settings.daily_api_requests,
                      per_user_hour=settings.login_rate_per_user_hour,
-                     per_ip_minute=settings.token_rate_per_ip_minute)
+                     per_ip_minute=settings.token_rate_per_ip_minute,
+                     on_reject=lambda limit: metrics.limit_rejections.labels(limit).inc())
 
 
 def build_audit(engine: Engine) -> Audit:
@@ -122,7 +124,8 @@ def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: D
         issuer=Issuer(tokens, keys, directory.reveal_secret, base_url, clock,
                       refresh_max_days=settings.refresh_token_max_days),
         logins=Logins(directory, history, clock, lockout_attempts=settings.lockout_attempts,
-                      lockout_minutes=settings.lockout_minutes),
+                      lockout_minutes=settings.lockout_minutes,
+                      rate=limits.logins if limits else None),
         clients=ClientAuthenticator(directory), sessions=Sessions(tokens, directory, clock),
         server=AuthorizationServer([]), jwt_audiences=jwt_audiences(settings))
     for flow in (PasswordFlow, ClientCredentialsFlow, JwtBearerFlow, RefreshTokenFlow):

@@ -38,10 +38,12 @@ class Usage:
 
 
 class ApiAllocation:
-    def __init__(self, counters: Counters, clock: Callable[[], float], daily_max: int) -> None:
+    def __init__(self, counters: Counters, clock: Callable[[], float], daily_max: int, *,
+                 on_reject: Callable[[str], None] | None = None) -> None:
         self._counters = counters
         self._clock = clock
         self.daily_max = daily_max
+        self._on_reject = on_reject
 
     def consume(self, org_id: str) -> Usage:
         """Count one request; raises ``RequestLimitExceeded`` when the allocation is spent.
@@ -50,6 +52,8 @@ class ApiAllocation:
         limit = self.daily_max if self.daily_max > 0 else None
         taken = self._counters.take(_key(org_id), DAY, int(self._clock()), limit)
         if not taken.granted:
+            if self._on_reject is not None:
+                self._on_reject("daily_api_requests")
             raise RequestLimitExceeded("TotalRequests Limit exceeded.")
         return Usage(taken.count, self.daily_max)
 

@@ -27,8 +27,10 @@ class LoginRateLimiter:
     """``per_user_hour`` / ``per_ip_minute`` of 0 turn the respective limit off."""
 
     def __init__(self, counters: Counters, clock: Callable[[], float], *,
-                 per_user_hour: int, per_ip_minute: int) -> None:
+                 per_user_hour: int, per_ip_minute: int,
+                 on_reject: Callable[[str], None] | None = None) -> None:
         self._counters = counters
+        self._on_reject = on_reject
         self._clock = clock
         self._per_user = per_user_hour
         self._per_ip = per_ip_minute
@@ -46,4 +48,7 @@ class LoginRateLimiter:
         if limit <= 0:
             return
         if not self._counters.take(key, window, int(self._clock()), limit).granted:
-            raise RateLimited(key.split(":", 1)[0])
+            kind = key.split(":", 1)[0]
+            if self._on_reject is not None:
+                self._on_reject(kind)
+            raise RateLimited(kind)

@@ -19,7 +19,10 @@ class Limits:
 
     @classmethod
     def of(cls, counters: Counters, clock: Callable[[], float], *, daily_api_requests: int,
-           per_user_hour: int, per_ip_minute: int) -> Limits:
-        return cls(counters, ApiAllocation(counters, clock, daily_api_requests),
+           per_user_hour: int, per_ip_minute: int,
+           on_reject: Callable[[str], None] | None = None) -> Limits:
+        """``on_reject(limit)`` observes each refusal (metrics)."""
+        return cls(counters, ApiAllocation(counters, clock, daily_api_requests,
+                                           on_reject=on_reject),
                    LoginRateLimiter(counters, clock, per_user_hour=per_user_hour,
-                                    per_ip_minute=per_ip_minute))
+                                    per_ip_minute=per_ip_minute, on_reject=on_reject))

@@ -7,19 +7,30 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from localforce.bootstrap import Services
+from localforce.oauth.endpoints.device_authorization import VERIFICATION_PATH
+from localforce.web import metrics
+from localforce.web.apiusage import ApiUsageLog
+from localforce.web.clientip import ClientIp
 from localforce.web.errors import EXCEPTION_HANDLERS
+from localforce.web.logging import AccessLog
 from localforce.web.middleware import Hsts, HttpsRequired, SalesforceHostAlias
+from localforce.web.ratelimit import LoginRateByIp
 from localforce.web.routes import authorize, data, device, identity, meta, oauth, pages, soap
 
 
 def create_app(services: Services) -> Starlette:
     routes: list[BaseRoute] = []
-    for module in (meta, oauth, identity, soap, data, authorize, device, pages):
+    for module in (meta, oauth, identity, soap, data, authorize, device, pages, metrics):
         routes.extend(module.routes(services))
     middleware = [  # outermost first
         Middleware(Hsts),
         Middleware(SalesforceHostAlias),
+        Middleware(ClientIp, trusted_proxies=services.settings.trusted_proxies),
+        Middleware(AccessLog, metrics=services.audit.metrics),
         Middleware(HttpsRequired, trusted_proxies=services.settings.trusted_proxies),
+        Middleware(LoginRateByIp, limiter=services.limits.logins,
+                   extra_paths=(VERIFICATION_PATH,)),
+        Middleware(ApiUsageLog, audit=services.audit, clock=services.clock),
     ]
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]

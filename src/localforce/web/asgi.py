@@ -11,7 +11,9 @@ from starlette.applications import Starlette
 from localforce.bootstrap import build
 from localforce.settings import Settings
 from localforce.web.app import create_app
+from localforce.web.logging import configure_logging
 
 
 def create() -> Starlette:
+    configure_logging()
     return create_app(build(Settings(), migrate=False))

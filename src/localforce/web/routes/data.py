@@ -47,8 +47,11 @@ Handler = Callable[[Services, Call], Response]
 
 
 def _principal(services: Services, request: Request) -> Principal:
-    """The one place the data API learns who is calling."""
-    return authenticate(services, request)
+    """The one place the data API learns who is calling (left in the request state for the
+    API usage log, web/apiusage.py)."""
+    principal = authenticate(services, request)
+    request.state.principal = principal
+    return principal
 
 
 def _usage(services: Services, principal: Principal) -> str:
@@ -174,7 +177,9 @@ def query_more(s: Services, c: Call) -> Response:
 
 
 def limits(s: Services, c: Call) -> Response:
-    return ok(s.data.limits(c.principal))
+    body = s.data.limits(c.principal)
+    body["DailyApiRequests"] = s.limits.allocation.usage(c.principal.org_id).limits_entry()
+    return ok(body)
 
 
 def collections(s: Services, c: Call) -> Response:

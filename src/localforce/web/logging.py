@@ -1,0 +1,133 @@
+"""Structured logs: one JSON line per request, and never a secret.
+
+``configure_logging()`` (called once per server process, web/asgi.py) routes structlog and the
+standard library (uvicorn, Starlette, our ``logging`` calls) through the same redaction:
+
+- values under secret-looking keys (password, secret, token, assertion, code, authorization,
+  cookie, session…) are replaced by ``[REDACTED]``;
+- anything shaped like a credential anywhere in a message is masked: Salesforce session ids
+  (``00D…!…``), refresh tokens (``5Aep861…``), JWTs (``eyJ….….…``), ``Bearer``/``OAuth``
+  header values, and ``key=value`` pairs of secret-named parameters.
+
+Request lines carry the path without its query string (GET ``/services/oauth2/revoke?token=``
+and ``/id/...?oauth_token=`` put tokens there). uvicorn's own access log is off
+(``serve --no-access-log`` is implied) because it prints the query string.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from localforce.audit.metrics import Metrics
+from localforce.web.clientip import STATE_KEY
+
+REDACTED = "[REDACTED]"
+_SECRET_KEY = re.compile(
+    r"pass(word)?|secret|token|assertion|^code$|_code$|authorization|cookie|session|signature"
+    r"|private|verifier|otp", re.I)
+_PATTERNS = (
+    re.compile(r"00D[A-Za-z0-9]{12,15}![A-Za-z0-9._\-]+"),  # access tokens / session ids
+    re.compile(r"5Aep861[A-Za-z0-9._\-]+"),  # refresh tokens
+    re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"),  # JWTs
+    re.compile(r"(?i)\b(bearer|oauth)\s+[^\s,;\"']+"),
+    re.compile(r"(?i)\b((client_)?secret|password|(refresh_|access_|device_)?token|assertion"
+               r"|code(_verifier)?|sessionId)=[^&\s\"']+"),
+)
+
+
+def mask(text: str) -> str:
+    """Mask every credential-shaped substring."""
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: m.group(0)[:3] + "…" + REDACTED, text)
+    return text
+
+
+def redact(_logger: object, _name: str, event: MutableMapping[str, Any]) -> Any:
+    """structlog processor: secret-named keys dropped, credential-shaped values masked."""
+    for key, value in list(event.items()):
+        if key != "event" and _SECRET_KEY.search(key):
+            event[key] = REDACTED
+        elif isinstance(value, str):
+            event[key] = mask(value)
+    return event
+
+
+class _RedactingFilter(logging.Filter):
+    """The same masking for standard-library records (uvicorn, tracebacks)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info:
+            message += "\n" + logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+            record.exc_text = None
+        record.msg, record.args = mask(message), None
+        return True
+
+
+def configure_logging(level: int = logging.INFO, stream: Any = None) -> None:
+    """Process-wide; idempotent."""
+    out = stream or sys.stderr
+    structlog.configure(
+        processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
+                    structlog.processors.TimeStamper(fmt="iso", utc=True), redact,
+                    structlog.processors.JSONRenderer()],
+        logger_factory=structlog.PrintLoggerFactory(out), cache_logger_on_first_use=False)
+    handler = logging.StreamHandler(out)
+    handler.addFilter(_RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.propagate = False
+        logger.setLevel(level)
+
+
+def surface(path: str) -> str:
+    """A bounded label for metrics: which part of the server served the request."""
+    for prefix, name in (("/services/data", "data"), ("/services/oauth2", "oauth"),
+                         ("/services/Soap", "soap"), ("/id/", "identity"),
+                         ("/metrics", "metrics"), ("/healthz", "health")):
+        if path.startswith(prefix):
+            return name
+    return "pages"
+
+
+class AccessLog:
+    """One line per request: method, path (no query), status, duration, client IP."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.clock = clock
+        self.log = structlog.get_logger("localforce.access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = self.clock(), 500
+
+        async def observe(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observe)
+        finally:
+            seconds = self.clock() - started
+            self.metrics.latency.labels(surface(scope["path"])).observe(seconds)
+            self.log.info("request", method=scope["method"], path=scope["path"], status=status,
+                          duration_ms=round(seconds * 1000, 2),
+                          client_ip=(scope.get("state") or {}).get(STATE_KEY))

@@ -1,0 +1,66 @@
+"""Per-client-IP rate limit on the endpoints that take credentials (token, authorize login
+form, device activation, SOAP login, revoke, introspect): a guard against credential stuffing
+and client-secret guessing (anchors.md §3 #35). Counted in the shared counters, so the budget
+holds across workers and replicas; the IP is the one ``web.clientip`` resolved.
+
+Refusals: Salesforce's ``rate_limit_exceeded`` / ``number of logins exceeded`` (HTTP 400,
+salesforce-wire.md §4.1) on ``/services/oauth2``; a ``LOGIN_RATE_EXCEEDED`` fault for SOAP;
+a 429 page elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from localforce.limits.rate import LoginRateLimiter, RateLimited
+from localforce.oauth.endpoints.soap_login import SoapLoginFault
+from localforce.oauth.errors import RateLimitExceeded
+from localforce.web.clientip import STATE_KEY
+from localforce.web.errors import oauth_error_response
+
+PREFIXES = ("/services/oauth2/", "/services/Soap/u/")
+
+
+class LoginRateByIp:
+    def __init__(self, app: ASGIApp, limiter: LoginRateLimiter,
+                 extra_paths: tuple[str, ...] = (),
+                 on_reject: Callable[[], None] | None = None) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.extra_paths = extra_paths
+        self.on_reject = on_reject
+
+    def _guarded(self, scope: Scope) -> bool:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return False
+        path = scope["path"]
+        return path.startswith(PREFIXES) or path in self.extra_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._guarded(scope):
+            address = (scope.get("state") or {}).get(STATE_KEY)
+            try:
+                await run_in_threadpool(self.limiter.ip_attempt, address)
+            except RateLimited:
+                if self.on_reject is not None:
+                    self.on_reject()
+                await refusal(scope["path"])(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def refusal(path: str) -> Response:
+    if path.startswith("/services/oauth2/"):
+        return oauth_error_response(RateLimitExceeded())
+    if path.startswith("/services/Soap/"):
+        from localforce.web.routes.soap import fault
+
+        return fault(SoapLoginFault("LOGIN_RATE_EXCEEDED", "Login rate exceeded"))
+    return HTMLResponse("<!doctype html><title>Too many attempts</title>"
+                        "<h1>Too many login attempts</h1><p>Try again in a minute.</p>",
+                        status_code=429, headers={"Retry-After": "60",
+                                                  "Cache-Control": "no-store"})
