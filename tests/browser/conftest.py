@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.clients.server import LiveServer, free_port, stop_server, wait_until_healthy
 from tests.conftest import missing_service
 

@@ -10,11 +10,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-
-from localforce.oauth import pkce
-
 from tests.browser.conftest import Callback
 from tests.clients.server import LiveServer
+
+from localforce.oauth import pkce
 
 pytestmark = pytest.mark.browser
 

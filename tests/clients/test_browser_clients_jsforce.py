@@ -10,7 +10,6 @@ import json
 import subprocess
 
 import pytest
-
 from tests.clients import browser
 from tests.clients.node import NODE_BIN, SCRIPTS, node_env, require_node
 from tests.clients.server import LiveServer

@@ -7,7 +7,6 @@ import pytest
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session as AuthlibSession
 from requests_oauthlib import OAuth2Session
-
 from tests.clients import browser
 from tests.clients.server import LiveServer
 

@@ -1,7 +1,7 @@
 """The browser flows' test world: one org, a user, a confidential web app, the ASGI app.
 
-Test modules import ``world`` from here (a module-level fixture import shadows any
-``tests/flows/conftest.py`` fixture of the same name for that module only).
+Test modules import ``world_fixture`` from here: it is the fixture named ``world`` for that
+module, shadowing ``tests/flows/conftest.py``'s (the token flows' world) there only.
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ class World:
         return [dict(r) for r in rows]
 
 
-@pytest.fixture
-def world(services: Services) -> Iterator[World]:
+@pytest.fixture(name="world")
+def world_fixture(services: Services) -> Iterator[World]:
     directory = services.directory
     org = directory.create_org("Acme", my_domain="acme")
     user, _ = directory.create_user(org.id, "ada@acme.test", PASSWORD, "System Administrator",

@@ -11,14 +11,13 @@ import secrets
 from typing import Any
 
 import pytest
+from tests.conftest import FixedClock
+from tests.flows.browser_forms import AUTHORIZE, code_from, log_in, submit
+from tests.flows.browser_world import CALLBACK, KEY, PASSWORD, SECRET, World, world_fixture  # noqa: F401
 
 from localforce.domain import ids
 from localforce.domain.models import ConnectedApp
 from localforce.oauth import pkce
-
-from tests.conftest import FixedClock
-from tests.flows.browser_forms import AUTHORIZE, code_from, log_in, submit
-from tests.flows.browser_world import CALLBACK, KEY, PASSWORD, SECRET, World, world  # noqa: F401
 
 EXPIRED = {"error": "invalid_grant", "error_description": "expired authorization code"}
 INVALID = {"error": "invalid_grant", "error_description": "invalid authorization code"}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from tests.flows.browser_forms import AUTHORIZE, code_from, forms, log_in, submit
-from tests.flows.browser_world import CALLBACK, KEY, PASSWORD, World, world  # noqa: F401
+from tests.flows.browser_world import CALLBACK, KEY, PASSWORD, World, world_fixture  # noqa: F401
 
 from localforce.domain.models import PermittedUsers
 from localforce.security.tokens import digest

@@ -11,12 +11,11 @@ import re
 from typing import Any
 
 import pytest
-
-from localforce.domain.models import PermittedUsers
-
 from tests.conftest import FixedClock
 from tests.flows.browser_forms import forms, submit
-from tests.flows.browser_world import KEY, PASSWORD, World, world  # noqa: F401
+from tests.flows.browser_world import KEY, PASSWORD, World, world_fixture  # noqa: F401
+
+from localforce.domain.models import PermittedUsers
 
 RFC_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 PENDING = {"error": "authorization_pending", "error_description": "authorization pending"}

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.flows.browser_forms import AUTHORIZE, log_in, submit
-from tests.flows.browser_world import CALLBACK, KEY, PASSWORD, World, world  # noqa: F401
+from tests.flows.browser_world import CALLBACK, KEY, PASSWORD, World, world_fixture  # noqa: F401
 
 ISS = "iss=http%3A%2F%2Ftestserver"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from tests.flows.browser_forms import AUTHORIZE, code_from, log_in, submit
-from tests.flows.browser_world import CALLBACK, KEY, PASSWORD, SECRET, World, world  # noqa: F401
+from tests.flows.browser_world import CALLBACK, KEY, PASSWORD, SECRET, World, world_fixture  # noqa: F401
 
 from localforce.oauth import pkce
 from localforce.oauth.ports import OAUTH_LOGIN

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import insert
+from tests.conftest import make_settings
 
 from localforce.bootstrap import Services, build
 from localforce.oauth.artifacts import (
@@ -18,8 +19,6 @@ from localforce.oauth.artifacts import (
 )
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.grant_store import SqlGrantStore
-
-from tests.conftest import make_settings
 
 
 @pytest.fixture

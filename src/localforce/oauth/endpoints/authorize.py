@@ -27,6 +27,7 @@ from localforce.directory.service import Directory
 from localforce.domain import scopes as scope_words
 from localforce.domain.models import ConnectedApp, PermittedUsers, User
 from localforce.oauth import pkce
+from localforce.oauth.artifacts import AuthorizationCode, CodeStore
 from localforce.oauth.errors import (
     AccessDenied,
     ConsentRequired,
@@ -41,7 +42,6 @@ from localforce.oauth.errors import (
     RedirectUriMissing,
     UnsupportedResponseType,
 )
-from localforce.oauth.artifacts import AuthorizationCode, CodeStore
 from localforce.oauth.grants import allowed_scopes
 from localforce.oauth.issuing import Issuer
 from localforce.oauth.ports import ConsentStore
