@@ -21,16 +21,23 @@ CONTACTS = [("Ada", "Lovelace", "Acme"), ("Bob", "Smith", "Acme"), ("Cy", "Young
             ("Di", "Prince", None)]
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Any:
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def corpus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The seeded org, once per module on each database (the same answers on both)."""
     from localforce.bootstrap import build
     from localforce.security.secretbox import generate_key
     from localforce.settings import Settings
 
+    from tests.conftest import _reset_postgres
+
     home = tmp_path_factory.mktemp("corpus")
-    services = build(Settings(home=home, database_url=f"sqlite:///{home / 'lf.db'}",
-                              secret_key=generate_key(), public_url="http://testserver"),
-                     clock=lambda: 1_790_000_000.0)
+    url = f"sqlite:///{home / 'lf.db'}"
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_database")
+        _reset_postgres(url)
+    services = build(Settings(home=home, database_url=url, secret_key=generate_key(),
+                              public_url="http://testserver"), clock=lambda: 1_790_000_000.0)
     org = services.directory.create_org("Corpus")
     user, _ = services.directory.create_user(org.id, "admin@corpus.test", "Passw0rd-long!",
                                              "System Administrator", last_name="Admin",

@@ -26,6 +26,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     not_,
     or_,
     select,
@@ -170,12 +171,13 @@ class Compiler:
     def date_part(self, e: DatePart) -> Col:
         text = self.expr(e.arg)
         part = {"CALENDAR_YEAR": (1, 4), "CALENDAR_MONTH": (6, 2), "DAY_IN_MONTH": (9, 2),
-                "DAY_ONLY": (1, 10), "HOUR_IN_DAY": (12, 2)}
-        if e.func == "CALENDAR_QUARTER":
-            month = cast(func.substr(text, 6, 2), Integer)
-            return (month + 2) / 3
+                "DAY_ONLY": (1, 10), "HOUR_IN_DAY": (12, 2), "CALENDAR_QUARTER": (6, 2)}
         start, length = part[e.func]
-        piece = func.substr(text, start, length)
+        # Inline the positions: PostgreSQL matches a GROUP BY expression to the select list
+        # textually, and two sets of bind parameters ($1 vs $4) would not match.
+        piece = func.substr(text, literal_column(str(start)), literal_column(str(length)))
+        if e.func == "CALENDAR_QUARTER":
+            return (cast(piece, Integer) + literal_column("2")) / literal_column("3")
         return piece if e.func == "DAY_ONLY" else cast(piece, Integer)
 
     def alias_for(self, path: Path) -> tuple[FromClause, Source]:
