@@ -69,7 +69,8 @@ def main() -> None:
     url = sys.argv[1]
     location = authorize(url, os.environ["LF_TEST_USERNAME"], os.environ["LF_TEST_PASSWORD"],
                          "http://localhost:1717/", os.environ.get("LF_TEST_CA") or True)
-    httpx.get(location, trust_env=False, timeout=30)
+    # sf answers with a redirect to its success page and waits for that request too.
+    httpx.get(location, trust_env=False, timeout=30, follow_redirects=True)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -9,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
+from starlette.types import Receive, Scope, Send
 
 from localforce.bootstrap import Services
 from localforce.web.app import create_app
@@ -55,6 +59,29 @@ def test_salesforce_host_paths_are_served_as_services(path: str, served: str) ->
 ])
 def test_other_paths_are_left_alone(path: str) -> None:
     assert client().get(path).json()["path"] == path
+
+
+def served_path(path: str) -> tuple[str, bytes]:
+    """Straight through the ASGI middleware: HTTP clients read ``//x`` as a host."""
+    seen: dict[str, Any] = {}
+
+    async def app(scope: Scope, _receive: Receive, _send: Send) -> None:
+        seen.update(path=scope["path"], raw=scope["raw_path"])
+
+    scope = {"type": "http", "path": path, "raw_path": path.encode(), "headers": []}
+    asyncio.run(SalesforceHostAlias(app)(scope, None, None))  # type: ignore[arg-type]
+    return seen["path"], seen["raw"]
+
+
+@pytest.mark.parametrize(("path", "served"), [
+    ("//services/data/v62.0/query", "/services/data/v62.0/query"),
+    ("///services/data", "/services/data"),
+    ("//other/services/data", "//other/services/data"),
+])
+def test_a_doubled_leading_slash_is_served_as_one(path: str, served: str) -> None:
+    """sf stores ``--instance-url`` with a trailing slash; jsforce then asks for
+    ``//services/...``."""
+    assert served_path(path) == (served, served.encode())
 
 
 def test_alias_through_the_app_serves_the_versions_list(services: Services) -> None:

@@ -22,6 +22,9 @@ from localforce.web.errors import oauth_error_response
 #: ``https://{domain}.salesforce.com/services/...``, so ``domain="127.0.0.1:PORT/login"`` arrives
 #: as ``/login.salesforce.com/services/...`` (clients.md §1, mechanism A).
 _ALIAS = re.compile(r"^/[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.salesforce\.com(/services(?:/.*)?)$")
+#: ``//services/...``: ``sf org login access-token|web --instance-url URL`` stores the URL with
+#: a trailing slash and jsforce appends ``/services/...`` to it (clients.md §3).
+_DOUBLE_SLASH = re.compile(r"^//+(services(?:/.*)?)$")
 
 #: Endpoints that receive credentials or issue codes/tokens. Salesforce serves OAuth over HTTPS
 #: only (salesforce-wire.md §1 "All OAuth endpoints HTTPS only"; §4 ``invalid_request`` "HTTPS
@@ -35,16 +38,17 @@ HSTS_VALUE = "max-age=63072000; includeSubDomains"
 
 
 class SalesforceHostAlias:
-    """Serve ``/{label}.salesforce.com/services/...`` as ``/services/...``."""
+    """Serve ``/{label}.salesforce.com/services/...`` and ``//services/...`` as
+    ``/services/...``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            match = _ALIAS.match(scope["path"])
-            if match:
-                path = match.group(1)
+            alias, doubled = _ALIAS.match(scope["path"]), _DOUBLE_SLASH.match(scope["path"])
+            path = alias.group(1) if alias else "/" + doubled.group(1) if doubled else None
+            if path is not None:
                 scope = dict(scope, path=path, raw_path=path.encode())
         await self.app(scope, receive, send)
 
