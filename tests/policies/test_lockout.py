@@ -81,3 +81,9 @@ def test_failures_from_every_password_flow_add_up(world: World) -> None:
         grant(world, "wrong-password")
     assert grant(world, PASSWORD + SECURITY_TOKEN).json() == AUTH_FAILURE
     assert statuses(world)[-1] == "Password Lockout"
+
+
+def test_lockout_refusals_are_counted_in_metrics(world: World) -> None:
+    for _ in range(11):
+        grant(world, "wrong-password")
+    assert "localforce_lockout_refusals_total 1.0" in world.client.get("/metrics").text

@@ -33,7 +33,8 @@ def routes(services: Services) -> list[BaseRoute]:
         if request.method != "POST":
             raise InvalidRequest("must use HTTP POST")
         token_request = await forms.token_request(request)
-        reply = await run_in_threadpool(oauth.server.token, token_request)
+        with services.audit.metrics.grant(token_request.grant_type):
+            reply = await run_in_threadpool(oauth.server.token, token_request)
         return SalesforceJSON(reply.body(), headers=NO_STORE)
 
     async def revoke(request: Request) -> Response:
