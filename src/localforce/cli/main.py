@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from localforce import __version__
-from localforce.cli import apps, objects, users
+from localforce.cli import apps, audit, objects, users
 from localforce.cli.common import DatabaseOption, JsonOption, console, emit, services
 from localforce.cli.serve import serve
 from localforce.directory.seed import apply_seed, load_file
@@ -18,6 +18,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 app.command()(serve)
 app.add_typer(apps.app, name="apps")
 app.add_typer(users.app, name="users")
+app.add_typer(audit.app, name="audit")
+app.add_typer(audit.tokens_app, name="tokens")
+apps.app.command("usage")(audit.apps_usage)
 app.add_typer(objects.app, name="objects")
 app.add_typer(objects.soql_app, name="soql")
 profiles_app = typer.Typer(no_args_is_help=True, help="Profiles.")
