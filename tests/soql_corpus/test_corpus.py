@@ -25,11 +25,11 @@ CONTACTS = [("Ada", "Lovelace", "Acme"), ("Bob", "Smith", "Acme"), ("Cy", "Young
                 params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def corpus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The seeded org, once per module on each database (the same answers on both)."""
+    from tests.conftest import _reset_postgres
+
     from localforce.bootstrap import build
     from localforce.security.secretbox import generate_key
     from localforce.settings import Settings
-
-    from tests.conftest import _reset_postgres
 
     home = tmp_path_factory.mktemp("corpus")
     url = f"sqlite:///{home / 'lf.db'}"

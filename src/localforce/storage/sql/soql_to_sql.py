@@ -177,7 +177,7 @@ class Compiler:
         # textually, and two sets of bind parameters ($1 vs $4) would not match.
         piece = func.substr(text, literal_column(str(start)), literal_column(str(length)))
         if e.func == "CALENDAR_QUARTER":
-            return (cast(piece, Integer) + literal_column("2")) / literal_column("3")
+            return (cast(piece, Integer) + literal_column("2")) // literal_column("3")
         return piece if e.func == "DAY_ONLY" else cast(piece, Integer)
 
     def alias_for(self, path: Path) -> tuple[FromClause, Source]:
