@@ -64,9 +64,6 @@ def serve(
                 # Ours (web/logging.py) is the access log: uvicorn's prints query strings,
                 # where GET revoke and identity calls carry tokens.
                 access_log=False,
-                # Ours (web/logging.py) is the access log: uvicorn's prints query strings,
-                # where GET revoke and identity calls carry tokens.
-                access_log=False,
                 ssl_certfile=str(files.certfile) if files else None,
                 ssl_keyfile=str(files.keyfile) if files else None)
 
