@@ -84,11 +84,14 @@ def configure_logging(level: int = logging.INFO, stream: Any = None) -> None:
     handler = logging.StreamHandler(out)
     handler.addFilter(_RedactingFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("", "uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers = [handler]
         logger.propagate = False
         logger.setLevel(level)
+    # uvicorn logs access lines whenever this logger has a handler; ours replaces it.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers, access.propagate, access.disabled = [], False, True
 
 
 def surface(path: str) -> str:
