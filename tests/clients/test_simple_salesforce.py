@@ -12,7 +12,6 @@ import re
 
 import pytest
 from simple_salesforce import Salesforce
-
 from tests.clients.server import PROXY_VARS, LiveServer
 
 pytestmark = pytest.mark.clients
