@@ -157,3 +157,12 @@ def test_profile_login_ip_ranges_are_enforced(world: World) -> None:
     assert response.json() == {"error": "invalid_grant",
                                "error_description": "ip restricted or invalid login hours"}
     assert world.history()[-1]["status"] == "Restricted IP"
+
+
+def test_a_user_of_another_org_cannot_use_this_orgs_app(world: World) -> None:
+    directory = world.services.directory
+    other = directory.create_org("Other", username_password_flow=True)
+    directory.create_user(other.id, "eve@other.test", PASSWORD, "System Administrator",
+                          security_token=SECURITY_TOKEN)
+    response = login(world, username="eve@other.test")
+    assert (response.status_code, response.json()) == (400, AUTH_FAILURE)

@@ -124,7 +124,9 @@ class Logins:
         if not counted:
             self._rate_limit(user, context)
         app = context.app
-        if app is not None and user.org_id != app.org_id:
+        # An app belongs to one org, except the built-in PlatformCLI that every org has its
+        # own copy of (the caller switches to the user's copy after login).
+        if app is not None and not app.builtin and user.org_id != app.org_id:
             raise self.failed(context, ports.INVALID_PASSWORD, user)
         if not user.active:
             raise self.failed(context, ports.USER_INACTIVE, user)
