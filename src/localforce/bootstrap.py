@@ -34,6 +34,7 @@ from localforce.oauth.sessions import Sessions
 from localforce.security.secretbox import SecretBox, decode_key, load_or_create_key_file
 from localforce.settings import Settings
 from localforce.storage.redis.counters import RedisCounters
+from localforce.storage.sql import audit_objects
 from localforce.storage.sql.audit_store import SqlApiCallLog, SqlAuditQueries
 from localforce.storage.sql.counter_store import SqlCounters
 from localforce.storage.sql.directory_store import SqlDirectoryStore
@@ -103,6 +104,7 @@ def build_limits(settings: Settings, engine: Engine, clock: Clock, metrics: Metr
 
 
 def build_audit(engine: Engine) -> Audit:
+    audit_objects.register()  # LoginHistory and SetupAuditTrail in the data API
     calls = SqlApiCallLog(engine)
     return Audit(calls, BackgroundWriter(calls), SqlAuditQueries(engine), Metrics())
 

@@ -38,7 +38,14 @@ def require_api(principal: Principal) -> None:
         raise ApiDisabledForUser()
 
 
+#: Audit objects only users with Manage Users or View All Data may read (Salesforce: "Manage
+#: Users" / "View Setup and Configuration"; LoginHistory object reference).
+AUDIT_OBJECTS = frozenset({"loginhistory", "setupaudittrail"})
+
+
 def readable(principal: Principal, obj: ObjectDef) -> bool:
+    if obj.name.lower() in AUDIT_OBJECTS:
+        return principal.access.manage_users or principal.access.view_all_data
     return obj.kind == "directory" or principal.access.can(obj.name, "read")
 
 

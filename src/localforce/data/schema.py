@@ -24,7 +24,8 @@ RECORD_OBJECTS = ("Account", "Contact", "Lead", "Opportunity", "Case", "Task", "
                   "Campaign", "OpportunityContactRole")
 
 #: Objects read from the org's directory (users, profiles...): read-only over the data API.
-DIRECTORY_OBJECTS = ("User", "Organization", "Profile", "PermissionSet")
+DIRECTORY_OBJECTS = ("User", "Organization", "Profile", "PermissionSet", "LoginHistory",
+                     "SetupAuditTrail")
 
 #: Field types with no column: compound fields are read as null (their parts are columns).
 UNSTORED_TYPES = frozenset({"address", "location", "base64", "anyType", "complexvalue"})
