@@ -150,4 +150,15 @@ def localforce_server(workdir: Path, database_url: str, seed: Path, port: int,
         name="localforce", health_path="/healthz", port=port, log=workdir / "localforce.log",
         argv=[str(exe), "serve", "--workers", str(workers), "--port", str(port),
               "--seed", str(seed), "--database-url", database_url],
-        env={"LOCALFORCE_HOME": str(workdir / "home")}, cwd=workdir)
+        env={"LOCALFORCE_HOME": str(workdir / "home"), **BENCH_SETTINGS}, cwd=workdir)
+
+
+#: One client address sends everything here, far past the limits meant for real traffic: the
+#: per-IP token-endpoint limit and the per-user login limit are off (settings.py says
+#: benchmarks turn them off), and the daily API allocation is raised, not removed, so each
+#: API call is still counted as in production.
+BENCH_SETTINGS = {
+    "LOCALFORCE_TOKEN_RATE_PER_IP_MINUTE": "0",
+    "LOCALFORCE_LOGIN_RATE_PER_USER_HOUR": "0",
+    "LOCALFORCE_DAILY_API_REQUESTS": "1000000000",
+}

@@ -169,10 +169,13 @@ class RssSampler:
     def __init__(self, server: Server, interval: float = 0.2) -> None:
         self.server, self.interval = server, interval
         self.peak_kib = 0
+        self.pids: list[int] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> RssSampler:
+        # Workers live as long as the server: find them once, not by scanning /proc each time.
+        self.pids = self.server.workers()
         self._sample()
         self._thread.start()
         return self
@@ -187,7 +190,7 @@ class RssSampler:
             self._sample()
 
     def _sample(self) -> None:
-        for pid in self.server.workers():
+        for pid in self.pids:
             self.peak_kib = max(self.peak_kib, rss_kib(pid))
 
     @property

@@ -91,5 +91,5 @@ class BenchStore:
             return 0.0
         self.log(f"  writing {missing:,} Accounts into {table.name}")
         return bulk.clone(self.engine, table, template, missing,
-                          bulk.account_vary(id_col, len(template[id_col]), name_col),
+                          bulk.account_vary(id_col, str(template[id_col]), name_col),
                           progress=self.log)
