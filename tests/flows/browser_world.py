@@ -1,4 +1,5 @@
-"""The browser flows' test world: one org, a user, a confidential web app, the ASGI app.
+"""The browser flows' test world: one org, a user, a confidential web app, the ASGI app
+(``World`` itself is the token flows' one, from ``tests/flows/conftest.py``).
 
 Test modules import ``world_fixture`` from here: it is the fixture named ``world`` for that
 module, shadowing ``tests/flows/conftest.py``'s (the token flows' world) there only.
@@ -7,51 +8,22 @@ module, shadowing ``tests/flows/conftest.py``'s (the token flows' world) there o
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 from starlette.testclient import TestClient
+from tests.flows.conftest import World
 
 from localforce.bootstrap import Services
 from localforce.domain import ids
-from localforce.domain.models import ConnectedApp, Org, User
-from localforce.storage.sql import tables as t
+from localforce.domain.models import ConnectedApp
 from localforce.web.app import create_app
+
+__all__ = ["CALLBACK", "KEY", "PASSWORD", "SECRET", "World", "world_fixture"]
 
 PASSWORD = "Secret-123!"
 SECRET = "s3cr3t-consumer"
 KEY = "3MVG9acme.web"
 CALLBACK = "https://app.example.com/cb"
-
-
-@dataclass
-class World:
-    services: Services
-    client: TestClient
-    org: Org
-    user: User
-    app: ConnectedApp
-
-    def save_app(self, **changes: object) -> ConnectedApp:
-        """Change the app's settings (secret unchanged)."""
-        self.app = replace(self.app, **changes)  # type: ignore[arg-type]
-        self.services.directory.store.save_app(self.app)
-        return self.app
-
-    def token(self, **form: str) -> Any:
-        return self.client.post("/services/oauth2/token", data=form)
-
-    def identity_url(self, user: User | None = None) -> str:
-        u = user or self.user
-        return f"http://testserver/id/{ids.to18(u.org_id)}/{ids.to18(u.id)}"
-
-    def history(self) -> list[dict[str, object]]:
-        with self.services.engine.connect() as c:
-            rows = c.execute(select(t.login_history)
-                             .order_by(t.login_history.c.login_time)).mappings().all()
-        return [dict(r) for r in rows]
 
 
 @pytest.fixture(name="world")
