@@ -15,15 +15,16 @@ from collections.abc import Callable
 from typing import Any
 
 from localforce.data.access import readable, require_api
+from localforce.data.columns import column_metadata
 from localforce.data.errors import BadRequest
 from localforce.data.plan import ChildPlan, Path, QueryPlan
 from localforce.data.ports import Cursor, RecordStore
-from localforce.data.resolve import Resolver
+from localforce.data.resolve import INVALID_TYPE, Resolver
 from localforce.data.schema import ObjectDef, Schema
 from localforce.data.values import to_wire
 from localforce.domain import ids
 from localforce.domain.principal import Principal
-from localforce.soql import SoqlError, parse
+from localforce.soql import SoqlError, format_error, parse
 
 DEFAULT_BATCH = 2000
 MIN_BATCH = 200
@@ -60,6 +61,24 @@ class QueryService:
                             lambda obj: readable(principal, obj), principal.org_id, now,
                             query_all)
         return resolver.plan(select)
+
+    def columns(self, principal: Principal, soql: str, query_all: bool = False
+                ) -> dict[str, Any]:
+        """``/query?q=…&columns=true``: the statement is checked, not run (``data/columns.py``)."""
+        require_api(principal)
+        return column_metadata(self.plan(principal, soql, query_all))
+
+    def tooling_query(self, principal: Principal, soql: str) -> dict[str, Any]:
+        """``/tooling/query``: no Tooling API objects are served, so every well-formed query
+        names an unknown type (what ``sf`` expects of an org without sandboxes, clients.md §3)."""
+        require_api(principal)
+        try:
+            select = parse(soql)
+        except SoqlError as exc:
+            raise query_error(exc) from None
+        pos = select.sobject_pos
+        raise BadRequest("INVALID_TYPE", format_error(
+            soql, INVALID_TYPE.format(select.sobject), pos.row, pos.column))
 
     def query(self, principal: Principal, soql: str, version: str, query_all: bool = False,
               batch: int = DEFAULT_BATCH) -> dict[str, Any]:

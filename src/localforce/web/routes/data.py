@@ -168,8 +168,18 @@ def query(s: Services, c: Call, query_all: bool = False) -> Response:
     soql = c.query("q")
     if soql is None:
         raise BadRequest("MALFORMED_QUERY", "A query string has to be specified")
+    if (c.query("columns") or "").lower() == "true":  # sf data query's column layout
+        return ok(s.data.queries.columns(c.principal, soql, query_all))
     batch = batch_size(c.request.headers.get("sforce-query-options"))
     return ok(s.data.queries.query(c.principal, soql, c.version, query_all, batch))
+
+
+def tooling_query(s: Services, c: Call) -> Response:
+    return ok(s.data.queries.tooling_query(c.principal, c.query("q") or ""))
+
+
+def tooling_other(s: Services, c: Call) -> Response:
+    raise NotFound()
 
 
 def query_more(s: Services, c: Call) -> Response:
@@ -223,6 +233,8 @@ def routes(services: Services) -> list[BaseRoute]:
         ("/query", query, ["GET"]),
         ("/queryAll", lambda s, c: query(s, c, True), ["GET"]),
         ("/query/{locator}", query_more, ["GET"]),
+        ("/tooling/query", tooling_query, ["GET"]),
+        ("/tooling/{rest:path}", tooling_other, ["GET", "POST", "PATCH", "DELETE"]),
         ("/queryAll/{locator}", query_more, ["GET"]),
         ("/limits", limits, ["GET"]),
         ("/composite", composite, ["POST"]),
