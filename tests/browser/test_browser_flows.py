@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import secrets
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -56,10 +56,11 @@ def test_web_server_flow_with_pkce(page: Any, browser_server: LiveServer,
     page.wait_for_url(callback.url + "?*")
     query = parse_qs(urlsplit(page.url).query)
     assert query["state"] == ["web-1"] and query["iss"] == [browser_server.url]
-    assert callback.hits[-1].startswith("/cb?code=")
+    code = query["code"][0]
+    assert any(hit.startswith("/cb?code=") and quote(code) in hit for hit in callback.hits)
 
     token = httpx.post(f"{browser_server.url}/services/oauth2/token", trust_env=False, data={
-        "grant_type": "authorization_code", "code": query["code"][0],
+        "grant_type": "authorization_code", "code": code,
         "client_id": browser_server.consumer_key,
         "client_secret": browser_server.consumer_secret,
         "redirect_uri": browser_server.callback, "code_verifier": verifier})
