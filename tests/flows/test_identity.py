@@ -84,6 +84,10 @@ def test_openid_configuration_lists_what_is_implemented(world: World) -> None:
     assert {"password", "client_credentials", "refresh_token",
             "urn:ietf:params:oauth:grant-type:jwt-bearer"} <= set(body["grant_types_supported"])
     assert "registration_endpoint" not in body
+    assert body["device_authorization_endpoint"] == "http://testserver/services/oauth2/device/code"
+    assert body["response_types_supported"] == ["code", "token", "token id_token"]
+    assert body["authorization_response_iss_parameter_supported"] is True
+    assert body["code_challenge_methods_supported"] == ["S256"]
 
 
 def test_id_token_verifies_against_the_published_jwks(world: World) -> None:

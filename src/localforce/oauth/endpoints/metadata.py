@@ -18,8 +18,11 @@ def openid_configuration(base_url: str, grant_types: tuple[str, ...]) -> dict[st
         "userinfo_endpoint": f"{base_url}/services/oauth2/userinfo",
         "jwks_uri": f"{base_url}/id/keys",
         "introspection_endpoint": f"{base_url}/services/oauth2/introspect",
+        "device_authorization_endpoint": f"{base_url}/services/oauth2/device/code",
         "scopes_supported": sorted(KNOWN_SCOPES),
-        "response_types_supported": ["code", "token"],
+        "response_types_supported": ["code", "token", "token id_token"],
+        # RFC 9207: authorization responses carry ``iss``.
+        "authorization_response_iss_parameter_supported": True,
         "grant_types_supported": list(grant_types),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
