@@ -91,6 +91,9 @@ class Resolver:
         plan.count_only = (len(items) == 1 and isinstance(items[0], ast.Aggregate)
                            and items[0].func == "COUNT" and items[0].arg is None
                            and not select.group_by)
+        if select.group_by_kind is not None:  # subtotal rows are not computed: say so
+            raise self.fail("MALFORMED_QUERY", f"GROUP BY {select.group_by_kind} is not "
+                            "supported by this server", select.group_by[0].pos)
         for g in select.group_by:
             self.operand(plan, g, "groupable", "grouped")
         if plan.aggregate:
