@@ -116,6 +116,33 @@ def test_authorize_over_http_from_a_remote_peer_gets_an_error_page_not_a_redirec
     assert "location" not in response.headers
 
 
+def test_rfc8628_device_code_endpoint_over_http_from_a_remote_peer_is_refused() -> None:
+    response = client(peer=REMOTE).post("/services/oauth2/device/code", data={"client_id": "x"})
+    assert (response.status_code, response.json()) == (400, REFUSED)
+
+
+def test_activation_page_over_http_from_a_remote_peer_is_an_error_page() -> None:
+    response = client(peer=REMOTE).post("/setup/connect", data={"user_code": "ABCD1234"})
+    assert response.status_code == 400
+    assert "error=invalid_request&amp;error_description=HTTPS required" in response.text
+
+
+def test_soap_login_over_http_from_a_remote_peer_is_a_soap_fault() -> None:
+    response = client(peer=REMOTE).post(
+        "/services/Soap/u/59.0", content=b"<env:Envelope/>",
+        headers={"Content-Type": "text/xml", "SOAPAction": "login"})
+    assert response.status_code == 500
+    assert "<faultcode>sf:UNSUPPORTED_CLIENT</faultcode>" in response.text
+    assert "<faultstring>UNSUPPORTED_CLIENT: HTTPS Required</faultstring>" in response.text
+    assert "<sf:exceptionCode>UNSUPPORTED_CLIENT</sf:exceptionCode>" in response.text
+    assert "<sessionId>" not in response.text
+
+
+def test_soap_login_through_the_alias_cannot_dodge_the_rule() -> None:
+    response = client(peer=REMOTE).post("/login.salesforce.com/services/Soap/u/59.0")
+    assert response.status_code == 500 and "UNSUPPORTED_CLIENT" in response.text
+
+
 @pytest.mark.parametrize("peer", [LOOPBACK, ("::1", 40000), ("127.0.0.5", 1)])
 def test_loopback_peers_may_use_plain_http(peer: tuple[str, int]) -> None:
     response = client(peer=peer).post("/services/oauth2/token")

@@ -32,6 +32,15 @@ _DOUBLE_SLASH = re.compile(r"^//+(services(?:/.*)?)$")
 TOKEN_PATH = "/services/oauth2/token"
 AUTHORIZE_PATH = "/services/oauth2/authorize"
 HTTPS_REQUIRED = "HTTPS required"
+#: Every other endpoint that receives a password or issues a code: the device endpoints, the
+#: activation page (it has a login form) and SOAP ``login()`` (password + security token).
+_JSON_PATHS = frozenset({TOKEN_PATH, "/services/oauth2/device/code"})
+_PAGE_PATHS = frozenset({AUTHORIZE_PATH, "/setup/connect"})
+_SOAP_PREFIX = "/services/Soap/u/"
+
+
+def needs_https(path: str) -> bool:
+    return path in _JSON_PATHS or path in _PAGE_PATHS or path.startswith(_SOAP_PREFIX)
 
 #: Two years, as Salesforce sends it.
 HSTS_VALUE = "max-age=63072000; includeSubDomains"
@@ -54,7 +63,8 @@ class SalesforceHostAlias:
 
 
 class HttpsRequired:
-    """Refuse the token and authorize endpoints over plain HTTP from non-loopback peers.
+    """Refuse credential endpoints (token, authorize, device, activation, SOAP login) over
+    plain HTTP from non-loopback peers.
 
     Loopback stays open so ``localforce serve`` works out of the box for local development.
     Behind a TLS-terminating proxy listed in ``trusted_proxies``, ``X-Forwarded-Proto: https``
@@ -66,8 +76,7 @@ class HttpsRequired:
         self.resolver = ClientIpResolver(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] == "http" and scope["path"] in (TOKEN_PATH, AUTHORIZE_PATH)
-                and not self._secure(scope)):
+        if scope["type"] == "http" and needs_https(scope["path"]) and not self._secure(scope):
             await refusal(scope["path"])(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -85,11 +94,17 @@ class HttpsRequired:
 
 
 def refusal(path: str) -> Response:
-    """Salesforce's ``invalid_request`` / ``HTTPS required``: JSON for the token endpoint, a
-    page for the browser-facing authorize endpoint (its redirect URI is not trusted yet, so
-    the error is not redirected; RFC 6749 §4.1.2.1)."""
+    """Salesforce's ``invalid_request`` / ``HTTPS required``: JSON for the token endpoints, a
+    page for the browser-facing ones (the redirect URI is not trusted yet, so the error is not
+    redirected; RFC 6749 §4.1.2.1), and the SOAP API's ``UNSUPPORTED_CLIENT: HTTPS Required``
+    fault for SOAP ``login()``."""
+    if path.startswith(_SOAP_PREFIX):
+        from localforce.oauth.endpoints.soap_login import SoapLoginFault
+        from localforce.web.routes.soap import fault
+
+        return fault(SoapLoginFault("UNSUPPORTED_CLIENT", "HTTPS Required"))
     error = InvalidRequest(HTTPS_REQUIRED)
-    if path == TOKEN_PATH:
+    if path in _JSON_PATHS:
         return oauth_error_response(error)
     text = escape(f"error={error.error}&error_description={error.description}")
     return HTMLResponse(f"<!doctype html><title>OAuth Error</title><h1>OAuth Error</h1>"
