@@ -50,9 +50,12 @@ def test_soap_login_through_the_login_alias(server: LiveServer) -> None:
 
 
 def test_password_grant_through_the_login_alias(server: LiveServer) -> None:
-    sf = Salesforce(username=server.username, password=server.password,
-                    security_token=server.security_token, consumer_key=server.consumer_key,
-                    consumer_secret=server.consumer_secret, domain=f"{server.hostport}/login")
+    # With ``security_token=`` simple-salesforce would log in by SOAP; the OAuth password grant
+    # is used when the token is appended to the password and a consumer key/secret is given.
+    sf = Salesforce(username=server.username,
+                    password=server.password + server.security_token,
+                    consumer_key=server.consumer_key, consumer_secret=server.consumer_secret,
+                    domain=f"{server.hostport}/login")
     assert_logged_in(sf, server)
 
 
