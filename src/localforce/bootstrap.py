@@ -26,6 +26,7 @@ from localforce.oauth.flows.client_credentials import ClientCredentialsFlow
 from localforce.oauth.flows.jwt_bearer import JwtBearerFlow
 from localforce.oauth.flows.password import PasswordFlow
 from localforce.oauth.flows.refresh_token import RefreshTokenFlow
+from localforce.oauth.housekeeping import Housekeeping
 from localforce.oauth.issuing import Issuer
 from localforce.oauth.keys import KeyRing
 from localforce.oauth.server import AuthorizationServer
@@ -60,10 +61,11 @@ class Services:
     directory: Directory
     clock: Clock
     oauth: OAuthServices
-    data: DataApi
     limits: Limits
     audit: Audit
     browser: BrowserFlows
+    data: DataApi
+    housekeeping: Housekeeping
 
     def close(self) -> None:
         self.audit.close()
@@ -86,11 +88,14 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
     limits = build_limits(settings, engine, clock, audit.metrics)
     oauth = build_oauth(settings, engine, box, directory, clock, limits=limits,
                         metrics=audit.metrics)
-    browser = build_browser(oauth, SqlGrantStore(engine))
+    grants = SqlGrantStore(engine)
+    browser = build_browser(oauth, grants)
     data = DataApi(SqlRecordStore(engine), clock)
+    housekeeping = Housekeeping(
+        {"tokens": oauth.tokens, "grants": grants, "jwt_ids": oauth.replay}, clock)
     return Services(settings, engine, box, directory, clock, oauth=oauth, limits=limits,
                     audit=audit, browser=browser,
-                    data=data)
+                    data=data, housekeeping=housekeeping)
 
 
 def build_limits(settings: Settings, engine: Engine, clock: Clock, metrics: Metrics) -> Limits:

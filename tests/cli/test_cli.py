@@ -118,3 +118,17 @@ def test_unlock_deactivate_and_audit_trail(run) -> None:  # type: ignore[no-unty
     seeded = {e.action for e in entries if e.created_by_context == "Seed file"}
     assert {"createduser", "createdConnectedApp", "insertCertificate", "profileCreate",
             "PermSetCreate", "PermSetAssign"} <= seeded
+
+
+def test_keys_rotate_publishes_ahead_and_db_purge(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("seed", str(EXAMPLE)).exit_code == 0
+    first = json.loads(run("keys", "list", "--json").output)
+    assert len(first) == 1 and first[0]["signing"] is True
+    new = json.loads(run("keys", "rotate", "--publish-ahead-hours", "24", "--json").output)
+    keys = {k["kid"]: k for k in json.loads(run("keys", "list", "--json").output)}
+    assert set(keys) == {first[0]["kid"], new["kid"]}
+    assert keys[first[0]["kid"]]["signing"] is True      # the old key signs until the new starts
+    assert keys[first[0]["kid"]]["retire_after"] is not None
+    assert keys[new["kid"]]["signing"] is False
+    purged = json.loads(run("db", "purge", "--json").output)
+    assert purged == {"tokens": 0, "grants": 0, "jwt_ids": 0}

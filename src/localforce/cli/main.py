@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from localforce import __version__
-from localforce.cli import apps, audit, objects, users
+from localforce.cli import apps, audit, keys, objects, users
 from localforce.cli.common import DatabaseOption, JsonOption, console, emit, services
 from localforce.cli.serve import serve
 from localforce.directory.seed import apply_seed, load_file
@@ -27,6 +27,7 @@ profiles_app = typer.Typer(no_args_is_help=True, help="Profiles.")
 db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(db_app, name="db")
+app.add_typer(keys.app, name="keys")
 
 
 @app.command()
@@ -74,6 +75,17 @@ def db_upgrade(database_url: str | None = DatabaseOption,
     with services(database_url) as svc:
         upgrade(svc.engine, revision)
         console.print(f"at revision {current_revision(svc.engine)}")
+
+
+@db_app.command("purge")
+def db_purge(
+    retention_days: int = typer.Option(
+        7, min=0, help="Keep dead rows this long, so replays are still recognised."),
+    database_url: str | None = DatabaseOption, as_json: bool = JsonOption,
+) -> None:
+    """Delete dead tokens, expired codes, device codes, browser sessions and JWT ids."""
+    with services(database_url) as svc:
+        emit(svc.housekeeping.purge(retention_days), as_json)
 
 
 if __name__ == "__main__":  # pragma: no cover

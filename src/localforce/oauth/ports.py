@@ -112,6 +112,10 @@ class ReplayStore(Protocol):
         False if it is already remembered and not yet expired: a replay."""
         ...
 
+    def purge(self, before: int) -> int:
+        """Forget values that expired before ``before``; housekeeping only."""
+        ...
+
 
 @dataclass(frozen=True)
 class SigningKeyRecord:

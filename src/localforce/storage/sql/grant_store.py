@@ -122,6 +122,13 @@ class SqlGrantStore:
     def delete_session(self, digest: str) -> None:
         self._write(delete(t.browser_sessions).where(t.browser_sessions.c.digest == digest))
 
+    # -- housekeeping ---------------------------------------------------------------------
+
+    def purge(self, before: int) -> int:
+        """Delete codes, device codes and browser sessions that expired before ``before``."""
+        return sum(self._write(delete(table).where(table.c.expires_at < before))
+                   for table in (t.auth_codes, t.device_codes, t.browser_sessions))
+
 
 def _code(row: Mapping[str, Any]) -> AuthorizationCode:
     return AuthorizationCode(**{**row, "scopes": _scopes(row["scopes"])})

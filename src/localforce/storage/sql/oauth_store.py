@@ -129,6 +129,11 @@ class SqlReplayStore:
             return False
         return True
 
+    def purge(self, before: int) -> int:
+        with self._engine.begin() as c:
+            return int(c.execute(delete(t.jwt_replay)
+                                 .where(t.jwt_replay.c.expires_at < before)).rowcount)
+
 
 class SqlSigningKeyStore:
     def __init__(self, engine: Engine) -> None:
