@@ -8,7 +8,9 @@ exact result. The full SOQL corpus (tests/soql_corpus) also runs on both.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -288,6 +290,43 @@ def test_date_literals_and_date_values(svc: Services, admin: Principal,
     assert names("CloseDate > 2026-09-30", "Opportunity") == ["Q4"]
     assert names("CloseDate = THIS_YEAR AND CloseDate = NEXT_N_DAYS:10", "Opportunity") == [
         "Q4"]
+
+
+def test_date_literals_use_the_users_time_zone(svc: Services, admin: Principal,
+                                                clock: FixedClock) -> None:
+    """TODAY is the user's day: midnight to midnight in their TimeZoneSidKey."""
+    def at(iso: str) -> float:
+        return dt.datetime.fromisoformat(iso).timestamp()
+
+    clock.now = at("2026-09-20T20:00:00+00:00")  # 13:00 in Los Angeles, the 20th
+    create(svc, admin, "Account", Name="Early")
+    clock.now = at("2026-09-21T02:00:00+00:00")  # 19:00 in Los Angeles, still the 20th
+    create(svc, admin, "Account", Name="Late")
+    create(svc, admin, "Opportunity", Name="Due", StageName="Prospecting",
+           CloseDate="2026-09-20")
+    clock.now = at("2026-09-21T05:00:00+00:00")  # 22:00 on the 20th in Los Angeles
+
+    def names(where: str, sobject: str = "Account") -> list[str]:
+        return [r["Name"] for r in query(svc, admin, f"SELECT Name FROM {sobject} WHERE "
+                                         f"{where} ORDER BY Name")["records"]]
+
+    def move_to(zone: str) -> None:
+        user = svc.directory.store.get_user(admin.user_id)
+        assert user is not None
+        svc.directory.store.save_user(replace(user, time_zone=zone))
+
+    # A new user's zone is America/Los_Angeles, as on Salesforce.
+    assert (names("CreatedDate = TODAY"), names("CreatedDate = YESTERDAY")) == (
+        ["Early", "Late"], [])
+    assert names("CloseDate = TODAY", "Opportunity") == ["Due"]
+    move_to("Asia/Tokyo")
+    assert names("CreatedDate = TODAY") == ["Early", "Late"]
+    assert names("CloseDate = YESTERDAY", "Opportunity") == ["Due"]
+    for zone in ("GMT", "Not/AZone"):  # an unknown zone counts as UTC
+        move_to(zone)
+        assert (names("CreatedDate = TODAY"), names("CreatedDate = YESTERDAY")) == (
+            ["Late"], ["Early"])
+        assert names("CloseDate = TODAY", "Opportunity") == []
 
 
 def test_directory_objects(svc: Services, admin: Principal) -> None:

@@ -11,6 +11,8 @@ record is returned exactly once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
@@ -57,10 +59,23 @@ class QueryService:
         except SoqlError as exc:
             raise query_error(exc) from None
         now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
-        resolver = Resolver(self.schema_for(principal.org_id), soql,
-                            lambda obj: readable(principal, obj), principal.org_id, now,
-                            query_all)
+        schema = self.schema_for(principal.org_id)
+        resolver = Resolver(schema, soql, lambda obj: readable(principal, obj),
+                            principal.org_id, now, query_all,
+                            functools.cache(lambda: self.time_zone(schema, principal)))
         return resolver.plan(select)
+
+    def time_zone(self, schema: Schema, principal: Principal) -> dt.tzinfo:
+        """The user's ``TimeZoneSidKey`` (an IANA name); UTC when unknown or not a zone."""
+        user = schema.get("User")
+        key = user.field("TimeZoneSidKey") if user else None
+        if user is None or key is None:
+            return dt.UTC
+        row = self.store.get(user, principal.org_id, principal.user_id, [key]) or {}
+        try:
+            return zoneinfo.ZoneInfo(str(row.get("TimeZoneSidKey") or "UTC"))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return dt.UTC
 
     def columns(self, principal: Principal, soql: str, query_all: bool = False
                 ) -> dict[str, Any]:

@@ -42,9 +42,11 @@ class Resolver:
     """Resolves one statement (and its subqueries) for one user."""
 
     def __init__(self, schema: Schema, text: str, readable: Callable[[ObjectDef], bool],
-                 org_id: str, now: dt.datetime, query_all: bool = False) -> None:
+                 org_id: str, now: dt.datetime, query_all: bool = False,
+                 zone: Callable[[], dt.tzinfo] = lambda: dt.UTC) -> None:
+        """``zone`` gives the user's time zone (looked up only if a date literal needs it)."""
         self.schema, self.text, self.readable = schema, text, readable
-        self.org_id, self.now, self.query_all = org_id, now, query_all
+        self.org_id, self.now, self.query_all, self.zone = org_id, now, query_all, zone
 
     def fail(self, code: str, detail: str, pos: ast.Pos) -> BadRequest:
         return BadRequest(code, format_error(self.text, detail, pos.row, pos.column))
@@ -159,7 +161,7 @@ class Resolver:
         lookup = child.field(rel.field)
         assert lookup is not None
         sub = Resolver(self.schema, self.text, self.readable, self.org_id, self.now,
-                       self.query_all)
+                       self.query_all, self.zone)
         plan = sub.plan(item.select, child)
         return ChildPlan(rel.name, lookup, plan)
 
@@ -262,7 +264,8 @@ class Resolver:
         if not isinstance(outer, Path) or outer.field.type not in ("id", "reference"):
             raise self.fail("INVALID_FIELD", "semi join sub selects are only supported on id "
                             "and reference fields", node.pos)
-        sub = Resolver(self.schema, self.text, self.readable, self.org_id, self.now)
+        sub = Resolver(self.schema, self.text, self.readable, self.org_id, self.now,
+                       zone=self.zone)
         inner = sub.plan(node.select)
         selected = [e for e in inner.selects[1:] if isinstance(e, Path)]
         if len(selected) != 1 or selected[0].field.type not in ("id", "reference"):
@@ -299,10 +302,14 @@ class Resolver:
         if kind == "datetime" and isinstance(value, ast.DateTimeLit):
             return format_datetime(value.value)
         if kind in ("date", "datetime") and isinstance(value, ast.DateLiteral):
-            start, end = date_literal_range(value.name, value.n, self.now.date())
+            # "Date literals are evaluated in the user's time zone" (SOQL and SOSL Reference,
+            # Date Formats and Date Literals): the user's today, their local midnights.
+            zone = self.zone()
+            today = self.now.astimezone(zone).date()
+            start, end = date_literal_range(value.name, value.n, today)
             if kind == "date":
                 return start.isoformat(), end.isoformat()
-            return tuple(format_datetime(dt.datetime.combine(d, dt.time(), dt.UTC))
+            return tuple(format_datetime(dt.datetime.combine(d, dt.time(), zone))
                          for d in (start, end))
         raise self.fail("INVALID_FIELD", self._type_message(f), value.pos)
 
