@@ -383,6 +383,42 @@ def test_paging_with_locators(svc: Services, admin: Principal) -> None:
     assert caught.value.error_code == "INVALID_QUERY_LOCATOR"
 
 
+@pytest.mark.parametrize(("order_by", "nulls_last"), [
+    ("Rating NULLS LAST, NumberOfEmployees DESC", True),
+    ("Rating, NumberOfEmployees DESC", False)])
+def test_keyset_pages_survive_changes_between_pages(svc: Services, admin: Principal,
+                                                    order_by: str, nulls_last: bool) -> None:
+    """ORDER BY pages start after the last row's sort key: deleting rows already served and
+    adding rows that sort before the cursor neither skips nor repeats a record."""
+    ratings = [None, "Hot", "Cold"]
+    made = []
+    with svc.data.store.transaction() as store:
+        records = svc.data.records.with_store(store)
+        for n in range(300):
+            rating, employees = ratings[n % 3], n % 7  # ties, broken by Id
+            made.append((records.create(admin, "Account", {
+                "Name": f"K{n:03d}", "Rating": rating, "NumberOfEmployees": employees}).id,
+                f"K{n:03d}", rating, employees))
+
+    def sort_key(row: tuple[str, str, str | None, int]) -> tuple[Any, ...]:
+        record_id, _, rating, employees = row
+        null_rank = (rating is None) if nulls_last else (rating is not None)
+        return (null_rank, (rating or "").lower(), -employees, record_id)
+
+    expected = [name for _, name, _, _ in sorted(made, key=sort_key)]
+    first = svc.data.queries.query(admin, f"SELECT Name FROM Account ORDER BY {order_by}", V,
+                                   batch=200)
+    assert [r["Name"] for r in first["records"]] == expected[:200]
+    by_name = {name: record_id for record_id, name, _, _ in made}
+    for name in expected[:20]:  # rows already served go away...
+        svc.data.records.delete(admin, "Account", by_name[name])
+    for n in range(5):  # ...and new rows sort before the cursor
+        create(svc, admin, "Account", Name=f"New{n}", Rating="Cold" if nulls_last else None,
+               NumberOfEmployees=99)
+    rest = svc.data.queries.more(admin, first["nextRecordsUrl"].rsplit("/", 1)[1], V)
+    assert (rest["done"], [r["Name"] for r in rest["records"]]) == (True, expected[200:])
+
+
 # -- the port's own verbs -----------------------------------------------------------------
 
 

@@ -26,8 +26,9 @@ class Cursor:
     query_all: bool
     batch_size: int
     total_size: int
-    #: page offset -> the last root Id before it (keyset paging); empty when paging by offset.
-    keys: Mapping[str, str]
+    #: page offset -> the sort key (ORDER BY values, then Id) of the last row before it, so
+    #: the page starts after it (keyset paging); a bare Id from older servers means ``[Id]``.
+    keys: Mapping[str, Any]
     expires_at: int
 
 
@@ -62,8 +63,13 @@ class RecordStore(Protocol):
     def next_number(self, obj: ObjectDef, org_id: str, f: FieldDef) -> int: ...
 
     # -- queries
-    def run(self, plan: QueryPlan, offset: int = 0, limit: int | None = None,
-            after_id: str | None = None) -> list[tuple[Any, ...]]: ...
+    def run(self, plan: QueryPlan, offset: int = 0, limit: int | None = None
+            ) -> list[tuple[Any, ...]]: ...
+    def page(self, plan: QueryPlan, limit: int, offset: int = 0,
+             after: Sequence[Any] | None = None) -> list[tuple[tuple[Any, ...], list[Any]]]:
+        """A record query's rows, each with its sort key; ``after`` starts after such a key."""
+        ...
+
     def count(self, plan: QueryPlan) -> int: ...
     def run_children(self, plan: QueryPlan, lookup: FieldDef,
                      parent_ids: Sequence[str]) -> list[tuple[Any, ...]]:

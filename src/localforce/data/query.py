@@ -4,8 +4,9 @@ REST API Developer Guide, "Execute a SOQL Query" and "Query More Results": at mo
 records per batch (``Sforce-Query-Options: batchSize=200..2000`` asks for fewer), ``totalSize``
 is the full count on every page, and ``nextRecordsUrl`` is
 ``/services/data/vNN.0/query/01g…-2000``. The locator's state is a row in the database (any
-replica serves the next page); with no ORDER BY the pages are keyset pages on Id, so every
-record is returned exactly once.
+replica serves the next page). Pages are keyset pages: each starts after the sort key (ORDER BY
+values, then Id) of the previous page's last row, so rows inserted or deleted meanwhile never
+make another record appear twice or go missing (paging by OFFSET would).
 """
 
 from __future__ import annotations
@@ -106,14 +107,13 @@ class QueryService:
             return self._aggregate(plan)
         limit = plan.select.limit
         first = min(batch, limit) if limit is not None else batch
-        rows = self.store.run(plan, offset=plan.select.offset or 0, limit=first + 1)
-        if len(rows) <= first or (limit is not None and limit <= first):
-            rows = rows[:first]
+        keyed = self.store.page(plan, first + 1, offset=plan.select.offset or 0)
+        rows = [row for row, _ in keyed[:first]]
+        if len(keyed) <= first or (limit is not None and limit <= first):
             return self._page(plan, version, rows, len(rows), None)
-        rows = rows[:first]
         total = self._limited(plan, self.store.count(plan))
         cursor = Cursor(ids.new_id("01g"), principal.org_id, principal.user_id, soql, query_all,
-                        batch, total, self._keys(plan, {}, first, rows),
+                        batch, total, {str(first): keyed[first - 1][1]},
                         int(self.clock()) + CURSOR_TTL)
         self.store.save_cursor(cursor)
         return self._page(plan, version, rows, total, f"{cursor.id}-{first}")
@@ -129,28 +129,30 @@ class QueryService:
         offset = int(start)
         plan = self.plan(principal, cursor.soql, cursor.query_all)  # rights checked again
         size = min(cursor.batch_size, cursor.total_size - offset)
-        after = cursor.keys.get(str(offset))
+        after = self._after(plan, cursor.keys.get(str(offset)))
         if after is not None:
-            rows = self.store.run(plan, limit=size, after_id=after)
-        else:
-            rows = self.store.run(plan, offset=(plan.select.offset or 0) + offset, limit=size)
+            keyed = self.store.page(plan, size, after=after)
+        else:  # a locator the server holds no key for: by position, as before
+            keyed = self.store.page(plan, size, offset=(plan.select.offset or 0) + offset)
+        rows = [row for row, _ in keyed]
         end = offset + len(rows)
         next_locator = None
+        keys = dict(cursor.keys)
         if end < cursor.total_size and rows:
             next_locator = f"{cursor.id}-{end}"
-        keys = self._keys(plan, cursor.keys, end, rows)
+            keys[str(end)] = keyed[-1][1]
         self.store.save_cursor(Cursor(cursor.id, cursor.org_id, cursor.user_id, cursor.soql,
                                       cursor.query_all, cursor.batch_size, cursor.total_size,
                                       keys, int(self.clock()) + CURSOR_TTL))
         return self._page(plan, version, rows, cursor.total_size, next_locator)
 
     @staticmethod
-    def _keys(plan: QueryPlan, keys: Any, end: int, rows: list[Any]) -> dict[str, str]:
-        """Keyset paging is exact when rows are in Id order (no ORDER BY, no OFFSET)."""
-        out = dict(keys)
-        if not plan.select.order_by and not plan.select.offset and rows:
-            out[str(end)] = rows[-1][0]
-        return out
+    def _after(plan: QueryPlan, key: Any) -> list[Any] | None:
+        """A stored sort key that fits this plan's ORDER BY (+ Id), else None."""
+        key = [key] if isinstance(key, str) else key  # older servers stored the bare Id
+        if isinstance(key, list) and len(key) == len(plan.select.order_by) + 1:
+            return key
+        return None
 
     @staticmethod
     def _limited(plan: QueryPlan, count: int) -> int:

@@ -189,13 +189,23 @@ class SqlRecordStore:
             out.append(tuple(values))
         return out
 
-    def run(self, plan: QueryPlan, offset: int = 0, limit: int | None = None,
-            after_id: str | None = None) -> list[tuple[Any, ...]]:
+    def run(self, plan: QueryPlan, offset: int = 0, limit: int | None = None
+            ) -> list[tuple[Any, ...]]:
         compiler = Compiler(plan, self.source)
-        stmt = compiler.select(offset, limit, after_id)
+        stmt = compiler.select(offset, limit)
         with self._conn() as conn:
             rows = conn.execute(stmt).all()
         return self._decode(compiler, rows)
+
+    def page(self, plan: QueryPlan, limit: int, offset: int = 0,
+             after: Sequence[Any] | None = None) -> list[tuple[tuple[Any, ...], list[Any]]]:
+        compiler = Compiler(plan, self.source)
+        stmt = compiler.select(offset, limit, after=after, keyed=True)
+        with self._conn() as conn:
+            rows = conn.execute(stmt).all()
+        width = len(plan.selects)
+        decoded = self._decode(compiler, [tuple(r[:width]) for r in rows])
+        return [(d, list(r[width:])) for d, r in zip(decoded, rows, strict=True)]
 
     def count(self, plan: QueryPlan) -> int:
         compiler = Compiler(plan, self.source)

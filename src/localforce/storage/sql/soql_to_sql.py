@@ -7,7 +7,8 @@ The only module that sees both the SOQL syntax tree and SQLAlchemy. Semantics ca
 * text comparisons are case-insensitive (``lower()`` on both sides; ``lower(Name)`` is indexed);
 * ``!=`` and ``NOT IN`` also match nulls ("null is a value" in SOQL filters);
 * ``ORDER BY`` sorts text case-insensitively, nulls first unless ``NULLS LAST``; record
-  queries add ``Id`` as the last key so pages never overlap;
+  queries add ``Id`` as the last key so the order is total, and the next page starts after the
+  last row's sort key (keyset paging: rows inserted or deleted meanwhile shift nothing);
 * parent paths (``Account.Owner.Name``) are LEFT OUTER JOINs, one per distinct hop prefix;
 * semi-/anti-joins are ``IN (SELECT …)`` with nulls removed from the inner select.
 """
@@ -91,13 +92,16 @@ class Compiler:
     # -- statements --------------------------------------------------------------------
 
     def select(self, offset: int = 0, limit: int | None = None,
-               after_id: str | None = None, extra: Sequence[Col] = (),
-               extra_columns: Sequence[Col] = ()) -> Select[Any]:
+               after: Sequence[Any] | None = None, keyed: bool = False,
+               extra: Sequence[Col] = (), extra_columns: Sequence[Col] = ()) -> Select[Any]:
+        """``after``: a sort key from a previous ``keyed`` select, whose rows end with theirs."""
         plan = self.plan
         columns = [self.expr(e) for e in plan.selects] + list(extra_columns)
+        if keyed:
+            columns += [column for column, _, _ in self.order_keys()]
         where = self.where() + list(extra)
-        if after_id is not None:
-            where.append(self.root_source.id(self.root) > after_id)
+        if after is not None:
+            where.append(self.after(after))
         # Compile every clause before the FROM: each parent path adds its join on first use.
         order = self.order_by()
         group = [self.operand(g) for g in plan.select.group_by] if plan.aggregate else []
@@ -131,19 +135,38 @@ class Compiler:
             current = current.outerjoin(alias, on)
         return current
 
-    def order_by(self) -> list[Col]:
-        out = []
+    def order_keys(self) -> list[tuple[Col, bool, bool | None]]:
+        """(sorted expression, descending, nulls last) per ORDER BY item; record queries end
+        with the Id (never null: ``None``), so no two rows share a key."""
+        out: list[tuple[Col, bool, bool | None]] = []
         for item in self.plan.select.order_by:
             column = self.operand(item.field)
             expr = self.plan.exprs.get(item.field)
             if isinstance(expr, Path) and expr.field.type in CASE_INSENSITIVE:
                 column = func.lower(column)
-            ordered = column.desc() if item.descending else column.asc()
             # SOQL: "By default, null values are sorted first."
-            out.append(ordered.nulls_last() if item.nulls == "LAST" else ordered.nulls_first())
+            out.append((column, item.descending, item.nulls == "LAST"))
         if not self.plan.aggregate:
-            out.append(self.root_source.id(self.root).asc())
+            out.append((self.root_source.id(self.root), False, None))
         return out
+
+    def order_by(self) -> list[Col]:
+        out = []
+        for column, descending, nulls_last in self.order_keys():
+            ordered = column.desc() if descending else column.asc()
+            if nulls_last is not None:
+                ordered = ordered.nulls_last() if nulls_last else ordered.nulls_first()
+            out.append(ordered)
+        return out
+
+    def after(self, key: Sequence[Any]) -> Col:
+        """Rows that sort after ``key``: (k1 beyond v1) OR (k1 = v1 AND k2 beyond v2) OR …"""
+        terms: list[Col] = []
+        equal: list[Col] = []
+        for (column, descending, nulls_last), value in zip(self.order_keys(), key, strict=True):
+            terms.append(and_(*equal, _beyond(column, descending, bool(nulls_last), value)))
+            equal.append(column.is_(None) if value is None else column == value)
+        return or_(*terms)
 
     # -- expressions ---------------------------------------------------------------------
 
@@ -289,6 +312,14 @@ class Compiler:
                                        for term in terms)))
         test = or_(*alternatives)
         return not_(test) if node.negated else test
+
+
+def _beyond(column: Col, descending: bool, nulls_last: bool, value: Any) -> Col:
+    """``column`` sorts strictly after ``value`` in this direction and null placement."""
+    if value is None:  # nulls first: every value follows; nulls last: nothing does
+        return false() if nulls_last else column.is_not(None)
+    beyond = column < value if descending else column > value
+    return or_(beyond, column.is_(None)) if nulls_last else beyond
 
 
 def _escape(text: str) -> str:
