@@ -239,6 +239,15 @@ def test_like_and_equality_ignore_case(svc: Services, admin: Principal,
     assert rows(query(svc, admin, "SELECT Name FROM Account WHERE Industry IN ('MEDIA', "
                       "'apparel') ORDER BY Name")) == [{"Name": "Burlington"},
                                                        {"Name": "Global Media"}]
+    # Non-ASCII text: the database folds both sides (SQLite's lower() folds ASCII only, so
+    # there 'ölwerk' would not find 'Ölwerk'; the exact spelling and ASCII case always do).
+    create(svc, admin, "Account", Name="Ölwerk")
+    create(svc, admin, "Account", Name="Zürich AG")
+    for where in ("Name = 'Ölwerk'", "Name = 'ÖLWERK'", "Name LIKE 'Öl%'"):
+        assert rows(query(svc, admin, f"SELECT Name FROM Account WHERE {where}")) == [
+            {"Name": "Ölwerk"}], where
+    assert rows(query(svc, admin, "SELECT Name FROM Account WHERE Name IN ('zürich ag')")) == [
+        {"Name": "Zürich AG"}]
 
 
 def test_order_by_nulls_first_and_last(svc: Services, admin: Principal,

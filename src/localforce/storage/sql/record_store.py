@@ -16,6 +16,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    literal,
     select,
     text,
     update,
@@ -158,7 +159,7 @@ class SqlRecordStore:
         source = self.source(obj)
         alias = source.table.alias("r")
         column = source.column(alias, f)
-        test = (func.lower(column) == value.lower()
+        test = (func.lower(column) == func.lower(literal(value))
                 if f.type in TEXT_TYPES and isinstance(value, str) else column == value)
         stmt = (select(source.id(alias)).where(source.scope(alias, org_id, False), test)
                 .order_by(source.id(alias)).limit(limit))

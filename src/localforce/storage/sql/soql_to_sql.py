@@ -4,7 +4,9 @@ The only module that sees both the SOQL syntax tree and SQLAlchemy. Semantics ca
 (SOQL & SOSL Reference):
 
 * every statement is scoped to the org, and ``/query`` skips deleted rows (``queryAll`` not);
-* text comparisons are case-insensitive (``lower()`` on both sides; ``lower(Name)`` is indexed);
+* text comparisons are case-insensitive: ``lower()`` on both sides, in SQL, so each database
+  folds the column and the literal alike (SQLite's ``lower()`` folds ASCII only; Python's
+  would not match it); ``lower(Name)`` is indexed;
 * ``!=`` and ``NOT IN`` also match nulls ("null is a value" in SOQL filters);
 * ``ORDER BY`` sorts text case-insensitively, nulls first unless ``NULLS LAST``; record
   queries add ``Id`` as the last key so the order is total, and the next page starts after the
@@ -125,6 +127,9 @@ class Compiler:
 
     def where(self) -> list[Col]:
         clauses = [self.root_source.scope(self.root, self.plan.org_id, self.plan.query_all)]
+        if self.plan.owner_scope is not None:  # the caller's own rows only
+            owner, value = self.plan.owner_scope
+            clauses.append(self.root_source.column(self.root, owner) == value)
         if self.plan.select.where is not None:
             clauses.append(self.condition(self.plan.select.where))
         return clauses
@@ -250,7 +255,7 @@ class Compiler:
     def _value(self, path: Path | None, value: Any, insensitive: bool) -> Any:
         if path is not None:
             value = self.source_of(path).to_db(path.field, value)
-        return value.lower() if insensitive and isinstance(value, str) else value
+        return func.lower(literal(value)) if insensitive and isinstance(value, str) else value
 
     def comparison(self, node: ast.Comparison) -> Col:
         lhs, insensitive, path = self._lhs(node.field)
@@ -307,9 +312,9 @@ class Compiler:
         padded = literal(";") + func.lower(func.coalesce(column, "")) + literal(";")
         alternatives = []
         for value in node.values:
-            terms = [t.strip().lower() for t in value.value.split(";") if t.strip()]
-            alternatives.append(and_(*(padded.like(f"%;{_escape(term)};%", escape="\\")
-                                       for term in terms)))
+            terms = [t.strip() for t in value.value.split(";") if t.strip()]
+            alternatives.append(and_(*(padded.like(func.lower(literal(f"%;{_escape(term)};%")),
+                                                   escape="\\") for term in terms)))
         test = or_(*alternatives)
         return not_(test) if node.negated else test
 
