@@ -19,9 +19,6 @@ pytestmark = pytest.mark.clients
 
 ALIAS = "lf"
 METHODS = ("jwt", "access-token", "web")
-NEEDS_COLUMNS = pytest.mark.xfail(
-    strict=True, reason="needs GET /query?q=...&columns=true (columnMetadata), which sf data "
-    "query calls when totalSize > 0, from the REST data API issue")
 
 
 def login_jwt(server: LiveServer, home: Path) -> dict[str, Any]:
@@ -67,7 +64,6 @@ def test_org_login(logged_in: tuple[Path, dict[str, Any]], live_server: LiveServ
     assert result["instanceUrl"].rstrip("/") == live_server.url
 
 
-@NEEDS_COLUMNS
 def test_data_query(logged_in: tuple[Path, dict[str, Any]], live_server: LiveServer) -> None:
     home, _ = logged_in
     soql = f"SELECT Id, Username FROM User WHERE Username = '{live_server.username}'"
