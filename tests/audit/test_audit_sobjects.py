@@ -1,5 +1,6 @@
-"""LoginHistory and SetupAuditTrail through the REST API: queryable, read-only, and only for
-users with Manage Users or View All Data."""
+"""LoginHistory and SetupAuditTrail through the REST API: queryable and read-only. Every user
+reads their own LoginHistory rows, Manage Users or View All Data everyone's; SetupAuditTrail is
+for those administrators only."""
 
 from __future__ import annotations
 
@@ -52,14 +53,87 @@ def test_setup_audit_trail_is_queryable(world: World) -> None:
         ("Connected Apps", "Created connected app Acme Integration", None)]
 
 
-def test_users_without_the_permission_cannot_read_them(world: World) -> None:
+def _users_with_logins(world: World) -> tuple[str, str, str]:
+    """Sam and Kim (Standard Users) and the admin log in, Sam failing once first; the clock
+    moves a second between attempts. Returns (admin, sam, kim) user ids."""
+    directory, clock = world.services.directory, world.services.clock
+    for name in ("sam", "kim"):
+        directory.create_user(world.org.id, f"{name}@acme.test", "Pass-1234", "Standard User",
+                              security_token="TOKEN")
+    attempts = [("sam@acme.test", "wrong"), ("sam@acme.test", "Pass-1234TOKEN"),
+                ("kim@acme.test", "Pass-1234TOKEN"), ("admin@acme.test", PASSWORD + SECURITY_TOKEN)]
+    for username, password in attempts:
+        world.token(**password_form(username=username, password=password))
+        clock.advance(1)  # type: ignore[attr-defined]
+    found = [directory.store.find_user(f"{n}@acme.test") for n in ("admin", "sam", "kim")]
+    assert all(found)
+    return tuple(u.id for u in found if u)  # type: ignore[return-value]
+
+
+def _rows(world: World, token: str, soql: str) -> list[tuple[Any, ...]]:
+    response = query(world, token, soql)
+    assert response.status_code == 200, response.text
+    return [tuple(v for k, v in r.items() if k != "attributes") for r in response.json()["records"]]
+
+
+def test_admin_sees_every_users_login_history(world: World) -> None:
+    admin_id, sam_id, kim_id = _users_with_logins(world)
+    admin = token_for(world, "admin@acme.test", PASSWORD + SECURITY_TOKEN)
+    assert _rows(world, admin, "SELECT UserId, Status FROM LoginHistory ORDER BY LoginTime") == [
+        (sam_id, "Invalid Password"), (sam_id, "Success"), (kim_id, "Success"),
+        (admin_id, "Success"), (admin_id, "Success")]
+
+
+def test_a_user_sees_exactly_their_own_login_history(world: World) -> None:
+    admin_id, sam_id, kim_id = _users_with_logins(world)
+    sam = token_for(world, "sam@acme.test", "Pass-1234TOKEN")
+    own = [(sam_id, "Invalid Password"), (sam_id, "Success"), (sam_id, "Success")]
+    assert _rows(world, sam, "SELECT UserId, Status FROM LoginHistory ORDER BY LoginTime") == own
+    # Naming another user's rows, counting, grouping and semi-joins all see only Sam's rows.
+    assert _rows(world, sam, f"SELECT Id FROM LoginHistory WHERE UserId = '{kim_id}' "
+                             f"OR UserId = '{admin_id}'") == []
+    assert query(world, sam, "SELECT COUNT() FROM LoginHistory").json()["totalSize"] == 3
+    assert _rows(world, sam, "SELECT UserId, COUNT(Id) FROM LoginHistory GROUP BY UserId") == [
+        (sam_id, 3)]
+    assert _rows(world, sam, "SELECT Id FROM User WHERE Id IN (SELECT UserId FROM "
+                             "LoginHistory)") == [(sam_id,)]
+
+
+def test_retrieving_another_users_login_history_row_is_not_found(world: World) -> None:
+    admin_id, sam_id, _ = _users_with_logins(world)
+    admin = token_for(world, "admin@acme.test", PASSWORD + SECURITY_TOKEN)
+    # user id -> the id of their latest row
+    ids_of = dict(_rows(world, admin, "SELECT UserId, Id FROM LoginHistory ORDER BY LoginTime"))
+    sam = token_for(world, "sam@acme.test", "Pass-1234TOKEN")
+    url = "/services/data/v59.0/sobjects/LoginHistory/{}"
+    auth = {"Authorization": f"Bearer {sam}"}
+    own = world.client.get(url.format(ids_of[sam_id]), params={"fields": "UserId,Status"},
+                           headers=auth)
+    assert (own.status_code, own.json()["UserId"], own.json()["Status"]) == (
+        200, sam_id, "Success")
+    other = world.client.get(url.format(ids_of[admin_id]), headers=auth)
+    assert (other.status_code, other.json()) == (404, [{
+        "errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}])
+    # As an admin the same row is there.
+    seen = world.client.get(url.format(ids_of[admin_id]),
+                            headers={"Authorization": f"Bearer {admin}"})
+    assert (seen.status_code, seen.json()["UserId"]) == (200, admin_id)
+
+
+def test_setup_audit_trail_is_for_administrators_only(world: World) -> None:
     world.services.directory.create_user(world.org.id, "sam@acme.test", "Sam-Pass-1234",
                                          "Standard User", security_token="SAMTOKEN")
     sam = token_for(world, "sam@acme.test", "Sam-Pass-1234SAMTOKEN")
-    for soql in ("SELECT Id, Status FROM LoginHistory", "SELECT Id FROM SetupAuditTrail"):
-        response = query(world, sam, soql)
-        assert response.status_code == 400
-        assert response.json()[0]["errorCode"] == "INVALID_TYPE"
+    response = query(world, sam, "SELECT Id FROM SetupAuditTrail")
+    assert (response.status_code, response.json()) == (400, [{
+        "message": "\nSELECT Id FROM SetupAuditTrail\n               ^\nERROR at Row:1:Column:16\n"
+                   "sObject type 'SetupAuditTrail' is not supported. If you are attempting to "
+                   "use a custom object, be sure to append the '__c' after the entity name. "
+                   "Please reference your WSDL or the describe call for the appropriate names.",
+        "errorCode": "INVALID_TYPE"}])
+    describe = world.client.get("/services/data/v59.0/sobjects/SetupAuditTrail/describe",
+                                headers={"Authorization": f"Bearer {sam}"})
+    assert describe.status_code == 404
 
 
 def test_they_are_read_only(world: World) -> None:

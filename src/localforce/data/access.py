@@ -11,7 +11,7 @@ PermissionSet) are readable by every API user and writable by none through this 
 from __future__ import annotations
 
 from localforce.data.errors import ApiError, InsufficientAccess, InvalidSessionId, NotFound
-from localforce.data.schema import ObjectDef
+from localforce.data.schema import FieldDef, ObjectDef
 from localforce.domain.principal import Principal
 
 API_SCOPES = frozenset({"api", "full"})
@@ -38,15 +38,38 @@ def require_api(principal: Principal) -> None:
         raise ApiDisabledForUser()
 
 
-#: Audit objects only users with Manage Users or View All Data may read (Salesforce: "Manage
-#: Users" / "View Setup and Configuration"; LoginHistory object reference).
-AUDIT_OBJECTS = frozenset({"loginhistory", "setupaudittrail"})
+#: Audit objects only administrators read (Salesforce: "View Setup and Configuration"; here
+#: Manage Users or View All Data).
+ADMIN_OBJECTS = frozenset({"setupaudittrail"})
+#: Objects whose rows belong to a user, by the field naming them: every user reads their own
+#: rows, administrators everyone's (Object Reference, LoginHistory: visible to Manage Users;
+#: users can read their own; salesforce-wire.md §7).
+OWN_ROWS = {"loginhistory": "UserId"}
+
+
+def sees_every_row(principal: Principal) -> bool:
+    return principal.access.manage_users or principal.access.view_all_data
 
 
 def readable(principal: Principal, obj: ObjectDef) -> bool:
-    if obj.name.lower() in AUDIT_OBJECTS:
-        return principal.access.manage_users or principal.access.view_all_data
+    name = obj.name.lower()
+    if name in ADMIN_OBJECTS:
+        return sees_every_row(principal)
+    if name in OWN_ROWS:
+        return True
     return obj.kind == "directory" or principal.access.can(obj.name, "read")
+
+
+def owner_scope(principal: Principal, obj: ObjectDef) -> tuple[FieldDef, str] | None:
+    """The field and value ``obj``'s rows are limited to for this caller (its own rows), or
+    ``None`` when every row is visible. Queries filter on it; retrieve by Id checks it."""
+    name = OWN_ROWS.get(obj.name.lower())
+    if name is None or sees_every_row(principal):
+        return None
+    f = obj.field(name)
+    if f is None:  # never fall back to every row
+        raise LookupError(f"{obj.name} has no {name} field")
+    return f, principal.user_id
 
 
 def require_visible(principal: Principal, obj: ObjectDef | None) -> ObjectDef:

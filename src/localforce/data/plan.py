@@ -70,6 +70,9 @@ class QueryPlan:
     org_id: str
     now: dt.datetime
     query_all: bool = False
+    #: Rows limited to those whose field holds this value: a user's own LoginHistory rows
+    #: (``data/access.owner_scope``); ``None``: every row of the org.
+    owner_scope: tuple[FieldDef, str] | None = None
     #: SQL select list, in order. For record queries ``selects[0]`` is the root Id.
     selects: list[Expr] = field(default_factory=list)
     #: Every FieldPath / Aggregate / FunctionCall node of this statement -> its expression.

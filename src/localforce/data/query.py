@@ -17,7 +17,7 @@ import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
-from localforce.data.access import readable, require_api
+from localforce.data.access import owner_scope, readable, require_api
 from localforce.data.columns import column_metadata
 from localforce.data.errors import BadRequest
 from localforce.data.plan import ChildPlan, Path, QueryPlan
@@ -63,7 +63,8 @@ class QueryService:
         schema = self.schema_for(principal.org_id)
         resolver = Resolver(schema, soql, lambda obj: readable(principal, obj),
                             principal.org_id, now, query_all,
-                            functools.cache(lambda: self.time_zone(schema, principal)))
+                            functools.cache(lambda: self.time_zone(schema, principal)),
+                            lambda obj: owner_scope(principal, obj))
         return resolver.plan(select)
 
     def time_zone(self, schema: Schema, principal: Principal) -> dt.tzinfo:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from localforce.data.access import require_api, require_visible, require_write
+from localforce.data.access import owner_scope, require_api, require_visible, require_write
 from localforce.data.custom import build_objects
 from localforce.data.errors import ApiError, BadRequest, NotFound
 from localforce.data.ports import RecordStore
@@ -166,9 +166,13 @@ class Records:
         wanted = self._fields(obj, fields)
         if not ids.is_valid(record_id):
             raise NotFound()
-        row = self.store.get(obj, principal.org_id, ids.to18(record_id), wanted)
+        scope = owner_scope(principal, obj)
+        fetched = wanted + [scope[0]] if scope is not None else wanted
+        row = self.store.get(obj, principal.org_id, ids.to18(record_id), fetched)
         if row is None or row["IsDeleted"]:
             raise NotFound()
+        if scope is not None and row.get(scope[0].name) != scope[1]:
+            raise NotFound()  # another user's row: as if it did not exist
         out: dict[str, Any] = {"attributes": {
             "type": obj.name,
             "url": f"/services/data/v{version}/sobjects/{obj.name}/{ids.to18(record_id)}"}}

@@ -34,6 +34,8 @@ BAD_CHILD = ("Didn't understand relationship '{}' in FROM part of query call. If
              "the appropriate names.")
 #: Select functions that only change how a value is displayed: the stored value is returned.
 DISPLAY_FUNCTIONS = frozenset({"toLabel", "FORMAT", "convertCurrency"})
+#: An object -> the (field, value) its rows are limited to for the caller, or None.
+OwnerScope = Callable[[ObjectDef], tuple[FieldDef, str] | None]
 DATE_FUNCTIONS = frozenset({"CALENDAR_YEAR", "CALENDAR_MONTH", "CALENDAR_QUARTER",
                             "DAY_IN_MONTH", "DAY_ONLY", "HOUR_IN_DAY"})
 
@@ -43,10 +45,13 @@ class Resolver:
 
     def __init__(self, schema: Schema, text: str, readable: Callable[[ObjectDef], bool],
                  org_id: str, now: dt.datetime, query_all: bool = False,
-                 zone: Callable[[], dt.tzinfo] = lambda: dt.UTC) -> None:
-        """``zone`` gives the user's time zone (looked up only if a date literal needs it)."""
+                 zone: Callable[[], dt.tzinfo] = lambda: dt.UTC,
+                 owner_scope: OwnerScope = lambda obj: None) -> None:
+        """``zone`` gives the user's time zone (looked up only if a date literal needs it);
+        ``owner_scope`` the rows of an object the user is limited to (``data/access.py``)."""
         self.schema, self.text, self.readable = schema, text, readable
         self.org_id, self.now, self.query_all, self.zone = org_id, now, query_all, zone
+        self.owner_scope = owner_scope
 
     def fail(self, code: str, detail: str, pos: ast.Pos) -> BadRequest:
         return BadRequest(code, format_error(self.text, detail, pos.row, pos.column))
@@ -67,7 +72,9 @@ class Resolver:
         for index, rel in enumerate(node.parts[:-1]):
             lookup = current.relationship(rel)
             target = self.schema.target(lookup) if lookup else None
-            if lookup is None or target is None or not self.readable(target):
+            # A parent join is not filtered: objects the user sees only part of are no parent.
+            if lookup is None or target is None or not self.readable(target) \
+                    or self.owner_scope(target) is not None:
                 raise self.fail("INVALID_FIELD", BAD_RELATIONSHIP.format(rel), positions[index])
             hops.append(Hop(lookup, target))
             current = target
@@ -86,7 +93,8 @@ class Resolver:
 
     def plan(self, select: ast.Select, obj: ObjectDef | None = None) -> QueryPlan:
         root = obj or self.object(select.sobject, select.sobject_pos)
-        plan = QueryPlan(select, root, self.org_id, self.now, self.query_all)
+        plan = QueryPlan(select, root, self.org_id, self.now, self.query_all,
+                         self.owner_scope(root))
         items = self.expand(select, root)
         plan.aggregate = bool(select.group_by) or any(
             isinstance(i, ast.Aggregate) for i in items)
@@ -161,7 +169,7 @@ class Resolver:
         lookup = child.field(rel.field)
         assert lookup is not None
         sub = Resolver(self.schema, self.text, self.readable, self.org_id, self.now,
-                       self.query_all, self.zone)
+                       self.query_all, self.zone, self.owner_scope)
         plan = sub.plan(item.select, child)
         return ChildPlan(rel.name, lookup, plan)
 
@@ -265,7 +273,7 @@ class Resolver:
             raise self.fail("INVALID_FIELD", "semi join sub selects are only supported on id "
                             "and reference fields", node.pos)
         sub = Resolver(self.schema, self.text, self.readable, self.org_id, self.now,
-                       zone=self.zone)
+                       zone=self.zone, owner_scope=self.owner_scope)
         inner = sub.plan(node.select)
         selected = [e for e in inner.selects[1:] if isinstance(e, Path)]
         if len(selected) != 1 or selected[0].field.type not in ("id", "reference"):
