@@ -42,8 +42,9 @@ def require_api(principal: Principal) -> None:
 #: Manage Users or View All Data).
 ADMIN_OBJECTS = frozenset({"setupaudittrail"})
 #: Objects whose rows belong to a user, by the field naming them: every user reads their own
-#: rows, administrators everyone's (Object Reference, LoginHistory: visible to Manage Users;
-#: users can read their own; salesforce-wire.md §7).
+#: rows, administrators everyone's (Object Reference, LoginHistory, "Special Access Rules":
+#: Manage Users, except that "in API version 37.0 and later, all users can retrieve their own
+#: login history records").
 OWN_ROWS = {"loginhistory": "UserId"}
 
 

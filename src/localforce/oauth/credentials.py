@@ -142,6 +142,12 @@ class Logins:
         self.directory.store.record_login_success(user.id, int(self._clock()))
         self.record(context, ports.SUCCESS, user)
 
+    def refreshed(self, user: User, context: LoginContext) -> None:
+        """A refresh-token login: recorded like any OAuth login ("Remote Access 2.0",
+        ``Success``). It proves no password, so it leaves the lockout count and the user's
+        last login alone."""
+        self.record(context, ports.SUCCESS, user)
+
     def failed(self, context: LoginContext, status: str, user: User | None = None,
                username: str | None = None) -> LoginFailed:
         """Record a refused attempt; returns the exception for the caller to raise."""

@@ -63,19 +63,21 @@ class RefreshTokenFlow:
         if user is None:
             raise InvalidGrant(EXPIRED)
         relax = app.ip_relaxation in (IpRelaxation.ENFORCE_RELAX_REFRESH, IpRelaxation.RELAX)
+        context = login_context(request, app, relax_ip=relax)
         try:
-            oauth.logins.admit(user, login_context(request, app, relax_ip=relax))
+            oauth.logins.admit(user, context)  # a refusal is recorded in LoginHistory
         except LoginFailed as failure:
             raise refusal(failure) from None
         scopes = self._narrowed(request, record)
+        if app.rotate_refresh_tokens and not oauth.tokens.mark_rotated(record.digest, now):
+            # Lost a race with another use of the same token: a replay.
+            oauth.tokens.revoke_family(record.family_id, now)
+            raise InvalidGrant(EXPIRED)
+        oauth.logins.refreshed(user, context)
         if not app.rotate_refresh_tokens:
             oauth.tokens.touch(record.digest, now)
             return oauth.issuer.issue(app, user, scopes, "refresh_token",
                                       family_id=record.family_id, parent_digest=record.digest)
-        if not oauth.tokens.mark_rotated(record.digest, now):
-            # Lost a race with another use of the same token: a replay.
-            oauth.tokens.revoke_family(record.family_id, now)
-            raise InvalidGrant(EXPIRED)
         return oauth.issuer.issue(app, user, scopes, "refresh_token",
                                   family_id=record.family_id, with_refresh=True,
                                   refresh_scopes=record.scopes,
