@@ -12,6 +12,7 @@ available yet" with the server's answer, and the run goes on. See bench/README.m
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import fnmatch
 import sys
 import tempfile
@@ -89,9 +90,14 @@ class Bench:
         try:
             spec_for_run = scenario.prepare()
             background = scenario.background() if scenario.background else None
+            load = self.load
+            if scenario.connections:
+                load = dataclasses.replace(load, connections=scenario.connections)
             with RssSampler(server) as rss:
-                row.measured = measure(spec_for_run, self.load, background)
+                row.measured = measure(spec_for_run, load, background)
             row.rss_mib = rss.peak_mib
+            if row.measured.requests:
+                row.cpu_ms_per_request = round(1000 * rss.cpu_s / row.measured.requests, 3)
         except (NotAvailable, WrkFailed) as exc:
             row.unavailable = str(exc)
             log(f"  not available: {exc}")

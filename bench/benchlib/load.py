@@ -89,9 +89,11 @@ class Measured:
     median: RunResult
     runs: tuple[float, ...]
     errors: int  # over all measured runs
+    requests: int  # over the warm-up and every run: what the server did meanwhile
 
     def as_json(self) -> dict[str, object]:
-        return {**asdict(self.median), "runs_rps": list(self.runs), "errors": self.errors}
+        return {**asdict(self.median), "runs_rps": list(self.runs), "errors": self.errors,
+                "requests_all_runs": self.requests}
 
 
 BACKGROUND_CONNECTIONS = 8
@@ -116,11 +118,14 @@ def measure(spec_for_run: Callable[[int], LoadSpec], settings: Settings,
 
 
 def _measure(spec_for_run: Callable[[int], LoadSpec], settings: Settings) -> Measured:
+    warm = 0
     if settings.warmup_s > 0:
-        wrk_once(spec_for_run(-1), settings.warmup_s, settings.connections, settings.timeout_s)
+        warm = wrk_once(spec_for_run(-1), settings.warmup_s, settings.connections,
+                        settings.timeout_s).requests
     results = [wrk_once(spec_for_run(i), settings.duration_s, settings.connections,
                         settings.timeout_s) for i in range(settings.runs)]
     ordered = sorted(results, key=lambda r: r.rps)
     median = ordered[len(ordered) // 2]
-    return Measured(median, tuple(r.rps for r in results), sum(r.errors for r in results))
+    return Measured(median, tuple(r.rps for r in results), sum(r.errors for r in results),
+                    warm + sum(r.requests for r in results))
 

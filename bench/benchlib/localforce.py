@@ -86,8 +86,11 @@ def _run(bench: Bench, backend: str, url: str) -> None:
             for scenario in selected:
                 bench.run(scenario, server, backend)
             growth = [s for s in selected if s.growth and bench.wanted(s.key)]
-            if growth and args.tokens_growth > args.tokens_base and _grow(bench, scenarios,
-                                                                          store):
+            grow = growth and args.tokens_growth > args.tokens_base and _grow(
+                bench, scenarios, store)
+        if grow:
+            # Fresh workers, so the growth rows' RSS is theirs and not the logins' before.
+            with bench.serving(server, f"localforce/{backend} growth"):
                 for scenario in growth:
                     bench.run(scenario, server, backend, "growth")
     finally:

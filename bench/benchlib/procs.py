@@ -162,20 +162,34 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # utime and stime are fields 14 and 15 of stat(5); here counted after the ')'.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler:
     """Samples the workers' VmRSS in a thread while a load runs; ``peak_mib`` is the largest
-    value any single worker reached (the per-worker peak)."""
+    value any single worker reached (the per-worker peak). Also the CPU time the workers
+    used meanwhile (``cpu_s``): per request, it is the figure least moved by other work on
+    the machine."""
 
     def __init__(self, server: Server, interval: float = 0.2) -> None:
         self.server, self.interval = server, interval
         self.peak_kib = 0
         self.pids: list[int] = []
+        self._cpu_start = self.cpu_s = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> RssSampler:
         # Workers live as long as the server: find them once, not by scanning /proc each time.
         self.pids = self.server.workers()
+        self._cpu_start = sum(cpu_seconds(pid) for pid in self.pids)
         self._sample()
         self._thread.start()
         return self
@@ -184,6 +198,7 @@ class RssSampler:
         self._stop.set()
         self._thread.join()
         self._sample()
+        self.cpu_s = sum(cpu_seconds(pid) for pid in self.pids) - self._cpu_start
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

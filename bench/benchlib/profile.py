@@ -28,8 +28,10 @@ def record(server: Server, seconds: float, raw: Path) -> subprocess.Popen[bytes]
         raise RuntimeError("py-spy is not installed (pip install -e '.[bench]')")
     assert server.process is not None
     return subprocess.Popen(
+        # --gil: only the thread holding the GIL is sampled, so the summary shows where the
+        # Python CPU time goes, not where threads wait (for a lock, the database, the pool).
         [exe, "record", "--pid", str(server.process.pid), "--subprocesses", "--nonblocking",
-         "--rate", "250", "--format", "raw", "--duration", str(max(1, round(seconds))),
+         "--gil", "--rate", "250", "--format", "raw", "--duration", str(max(1, round(seconds))),
          "--output", str(raw)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 

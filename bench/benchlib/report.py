@@ -24,6 +24,7 @@ class Row:
     phase: str  # "base" or "growth"
     measured: Measured | None = None
     rss_mib: float | None = None
+    cpu_ms_per_request: float | None = None  # the workers' CPU time / requests served
     unavailable: str | None = None  # why the scenario could not run
     vs_peer: float | None = None
     vs_floor: float | None = None
@@ -44,6 +45,7 @@ class Row:
         assert self.measured is not None
         return out | {"status": "errors" if self.flagged else "ok",
                       **self.measured.as_json(), "peak_rss_mib_per_worker": self.rss_mib,
+                      "cpu_ms_per_request": self.cpu_ms_per_request,
                       "vs_peer": self.vs_peer, "vs_floor": self.vs_floor}
 
 
@@ -104,10 +106,11 @@ class Report:
                 loss = round(100 * (1 - grown.rps / base.rps), 1)
                 out.append(_target(f"{key}: loss 10^4 -> 10^6 tokens (%)", loss, 10.0,
                                    higher_is_better=False))
-        name = row("name_query")
-        out.append(_target("WHERE Name = p99 over 10^6 rows (ms)",
-                           name.measured.median.p99_ms if name and name.measured else None,
-                           10.0, higher_is_better=False))
+        for key, where in (("name_query_c1", "1 connection"), ("name_query", "64 connections")):
+            name = row(key)
+            out.append(_target(f"WHERE Name = p99 over 10^6 rows, {where} (ms)",
+                               name.measured.median.p99_ms if name and name.measured else None,
+                               10.0, higher_is_better=False))
         peak = max((r.rss_mib or 0 for r in self.rows if r.backend == backend), default=0)
         out.append(_target("peak RSS per worker (MiB)", peak or None, MAX_RSS_MIB,
                            higher_is_better=False))
@@ -120,20 +123,21 @@ class Report:
 
     def table(self) -> str:
         head = ("scenario", "backend", "phase", "req/s", "p50 ms", "p99 ms", "errors",
-                "RSS MiB/worker", "÷peer", "÷floor")
+                "RSS MiB/worker", "CPU ms/req", "÷peer", "÷floor")
         lines = [head]
         for r in self.rows:
             name = f"{r.key}"
             if r.unavailable:
                 lines.append((name, r.backend, r.phase, "not available yet", "", "", "", "", "",
-                              ""))
+                              "", ""))
                 continue
             m = r.measured
             assert m is not None
             lines.append((name, r.backend, r.phase, f"{m.median.rps:,.0f}",
                           f"{m.median.p50_ms:.1f}", f"{m.median.p99_ms:.1f}",
                           f"{m.errors}" + (" FLAGGED" if r.flagged else ""),
-                          f"{r.rss_mib:.0f}" if r.rss_mib else "", _fmt(r.vs_peer),
+                          f"{r.rss_mib:.0f}" if r.rss_mib else "",
+                          _fmt(r.cpu_ms_per_request, 3), _fmt(r.vs_peer),
                           _fmt(r.vs_floor)))
         return _markdown(lines)
 
@@ -166,8 +170,8 @@ def _target(name: str, value: float | None, bar: float, higher_is_better: bool =
             "met": met}
 
 
-def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}"
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
 
 
 def _markdown(lines: list[tuple[str, ...]]) -> str:

@@ -40,6 +40,8 @@ class Scenario:
     growth: bool = False
     #: A second load running meanwhile (its own wrk process), e.g. logins beside queries.
     background: Callable[[], LoadSpec] | None = None
+    #: Connections, when not the run's (the latency of one query on its own: 1).
+    connections: int | None = None
 
     @property
     def target(self) -> str:
@@ -130,14 +132,18 @@ class LocalforceScenarios:
                      self.refresh_rotating),
             Scenario(g + "introspection", "introspection", PEER_INTROSPECT, FLOOR_POST,
                      self.introspection, growth=True),
-            Scenario(g + "password", "password grant (argon2id)", None, FLOOR_POST,
-                     static(self._token_spec(self.org.password_body()), has("access_token"))),
             Scenario(g + "query", "query LIMIT 5", None, FLOOR_GET, self.query, growth=True),
-            Scenario(g + "query_during_logins", "query LIMIT 5 while logins run", None,
-                     FLOOR_GET, self.query, background=self.logins),
             Scenario(g + "retrieve", "record retrieve", None, FLOOR_GET, self.retrieve),
             Scenario(g + "name_query", "WHERE Name = (10^6 rows)", None, FLOOR_GET,
                      self.name_query, growth=True),
+            Scenario(g + "name_query_c1", "WHERE Name =, 1 connection", None, None,
+                     self.name_query, connections=1),
+            # Last: argon2id's memory stays with the worker threads that ran it, and would
+            # show in the RSS of every scenario after these.
+            Scenario(g + "password", "password grant (argon2id)", None, FLOOR_POST,
+                     static(self._token_spec(self.org.password_body()), has("access_token"))),
+            Scenario(g + "query_during_logins", "query LIMIT 5 while logins run", None,
+                     FLOOR_GET, self.query, background=self.logins),
         ]
 
     def _token_spec(self, body: str) -> LoadSpec:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, inspect, select
 from tests.conftest import FixedClock, make_settings
 from tests.policies.conftest import KEY, PASSWORD, SECRET, SECURITY_TOKEN, World, password_form
 
@@ -50,6 +50,31 @@ def test_allocation_is_reported_then_refused_then_restored_by_the_rolling_window
     again = call(world, access_token(world))
     assert again.status_code == 200
     assert again.json()["DailyApiRequests"] == {"Max": 3, "Remaining": 1}
+
+
+def test_a_refused_request_still_reports_usage(world: World) -> None:
+    """The 403 carries ``Sforce-Limit-Info`` like every data-API response (simple-salesforce
+    reads it from each response); the refused request itself is not counted."""
+    token = access_token(world)
+    for _ in range(3):
+        call(world, token)
+    for _ in range(2):
+        spent = call(world, token, "/services/data/v59.0/sobjects")
+        assert (spent.status_code, spent.json()) == (403, SPENT)
+        assert spent.headers["Sforce-Limit-Info"] == "api-usage=3/3"
+
+
+def test_each_request_is_counted_once(world: World) -> None:
+    """``/limits`` reads the allocation without counting again, and the data API's old per-day
+    counter is gone (migration 0007_cleanup)."""
+    token = access_token(world)
+    assert [call(world, token).json()["DailyApiRequests"] for _ in range(2)] == [
+        {"Max": 3, "Remaining": 2}, {"Max": 3, "Remaining": 1}]
+    with world.services.engine.connect() as c:
+        counted = c.execute(select(func.sum(t.counters.c.count)).where(
+            t.counters.c.key == f"api:{world.org.id}")).scalar_one()
+        assert counted == 2
+        assert not inspect(c).has_table("api_usage")
 
 
 def test_api_usage_log_records_each_call_without_the_query(world: World) -> None:

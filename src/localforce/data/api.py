@@ -16,7 +16,7 @@ from localforce.data.access import readable, require_api
 from localforce.data.composite import HALTED, MAX_SUBREQUESTS, Collections, resolve_references
 from localforce.data.custom import DeclarationError, build_objects, parse_declaration
 from localforce.data.errors import ApiError, BadRequest, NotFound
-from localforce.data.limits import ApiUsage
+from localforce.data.limits import limits_body
 from localforce.data.ports import RecordStore
 from localforce.data.query import QueryService
 from localforce.data.records import Records
@@ -31,7 +31,6 @@ class DataApi:
         self.records = Records(store, clock)
         self.queries = QueryService(store, self.schema_for, clock)
         self.collections = Collections(self.records)
-        self.usage = ApiUsage(store, clock)
 
     def schema_for(self, org_id: str) -> Schema:
         return self.records.schema_for(org_id)
@@ -80,9 +79,11 @@ class DataApi:
 
     # -- limits and composite ---------------------------------------------------------------
 
-    def limits(self, principal: Principal) -> dict[str, Any]:
+    def limits(self, principal: Principal, daily_api_requests: Mapping[str, int]
+               ) -> dict[str, Any]:
+        """``daily_api_requests``: the org's allocation (``Max`` and ``Remaining``)."""
         require_api(principal)
-        return self.usage.limits(principal.org_id)
+        return limits_body(daily_api_requests)
 
     def composite(self, principal: Principal, body: Any, version: str) -> dict[str, Any]:
         """``POST /composite``: subrequests in order, ``@{ref.field}`` references resolved."""

@@ -37,6 +37,15 @@ class Usage:
         return {"Max": self.max, "Remaining": self.remaining}
 
 
+class AllocationSpent(RequestLimitExceeded):
+    """``REQUEST_LIMIT_EXCEEDED``, with the usage the refusal still reports in
+    ``Sforce-Limit-Info`` (as every data-API response does)."""
+
+    def __init__(self, usage: Usage) -> None:
+        super().__init__("TotalRequests Limit exceeded.")
+        self.usage = usage
+
+
 class ApiAllocation:
     def __init__(self, counters: Counters, clock: Callable[[], float], daily_max: int, *,
                  on_reject: Callable[[str], None] | None = None) -> None:
@@ -46,7 +55,7 @@ class ApiAllocation:
         self._on_reject = on_reject
 
     def consume(self, org_id: str) -> Usage:
-        """Count one request; raises ``RequestLimitExceeded`` when the allocation is spent.
+        """Count one request; raises ``AllocationSpent`` when the allocation is spent.
 
         ``daily_max`` 0 or less turns the limit off (requests are still counted)."""
         limit = self.daily_max if self.daily_max > 0 else None
@@ -54,7 +63,7 @@ class ApiAllocation:
         if not taken.granted:
             if self._on_reject is not None:
                 self._on_reject("daily_api_requests")
-            raise RequestLimitExceeded("TotalRequests Limit exceeded.")
+            raise AllocationSpent(Usage(taken.count, self.daily_max))
         return Usage(taken.count, self.daily_max)
 
     def usage(self, org_id: str) -> Usage:

@@ -21,7 +21,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 
 from localforce.data.plan import QueryPlan
 from localforce.data.ports import Cursor
@@ -257,22 +256,6 @@ class SqlRecordStore:
             return None
         return Cursor(row.id, row.org_id, row.user_id, row.soql, row.query_all, row.batch_size,
                       row.total_size, dict(row.keys), row.expires_at)
-
-    def count_request(self, org_id: str, day: str) -> int:
-        c = t.api_usage.c
-        where = (c.org_id == org_id, c.day == day)
-        with self._conn() as conn:
-            done = conn.execute(update(t.api_usage).where(*where).values(
-                requests=c.requests + 1))
-            if done.rowcount == 0:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(insert(t.api_usage).values(org_id=org_id, day=day,
-                                                                requests=1))
-                except IntegrityError:  # another worker inserted the day's row first
-                    conn.execute(update(t.api_usage).where(*where).values(
-                        requests=c.requests + 1))
-            return int(conn.execute(select(c.requests).where(*where)).scalar_one())
 
 
 def _index_names(conn: Connection, table: str) -> set[str]:

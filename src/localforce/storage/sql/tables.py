@@ -349,11 +349,3 @@ query_cursors = Table(
     Column("expires_at", BigInteger, nullable=False),
     Index(None, "expires_at"),
 )
-
-api_usage = Table(
-    "api_usage",
-    metadata,
-    Column("org_id", ID, primary_key=True),
-    Column("day", String(10), primary_key=True),  # UTC date
-    Column("requests", Integer, nullable=False),
-)

@@ -23,6 +23,7 @@ from localforce.data.errors import ApiError, BadRequest, NotFound
 from localforce.data.query import batch_size
 from localforce.data.versions import LATEST, is_supported
 from localforce.domain.principal import Principal
+from localforce.limits.allocation import AllocationSpent
 from localforce.web.auth import authenticate
 from localforce.web.errors import SalesforceJSON, api_error_response
 
@@ -54,15 +55,6 @@ def _principal(services: Services, request: Request) -> Principal:
     return principal
 
 
-def _usage(services: Services, principal: Principal) -> str:
-    """Count the request and return ``api-usage=n/m`` (the limits area's allocation when it
-    is wired, else the data API's own per-day counter)."""
-    limits = getattr(services, "limits", None)
-    if limits is not None:
-        return str(limits.allocation.consume(principal.org_id).header())
-    return services.data.usage.count(principal.org_id)
-
-
 def _version(request: Request) -> str:
     raw = str(request.path_params["version"])
     if raw == "latest":
@@ -91,10 +83,12 @@ def endpoint(services: Services, handler: Handler) -> Callable[[Request], Any]:
 
             def call() -> tuple[Response, str]:
                 principal = _principal(services, request)
-                usage = _usage(services, principal)
+                usage = services.limits.allocation.consume(principal.org_id).header()
                 return handler(services, Call(request, principal, version, body)), usage
 
             response, header = await run_in_threadpool(call)
+        except AllocationSpent as exc:
+            response, header = api_error_response(exc), exc.usage.header()
         except ApiError as exc:
             response = api_error_response(exc)
         if header is not None:
@@ -187,9 +181,8 @@ def query_more(s: Services, c: Call) -> Response:
 
 
 def limits(s: Services, c: Call) -> Response:
-    body = s.data.limits(c.principal)
-    body["DailyApiRequests"] = s.limits.allocation.usage(c.principal.org_id).limits_entry()
-    return ok(body)
+    usage = s.limits.allocation.usage(c.principal.org_id)
+    return ok(s.data.limits(c.principal, usage.limits_entry()))
 
 
 def collections(s: Services, c: Call) -> Response:
