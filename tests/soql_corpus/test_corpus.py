@@ -214,6 +214,9 @@ AGGREGATES = [  # (soql, records without attributes)
                                             {"Name": "Edge", "expr0": 1}]),
     ("SELECT CALENDAR_YEAR(CloseDate) y, SUM(Amount) FROM Opportunity GROUP BY "
      "CALENDAR_YEAR(CloseDate)", [{"y": 2026, "expr0": 250.0}]),
+    ("SELECT OrganizationType, IsSandbox, COUNT(Id) FROM Organization GROUP BY "
+     "OrganizationType, IsSandbox", [{"OrganizationType": "Developer Edition",
+                                     "IsSandbox": False, "expr0": 1}]),
 ]
 
 ERRORS = [  # (soql, errorCode, exact message)
