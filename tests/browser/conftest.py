@@ -114,8 +114,10 @@ def browser_server(tmp_path_factory: pytest.TempPathFactory,
     stop_server(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """Playwright's sync API runs an event loop in this thread while it is open: stop it at the
+    end of each module, or later tests that run their own loop (anyio, asyncio.run) fail."""
     if not CHROMIUM.exists():
         missing_service(f"{CHROMIUM} is missing: run scripts/test-setup.sh")
     from playwright.sync_api import sync_playwright
