@@ -4,7 +4,8 @@ The rolling API allocation (``counters``, 0006_audit) is what ``Sforce-Limit-Inf
 ``/limits`` and the 403 use; nothing writes ``api_usage`` any more.
 
 Revision ID: 0007_cleanup
-Revises: 0006_audit
+Revises: 0006_audit, 0004_records (a merge: ``api_usage`` is the data API branch's table, so
+the drop runs only after that branch created it)
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_cleanup"
-down_revision = "0006_audit"
+down_revision = ("0006_audit", "0004_records")
 branch_labels = None
-#: ``api_usage`` is created by the data API's branch: drop it only after that ran.
-depends_on = "0004_records"
+depends_on = None
 
 
 def upgrade() -> None:
