@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from localforce.audit.metrics import MeteredLoginHistory, Metrics
+from localforce.audit.metrics import MeteredLoginHistory, Metrics, multiprocess_dir_of
 from localforce.audit.services import Audit
 from localforce.audit.writer import BackgroundWriter
 from localforce.data.api import DataApi
@@ -111,7 +111,8 @@ def build_limits(settings: Settings, engine: Engine, clock: Clock, metrics: Metr
 def build_audit(engine: Engine) -> Audit:
     audit_objects.register()  # LoginHistory and SetupAuditTrail in the data API
     calls = SqlApiCallLog(engine)
-    return Audit(calls, BackgroundWriter(calls), SqlAuditQueries(engine), Metrics())
+    return Audit(calls, BackgroundWriter(calls), SqlAuditQueries(engine),
+                 Metrics(multiprocess_dir=multiprocess_dir_of()))
 
 
 def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: Directory,

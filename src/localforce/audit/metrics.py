@@ -2,27 +2,40 @@
 
 Names follow the Prometheus conventions (``_total`` counters, ``_seconds`` histograms). Labels
 are bounded: grant types come from the registered flows (anything else is ``other``), statuses
-are HTTP codes, surfaces a fixed list. With several uvicorn workers each worker has its own
-registry; a scrape sees the worker that answered (set ``PROMETHEUS_MULTIPROC_DIR`` to
-aggregate, see web/metrics.py).
+are HTTP codes, surfaces a fixed list.
+
+With several uvicorn workers, ``localforce serve`` runs prometheus-client's multiprocess mode:
+it points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh folder before the workers start (the variable
+must be set before a worker imports prometheus-client), every worker's values go to files
+there, and a scrape sums them all, whichever worker answers it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import os
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from localforce.oauth.errors import OAuthError
 from localforce.oauth.ports import PASSWORD_LOCKOUT, LoginAttempt, LoginHistory
 
 #: Latency buckets in seconds: sub-millisecond hits up to the 10 s of a heavy query.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+#: prometheus-client's switch to multiprocess mode (read when it is imported).
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Metrics:
-    def __init__(self, known_grant_types: Sequence[str] = ()) -> None:
+    def __init__(self, known_grant_types: Sequence[str] = (),
+                 multiprocess_dir: str | None = None) -> None:
+        """``multiprocess_dir``: the workers' shared folder, when this process is one of
+        several workers (``multiprocess_dir_of``)."""
+        self.multiprocess_dir = multiprocess_dir
         self.registry = CollectorRegistry(auto_describe=True)
         self._grant_types = set(known_grant_types)
         r = self.registry
@@ -42,6 +55,14 @@ class Metrics:
         self.api_log_dropped = Counter("localforce_api_usage_log_dropped", "API usage log "
                                        "entries dropped because the writer fell behind",
                                        registry=r)
+
+    def exposition(self) -> bytes:
+        """The Prometheus text format: this process's values, or every worker's summed."""
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged, path=self.multiprocess_dir)
+        return generate_latest(merged)
 
     def know_grant_types(self, names: Sequence[str]) -> None:
         self._grant_types |= set(names)
@@ -75,3 +96,34 @@ class MeteredLoginHistory:
         if attempt.status == PASSWORD_LOCKOUT:
             self._metrics.lockouts.inc()
         return row_id
+
+
+def multiprocess_dir_of(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The multiprocess folder this process was started with, if any."""
+    return environ.get(MULTIPROCESS_ENV) or None
+
+
+def fresh_multiprocess_dir(home: Path, pid: int) -> Path:
+    """``{home}/metrics/{pid}`` for the workers of the server process ``pid``, empty: values
+    a previous run left must not be summed into this one's. Folders of server processes that
+    are gone are removed on the way (each running server keeps its own)."""
+    root = home / "metrics"
+    if root.is_dir():
+        for folder in root.iterdir():
+            if folder.is_dir() and (folder.name == str(pid) or not _alive(folder.name)):
+                shutil.rmtree(folder, ignore_errors=True)
+    path = root / str(pid)
+    path.mkdir(parents=True)
+    return path
+
+
+def _alive(pid_text: str) -> bool:
+    if not pid_text.isdigit():
+        return True  # not ours: leave it
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

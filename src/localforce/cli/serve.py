@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
 import typer
 import uvicorn
 
+from localforce.audit.metrics import MULTIPROCESS_ENV, fresh_multiprocess_dir
 from localforce.bootstrap import Services
 from localforce.cli.common import console, err_console, services
 from localforce.directory.demo import create_demo_org, load_demo_credentials
@@ -52,20 +54,29 @@ def serve(
                  "public_url": public_url}
     with services(**overrides) as svc:
         prepare(svc, seed)
+        home = svc.settings.home
     if files is not None and files.ca is not None:
         console.print(trust_instructions(files.ca), highlight=False, soft_wrap=True)
     # Workers read their settings from the environment.
     for name, value in overrides.items():
         if value is not None:
             os.environ[f"LOCALFORCE_{name.upper()}"] = str(value)
-    uvicorn.run("localforce.web.asgi:create", factory=True, host=host, port=port,
-                workers=workers if workers > 1 else None, log_level="info",
-                proxy_headers=False, server_header=False,
-                # Ours (web/logging.py) is the access log: uvicorn's prints query strings,
-                # where GET revoke and identity calls carry tokens.
-                access_log=False,
-                ssl_certfile=str(files.certfile) if files else None,
-                ssl_keyfile=str(files.keyfile) if files else None)
+    metrics_dir = None
+    if workers > 1:  # one /metrics over every worker; set before any worker starts
+        metrics_dir = fresh_multiprocess_dir(home, os.getpid())
+        os.environ[MULTIPROCESS_ENV] = str(metrics_dir)
+    try:
+        uvicorn.run("localforce.web.asgi:create", factory=True, host=host, port=port,
+                    workers=workers if workers > 1 else None, log_level="info",
+                    proxy_headers=False, server_header=False,
+                    # Ours (web/logging.py) is the access log: uvicorn's prints query strings,
+                    # where GET revoke and identity calls carry tokens.
+                    access_log=False,
+                    ssl_certfile=str(files.certfile) if files else None,
+                    ssl_keyfile=str(files.keyfile) if files else None)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def tls_files(home: Path, tls: bool, cert: Path | None, key: Path | None) -> TlsFiles | None:

@@ -4,12 +4,12 @@ Off the public surface by default: answered only to a direct loopback peer (a sc
 same host; a request relayed by a local reverse proxy carries ``X-Forwarded-For`` and is
 refused), unless ``settings.metrics_public`` is set — then to anyone who can reach the port,
 so put it behind your own network policy. Anything else gets a plain 404, as if there were no
-such path. Each uvicorn worker keeps its own registry; a scrape reads the worker it lands on.
+such path. With several workers the scrape sums every worker's values (audit/metrics.py).
 """
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -36,7 +36,7 @@ def routes(services: Services) -> list[BaseRoute]:
     async def scrape(request: Request) -> Response:
         if not allowed(request, services.settings.metrics_public):
             return PlainTextResponse("Not Found", status_code=404)
-        body = await run_in_threadpool(generate_latest, metrics.registry)
+        body = await run_in_threadpool(metrics.exposition)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return [Route(PATH, scrape, methods=["GET"])]
