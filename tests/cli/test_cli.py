@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from localforce.cli.main import app
-from localforce.storage.sql.engine import script_heads
+from localforce.storage.sql.engine import pending_revisions
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "seed.toml"
 
@@ -40,7 +40,15 @@ def test_init_creates_a_0600_master_key(run, tmp_path: Path) -> None:  # type: i
     assert result.exit_code == 0, result.output
     key = tmp_path / "home" / "master.key"
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
-    assert f"revision {script_heads()}:" in result.output
+    assert "database ready at revision 0" in result.output
+    from localforce.bootstrap import build
+    from localforce.settings import Settings
+
+    svc = build(Settings(), migrate=False)
+    try:
+        assert pending_revisions(svc.engine) == []
+    finally:
+        svc.close()
 
 
 def test_seed_then_list_and_show(run) -> None:  # type: ignore[no-untyped-def]

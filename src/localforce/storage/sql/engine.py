@@ -72,14 +72,19 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
         command.upgrade(config, revision)
 
 
-def script_heads() -> str:
-    """The heads the migration scripts define, comma-separated: what ``upgrade`` reaches."""
+def pending_revisions(engine: Engine) -> list[str]:
+    """Revisions the scripts define that this database has not applied (``[]`` when current)."""
     from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    return ",".join(sorted(ScriptDirectory.from_config(config).get_heads()))
+    script = ScriptDirectory.from_config(config)
+    with engine.connect() as connection:
+        heads = MigrationContext.configure(connection).get_current_heads()
+    applied = {r.revision for r in script.iterate_revisions(heads, "base")} if heads else set()
+    return sorted(r.revision for r in script.walk_revisions() if r.revision not in applied)
 
 
 def current_revision(engine: Engine) -> str | None:
