@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     #: Requests per client IP per minute to credential-taking endpoints (token, SOAP login,
     #: login page); 0 = off. Benchmarks that hammer /token from one address turn it off.
     token_rate_per_ip_minute: int = 600
+    #: Apply that per-IP limit to direct loopback clients too. Off by default: local test
+    #: suites and CI log in from 127.0.0.1 as often as they like (a request relayed by a
+    #: local reverse proxy is still limited; so is every user, per hour).
+    rate_limit_loopback: bool = False
 
     @classmethod
     def settings_customise_sources(

@@ -20,8 +20,10 @@ RATE = {"error": "rate_limit_exceeded", "error_description": "number of logins e
 
 @pytest.fixture
 def settings(home) -> Settings:  # type: ignore[no-untyped-def]
+    # The test client is a loopback peer: count it per IP too (test_loopback_rate.py has the
+    # default, which exempts direct loopback clients).
     return make_settings(home, daily_api_requests=3, login_rate_per_user_hour=4,
-                         token_rate_per_ip_minute=6)
+                         token_rate_per_ip_minute=6, rate_limit_loopback=True)
 
 
 def access_token(world: World) -> str:

@@ -29,7 +29,8 @@ def create_app(services: Services) -> Starlette:
         Middleware(AccessLog, metrics=services.audit.metrics),
         Middleware(HttpsRequired, trusted_proxies=services.settings.trusted_proxies),
         Middleware(LoginRateByIp, limiter=services.limits.logins,
-                   extra_paths=(VERIFICATION_PATH,)),
+                   extra_paths=(VERIFICATION_PATH,),
+                   exempt_loopback=not services.settings.rate_limit_loopback),
         Middleware(ApiUsageLog, audit=services.audit, clock=services.clock),
     ]
     app = Starlette(routes=routes, middleware=middleware,

@@ -86,6 +86,17 @@ class ClientIp:
         await self.app(scope, receive, send)
 
 
+def direct_loopback(scope: Scope) -> bool:
+    """The socket peer is this host and nothing relayed the request: a local client, not a
+    reverse proxy on this host speaking for remote ones (it adds ``X-Forwarded-For`` or
+    ``Forwarded``)."""
+    client = scope.get("client")
+    peer = parse_address(client[0]) if client else None
+    headers = Headers(scope=scope)
+    return (peer is not None and peer.is_loopback
+            and "x-forwarded-for" not in headers and "forwarded" not in headers)
+
+
 def client_ip(connection: HTTPConnection) -> str | None:
     """The request's client IP as the middleware resolved it (the socket peer if the
     middleware is not installed, e.g. in a unit test app)."""

@@ -16,17 +16,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from localforce.bootstrap import Services
-from localforce.web.clientip import parse_address
+from localforce.web.clientip import direct_loopback
 
 PATH = "/metrics"
 
 
 def allowed(request: Request, public: bool) -> bool:
-    if public:
-        return True
-    peer = parse_address(request.client.host) if request.client else None
-    return (peer is not None and peer.is_loopback
-            and "x-forwarded-for" not in request.headers and "forwarded" not in request.headers)
+    return public or direct_loopback(request.scope)
 
 
 def routes(services: Services) -> list[BaseRoute]:

@@ -3,6 +3,10 @@ form, device activation, SOAP login, revoke, introspect): a guard against creden
 and client-secret guessing (anchors.md §3 #35). Counted in the shared counters, so the budget
 holds across workers and replicas; the IP is the one ``web.clientip`` resolved.
 
+Direct loopback clients are exempt unless ``settings.rate_limit_loopback``: localforce mostly
+serves test suites on the same machine, which log in far more often than any attacker could
+from there (a request relayed by a local reverse proxy is not exempt; ``web.clientip``).
+
 Refusals: Salesforce's ``rate_limit_exceeded`` / ``number of logins exceeded`` (HTTP 400,
 salesforce-wire.md §4.1) on ``/services/oauth2``; a ``LOGIN_RATE_EXCEEDED`` fault for SOAP;
 a 429 page elsewhere.
@@ -19,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from localforce.limits.rate import LoginRateLimiter, RateLimited
 from localforce.oauth.endpoints.soap_login import SoapLoginFault
 from localforce.oauth.errors import RateLimitExceeded
-from localforce.web.clientip import STATE_KEY
+from localforce.web.clientip import STATE_KEY, direct_loopback
 from localforce.web.errors import oauth_error_response
 
 PREFIXES = ("/services/oauth2/", "/services/Soap/u/")
@@ -28,14 +32,18 @@ PREFIXES = ("/services/oauth2/", "/services/Soap/u/")
 class LoginRateByIp:
     def __init__(self, app: ASGIApp, limiter: LoginRateLimiter,
                  extra_paths: tuple[str, ...] = (),
-                 on_reject: Callable[[], None] | None = None) -> None:
+                 on_reject: Callable[[], None] | None = None,
+                 exempt_loopback: bool = False) -> None:
         self.app = app
         self.limiter = limiter
         self.extra_paths = extra_paths
         self.on_reject = on_reject
+        self.exempt_loopback = exempt_loopback
 
     def _guarded(self, scope: Scope) -> bool:
         if scope["type"] != "http" or scope["method"] != "POST":
+            return False
+        if self.exempt_loopback and direct_loopback(scope):
             return False
         path = scope["path"]
         return path.startswith(PREFIXES) or path in self.extra_paths
