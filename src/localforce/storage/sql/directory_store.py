@@ -25,6 +25,7 @@ from localforce.domain.models import (
     User,
 )
 from localforce.storage.sql import tables as t
+from localforce.storage.sql.engine import reader
 
 
 def _now() -> int:
@@ -34,6 +35,7 @@ def _now() -> int:
 class SqlDirectoryStore:
     def __init__(self, engine: Engine, connection: Connection | None = None) -> None:
         self._engine = engine
+        self._read = reader(engine)
         self._bound = connection
 
     # -- plumbing -------------------------------------------------------------------------
@@ -54,13 +56,22 @@ class SqlDirectoryStore:
             with self._engine.begin() as connection:
                 yield connection
 
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """The transaction's connection, or a read-only one (no write lock on SQLite)."""
+        if self._bound is not None:
+            yield self._bound
+        else:
+            with self._read.connect() as connection:
+                yield connection
+
     def _one(self, statement: Any) -> Mapping[str, Any] | None:
-        with self._conn() as c:
+        with self._reading() as c:
             row = c.execute(statement).mappings().first()
         return row
 
     def _all(self, statement: Any) -> list[Mapping[str, Any]]:
-        with self._conn() as c:
+        with self._reading() as c:
             return list(c.execute(statement).mappings())
 
     def _upsert(self, table: Table, key: str, values: dict[str, Any]) -> None:
@@ -150,7 +161,7 @@ class SqlDirectoryStore:
         return self._user_where(t.users.c.username_key == username.lower())
 
     def _user_where(self, condition: Any) -> User | None:
-        with self._conn() as c:
+        with self._reading() as c:
             row = c.execute(select(t.users).where(condition)).mappings().first()
             if row is None:
                 return None
@@ -162,7 +173,7 @@ class SqlDirectoryStore:
         return _user(row, tuple(ps_ids))
 
     def list_users(self, org_id: str) -> list[User]:
-        with self._conn() as c:
+        with self._reading() as c:
             rows = c.execute(select(t.users).where(t.users.c.org_id == org_id)
                              .order_by(t.users.c.username_key)).mappings().all()
             links = c.execute(

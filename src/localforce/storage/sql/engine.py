@@ -51,10 +51,25 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        # Writers take the lock up front: no deadlock-prone read->write upgrades.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            # A deferred transaction reads a consistent WAL snapshot and takes no lock, so
+            # readers never queue behind writers (or each other).
+            connection.exec_driver_sql("BEGIN")
+        else:
+            # Writers take the lock up front: no deadlock-prone read->write upgrades.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+#: Execution option marking connections that only read.
+READ_ONLY = "localforce_read_only"
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine and pool, for connections that only read. On SQLite their transactions
+    are deferred (no write lock); elsewhere the option changes nothing."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:

@@ -21,6 +21,7 @@ from localforce.oauth.artifacts import (
     LoginSession,
 )
 from localforce.storage.sql import tables as t
+from localforce.storage.sql.engine import reader
 
 
 def _scopes(text: str) -> tuple[str, ...]:
@@ -30,9 +31,10 @@ def _scopes(text: str) -> tuple[str, ...]:
 class SqlGrantStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._read = reader(engine)
 
     def _one(self, statement: Any) -> Mapping[str, Any] | None:
-        with self._engine.connect() as c:
+        with self._read.connect() as c:
             return c.execute(statement).mappings().first()
 
     def _write(self, statement: Any) -> int:
@@ -103,7 +105,7 @@ class SqlGrantStore:
     # -- consents -------------------------------------------------------------------------
 
     def list_consents(self, user_id: str) -> list[Consent]:
-        with self._engine.connect() as c:
+        with self._read.connect() as c:
             rows = c.execute(select(t.consents).where(t.consents.c.user_id == user_id)
                              .order_by(t.consents.c.granted_at)).mappings().all()
         return [_consent(r) for r in rows]

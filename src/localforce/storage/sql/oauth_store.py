@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from localforce.domain import ids
 from localforce.oauth.ports import LoginAttempt, SigningKeyRecord, TokenRecord
 from localforce.storage.sql import tables as t
+from localforce.storage.sql.engine import reader
 
 _tk = t.tokens.c
 _FIND_TOKEN = select(t.tokens).where(_tk.digest == bindparam("digest"))
@@ -36,6 +37,7 @@ def _token(row: Mapping[str, Any]) -> TokenRecord:
 class SqlTokenStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._read = reader(engine)
 
     def add(self, record: TokenRecord) -> None:
         with self._engine.begin() as c:
@@ -48,7 +50,7 @@ class SqlTokenStore:
                 revoked_at=record.revoked_at, rotated_at=record.rotated_at))
 
     def find(self, digest: str) -> TokenRecord | None:
-        with self._engine.connect() as c:
+        with self._read.connect() as c:
             row = c.execute(_FIND_TOKEN, {"digest": digest}).mappings().first()
         return _token(row) if row else None
 
@@ -94,9 +96,10 @@ class SqlTokenStore:
 class SqlConsentStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._read = reader(engine)
 
     def find_consent(self, user_id: str, app_id: str) -> tuple[str, ...] | None:
-        with self._engine.connect() as c:
+        with self._read.connect() as c:
             scopes = c.execute(select(t.consents.c.scopes).where(
                 t.consents.c.user_id == user_id, t.consents.c.app_id == app_id)).scalar()
         return tuple(scopes.split()) if scopes is not None else None
@@ -138,10 +141,11 @@ class SqlReplayStore:
 class SqlSigningKeyStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._read = reader(engine)
 
     def list_keys(self) -> list[SigningKeyRecord]:
         k = t.signing_keys.c
-        with self._engine.connect() as c:
+        with self._read.connect() as c:
             rows = c.execute(select(t.signing_keys).order_by(k.active_from, k.kid)).mappings()
             return [SigningKeyRecord(r["kid"], r["private_key_sealed"], dict(r["public_jwk"]),
                                      r["created_at"], r["active_from"], r["retire_after"])
