@@ -106,12 +106,12 @@ def test_bad_files_are_refused_naming_the_field_and_nothing_is_written(
 
 def test_failure_midway_through_writing_rolls_back(services: Services, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Validation passed, then a write failed: the transaction leaves nothing behind."""
-    from localforce.directory import seed as seed_module
+    from localforce.directory.seed_writer import SeedWriter
 
     def explode(*_a, **_k):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(seed_module._Planner, "_write_app", explode)
+    monkeypatch.setattr(SeedWriter, "app", explode)
     with pytest.raises(RuntimeError):
         _load(services, load_file(EXAMPLE))
     assert _counts(services) == {name: 0 for name in _counts(services)}

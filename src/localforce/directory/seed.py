@@ -11,15 +11,16 @@ The schema is documented in README.md ("Seed file"); ``examples/seed.toml`` is a
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from cryptography import x509
 
-from localforce.directory import audit
 from localforce.directory.audit import Actor
+from localforce.directory.seed_model import RecordSeeder, SeedError, SeedReport
+from localforce.directory.seed_writer import SeedWriter
 from localforce.directory.service import Directory, DirectoryError, check_callback_url
 from localforce.domain import ids
 from localforce.domain.models import (
@@ -35,50 +36,8 @@ from localforce.domain.models import (
     RefreshTokenPolicy,
     User,
 )
-from localforce.security.passwords import hash_password, verify_password
 
-
-class SeedError(ValueError):
-    """A seed file problem, naming the file, the entry and the field."""
-
-    def __init__(self, source: str, entry: str, field_name: str | None, message: str) -> None:
-        where = f"{source}: {entry}" + (f": field '{field_name}'" if field_name else "")
-        super().__init__(f"{where}: {message}")
-        self.source, self.entry, self.field, self.detail = source, entry, field_name, message
-
-
-class RecordSeeder(Protocol):
-    """Where ``[[records.X]]`` go: the data API's record store."""
-
-    def validate_seed_record(self, sobject: str, values: Mapping[str, Any]) -> str | None:
-        """None if the record is acceptable, else a message naming the bad field."""
-        ...
-
-    def seed_record(self, org_id: str, owner_id: str, sobject: str,
-                    values: Mapping[str, Any]) -> bool:
-        """Create the record unless an equal one exists (matched by Name or external ID).
-        Returns True if anything was written."""
-        ...
-
-    def validate_objects(self, entries: list[Any]) -> str | None:
-        """None if the ``[[objects]]`` declarations are acceptable, else the problem."""
-        ...
-
-    def declare_objects(self, org_id: str, entries: list[Any]) -> list[str]:
-        """Create or extend the declared custom objects; the names of those changed."""
-        ...
-
-
-@dataclass
-class SeedReport:
-    org: Org
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated)
-
+__all__ = ["RecordSeeder", "SeedError", "SeedReport", "apply_seed", "load_file", "user_summary"]
 
 _ORG_KEYS = {"name", "id", "my_domain", "username_password_flow"}
 _PROFILE_KEYS = {"name", "api_enabled", "objects", "login_ip_ranges", "view_all_data",
@@ -186,17 +145,18 @@ class _Planner:
             report = SeedReport(org)
             with self.store.transaction() as store:
                 directory = replace(self.directory, store=store)
-                self._write_org(directory, org, existing, report)
+                writer = SeedWriter(self.source)
+                writer.org(directory, org, existing, report)
                 for profile in profiles:
-                    self._write_named(directory, store.find_profile, store.save_profile, org,
-                                      profile, "profile", report)
+                    writer.named(directory, store.find_profile, store.save_profile, org,
+                                 profile, "profile", report)
                 for ps in perm_sets:
-                    self._write_named(directory, store.find_permission_set,
-                                      store.save_permission_set, org, ps, "permission set", report)
+                    writer.named(directory, store.find_permission_set,
+                                 store.save_permission_set, org, ps, "permission set", report)
                 for user in users:
-                    self._write_user(directory, org, user, report)
+                    writer.user(directory, org, user, report)
                 for app in apps:
-                    self._write_app(directory, org, app, report)
+                    writer.app(directory, org, app, report)
             if objects and self.records is not None:
                 report.created.extend(self.records.declare_objects(org.id, objects))
             self._write_records(org, record_entries, report)
@@ -390,133 +350,7 @@ class _Planner:
                 out.append((sobject, values))
         return out
 
-    # -- writing --------------------------------------------------------------------------
-
-    def _write_org(self, directory: Directory, org: Org, existing: Org | None,
-                   report: SeedReport) -> None:
-        if existing is None:
-            directory.create_org(org.name, org.id, org.my_domain, org.username_password_flow)
-            report.created.append(f"org {org.name}")
-        elif existing != org:
-            directory.store.save_org(org)
-            report.updated.append(f"org {org.name}")
-            if existing.username_password_flow != org.username_password_flow:
-                state = "Allowed" if org.username_password_flow else "Blocked"
-                directory.record(org.id, "changedOAuthUsernamePasswordFlow", audit.SECTION_OAUTH,
-                                 f"{state} OAuth Username-Password Flows")
-            if (existing.name, existing.my_domain) != (org.name, org.my_domain):
-                directory.record(org.id, "changedOrgSettings", audit.SECTION_COMPANY,
-                                 f"Changed organization name or My Domain of {org.name}")
-
-    def _write_named(self, directory: Directory, find: Callable[[str, str], Any],
-                     save: Callable[[Any], None], org: Org, item: Any, label: str,
-                     report: SeedReport) -> None:
-        current = find(org.id, item.name)
-        is_profile = isinstance(item, Profile)
-        wanted = replace(item, id=current.id if current else ids.new_id("00e" if is_profile
-                                                                          else "0PS"))
-        if current is None:
-            save(wanted)
-            report.created.append(f"{label} {item.name}")
-            directory.record(org.id, "profileCreate" if is_profile else "PermSetCreate",
-                             audit.SECTION_USERS, f"Created {label} {item.name}")
-        elif current != wanted:
-            save(wanted)
-            report.updated.append(f"{label} {item.name}")
-            directory.record(org.id, "profileChanged" if is_profile else "PermSetChanged",
-                             audit.SECTION_USERS, f"Changed {label} {item.name}")
-
-    def _write_user(self, directory: Directory, org: Org, spec: dict[str, Any],
-                    report: SeedReport) -> None:
-        store = directory.store
-        profile_id = directory._profile_id(org.id, spec["profile"])
-        ps_ids = directory._permission_set_ids(org.id, spec["permission_sets"])
-        current = store.find_user(spec["username"])
-        if current is None:
-            directory.create_user(org.id, spec["username"], spec["password"], spec["profile"],
-                                  spec["email"], spec["first_name"], spec["last_name"],
-                                  spec["security_token"], spec["permission_sets"], spec["active"])
-            report.created.append(f"user {spec['username']}")
-            return
-        if current.org_id != org.id:
-            raise SeedError(self.source, "users", "username",
-                            f"{spec['username']!r} belongs to another org")
-        wanted = replace(current, email=spec["email"], first_name=spec["first_name"],
-                         last_name=spec["last_name"], profile_id=profile_id,
-                         permission_set_ids=ps_ids, active=spec["active"])
-        changed = wanted != current
-        if changed:
-            store.save_user(wanted)
-            self._record_user_changes(directory, current, wanted)
-        password_hash, _ = store.get_credentials(current.id)
-        if spec["password"] is not None and not verify_password(password_hash, spec["password"]):
-            store.set_password_hash(current.id, hash_password(spec["password"]))
-            directory.record(org.id, "changedpassword", audit.SECTION_USERS,
-                             f"Changed password for user {current.username}")
-            changed = True
-        token = spec["security_token"]
-        if token is not None and directory.security_token(current.id) != token:
-            store.set_security_token(current.id, directory.box.seal(token, current.id))
-            changed = True
-        if changed:
-            report.updated.append(f"user {spec['username']}")
-
-    def _record_user_changes(self, directory: Directory, before: User, after: User) -> None:
-        org_id, name = after.org_id, after.username
-        if before.active != after.active:
-            verb = "Activated" if after.active else "Deactivated"
-            directory.record(org_id, "activateduser" if after.active else "deactivateduser",
-                             audit.SECTION_USERS, f"{verb} user {name}")
-        if before.profile_id != after.profile_id:
-            directory.record(org_id, "changedprofileforuser", audit.SECTION_USERS,
-                             f"Changed profile for user {name}")
-        if before.permission_set_ids != after.permission_set_ids:
-            directory.record(org_id, "PermSetAssign", audit.SECTION_USERS,
-                             f"Changed permission set assignments of user {name}")
-        if (before.email, before.first_name, before.last_name) != (
-                after.email, after.first_name, after.last_name):
-            directory.record(org_id, "changeduser", audit.SECTION_USERS,
-                             f"Changed details of user {name}")
-
-    def _write_app(self, directory: Directory, org: Org, spec: dict[str, Any],
-                   report: SeedReport) -> None:
-        store = directory.store
-        app: ConnectedApp = spec["app"]
-        run_as = store.find_user(spec["run_as"]).id if spec["run_as"] else None  # type: ignore[union-attr]
-        app = replace(
-            app, run_as_user_id=run_as,
-            authorized_profile_ids=tuple(sorted(
-                directory._profile_id(org.id, n) for n in spec["profiles"])),
-            authorized_permission_set_ids=directory._permission_set_ids(
-                org.id, spec["permission_sets"]))
-        current = store.find_app(org.id, app.name)
-        if current is None:
-            secret = spec["secret"] or _generated_secret()
-            directory.create_app(replace(app, id=ids.new_id("0H4")), secret)
-            report.created.append(f"app {app.name}")
-            return
-        wanted = replace(app, id=current.id, consumer_key=app.consumer_key or current.consumer_key,
-                         has_secret=current.has_secret)
-        changed = False
-        if wanted != current:
-            other = store.find_app_by_key(wanted.consumer_key, org.id)
-            if other is not None and other.id != current.id:
-                raise SeedError(self.source, f"apps ({app.name})", "consumer_key",
-                                "is already used by another app")
-            store.save_app(wanted)
-            directory.record(org.id, "changedConnectedApp", audit.SECTION_APPS,
-                             f"Changed connected app {app.name}")
-            if wanted.certificate != current.certificate and wanted.certificate:
-                directory.record(org.id, "insertCertificate", audit.SECTION_CERTIFICATES,
-                                 f"Uploaded certificate for connected app {app.name}")
-            changed = True
-        if spec["secret"] is not None and directory.reveal_secret(current) != spec["secret"]:
-            store.set_app_secret(current.id, directory.box.seal(spec["secret"], current.id))
-            directory.record(org.id, "rotatedConsumerSecret", audit.SECTION_APPS,
-                             f"Changed the consumer secret of {app.name}")
-            changed = True
-        if changed:
-            report.updated.append(f"app {app.name}")
+    # -- writing -----------------------------------------------------------------------
 
     def _write_records(self, org: Org, entries: list[tuple[str, dict[str, Any]]],
                        report: SeedReport) -> None:
@@ -528,12 +362,6 @@ class _Planner:
         for sobject, values in entries:
             if self.records.seed_record(org.id, owner.id, sobject, values):
                 report.created.append(f"{sobject} {values.get('Name', '')}".strip())
-
-
-def _generated_secret() -> str:
-    from localforce.directory.service import generate_consumer_secret
-
-    return generate_consumer_secret()
 
 
 def user_summary(user: User) -> dict[str, Any]:  # used by the CLI's --json output
