@@ -1,15 +1,33 @@
-"""DirectoryStore on SQL: orgs, profiles, permission sets, users, connected apps."""
+"""DirectoryStore on SQL: orgs, profiles, permission sets, users, connected apps.
+
+Every grant and introspection reads its app (by consumer key), the app's sealed secret, and the
+user's profile and permission sets; those reads go through a per-process cache at most 1 s old
+(DESIGN.md: a change on any replica takes effect within 1 s), emptied by every write made
+through this store, so a change made here is seen at once. Users are always read fresh: their
+active flag and lockout count must be exact.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
+from localforce.caching import TtlCache
 from localforce.directory.audit import SetupChange
 from localforce.directory.ports import Conflict
 from localforce.domain.models import (
@@ -28,15 +46,25 @@ from localforce.storage.sql import tables as t
 from localforce.storage.sql.engine import reader
 
 
+# Every grant reads its user: prebuilt statements (DESIGN.md, hot paths), not built per call.
+_USER_BY_ID = select(t.users).where(t.users.c.id == bindparam("v"))
+_USER_BY_NAME = select(t.users).where(t.users.c.username_key == bindparam("v"))
+_USER_PERMISSION_SETS = (select(t.user_permission_sets.c.permission_set_id)
+                         .where(t.user_permission_sets.c.user_id == bindparam("v"))
+                         .order_by(t.user_permission_sets.c.permission_set_id))
+
+
 def _now() -> int:
     return int(time.time())
 
 
 class SqlDirectoryStore:
-    def __init__(self, engine: Engine, connection: Connection | None = None) -> None:
+    def __init__(self, engine: Engine, connection: Connection | None = None,
+                 cache: TtlCache[Any] | None = None) -> None:
         self._engine = engine
         self._read = reader(engine)
         self._bound = connection
+        self._cache: TtlCache[Any] = cache if cache is not None else TtlCache(1.0)
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -45,16 +73,24 @@ class SqlDirectoryStore:
         if self._bound is not None:
             yield self
             return
-        with self._engine.begin() as connection:
-            yield SqlDirectoryStore(self._engine, connection)
+        try:
+            with self._engine.begin() as connection:
+                yield SqlDirectoryStore(self._engine, connection, self._cache)
+        finally:
+            self._cache.clear()  # what the transaction wrote is committed (or not) now
 
     @contextmanager
     def _conn(self) -> Iterator[Connection]:
-        if self._bound is not None:
-            yield self._bound
-        else:
-            with self._engine.begin() as connection:
-                yield connection
+        """A connection to write on; the cache is emptied before and after the write."""
+        self._cache.clear()
+        try:
+            if self._bound is not None:
+                yield self._bound
+            else:
+                with self._engine.begin() as connection:
+                    yield connection
+        finally:
+            self._cache.clear()
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -69,6 +105,11 @@ class SqlDirectoryStore:
         with self._reading() as c:
             row = c.execute(statement).mappings().first()
         return row
+
+    def _cached(self, key: tuple[str, ...], load: Callable[[], Any]) -> Any:
+        """``load()`` through the cache, except inside a transaction (which may have written
+        what it reads)."""
+        return load() if self._bound is not None else self._cache.get(key, load)
 
     def _all(self, statement: Any) -> list[Mapping[str, Any]]:
         with self._reading() as c:
@@ -106,6 +147,9 @@ class SqlDirectoryStore:
     # -- profiles and permission sets -----------------------------------------------------
 
     def get_profile(self, profile_id: str) -> Profile | None:
+        return self._cached(("profile", profile_id), lambda: self._load_profile(profile_id))
+
+    def _load_profile(self, profile_id: str) -> Profile | None:
         row = self._one(select(t.profiles).where(t.profiles.c.id == profile_id))
         return _profile(row) if row else None
 
@@ -129,6 +173,10 @@ class SqlDirectoryStore:
         })
 
     def get_permission_set(self, permission_set_id: str) -> PermissionSet | None:
+        return self._cached(("permission_set", permission_set_id),
+                            lambda: self._load_permission_set(permission_set_id))
+
+    def _load_permission_set(self, permission_set_id: str) -> PermissionSet | None:
         row = self._one(select(t.permission_sets)
                         .where(t.permission_sets.c.id == permission_set_id))
         return _permission_set(row) if row else None
@@ -155,21 +203,17 @@ class SqlDirectoryStore:
     # -- users ----------------------------------------------------------------------------
 
     def get_user(self, user_id: str) -> User | None:
-        return self._user_where(t.users.c.id == user_id)
+        return self._user_where(_USER_BY_ID, user_id)
 
     def find_user(self, username: str) -> User | None:
-        return self._user_where(t.users.c.username_key == username.lower())
+        return self._user_where(_USER_BY_NAME, username.lower())
 
-    def _user_where(self, condition: Any) -> User | None:
+    def _user_where(self, statement: Any, value: str) -> User | None:
         with self._reading() as c:
-            row = c.execute(select(t.users).where(condition)).mappings().first()
+            row = c.execute(statement, {"v": value}).mappings().first()
             if row is None:
                 return None
-            ps_ids = c.execute(
-                select(t.user_permission_sets.c.permission_set_id)
-                .where(t.user_permission_sets.c.user_id == row["id"])
-                .order_by(t.user_permission_sets.c.permission_set_id)
-            ).scalars().all()
+            ps_ids = c.execute(_USER_PERMISSION_SETS, {"v": row["id"]}).scalars().all()
         return _user(row, tuple(ps_ids))
 
     def list_users(self, org_id: str) -> list[User]:
@@ -240,6 +284,10 @@ class SqlDirectoryStore:
 
     def find_app_by_key(self, consumer_key: str, org_id: str | None = None
                         ) -> ConnectedApp | None:
+        return self._cached(("app_by_key", consumer_key, org_id or ""),
+                            lambda: self._load_app_by_key(consumer_key, org_id))
+
+    def _load_app_by_key(self, consumer_key: str, org_id: str | None) -> ConnectedApp | None:
         query = select(t.apps).where(t.apps.c.consumer_key == consumer_key)
         if org_id is not None:
             query = query.where(t.apps.c.org_id == org_id)
@@ -278,6 +326,9 @@ class SqlDirectoryStore:
         })
 
     def get_app_secret(self, app_id: str) -> str | None:
+        return self._cached(("app_secret", app_id), lambda: self._load_app_secret(app_id))
+
+    def _load_app_secret(self, app_id: str) -> str | None:
         row = self._one(select(t.apps.c.consumer_secret_sealed).where(t.apps.c.id == app_id))
         return row["consumer_secret_sealed"] if row else None
 

@@ -1,0 +1,50 @@
+"""A small per-process cache of facts that may be at most a few seconds old.
+
+DESIGN.md: a change made on any replica (revocation, a rotated secret, a changed policy) takes
+effect everywhere within 1 s. So entries live for ``seconds`` of the monotonic clock (wall-clock
+steps must not keep an entry alive), the size is bounded, and the owner drops everything on its
+own writes so that a change made in this process is seen at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+class TtlCache(Generic[V]):
+    def __init__(self, seconds: float = 1.0, max_entries: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._seconds = seconds
+        self._max = max_entries
+        self._clock = clock
+        self._entries: dict[Hashable, tuple[float, V]] = {}
+        self._lock = threading.Lock()
+        #: Bumped by ``clear``: a load that started before a write must not be stored after it.
+        self._generation = 0
+
+    def get(self, key: Hashable, load: Callable[[], V]) -> V:
+        """The cached value for ``key``, or ``load()``'s (then cached; ``None`` too)."""
+        now = self._clock()
+        with self._lock:
+            hit = self._entries.get(key)
+            generation = self._generation
+        if hit is not None and now - hit[0] < self._seconds:
+            return hit[1]
+        value = load()
+        with self._lock:
+            if generation != self._generation:
+                return value
+            if len(self._entries) >= self._max:
+                self._entries.clear()  # bounded; a full reload is cheap and rare
+            self._entries[key] = (now, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._generation += 1

@@ -1,0 +1,82 @@
+"""The directory read cache: ≤ 1 s old across replicas, a local write seen at once.
+
+Two stores on one database stand for two replicas (each process has its own cache).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from tests.conftest import make_settings
+
+from localforce.bootstrap import Services, build
+from localforce.caching import TtlCache
+from localforce.directory.service import Directory
+from localforce.domain.models import ConnectedApp
+from localforce.storage.sql.directory_store import SqlDirectoryStore
+
+
+class Tick:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def svc(database_url: str, home: Path) -> Iterator[Services]:
+    services = build(make_settings(home, database_url))
+    yield services
+    services.close()
+
+
+def replicas(svc: Services) -> tuple[Directory, Directory, Tick, ConnectedApp]:
+    """Two replicas (this one with a clock the test moves) and an org's PlatformCLI app."""
+    tick = Tick()
+    cache: TtlCache[object] = TtlCache(1.0, clock=tick)
+    here = replace(svc.directory, store=SqlDirectoryStore(svc.engine, cache=cache))
+    there = replace(svc.directory, store=SqlDirectoryStore(svc.engine))
+    org = here.create_org("Acme")
+    app = here.store.find_app_by_key("PlatformCLI", org.id)
+    assert app is not None
+    return here, there, tick, app
+
+
+def test_a_secret_rotated_on_another_replica_is_seen_within_one_second(svc: Services) -> None:
+    here, there, tick, app = replicas(svc)
+    rotated = there.rotate_secret(app)
+    tick.now += 1.0
+    assert here.check_secret(app, rotated) is True
+
+
+def test_a_policy_changed_on_another_replica_is_seen_within_one_second(svc: Services) -> None:
+    here, there, tick, app = replicas(svc)
+    assert app.require_pkce
+    there.store.save_app(replace(app, require_pkce=False))
+    tick.now += 0.5
+    assert here.store.find_app_by_key("PlatformCLI", app.org_id) == app  # still within the bound
+    tick.now += 0.5
+    assert here.store.find_app_by_key("PlatformCLI", app.org_id) == replace(app, require_pkce=False)
+
+
+def test_a_local_write_is_seen_at_once(svc: Services) -> None:
+    here, _, _, app = replicas(svc)
+    old = here.rotate_secret(app)
+    assert here.check_secret(app, old) is True
+    new = here.rotate_secret(app)  # the clock has not moved
+    assert here.check_secret(app, old) is False
+    assert here.check_secret(app, new) is True
+    here.store.save_app(replace(app, require_pkce=False))
+    assert not here.store.find_app_by_key("PlatformCLI", app.org_id).require_pkce  # type: ignore[union-attr]
+
+
+def test_users_are_never_cached(svc: Services) -> None:
+    here, there, _, app = replicas(svc)
+    user, _ = here.create_user(app.org_id, "u@acme.test", None, "Standard User")
+    assert here.store.get_user(user.id).active  # type: ignore[union-attr]
+    there.set_active(user, False)
+    assert not here.store.get_user(user.id).active  # type: ignore[union-attr]
