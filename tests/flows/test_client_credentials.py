@@ -22,8 +22,7 @@ def test_runs_as_the_run_as_user_with_the_apps_scopes_minus_refresh_and_web(worl
     assert body == {
         "access_token": body["access_token"],
         "signature": signature(world.identity_url(), issued_at, SECRET),
-        "scope": "api openid id",
-        "id_token": body["id_token"],
+        "scope": "api openid id",  # openid granted, yet no id_token (salesforce-wire.md §2.7)
         "instance_url": "http://testserver",
         "id": world.identity_url(),
         "token_type": "Bearer",

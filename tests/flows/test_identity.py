@@ -5,7 +5,7 @@ from __future__ import annotations
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from tests.conftest import FixedClock
-from tests.flows.conftest import KEY, SECRET, World
+from tests.flows.conftest import KEY, PASSWORD, SECRET, SECURITY_TOKEN, World
 
 from localforce.domain import ids
 
@@ -91,8 +91,9 @@ def test_openid_configuration_lists_what_is_implemented(world: World) -> None:
 
 
 def test_id_token_verifies_against_the_published_jwks(world: World) -> None:
-    body = world.token(grant_type="client_credentials", client_id=KEY, client_secret=SECRET,
-                       scope="api openid").json()
+    # The password grant: the client-credentials response carries no id_token (wire §2.7).
+    body = world.token(grant_type="password", client_id=KEY, client_secret=SECRET,
+                       username=world.user.username, password=PASSWORD + SECURITY_TOKEN).json()
     keys = world.client.get("/id/keys").json()
     assert {k["kty"] for k in keys["keys"]} == {"RSA"}
     assert all(k["kid"] and k["alg"] == "RS256" and k["use"] == "sig" for k in keys["keys"])

@@ -80,13 +80,16 @@ class Issuer:
               family_id: str | None = None, with_refresh: bool = False,
               nonce: str | None = None, parent_digest: str | None = None,
               refresh_scopes: tuple[str, ...] | None = None,
-              refresh_expires_at: int | None = None, signed: bool = True) -> TokenResponse:
+              refresh_expires_at: int | None = None, signed: bool = True,
+              with_id_token: bool = True) -> TokenResponse:
         """Mint an access token (and a refresh token if ``with_refresh``) for ``user`` via
         ``app``. ``family_id`` ties everything from one grant together (new if None);
         ``parent_digest`` is the refresh token an access token came from; ``signed=False``
         leaves out ``issued_at`` and ``signature`` (the JWT bearer response has neither).
         ``refresh_scopes`` (default ``scopes``) keeps a rotated refresh token's scope equal to
         the one it replaces (RFC 6749 §6) when the access token's was narrowed.
+        ``with_id_token=False``: no ``id_token`` even with ``openid`` (the client-credentials
+        response has none, salesforce-wire.md §2.7).
         """
         now_ms = int(self._clock() * 1000)
         now = now_ms // 1000
@@ -112,7 +115,8 @@ class Issuer:
             # A public client (no consumer secret) has no key to sign with.
             signature=signature(identity, issued_at, secret) if secret else None,
             scope=scope_words.render(scopes), refresh_token=refresh,
-            id_token=self.id_token(app, user, access, nonce, now) if "openid" in scopes else None)
+            id_token=(self.id_token(app, user, access, nonce, now)
+                      if with_id_token and "openid" in scopes else None))
 
     def id_token(self, app: ConnectedApp, user: User, access_token: str, nonce: str | None,
                  now: int) -> str:

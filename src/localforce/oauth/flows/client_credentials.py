@@ -6,7 +6,9 @@
 
 Only for apps with "Enable Client Credentials Flow" and a Run As user; the token acts as that
 user and carries the app's scopes except ``full``, ``web``, ``offline_access`` and
-``refresh_token``. Never a refresh token. (Salesforce takes this only on the My Domain host;
+``refresh_token``. Never a refresh token, and no ``id_token`` even with ``openid``: §2.7's
+response fields are ``access_token, signature, scope, instance_url, id, token_type,
+issued_at, api_instance_url``. (Salesforce takes this only on the My Domain host;
 here the server's own URL is that host.)
 """
 
@@ -48,4 +50,4 @@ class ClientCredentialsFlow:
         except LoginFailed as failure:
             raise refusal(failure) from None
         oauth.logins.succeeded(user, context)
-        return oauth.issuer.issue(app, user, scopes, "client_credentials")
+        return oauth.issuer.issue(app, user, scopes, "client_credentials", with_id_token=False)
