@@ -58,8 +58,16 @@ class DataApi:
     # -- custom objects ---------------------------------------------------------------------
 
     def declare(self, org_id: str, data: Mapping[str, Any]) -> ObjectDef:
-        """Create or extend a custom object (or add custom fields to a standard one)."""
-        current = self.store.declarations(org_id)
+        """Create or extend a custom object (or add custom fields to a standard one).
+
+        Read and written in one transaction, so the merge starts from the stored declarations
+        (not a cached copy that another worker's change may have outdated)."""
+        with self.store.transaction() as store:
+            return self._declare(store, org_id, data)
+
+    @staticmethod
+    def _declare(store: RecordStore, org_id: str, data: Mapping[str, Any]) -> ObjectDef:
+        current = store.declarations(org_id)
         names = [d["name"] for d, _ in current]
         decl = parse_declaration(data, names)
         previous = next(((d, p) for d, p in current if d["name"].lower()
@@ -69,12 +77,12 @@ class DataApi:
             prefix = previous[1]
         else:
             prefix = None if decl["name"].lower() in {o.key for o in build_objects([])} else (
-                self.store.next_key_prefix(org_id))
+                store.next_key_prefix(org_id))
         others = [(d, p) for d, p in current if d["name"].lower() != decl["name"].lower()]
         schema = build_objects(others + [(decl, prefix)])
         obj = schema.get(decl["name"])
         assert obj is not None
-        self.store.save_declaration(org_id, decl, [obj])
+        store.save_declaration(org_id, decl, [obj])
         return obj
 
     # -- limits and composite ---------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -32,19 +32,61 @@ from localforce.storage.sql.soql_to_sql import Compiler, Source
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
+Declarations = list[tuple[dict[str, Any], str | None]]
+
+#: How long a process trusts its copy of an org's custom-object declarations: a schema change
+#: made through another worker or replica is seen within this bound (DESIGN.md: 1 s); this
+#: process's own changes are seen at once (the copy is dropped when they commit).
+DECLARATIONS_TTL = 1.0
+DECLARATIONS_MAX_ORGS = 1024
+
+
+class DeclarationCache:
+    """Per-process copies of each org's declarations (read on every query and record call),
+    ``ttl`` seconds old at most, at most ``max_orgs`` orgs (the oldest copy goes first)."""
+
+    def __init__(self, ttl: float = DECLARATIONS_TTL, max_orgs: int = DECLARATIONS_MAX_ORGS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl, self._max, self._clock = ttl, max_orgs, clock
+        self._copies: dict[str, tuple[float, tuple[tuple[dict[str, Any], str | None], ...]]] = {}
+
+    def get(self, org_id: str, load: Callable[[], Declarations]) -> Declarations:
+        now = self._clock()
+        found = self._copies.get(org_id)
+        if found is None or found[0] <= now:
+            rows = tuple(load())
+            self._copies.pop(org_id, None)
+            while len(self._copies) >= self._max:
+                self._copies.pop(next(iter(self._copies)), None)
+            found = self._copies[org_id] = (now + self._ttl, rows)
+        return [(dict(decl), prefix) for decl, prefix in found[1]]  # callers may not share
+
+    def forget(self, org_id: str) -> None:
+        self._copies.pop(org_id, None)
+
+
 class SqlRecordStore:
-    def __init__(self, engine: Engine, connection: Connection | None = None) -> None:
+    def __init__(self, engine: Engine, connection: Connection | None = None,
+                 declarations: DeclarationCache | None = None,
+                 changed_orgs: set[str] | None = None) -> None:
         self._engine = engine
         self._connection = connection
         self._sources: dict[tuple[str, tuple[str, ...]], Source] = {}
+        self._declarations = declarations or DeclarationCache()
+        self._changed_orgs = changed_orgs if changed_orgs is not None else set()
 
     @contextmanager
     def transaction(self) -> Iterator[SqlRecordStore]:
         if self._connection is not None:
             yield self
             return
-        with self._engine.begin() as connection:
-            yield SqlRecordStore(self._engine, connection)
+        changed: set[str] = set()
+        try:
+            with self._engine.begin() as connection:
+                yield SqlRecordStore(self._engine, connection, self._declarations, changed)
+        finally:  # after the commit: a copy re-read meanwhile held the old schema
+            for org_id in changed:
+                self._declarations.forget(org_id)
 
     @contextmanager
     def _conn(self) -> Iterator[Connection]:
@@ -67,7 +109,12 @@ class SqlRecordStore:
 
     # -- declarations ----------------------------------------------------------------
 
-    def declarations(self, org_id: str) -> list[tuple[dict[str, Any], str | None]]:
+    def declarations(self, org_id: str) -> Declarations:
+        if self._connection is not None:  # inside a transaction: see its own changes
+            return self._read_declarations(org_id)
+        return self._declarations.get(org_id, lambda: self._read_declarations(org_id))
+
+    def _read_declarations(self, org_id: str) -> Declarations:
         c = t.custom_objects.c
         with self._conn() as conn:
             rows = conn.execute(select(c.declaration, c.key_prefix).where(c.org_id == org_id)
@@ -86,6 +133,8 @@ class SqlRecordStore:
                          objects: Sequence[ObjectDef]) -> None:
         now = int(time.time())
         c = t.custom_objects.c
+        self._changed_orgs.add(org_id)
+        self._declarations.forget(org_id)
         with self._conn() as conn:
             existing = conn.execute(select(c.name).where(
                 c.org_id == org_id, c.name == declaration["name"])).first()
@@ -101,6 +150,7 @@ class SqlRecordStore:
                     declaration=declaration, modified_at=now))
             for obj in objects:
                 self._sync_table(conn, obj)
+        self._declarations.forget(org_id)  # committed (outside a transaction)
 
     def _sync_table(self, conn: Connection, obj: ObjectDef) -> None:
         """Create the object's table, or add the columns and indexes it lacks."""
@@ -132,7 +182,7 @@ class SqlRecordStore:
     def get(self, obj: ObjectDef, org_id: str, record_id: str,
             fields: Sequence[FieldDef]) -> dict[str, Any] | None:
         source = self.source(obj)
-        alias = source.table.alias("r")
+        alias = source.alias("r")
         wanted = [f for f in fields if f.stored]
         columns = [source.column(alias, f).label(f"c{i}") for i, f in enumerate(wanted)]
         deleted = alias.c.IsDeleted if source.binding is None else false()
@@ -156,7 +206,7 @@ class SqlRecordStore:
     def find_ids(self, obj: ObjectDef, org_id: str, f: FieldDef, value: Any,
                  limit: int = 10) -> list[str]:
         source = self.source(obj)
-        alias = source.table.alias("r")
+        alias = source.alias("r")
         column = source.column(alias, f)
         test = (func.lower(column) == func.lower(literal(value))
                 if f.type in TEXT_TYPES and isinstance(value, str) else column == value)
