@@ -1,6 +1,20 @@
-"""User passwords: argon2id with OWASP's minimum parameters (m=19 MiB, t=2, p=1)."""
+"""User passwords: argon2id with OWASP's minimum parameters (m=19 MiB, t=2, p=1).
+
+Each hash or verification holds a 19 MiB working set. Run by every threadpool thread at once
+(40 under Starlette), they pushed a worker past 750 MiB RSS (glibc keeps an arena per thread)
+and each one ran slower, out of cache. So argon2 runs on a pool of one thread per core: callers
+(threadpool threads, never the event loop) wait for it, and only those few threads ever hold
+the working set — memory stays at about one 19 MiB block per core (bench/README.md,
+"password grant").
+"""
 
 from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -8,19 +22,36 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 #: OWASP Password Storage Cheat Sheet, argon2id minimum configuration.
 OWASP_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
-# A fixed hash to verify against when the user does not exist, so that an unknown username
-# costs the same time as a wrong password.
-_DUMMY_HASH = OWASP_HASHER.hash("localforce-dummy-password")
+T = TypeVar("T")
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    """The argon2 threads (started on first use): one per core."""
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="argon2")
+
+
+def _on_pool(work: Callable[..., T], *args: str) -> T:
+    return _pool().submit(work, *args).result()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A fixed hash to verify against when the user does not exist, so that an unknown
+    username costs the same time as a wrong password. Made on first use, not at import
+    (start-up time)."""
+    return _on_pool(OWASP_HASHER.hash, "localforce-dummy-password")
 
 
 def hash_password(password: str, hasher: PasswordHasher = OWASP_HASHER) -> str:
-    return hasher.hash(password)
+    return _on_pool(hasher.hash, password)
 
 
 def verify_password(stored_hash: str | None, password: str,
                     hasher: PasswordHasher = OWASP_HASHER) -> bool:
     """Constant-work check: an absent hash still runs one verification."""
+    candidate = stored_hash or _dummy_hash()
     try:
-        return hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _on_pool(hasher.verify, candidate, password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
