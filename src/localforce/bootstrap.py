@@ -68,6 +68,7 @@ class Services:
     housekeeping: Housekeeping
 
     def close(self) -> None:
+        self.limits.allocation.flush()  # API requests counted in memory since the last flush
         self.audit.close()
         self.engine.dispose()
 

@@ -11,7 +11,7 @@ import pytest
 import redis
 from tests.conftest import REDIS_URL, _reset_postgres, missing_service
 
-from localforce.limits.ports import Counters, Window
+from localforce.limits.ports import Counters, Taken, Window
 from localforce.storage.redis.counters import RedisCounters
 from localforce.storage.sql.counter_store import SqlCounters
 from localforce.storage.sql.engine import make_engine, upgrade
@@ -100,3 +100,12 @@ def test_concurrent_takers_never_exceed_the_limit(counters: Counters) -> None:
 def test_window_must_be_whole_buckets() -> None:
     with pytest.raises(ValueError):
         Window(seconds=100, bucket=30)
+
+
+def test_takes_several_at_once_and_refuses_all_of_them_past_the_limit(
+        counters: Counters) -> None:
+    assert counters.take("api:org", DAY, T0, 10, n=4) == Taken(True, 4)
+    assert counters.take("api:org", DAY, T0, None, n=5) == Taken(True, 9)
+    assert counters.take("api:org", DAY, T0, 10, n=2) == Taken(False, 9)  # none of the two
+    assert counters.take("api:org", DAY, T0, 10) == Taken(True, 10)
+    assert counters.count("api:org", DAY, T0) == 10

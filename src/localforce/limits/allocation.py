@@ -5,10 +5,23 @@ Every data-API request counts. Usage is reported in ``Sforce-Limit-Info: api-usa
 every data-API response and as ``DailyApiRequests`` in ``/limits``; once it is spent, requests
 get 403 ``REQUEST_LIMIT_EXCEEDED`` / ``TotalRequests Limit exceeded.`` (salesforce-wire.md
 §6.7, §6.8) until the window slides past old requests. Refused requests are not counted.
+
+Counting every request in the shared counters was a write transaction per API call (and on
+PostgreSQL a wait on one hot row). So each process counts in memory and adds its count to the
+shared counters at most every ``FLUSH_SECONDS`` (or every ``MAX_PENDING`` requests), reading the
+other processes' total back as it does — while the org has more than ``HEADROOM`` requests
+left. Closer to the limit every request is counted in the shared counters at once, so the
+refusal is exact across workers and replicas. Overshoot past the limit needs more than
+``HEADROOM`` requests granted from in-memory counts between two reads, i.e. more than
+``HEADROOM / MAX_PENDING`` processes at full speed at the moment the headroom runs out; it is
+then at most ``MAX_PENDING`` per process. Reported usage (``Sforce-Limit-Info``) includes
+other processes' requests as of the last read, at most a second old (Salesforce itself reports
+it "accurate within 5 minutes").
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,6 +30,10 @@ from localforce.limits.ports import Counters, Window
 
 DAY = Window(seconds=86_400, bucket=300)
 HEADER = "Sforce-Limit-Info"
+FLUSH_SECONDS = 1.0
+MAX_PENDING = 100
+HEADROOM = 1000
+MAX_ORGS = 4096
 
 
 @dataclass(frozen=True)
@@ -46,6 +63,16 @@ class AllocationSpent(RequestLimitExceeded):
         self.usage = usage
 
 
+@dataclass
+class _Tally:
+    """One org's count in this process: ``shared`` as the counters last answered (this
+    process's flushed requests included), plus ``pending`` requests not yet added to them."""
+
+    shared: int
+    read_at: float
+    pending: int = 0
+
+
 class ApiAllocation:
     def __init__(self, counters: Counters, clock: Callable[[], float], daily_max: int, *,
                  on_reject: Callable[[str], None] | None = None) -> None:
@@ -53,21 +80,61 @@ class ApiAllocation:
         self._clock = clock
         self.daily_max = daily_max
         self._on_reject = on_reject
+        self._tallies: dict[str, _Tally] = {}
+        self._lock = threading.Lock()
 
     def consume(self, org_id: str) -> Usage:
         """Count one request; raises ``AllocationSpent`` when the allocation is spent.
 
         ``daily_max`` 0 or less turns the limit off (requests are still counted)."""
+        key = _key(org_id)
+        with self._lock:
+            now = self._clock()
+            tally = self._tallies.get(key)
+            if tally is not None and self._may_count_here(tally, now):
+                tally.pending += 1
+                return Usage(tally.shared + tally.pending, self.daily_max)
+            return self._take_shared(key, tally, now)
+
+    def usage(self, org_id: str) -> Usage:
+        key = _key(org_id)
+        with self._lock:
+            self._flush(key, self._clock())
+            return Usage(self._counters.count(key, DAY, int(self._clock())), self.daily_max)
+
+    def flush(self) -> None:
+        """Add every pending count to the shared counters (at shutdown)."""
+        with self._lock:
+            for key in list(self._tallies):
+                self._flush(key, self._clock())
+
+    def _may_count_here(self, tally: _Tally, now: float) -> bool:
+        fresh = now - tally.read_at < FLUSH_SECONDS and tally.pending < MAX_PENDING
+        roomy = self.daily_max <= 0 or self.daily_max - tally.shared - tally.pending > HEADROOM
+        return fresh and roomy
+
+    def _take_shared(self, key: str, tally: _Tally | None, now: float) -> Usage:
+        """Count this request in the shared counters (after the pending ones), exactly."""
+        self._flush(key, now)
         limit = self.daily_max if self.daily_max > 0 else None
-        taken = self._counters.take(_key(org_id), DAY, int(self._clock()), limit)
+        taken = self._counters.take(key, DAY, int(now), limit)
+        self._tallies.pop(key, None)
+        if len(self._tallies) >= MAX_ORGS:  # bounded: tallies of idle orgs are flushed
+            self._flush(next(iter(self._tallies)), now, drop=True)
+        self._tallies[key] = _Tally(taken.count, now)
         if not taken.granted:
             if self._on_reject is not None:
                 self._on_reject("daily_api_requests")
             raise AllocationSpent(Usage(taken.count, self.daily_max))
         return Usage(taken.count, self.daily_max)
 
-    def usage(self, org_id: str) -> Usage:
-        return Usage(self._counters.count(_key(org_id), DAY, int(self._clock())), self.daily_max)
+    def _flush(self, key: str, now: float, drop: bool = False) -> None:
+        tally = self._tallies.get(key)
+        if tally is not None and tally.pending:
+            taken = self._counters.take(key, DAY, int(now), None, tally.pending)
+            tally.shared, tally.pending, tally.read_at = taken.count, 0, now
+        if drop:
+            self._tallies.pop(key, None)
 
 
 def _key(org_id: str) -> str:

@@ -43,10 +43,10 @@ class Taken:
 
 
 class Counters(Protocol):
-    def take(self, key: str, window: Window, now: int, limit: int | None) -> Taken:
-        """Atomically count one event for ``key`` unless the window already holds ``limit``
-        (``None``: no limit, always counted). Across processes no more than ``limit`` events
-        are ever granted per window."""
+    def take(self, key: str, window: Window, now: int, limit: int | None, n: int = 1) -> Taken:
+        """Atomically count ``n`` events for ``key`` unless the window would then hold more
+        than ``limit`` (``None``: no limit, always counted). Across processes no more than
+        ``limit`` events are ever granted per window."""
         ...
 
     def count(self, key: str, window: Window, now: int) -> int:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
@@ -33,7 +37,17 @@ def create_app(services: Services) -> Starlette:
                    exempt_loopback=not services.settings.rate_limit_loopback),
         Middleware(ApiUsageLog, audit=services.audit, clock=services.clock),
     ]
-    app = Starlette(routes=routes, middleware=middleware,
+    app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan(services),
                     exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
     app.state.services = services
     return app
+
+
+def _lifespan(services: Services) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        # A worker stopping: the API requests it counted in memory go to the shared counter.
+        services.limits.allocation.flush()
+
+    return lifespan

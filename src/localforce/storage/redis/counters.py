@@ -14,7 +14,7 @@ import redis
 from localforce.limits.ports import Taken, Window
 
 _TAKE = """
-local oldest, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local oldest, limit, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
 local fields = redis.call('HGETALL', KEYS[1])
 local total = 0
 for i = 1, #fields, 2 do
@@ -24,12 +24,12 @@ for i = 1, #fields, 2 do
     total = total + tonumber(fields[i + 1])
   end
 end
-if limit >= 0 and total >= limit then
+if limit >= 0 and total + n > limit then
   return {0, total}
 end
-redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('HINCRBY', KEYS[1], ARGV[1], n)
 redis.call('EXPIRE', KEYS[1], ARGV[4])
-return {1, total + 1}
+return {1, total + n}
 """
 
 _COUNT = """
@@ -53,11 +53,11 @@ class RedisCounters:
     def from_url(cls, url: str) -> RedisCounters:
         return cls(redis.Redis.from_url(url))
 
-    def take(self, key: str, window: Window, now: int, limit: int | None) -> Taken:
+    def take(self, key: str, window: Window, now: int, limit: int | None, n: int = 1) -> Taken:
         granted, total = self._take(
             keys=[self._prefix + key],
             args=[window.bucket_of(now), window.oldest(now), -1 if limit is None else limit,
-                  window.seconds + window.bucket])
+                  window.seconds + window.bucket, n])
         return Taken(bool(granted), int(total))
 
     def count(self, key: str, window: Window, now: int) -> int:

@@ -24,7 +24,7 @@ def _upsert(dialect: str) -> Any:
     module: Any = postgresql if dialect == "postgresql" else sqlite
     stmt = module.insert(t.counters)
     return stmt.on_conflict_do_update(index_elements=[_c.key, _c.bucket],
-                                      set_={"count": t.counters.c.count + 1})
+                                      set_={"count": t.counters.c.count + stmt.excluded.count})
 
 
 class SqlCounters:
@@ -32,16 +32,16 @@ class SqlCounters:
         self._engine = engine
         self._upsert = _upsert(engine.dialect.name)
 
-    def take(self, key: str, window: Window, now: int, limit: int | None) -> Taken:
+    def take(self, key: str, window: Window, now: int, limit: int | None, n: int = 1) -> Taken:
         bucket, oldest = window.bucket_of(now), window.oldest(now)
         with self._engine.begin() as c:
-            c.execute(self._upsert, {"key": key, "bucket": bucket, "count": 1})
+            c.execute(self._upsert, {"key": key, "bucket": bucket, "count": n})
             c.execute(delete(t.counters).where(_c.key == key, _c.bucket < oldest))
             total = self._total(c, key, oldest)
             if limit is not None and total > limit:
                 c.execute(update(t.counters).where(_c.key == key, _c.bucket == bucket)
-                          .values(count=_c.count - 1))
-                return Taken(False, total - 1)
+                          .values(count=_c.count - n))
+                return Taken(False, total - n)
         return Taken(True, total)
 
     def count(self, key: str, window: Window, now: int) -> int:

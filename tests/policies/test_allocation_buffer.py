@@ -1,0 +1,89 @@
+"""The API allocation counted in memory per process between reads of the shared counters
+(``limits/allocation.py``): two ``ApiAllocation`` objects on one database stand for two
+workers. Far from the limit each counts locally and adds its count at most every second;
+near it every request is counted in the shared counters, so the refusal stays exact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.conftest import FixedClock
+
+from localforce.limits.allocation import (
+    DAY,
+    FLUSH_SECONDS,
+    HEADROOM,
+    MAX_PENDING,
+    AllocationSpent,
+    ApiAllocation,
+)
+from localforce.storage.sql.counter_store import SqlCounters
+from localforce.storage.sql.engine import make_engine, upgrade
+
+ORG = "00D000000000001AAA"
+
+
+@pytest.fixture
+def counters(tmp_path: Path) -> Iterator[SqlCounters]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'lf.db'}")
+    upgrade(engine)
+    yield SqlCounters(engine)
+    engine.dispose()
+
+
+def shared(counters: SqlCounters, clock: FixedClock) -> int:
+    return counters.count(f"api:{ORG}", DAY, int(clock()))
+
+
+def test_a_worker_reports_its_own_requests_exactly(counters: SqlCounters,
+                                                   clock: FixedClock) -> None:
+    worker = ApiAllocation(counters, clock, 15_000)
+    assert [worker.consume(ORG).used for _ in range(5)] == [1, 2, 3, 4, 5]
+    assert worker.usage(ORG).used == 5  # /limits adds what is pending first
+
+
+def test_other_workers_see_the_count_within_one_second(counters: SqlCounters,
+                                                       clock: FixedClock) -> None:
+    first, second = ApiAllocation(counters, clock, 15_000), ApiAllocation(counters, clock, 15_000)
+    for _ in range(10):
+        first.consume(ORG)
+    assert shared(counters, clock) < 10  # counted in memory ...
+    clock.advance(FLUSH_SECONDS)
+    first.consume(ORG)  # ... and added on the first request a second later
+    assert shared(counters, clock) == 11
+    assert second.consume(ORG).used == 12
+
+
+def test_no_more_than_max_pending_requests_wait_in_memory(counters: SqlCounters,
+                                                          clock: FixedClock) -> None:
+    worker = ApiAllocation(counters, clock, 15_000)
+    for n in range(1, 3 * MAX_PENDING + 1):
+        assert worker.consume(ORG).used == n
+        assert n >= shared(counters, clock) >= n - MAX_PENDING  # the clock never moves
+
+
+def test_near_the_limit_two_workers_grant_exactly_the_limit(counters: SqlCounters,
+                                                            clock: FixedClock) -> None:
+    limit = HEADROOM + 50
+    workers = [ApiAllocation(counters, clock, limit) for _ in range(2)]
+    granted = refused = 0
+    while refused < 4:
+        for worker in workers:
+            try:
+                worker.consume(ORG)
+                granted += 1
+            except AllocationSpent as spent:
+                refused += 1
+                assert spent.usage.used == limit
+    assert granted == limit
+    assert shared(counters, clock) == limit
+
+
+def test_flush_adds_what_is_pending(counters: SqlCounters, clock: FixedClock) -> None:
+    worker = ApiAllocation(counters, clock, 15_000)
+    for _ in range(7):
+        worker.consume(ORG)
+    worker.flush()
+    assert shared(counters, clock) == 7
