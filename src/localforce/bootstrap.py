@@ -34,7 +34,6 @@ from localforce.oauth.services import OAuthServices
 from localforce.oauth.sessions import Sessions
 from localforce.security.secretbox import SecretBox, decode_key, load_or_create_key_file
 from localforce.settings import Settings
-from localforce.storage.redis.counters import RedisCounters
 from localforce.storage.sql import audit_objects
 from localforce.storage.sql.audit_store import SqlApiCallLog, SqlAuditQueries
 from localforce.storage.sql.counter_store import SqlCounters
@@ -101,8 +100,14 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
 
 def build_limits(settings: Settings, engine: Engine, clock: Clock, metrics: Metrics) -> Limits:
     """Counters shared by every worker and replica: Redis when configured, else the database."""
-    counters: Counters = (RedisCounters.from_url(settings.redis_url) if settings.redis_url
-                          else SqlCounters(engine))
+    counters: Counters
+    if settings.redis_url:
+        # Imported here: the redis client costs ~40 ms of every process's start-up otherwise.
+        from localforce.storage.redis.counters import RedisCounters
+
+        counters = RedisCounters.from_url(settings.redis_url)
+    else:
+        counters = SqlCounters(engine)
     return Limits.of(counters, clock, daily_api_requests=settings.daily_api_requests,
                      per_user_hour=settings.login_rate_per_user_hour,
                      per_ip_minute=settings.token_rate_per_ip_minute,
