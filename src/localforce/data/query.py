@@ -27,12 +27,24 @@ from localforce.data.schema import ObjectDef, Schema
 from localforce.data.values import to_wire
 from localforce.domain import ids
 from localforce.domain.principal import Principal
-from localforce.soql import SoqlError, format_error, parse
+from localforce.soql import SoqlError, ast, format_error, parse
 
 DEFAULT_BATCH = 2000
 MIN_BATCH = 200
 #: Salesforce keeps an idle locator for 15 minutes.
 CURSOR_TTL = 15 * 60
+
+
+#: Parsed statements kept per process, by text: parsing is pure and its tree immutable (frozen
+#: dataclasses), and clients repeat their queries. Bounded in count and in text length.
+PARSED_MAX = 1024
+PARSED_MAX_CHARS = 4000
+_parse_cached = functools.lru_cache(maxsize=PARSED_MAX)(parse)
+
+
+def parse_soql(soql: str) -> ast.Select:
+    """``soql.parse`` through the cache; raises the parser's ``SoqlError`` as it does."""
+    return _parse_cached(soql) if len(soql) <= PARSED_MAX_CHARS else parse(soql)
 
 
 def query_error(error: SoqlError) -> BadRequest:
@@ -56,7 +68,7 @@ class QueryService:
 
     def plan(self, principal: Principal, soql: str, query_all: bool = False) -> QueryPlan:
         try:
-            select = parse(soql)
+            select = parse_soql(soql)
         except SoqlError as exc:
             raise query_error(exc) from None
         now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
@@ -90,7 +102,7 @@ class QueryService:
         names an unknown type (what ``sf`` expects of an org without sandboxes, clients.md §3)."""
         require_api(principal)
         try:
-            select = parse(soql)
+            select = parse_soql(soql)
         except SoqlError as exc:
             raise query_error(exc) from None
         pos = select.sobject_pos
