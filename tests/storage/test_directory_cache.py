@@ -74,9 +74,19 @@ def test_a_local_write_is_seen_at_once(svc: Services) -> None:
     assert not here.store.find_app_by_key("PlatformCLI", app.org_id).require_pkce  # type: ignore[union-attr]
 
 
-def test_users_are_never_cached(svc: Services) -> None:
-    here, there, _, app = replicas(svc)
+def test_a_user_deactivated_on_another_replica_is_seen_within_one_second(svc: Services) -> None:
+    here, there, tick, app = replicas(svc)
     user, _ = here.create_user(app.org_id, "u@acme.test", None, "Standard User")
     assert here.store.get_user(user.id).active  # type: ignore[union-attr]
     there.set_active(user, False)
+    tick.now += 1.0
     assert not here.store.get_user(user.id).active  # type: ignore[union-attr]
+
+
+def test_users_by_username_are_always_read_fresh(svc: Services) -> None:
+    """Password logins read by username: their failure count (lockout) must be exact."""
+    here, there, _, app = replicas(svc)
+    user, _ = here.create_user(app.org_id, "u@acme.test", None, "Standard User")
+    assert here.store.find_user("u@acme.test").failed_logins == 0  # type: ignore[union-attr]
+    there.store.record_login_failure(user.id, None)
+    assert here.store.find_user("u@acme.test").failed_logins == 1  # type: ignore[union-attr]

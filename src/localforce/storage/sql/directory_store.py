@@ -1,10 +1,11 @@
 """DirectoryStore on SQL: orgs, profiles, permission sets, users, connected apps.
 
-Every grant and introspection reads its app (by consumer key), the app's sealed secret, and the
-user's profile and permission sets; those reads go through a per-process cache at most 1 s old
-(DESIGN.md: a change on any replica takes effect within 1 s), emptied by every write made
-through this store, so a change made here is seen at once. Users are always read fresh: their
-active flag and lockout count must be exact.
+Every grant and introspection reads its app (by consumer key), the app's sealed secret, the user
+by id and the user's profile and permission sets; those reads go through a per-process cache at
+most 1 s old (DESIGN.md: a change on any replica — a deactivated user too — takes effect within
+1 s), emptied by every write made through this store, so a change made here is seen at once.
+``find_user`` (by username: password logins, which count failures toward lockout) always reads
+fresh, so the lockout count stays exact.
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ class SqlDirectoryStore:
     # -- users ----------------------------------------------------------------------------
 
     def get_user(self, user_id: str) -> User | None:
-        return self._user_where(_USER_BY_ID, user_id)
+        return self._cached(("user", user_id), lambda: self._user_where(_USER_BY_ID, user_id))
 
     def find_user(self, username: str) -> User | None:
         return self._user_where(_USER_BY_NAME, username.lower())
