@@ -90,3 +90,13 @@ def test_users_by_username_are_always_read_fresh(svc: Services) -> None:
     assert here.store.find_user("u@acme.test").failed_logins == 0  # type: ignore[union-attr]
     there.store.record_login_failure(user.id, None)
     assert here.store.find_user("u@acme.test").failed_logins == 1  # type: ignore[union-attr]
+
+
+def test_an_org_changed_on_another_replica_is_seen_within_one_second(svc: Services) -> None:
+    """JWT bearer reads the org (its My Domain audience) on every grant."""
+    here, there, tick, app = replicas(svc)
+    org = here.store.get_org(app.org_id)
+    assert org is not None and org.my_domain is None
+    there.store.save_org(replace(org, my_domain="acme"))
+    tick.now += 1.0
+    assert here.store.get_org(app.org_id) == replace(org, my_domain="acme")

@@ -139,7 +139,9 @@ class JwtBearerFlow:
 
     def _scopes(self, app: ConnectedApp, user: User) -> tuple[str, ...]:
         """Pre-authorized: the app's scopes; else what the user approved, within them."""
+        if app.pre_authorizes(user):
+            return app.scopes
         consent = self._oauth.consents.find_consent(user.id, app.id)
-        if consent is None or app.pre_authorizes(user):
+        if consent is None:
             return app.scopes
         return tuple(s for s in consent if s in app.scopes)

@@ -1,7 +1,7 @@
 """DirectoryStore on SQL: orgs, profiles, permission sets, users, connected apps.
 
-Every grant and introspection reads its app (by consumer key), the app's sealed secret, the user
-by id and the user's profile and permission sets; those reads go through a per-process cache at
+Every grant and introspection reads its app (by consumer key), the app's sealed secret, its org,
+the user by id and the user's profile and permission sets; those reads go through a per-process cache at
 most 1 s old (DESIGN.md: a change on any replica — a deactivated user too — takes effect within
 1 s), emptied by every write made through this store, so a change made here is seen at once.
 ``find_user`` (by username: password logins, which count failures toward lockout) always reads
@@ -133,6 +133,9 @@ class SqlDirectoryStore:
     # -- orgs -----------------------------------------------------------------------------
 
     def get_org(self, org_id: str) -> Org | None:
+        return self._cached(("org", org_id), lambda: self._load_org(org_id))
+
+    def _load_org(self, org_id: str) -> Org | None:
         row = self._one(select(t.orgs).where(t.orgs.c.id == org_id))
         return _org(row) if row else None
 
