@@ -26,6 +26,7 @@ from localforce.data.plan import QueryPlan
 from localforce.data.ports import Cursor
 from localforce.data.schema import TEXT_TYPES, FieldDef, ObjectDef
 from localforce.storage.sql import tables as t
+from localforce.storage.sql.engine import reader
 from localforce.storage.sql.record_tables import BINDINGS, column_type, record_table
 from localforce.storage.sql.soql_to_sql import Compiler, Source
 
@@ -70,6 +71,7 @@ class SqlRecordStore:
                  declarations: DeclarationCache | None = None,
                  changed_orgs: set[str] | None = None) -> None:
         self._engine = engine
+        self._reader = reader(engine)
         self._connection = connection
         self._sources: dict[tuple[str, tuple[str, ...]], Source] = {}
         self._declarations = declarations or DeclarationCache()
@@ -96,6 +98,16 @@ class SqlRecordStore:
             with self._engine.begin() as connection:
                 yield connection
 
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A connection for one read: the transaction's, else a reader's (on SQLite a deferred
+        transaction on a WAL snapshot, so queries never wait for the write lock)."""
+        if self._connection is not None:
+            yield self._connection
+        else:
+            with self._reader.begin() as connection:
+                yield connection
+
     def source(self, obj: ObjectDef) -> Source:
         key = (obj.name, tuple(f.name for f in obj.stored_fields))
         found = self._sources.get(key)
@@ -116,7 +128,7 @@ class SqlRecordStore:
 
     def _read_declarations(self, org_id: str) -> Declarations:
         c = t.custom_objects.c
-        with self._conn() as conn:
+        with self._read() as conn:
             rows = conn.execute(select(c.declaration, c.key_prefix).where(c.org_id == org_id)
                                 .order_by(c.created_at, c.name)).all()
         return [(dict(r.declaration), r.key_prefix) for r in rows]
@@ -188,7 +200,7 @@ class SqlRecordStore:
         deleted = alias.c.IsDeleted if source.binding is None else false()
         stmt = select(deleted.label("deleted"), *columns).where(
             source.id(alias) == record_id, source.scope(alias, org_id, True))
-        with self._conn() as conn:
+        with self._read() as conn:
             row = conn.execute(stmt).first()
         if row is None:
             return None
@@ -243,7 +255,7 @@ class SqlRecordStore:
             ) -> list[tuple[Any, ...]]:
         compiler = Compiler(plan, self.source)
         stmt = compiler.select(offset, limit)
-        with self._conn() as conn:
+        with self._read() as conn:
             rows = conn.execute(stmt).all()
         return self._decode(compiler, rows)
 
@@ -251,7 +263,7 @@ class SqlRecordStore:
              after: Sequence[Any] | None = None) -> list[tuple[tuple[Any, ...], list[Any]]]:
         compiler = Compiler(plan, self.source)
         stmt = compiler.select(offset, limit, after=after, keyed=True)
-        with self._conn() as conn:
+        with self._read() as conn:
             rows = conn.execute(stmt).all()
         width = len(plan.selects)
         decoded = self._decode(compiler, [tuple(r[:width]) for r in rows])
@@ -259,7 +271,7 @@ class SqlRecordStore:
 
     def count(self, plan: QueryPlan) -> int:
         compiler = Compiler(plan, self.source)
-        with self._conn() as conn:
+        with self._read() as conn:
             return int(conn.execute(compiler.count()).scalar_one())
 
     def run_children(self, plan: QueryPlan, lookup: FieldDef,
@@ -269,7 +281,7 @@ class SqlRecordStore:
         compiler = Compiler(plan, self.source)
         fk = compiler.root_source.column(compiler.root, lookup)
         stmt = compiler.select(extra=[fk.in_(list(parent_ids))], extra_columns=[fk])
-        with self._conn() as conn:
+        with self._read() as conn:
             rows = conn.execute(stmt).all()
         decoded = self._decode(compiler, rows)
         return [d[:-1] + (row[-1],) for d, row in zip(decoded, rows, strict=True)]
@@ -277,7 +289,7 @@ class SqlRecordStore:
     def explain(self, plan: QueryPlan) -> tuple[str, list[str]]:
         compiler = Compiler(plan, self.source)
         stmt = compiler.select()
-        with self._conn() as conn:
+        with self._read() as conn:
             dialect = conn.dialect
             sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
             prefix = "EXPLAIN QUERY PLAN " if dialect.name == "sqlite" else "EXPLAIN "
@@ -300,7 +312,7 @@ class SqlRecordStore:
 
     def get_cursor(self, cursor_id: str) -> Cursor | None:
         c = t.query_cursors.c
-        with self._conn() as conn:
+        with self._read() as conn:
             row = conn.execute(select(t.query_cursors).where(c.id == cursor_id)).first()
         if row is None:
             return None
