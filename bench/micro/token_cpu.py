@@ -29,9 +29,9 @@ def main() -> None:
     os.environ.update(LOCALFORCE_HOME=str(home), LOCALFORCE_TOKEN_RATE_PER_IP_MINUTE="0",
                       LOCALFORCE_LOGIN_RATE_PER_USER_HOUR="0",
                       LOCALFORCE_DAILY_API_REQUESTS="1000000000")
+    from benchlib.org import USERNAME, Org
     from starlette.testclient import TestClient
 
-    from benchlib.org import USERNAME, Org
     from localforce.bootstrap import build
     from localforce.directory.seed import apply_seed, load_file
     from localforce.settings import Settings

@@ -1,9 +1,10 @@
 """DirectoryStore on SQL: orgs, profiles, permission sets, users, connected apps.
 
 Every grant and introspection reads its app (by consumer key), the app's sealed secret, its org,
-the user by id and the user's profile and permission sets; those reads go through a per-process cache at
-most 1 s old (DESIGN.md: a change on any replica — a deactivated user too — takes effect within
-1 s), emptied by every write made through this store, so a change made here is seen at once.
+the user by id and the user's profile and permission sets; those reads go through a per-process
+cache at most 1 s old (DESIGN.md: a change on any replica — a deactivated user too — takes
+effect within 1 s), emptied by every write made through this store, so a change made here is
+seen at once.
 ``find_user`` (by username: password logins, which count failures toward lockout) always reads
 fresh, so the lockout count stays exact.
 """
@@ -45,7 +46,6 @@ from localforce.domain.models import (
 )
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.engine import reader
-
 
 # Every grant reads its user: prebuilt statements (DESIGN.md, hot paths), not built per call.
 _USER_BY_ID = select(t.users).where(t.users.c.id == bindparam("v"))
