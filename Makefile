@@ -17,6 +17,7 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/test-setup.sh
+	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
@@ -32,7 +33,7 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check src tests
+	$(BIN)/ruff check src tests bench
 
 clean:
 	rm -rf $(VENV) .localforce .pytest_cache
