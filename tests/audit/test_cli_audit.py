@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from pathlib import Path
 
 import pytest
+from tests.conftest import FixedClock
 from typer.testing import CliRunner
 
 from localforce.audit.ports import ApiCall
@@ -33,12 +35,15 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 @pytest.fixture
 def org(env: Settings) -> dict[str, str]:
     """An org with two users, an app, tokens, login attempts and API calls (now-ish)."""
-    svc: Services = build(env)
+    clock = FixedClock(time.time() - 60)  # a minute ago, moved by hand: entries never tie
+    svc: Services = build(env, clock=clock)
     try:
         directory = svc.directory
         o = directory.create_org("Acme")
         ann, _ = directory.create_user(o.id, "ann@acme.test", "pw-12345678", "Standard User")
+        clock.advance(1)
         bob, _ = directory.create_user(o.id, "bob@acme.test", "pw-12345678", "Standard User")
+        clock.advance(1)
         tool = directory.create_app(ConnectedApp(ids.new_id("0H4"), o.id, "Tool", "",
                                                  scopes=("api", "refresh_token")), "s3cret")
         for user in (ann, ann, bob):
@@ -46,6 +51,7 @@ def org(env: Settings) -> dict[str, str]:
                                    with_refresh=True)
         context = LoginContext(ports.OAUTH_LOGIN, "198.51.100.7", tool)
         svc.oauth.logins.record(context, ports.SUCCESS, ann)
+        clock.advance(1)
         svc.oauth.logins.record(context, ports.INVALID_PASSWORD, bob)
         now_ms = int(svc.clock() * 1000)
         svc.audit.calls.append([
