@@ -173,9 +173,13 @@ class Schema:
 
 @cache
 def _catalogue() -> dict[str, Any]:
+    """The recorded describes of the objects served; the others are dropped once parsed
+    (they would stay in every worker's memory for nothing)."""
     text = resources.files("localforce.data").joinpath("sobjects.json").read_text()
     data: dict[str, Any] = json.loads(text)
-    return data
+    objects = data["objects"]
+    return {"fieldDefaults": data["fieldDefaults"],
+            "objects": {name: objects[name] for name in RECORD_OBJECTS + DIRECTORY_OBJECTS}}
 
 
 @cache

@@ -10,9 +10,9 @@ every form carries a CSRF token (``web/csrf.py``); a POST that changes state ans
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -30,6 +30,9 @@ from localforce.web import csrf
 from localforce.web.clientip import client_ip
 from localforce.web.forms import params
 from localforce.web.sessions import BrowserSessions
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 PAGE_HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -61,8 +64,14 @@ class Pages:
         self.services = services
         self.sessions = BrowserSessions(services.browser.grants, services.directory.store,
                                         services.clock)
-        self._env = Environment(loader=PackageLoader("localforce.web", "templates"),
-                                autoescape=select_autoescape(default=True))
+
+    @cached_property
+    def templates(self) -> Environment:
+        """Built on the first page: API-only workers never import Jinja2 (start-up, memory)."""
+        from jinja2 import Environment, PackageLoader, select_autoescape
+
+        return Environment(loader=PackageLoader("localforce.web", "templates"),
+                           autoescape=select_autoescape(default=True))
 
     async def form(self, request: Request) -> dict[str, str]:
         return await params(request)
@@ -72,7 +81,7 @@ class Pages:
         """A page; gives the browser a session cookie first if it has none (for CSRF)."""
         current = self.sessions.browser_id(request)
         browser_id = browser_id or current or random_token(32)
-        html = self._env.get_template(template).render(
+        html = self.templates.get_template(template).render(
             {"hidden": (), **context, "csrf_token": csrf.token_for(browser_id)})
         response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
         if browser_id != current:
