@@ -93,3 +93,32 @@ def test_the_cache_holds_a_bounded_number_of_orgs(clock: FixedClock) -> None:
     assert loads == ["a", "b", "c", "a"]  # "a" was dropped to make room for "c"
     cache.get("c", lambda: load("c"))
     assert loads[-1] == "a"  # "c" still held
+
+
+def test_an_object_another_replica_just_created_is_found_at_once(engine: Engine,
+                                                                  clock: FixedClock) -> None:
+    """``localforce objects create`` in another process, then an API call here: the unknown
+    custom object makes the schema read the declarations again instead of answering
+    NOT_FOUND for up to a second."""
+    here, there = replica(engine, clock), replica(engine, clock)
+    assert here.schema_for(ORG).get("Thing__c") is None  # caches "no custom objects"
+    there.declare(ORG, THING)
+    found = here.schema_for(ORG).get("thing__c")
+    assert found is not None and "Size__c" in {f.name for f in found.fields}
+    assert here.schema_for(ORG).get("Nothing__c") is None  # still unknown: still None
+
+
+def test_standard_object_lookups_never_reload(engine: Engine, clock: FixedClock) -> None:
+    here = replica(engine, clock)
+    reads = []
+    store = here.store
+    original = store.declarations
+
+    def counting(org_id: str, fresh: bool = False):  # type: ignore[no-untyped-def]
+        reads.append(fresh)
+        return original(org_id, fresh)
+
+    store.declarations = counting  # type: ignore[method-assign]
+    schema = here.schema_for(ORG)
+    assert schema.get("Account") is not None and schema.get("Bogus") is None
+    assert reads == [False]

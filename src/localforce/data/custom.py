@@ -18,7 +18,7 @@ double, boolean, reference...). :func:`parse_declaration` validates and normalis
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -219,8 +219,10 @@ def _custom_standard_fields(name: str, label: str) -> tuple[FieldDef, ...]:
     )
 
 
-def build_objects(declarations: Iterable[tuple[dict[str, Any], str | None]]) -> Schema:
-    """The org's schema: standard objects plus ``(declaration, key_prefix)`` pairs."""
+def build_objects(declarations: Iterable[tuple[dict[str, Any], str | None]],
+                  reload: Callable[[], Schema] | None = None) -> Schema:
+    """The org's schema: standard objects plus ``(declaration, key_prefix)`` pairs;
+    ``reload`` builds it again from fresh declarations (see :class:`Schema`)."""
     objects = {o.key: o for o in standard_objects()}
     decls = list(declarations)
     for decl, prefix in decls:
@@ -241,7 +243,7 @@ def build_objects(declarations: Iterable[tuple[dict[str, Any], str | None]]) -> 
             rel = ChildRelationship(f["child_relationship"], decl["name"], f["name"])
             if parent.child(rel.name) is None:
                 objects[parent.key] = replace(parent, children=parent.children + (rel,))
-    return Schema(objects.values())
+    return Schema(objects.values(), reload)
 
 
 def _custom_object(decl: Mapping[str, Any], prefix: str,

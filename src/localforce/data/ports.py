@@ -38,7 +38,10 @@ class RecordStore(Protocol):
         ...
 
     # -- declarations of custom objects / fields
-    def declarations(self, org_id: str) -> list[tuple[dict[str, Any], str | None]]: ...
+    def declarations(self, org_id: str, fresh: bool = False
+                     ) -> list[tuple[dict[str, Any], str | None]]:
+        """The org's custom-object declarations; a cached copy (<= 1 s old) unless ``fresh``."""
+        ...
     def save_declaration(self, org_id: str, declaration: dict[str, Any],
                          objects: Sequence[ObjectDef]) -> None:
         """Store the declaration and create or widen the tables of ``objects``."""

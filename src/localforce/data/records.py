@@ -69,7 +69,8 @@ class Records:
         return Records(store, self.clock)
 
     def schema_for(self, org_id: str) -> Schema:
-        return build_objects(self.store.declarations(org_id))
+        return build_objects(self.store.declarations(org_id), reload=lambda: build_objects(
+            self.store.declarations(org_id, fresh=True)))
 
     def object(self, principal: Principal, name: str) -> ObjectDef:
         require_api(principal)

@@ -13,7 +13,7 @@ lookups go through lower-cased keys and answers carry the canonical spelling.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
@@ -145,13 +145,26 @@ class ObjectDef:
 
 
 class Schema:
-    """The objects one org sees, looked up case-insensitively."""
+    """The objects one org sees, looked up case-insensitively.
 
-    def __init__(self, objects: Iterable[ObjectDef]) -> None:
+    Built from a per-process copy of the org's custom-object declarations that may be up to a
+    second old; ``reload`` reads them afresh. A custom object not in the copy triggers one
+    reload, so an object created a moment ago through another process (``localforce objects
+    create``) is found at once rather than answered NOT_FOUND.
+    """
+
+    def __init__(self, objects: Iterable[ObjectDef],
+                 reload: Callable[[], Schema] | None = None) -> None:
         self._objects = {o.key: o for o in objects}
+        self._reload = reload
 
     def get(self, name: str) -> ObjectDef | None:
-        return self._objects.get(name.lower())
+        key = name.lower()
+        found = self._objects.get(key)
+        if found is None and self._reload is not None and key.endswith("__c"):
+            self._objects, self._reload = self._reload()._objects, None
+            found = self._objects.get(key)
+        return found
 
     def by_prefix(self, prefix: str) -> ObjectDef | None:
         return next((o for o in self._objects.values() if o.key_prefix == prefix), None)

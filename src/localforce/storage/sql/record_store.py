@@ -121,9 +121,11 @@ class SqlRecordStore:
 
     # -- declarations ----------------------------------------------------------------
 
-    def declarations(self, org_id: str) -> Declarations:
+    def declarations(self, org_id: str, fresh: bool = False) -> Declarations:
         if self._connection is not None:  # inside a transaction: see its own changes
             return self._read_declarations(org_id)
+        if fresh:
+            self._declarations.forget(org_id)
         return self._declarations.get(org_id, lambda: self._read_declarations(org_id))
 
     def _read_declarations(self, org_id: str) -> Declarations:
