@@ -18,16 +18,23 @@ class ClientAuthenticator:
     def __init__(self, directory: Directory) -> None:
         self._directory = directory
 
-    def find(self, client_id: str | None) -> ConnectedApp:
-        """The app with this consumer key; ``invalid_client_id`` if there is none."""
-        app = self._directory.store.find_app_by_key(client_id) if client_id else None
+    def find(self, client_id: str | None, org_id: str | None = None) -> ConnectedApp:
+        """The app with this consumer key — preferably ``org_id``'s, which matters for the
+        built-in PlatformCLI key that every org has; ``invalid_client_id`` if there is none."""
+        store = self._directory.store
+        app = None
+        if client_id and org_id:
+            app = store.find_app_by_key(client_id, org_id)
+        if app is None and client_id:
+            app = store.find_app_by_key(client_id)
         if app is None:
             raise InvalidClientId()
         return app
 
-    def authenticate(self, request: TokenRequest, *, require_secret: bool) -> ConnectedApp:
+    def authenticate(self, request: TokenRequest, *, require_secret: bool,
+                     org_id: str | None = None) -> ConnectedApp:
         """The calling app; ``invalid_client`` for a wrong or missing (required) secret."""
-        app = self.find(request.client_id)
+        app = self.find(request.client_id, org_id)
         secret = request.client_secret
         if secret is None and not require_secret:
             return app

@@ -46,10 +46,13 @@ class RefreshTokenFlow:
 
     def exchange(self, request: TokenRequest) -> TokenResponse:
         oauth = self._oauth
-        app = oauth.clients.find(request.client_id)
-        oauth.clients.authenticate(request, require_secret=app.require_secret_refresh)
         presented = request.get("refresh_token")
         record = oauth.tokens.find(digest(presented)) if presented else None
+        # The built-in PlatformCLI key names one app per org: take the token's org's.
+        org_id = record.org_id if record is not None else None
+        app = oauth.clients.find(request.client_id, org_id)
+        oauth.clients.authenticate(request, require_secret=app.require_secret_refresh,
+                                   org_id=org_id)
         # Bound to its app: another app's refresh token is as good as none.
         if record is None or record.kind != REFRESH or record.app_id != app.id:
             raise InvalidGrant(EXPIRED)
