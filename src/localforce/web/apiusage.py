@@ -1,15 +1,17 @@
 """The API usage log and data-API metrics: one entry per ``/services/data`` request.
 
-Pure ASGI middleware: it times the request, reads the caller the data routes resolved
-(``request.state.principal``) and hands an ``ApiCall`` to the background writer, which never
+The access log middleware (web/logging.py) times every request once; for data-API requests it
+hands the outcome here. The caller is the one the data routes resolved
+(``request.state.principal``); the ``ApiCall`` goes to the background writer, which never
 blocks the request (audit/writer.py). The path is logged without its query string.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from localforce.audit.ports import ApiCall
 from localforce.audit.services import Audit
@@ -20,31 +22,16 @@ DATA_PREFIX = "/services/data/"
 PRINCIPAL_KEY = "principal"
 
 
-class ApiUsageLog:
-    def __init__(self, app: ASGIApp, audit: Audit, clock: object = time.time) -> None:
-        self.app = app
+class ApiUsage:
+    def __init__(self, audit: Audit, clock: Callable[[], float] = time.time) -> None:
         self.audit = audit
         self.clock = clock
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(DATA_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        started, at_ms = time.perf_counter(), int(self.clock() * 1000)  # type: ignore[operator]
-        status = 500
+    def started(self, scope: Scope) -> int | None:
+        """The arrival time (epoch ms) of a data-API request; None for any other request."""
+        return int(self.clock() * 1000) if scope["path"].startswith(DATA_PREFIX) else None
 
-        async def observe(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observe)
-        finally:
-            self._record(scope, at_ms, status, time.perf_counter() - started)
-
-    def _record(self, scope: Scope, at_ms: int, status: int, seconds: float) -> None:
+    def record(self, scope: Scope, at_ms: int, status: int, seconds: float) -> None:
         principal = (scope.get("state") or {}).get(PRINCIPAL_KEY)
         who = principal if isinstance(principal, Principal) else None
         self.audit.writer.submit(ApiCall(

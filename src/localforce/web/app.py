@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute
 from localforce.bootstrap import Services
 from localforce.oauth.endpoints.device_authorization import VERIFICATION_PATH
 from localforce.web import metrics
-from localforce.web.apiusage import ApiUsageLog
+from localforce.web.apiusage import ApiUsage
 from localforce.web.clientip import ClientIp
 from localforce.web.errors import EXCEPTION_HANDLERS
 from localforce.web.logging import AccessLog
@@ -30,12 +30,12 @@ def create_app(services: Services) -> Starlette:
         Middleware(Hsts),
         Middleware(SalesforceHostAlias),
         Middleware(ClientIp, trusted_proxies=services.settings.trusted_proxies),
-        Middleware(AccessLog, metrics=services.audit.metrics),
+        Middleware(AccessLog, metrics=services.audit.metrics,
+                   usage=ApiUsage(services.audit, services.clock)),
         Middleware(HttpsRequired, trusted_proxies=services.settings.trusted_proxies),
         Middleware(LoginRateByIp, limiter=services.limits.logins,
                    extra_paths=(VERIFICATION_PATH,),
                    exempt_loopback=not services.settings.rate_limit_loopback),
-        Middleware(ApiUsageLog, audit=services.audit, clock=services.clock),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan(services),
                     exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]

@@ -27,6 +27,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from localforce.audit.metrics import Metrics
+from localforce.web.apiusage import ApiUsage
 from localforce.web.clientip import STATE_KEY
 
 REDACTED = "[REDACTED]"
@@ -105,12 +106,14 @@ def surface(path: str) -> str:
 
 
 class AccessLog:
-    """One line per request: method, path (no query), status, duration, client IP."""
+    """One line per request: method, path (no query), status, duration, client IP; and, for
+    data-API requests, the API usage log entry (``usage``), timed by the same observation."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics,
+    def __init__(self, app: ASGIApp, metrics: Metrics, usage: ApiUsage | None = None,
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self.app = app
         self.metrics = metrics
+        self.usage = usage
         self.clock = clock
         self.log = structlog.get_logger("localforce.access")
 
@@ -119,6 +122,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started, status = self.clock(), 500
+        usage_at_ms = self.usage.started(scope) if self.usage else None
 
         async def observe(message: Message) -> None:
             nonlocal status
@@ -134,3 +138,5 @@ class AccessLog:
             self.log.info("request", method=scope["method"], path=scope["path"], status=status,
                           duration_ms=round(seconds * 1000, 2),
                           client_ip=(scope.get("state") or {}).get(STATE_KEY))
+            if usage_at_ms is not None:
+                self.usage.record(scope, usage_at_ms, status, seconds)  # type: ignore[union-attr]
