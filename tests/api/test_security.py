@@ -111,3 +111,18 @@ def test_query_locator_of_another_user_is_refused(make_user, admin, api_as):
     r = services_api.get("/query/01g5g0000000001AAA-2000")
     assert (r.status_code, r.json()) == (400, [{"message": "invalid query locator",
                                                 "errorCode": "INVALID_QUERY_LOCATOR"}])
+
+
+def test_user_without_api_enabled_is_refused(services, org, make_user, api_as, account):
+    from localforce.domain import ids
+    from localforce.domain.models import ObjectPermissions, Profile
+
+    services.directory.store.save_profile(Profile(
+        ids.new_id("00e"), org.id, "No API", api_enabled=False,
+        objects=ObjectPermissions({"Account": frozenset({"read"})})))
+    api = api_as(make_user("No API"))
+    disabled = [{"message": "The REST API is not enabled for this Organization.",
+                 "errorCode": "API_DISABLED_FOR_ORG"}]
+    for response in (api.query("SELECT Id FROM Account"), api.get(f"/sobjects/Account/{account}"),
+                     api.get("/sobjects")):
+        assert (response.status_code, response.json()) == (403, disabled)

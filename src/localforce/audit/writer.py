@@ -27,13 +27,15 @@ class BackgroundWriter:
         self.dropped = 0
         self.failed = 0
 
-    def submit(self, call: ApiCall) -> None:
-        """Enqueue one call; never blocks."""
+    def submit(self, call: ApiCall) -> bool:
+        """Enqueue one call; never blocks. False if the queue was full and the call dropped."""
         self._ensure_started()
         try:
             self._queue.put_nowait(call)
         except queue.Full:
             self.dropped += 1
+            return False
+        return True
 
     def flush(self) -> None:
         """Wait until everything submitted so far is written (tests, CLI, shutdown)."""

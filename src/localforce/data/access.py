@@ -10,7 +10,12 @@ PermissionSet) are readable by every API user and writable by none through this 
 
 from __future__ import annotations
 
-from localforce.data.errors import ApiError, InsufficientAccess, InvalidSessionId, NotFound
+from localforce.data.errors import (
+    ApiDisabled,
+    InsufficientAccess,
+    InvalidSessionId,
+    NotFound,
+)
 from localforce.data.schema import FieldDef, ObjectDef
 from localforce.domain.principal import Principal
 
@@ -21,21 +26,13 @@ NOT_REST = "This session is not valid for use with the REST API"
 PERMISSIONS = {"create": "create", "update": "edit", "delete": "delete"}
 
 
-class ApiDisabledForUser(ApiError):
-    error_code = "API_DISABLED_FOR_ORG"
-    status = 403
-
-    def __init__(self) -> None:
-        super().__init__("The REST API is not enabled for this Organization.")
-
-
 def require_api(principal: Principal) -> None:
     """The token must carry ``api`` or ``full``; the user's profile must allow API access."""
     if API_SCOPES.isdisjoint(principal.scopes):
         # jsforce does not retry a 401 whose body says this (clients.md §1 row 13).
         raise InvalidSessionId(NOT_REST)
     if not principal.access.api_enabled:
-        raise ApiDisabledForUser()
+        raise ApiDisabled()
 
 
 #: Audit objects only administrators read (Salesforce: "View Setup and Configuration"; here

@@ -172,10 +172,6 @@ class Schema:
     def __iter__(self) -> Any:
         return iter(sorted(self._objects.values(), key=lambda o: o.name))
 
-    def children_of(self, obj: ObjectDef) -> tuple[ChildRelationship, ...]:
-        """Child relationships whose child object this org has (others can't be queried)."""
-        return tuple(c for c in obj.children if self.get(c.child) is not None)
-
     def target(self, lookup: FieldDef) -> ObjectDef | None:
         """The object a lookup points at; for polymorphic lookups the first one known here."""
         return next((o for o in (self.get(n) for n in lookup.reference_to) if o), None)

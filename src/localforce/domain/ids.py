@@ -127,10 +127,6 @@ def new_id(prefix: str, token_bytes: int = 9) -> str:
     return id15 + checksum(id15)
 
 
-def prefix_for(sobject: str) -> str:
-    return KEY_PREFIXES[sobject]
-
-
 def same_id(a: str, b: str) -> bool:
     """Compare two IDs in either form."""
     try:

@@ -29,7 +29,6 @@ from localforce.data.errors import RequestLimitExceeded
 from localforce.limits.ports import Counters, Window
 
 DAY = Window(seconds=86_400, bucket=300)
-HEADER = "Sforce-Limit-Info"
 FLUSH_SECONDS = 1.0
 MAX_PENDING = 100
 HEADROOM = 1000

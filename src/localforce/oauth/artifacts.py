@@ -69,9 +69,6 @@ class Consent:
     scopes: tuple[str, ...]
     granted_at: int
 
-    def covers(self, scopes: tuple[str, ...]) -> bool:
-        return set(scopes) <= set(self.scopes)
-
 
 @dataclass(frozen=True)
 class LoginSession:

@@ -44,9 +44,6 @@ class AuthorizationServer:
     def grant_types(self) -> tuple[str, ...]:
         return tuple(self._grants)
 
-    def flow_for(self, grant_type: str) -> Flow | None:
-        return self._grants.get(grant_type)
-
     def token(self, request: TokenRequest) -> Reply:
         """POST /services/oauth2/token. An unknown or missing ``grant_type`` is Salesforce's
         ``unsupported_grant_type`` (also what a body in an unread Content-Type yields)."""

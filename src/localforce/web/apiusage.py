@@ -34,8 +34,10 @@ class ApiUsage:
     def record(self, scope: Scope, at_ms: int, status: int, seconds: float) -> None:
         principal = (scope.get("state") or {}).get(PRINCIPAL_KEY)
         who = principal if isinstance(principal, Principal) else None
-        self.audit.writer.submit(ApiCall(
+        queued = self.audit.writer.submit(ApiCall(
             at_ms=at_ms, org_id=who.org_id if who else None, user_id=who.user_id if who else None,
             app_id=who.app_id if who else None, method=scope["method"], path=scope["path"],
             status=status, duration_us=int(seconds * 1_000_000)))
+        if not queued:
+            self.audit.metrics.api_log_dropped.inc()
         self.audit.metrics.data_requests.labels(str(status)).inc()

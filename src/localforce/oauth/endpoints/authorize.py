@@ -56,7 +56,6 @@ RESPONSE_TYPES = {frozenset({"code"}): CODE, frozenset({"token"}): "token",
                   frozenset({"token", "id_token"}): "token id_token"}
 PROMPTS = frozenset({"login", "consent", "select_account", "none"})
 #: Token-record ``flow`` names, as the token store and LoginHistory see them.
-WEB_SERVER_FLOW = "authorization_code"
 USER_AGENT_FLOW = "user_agent"
 
 

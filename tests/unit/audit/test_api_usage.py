@@ -1,0 +1,43 @@
+"""The usage-log hand-off: data requests only, and a dropped entry is counted in /metrics."""
+
+from __future__ import annotations
+
+from localforce.audit.metrics import Metrics
+from localforce.audit.ports import ApiCall
+from localforce.web.apiusage import ApiUsage
+
+
+class _Writer:
+    def __init__(self, accept: bool) -> None:
+        self.accept, self.calls = accept, []  # type: ignore[var-annotated]
+
+    def submit(self, call: ApiCall) -> bool:
+        self.calls.append(call)
+        return self.accept
+
+
+class _Audit:
+    def __init__(self, accept: bool) -> None:
+        self.writer, self.metrics = _Writer(accept), Metrics()
+
+
+def _dropped(metrics: Metrics) -> float:
+    return metrics.api_log_dropped._value.get()  # type: ignore[attr-defined]
+
+
+def test_only_data_requests_are_logged() -> None:
+    usage = ApiUsage(_Audit(True), clock=lambda: 12.5)  # type: ignore[arg-type]
+    assert usage.started({"path": "/services/oauth2/token"}) is None
+    assert usage.started({"path": "/services/data/v62.0/query"}) == 12_500
+
+
+def test_a_full_writer_counts_the_dropped_entry() -> None:
+    audit = _Audit(False)
+    usage = ApiUsage(audit, clock=lambda: 1.0)  # type: ignore[arg-type]
+    scope = {"path": "/services/data/v62.0/limits", "method": "GET", "state": {}}
+    usage.record(scope, 1000, 200, 0.002)
+    assert _dropped(audit.metrics) == 1
+    assert audit.writer.calls[0].path == "/services/data/v62.0/limits"
+    accepted = _Audit(True)
+    ApiUsage(accepted, clock=lambda: 1.0).record(scope, 1000, 200, 0.002)  # type: ignore[arg-type]
+    assert _dropped(accepted.metrics) == 0
