@@ -13,7 +13,7 @@ import uvicorn
 from localforce.audit.metrics import MULTIPROCESS_ENV, fresh_multiprocess_dir
 from localforce.bootstrap import Services
 from localforce.cli.common import console, err_console, services
-from localforce.directory.demo import create_demo_org, load_demo_credentials
+from localforce.directory.demo import DemoCredentials, create_demo_org, load_demo_credentials
 from localforce.directory.seed import RecordSeeder, apply_seed, load_file
 from localforce.security.tls import (
     TlsError,
@@ -112,10 +112,7 @@ def prepare(svc: Services, seed: Path | None) -> None:
         console.print(f"localforce at {base}")
 
 
-def _print_demo(base: str, c: object) -> None:
-    from localforce.directory.demo import DemoCredentials
-
-    assert isinstance(c, DemoCredentials)
+def _print_demo(base: str, c: DemoCredentials) -> None:
     console.print(f"""
   base URL         {base}
   login page       {base}/services/oauth2/authorize

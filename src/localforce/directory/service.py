@@ -16,7 +16,6 @@ from localforce.domain.models import (
     ConnectedApp,
     ObjectPermissions,
     Org,
-    PermittedUsers,
     Profile,
     User,
 )
@@ -196,8 +195,6 @@ class Directory:
             check_callback_url(url)
         if app.enable_client_credentials and not app.run_as_user_id:
             raise DirectoryError("run_as: required when client credentials are enabled")
-        if app.permitted_users not in PermittedUsers:
-            raise DirectoryError("permitted_users: must be 'all' or 'admin_approved'")
         app = replace(app, consumer_key=app.consumer_key or generate_consumer_key(),
                       has_secret=secret is not None)
         with self.store.transaction() as store:
