@@ -1,50 +1,64 @@
 """CPU per request of the token and introspection endpoints, in process (no server, no wrk).
 
-    .venv/bin/python bench/micro/token_cpu.py [--n 500]
+    .venv/bin/python bench/micro/token_cpu.py [--n 2000] [--only client_credentials,...]
+        [--profile NAME]
 
 Builds the app with ``bootstrap.build`` + ``web.app.create_app`` on a temporary SQLite home
-seeded with the bench org (bench/benchlib/org.py), then drives N requests per scenario through
-Starlette's TestClient and prints the process CPU time per request. For quick before/after
-comparisons of one change; the real figures come from ``make bench``.
+seeded with the bench org (bench/benchlib/org.py), drives N requests per scenario through its
+ASGI interface (``micro/asgi.py``, one at a time) beside a bare Starlette form POST, and prints
+the process CPU time per request. ``--profile NAME`` runs that scenario under pyinstrument.
+For quick before/after comparisons of one change; the real figures come from ``make bench``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=500)
+    parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--only", default="")
+    parser.add_argument("--profile", default="")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="lf-micro-"))
     os.environ.update(LOCALFORCE_HOME=str(home), LOCALFORCE_TOKEN_RATE_PER_IP_MINUTE="0",
                       LOCALFORCE_LOGIN_RATE_PER_USER_HOUR="0",
-                      LOCALFORCE_DAILY_API_REQUESTS="1000000000")
+                      LOCALFORCE_DAILY_API_REQUESTS="1000000000",
+                      LOCALFORCE_PUBLIC_URL="http://testserver")
+    from asgi import call, cpu_ms
     from benchlib.org import USERNAME, Org
-    from starlette.testclient import TestClient
+    from floor_app import create as floor_app
 
     from localforce.bootstrap import build
     from localforce.directory.seed import apply_seed, load_file
     from localforce.settings import Settings
     from localforce.web.app import create_app
+    from localforce.web.logging import configure_logging
 
     org = Org.generate()
     seed = home / "seed.toml"
     seed.write_text(org.seed_toml())
     services = build(Settings())
     apply_seed(services.directory, load_file(seed))
-    client = TestClient(create_app(services), base_url="https://localhost")
+    app = create_app(services)
+    configure_logging(stream=open(os.devnull, "w"))  # the request log is still formatted
+    loop = asyncio.new_event_loop()
     cc = {"grant_type": "client_credentials", **org.app.client_body()}
-    token = client.post("/services/oauth2/token", data=cc).json()["access_token"]
+    status, answer = loop.run_until_complete(
+        call(app, "POST", "/services/oauth2/token", body=urlencode(cc).encode()))
+    assert status == 200, answer
+    import json
+    token = json.loads(answer)["access_token"]
     scenarios = {
         "client_credentials": ("/services/oauth2/token", cc),
         "introspection": ("/services/oauth2/introspect",
@@ -53,18 +67,21 @@ def main() -> None:
                      {"grant_type": "password", "username": USERNAME,
                       "password": org.password + org.security_token, **org.app.client_body()}),
     }
-    with client:
-        for name, (path, body) in scenarios.items():
-            if args.only and name not in args.only.split(","):
-                continue
-            n = args.n // 10 if name == "password" else args.n
-            answer = client.post(path, data=body)
-            assert answer.status_code == 200, answer.text
-            start = time.process_time()
-            for _ in range(n):
-                client.post(path, data=body)
-            cpu = (time.process_time() - start) / n * 1000
-            print(f"{name:20s} {cpu:7.3f} ms CPU/request  (n={n})")
+    floor_ms = loop.run_until_complete(
+        cpu_ms(floor_app(), args.n, "POST", "/token", body=urlencode(cc).encode()))
+    print(f"floor.form_post      {floor_ms:7.3f} ms CPU/request")
+    for name, (path, values) in scenarios.items():
+        if args.only and name not in args.only.split(","):
+            continue
+        n = args.n // 20 if name == "password" else args.n
+        body = urlencode(values).encode()
+        if name == args.profile:
+            from pyinstrument import Profiler
+            with Profiler(interval=0.0001, async_mode="enabled") as profiler:
+                loop.run_until_complete(cpu_ms(app, n, "POST", path, body=body))
+            print(profiler.output_text(color=False, show_all=False))
+        ms = loop.run_until_complete(cpu_ms(app, n, "POST", path, body=body))
+        print(f"{name:20s} {ms:7.3f} ms CPU/request  ÷floor {floor_ms / ms:.3f}  (n={n})")
     services.close()
 
 

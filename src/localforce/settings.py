@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1
+    #: Threads per worker for requests' blocking work (web/threads.py: more only add GIL
+    #: contention; calls that verify a password have their own).
+    request_threads: int = Field(default=2, ge=1)
     #: Seed file loaded at start-up (idempotent).
     seed: Path | None = None
     #: Extra accepted JWT ``aud`` values, besides the public URL, login/test.salesforce.com and

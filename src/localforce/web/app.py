@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute
 
 from localforce.bootstrap import Services
 from localforce.oauth.endpoints.device_authorization import VERIFICATION_PATH
-from localforce.web import metrics
+from localforce.web import metrics, threads
 from localforce.web.apiusage import ApiUsage
 from localforce.web.clientip import ClientIp
 from localforce.web.errors import EXCEPTION_HANDLERS
@@ -46,6 +46,7 @@ def create_app(services: Services) -> Starlette:
 def _lifespan(services: Services) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        threads.install(services.settings.request_threads)
         yield
         # A worker stopping: the API requests it counted in memory go to the shared counter.
         services.limits.allocation.flush()

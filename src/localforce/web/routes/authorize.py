@@ -30,6 +30,7 @@ from localforce.oauth.endpoints.authorize import (
 )
 from localforce.oauth.errors import OAuthError
 from localforce.oauth.grants import refusal
+from localforce.web import threads
 from localforce.web.routes.pages import CONTROL_FIELDS, CREDENTIAL_FAILURES, Pages, scope_labels
 
 
@@ -102,6 +103,8 @@ def routes(services: Services) -> list[BaseRoute]:
 
     async def authorize(request: Request) -> Response:
         form = await handler.pages.form(request)
-        return await run_in_threadpool(handler.handle, request, form)
+        # A POST may be the login form (argon2): on the login threads.
+        run = threads.login if request.method == "POST" else run_in_threadpool
+        return await run(handler.handle, request, form)
 
     return [Route(PATH, authorize, methods=["GET", "POST"])]

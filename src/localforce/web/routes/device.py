@@ -23,6 +23,7 @@ from localforce.oauth.endpoints.device_authorization import VERIFICATION_PATH
 from localforce.oauth.endpoints.device_verification import PendingDevice, UnknownUserCode
 from localforce.oauth.errors import OAuthError
 from localforce.oauth.grants import refusal
+from localforce.web import threads
 from localforce.web.errors import NO_STORE, SalesforceJSON, oauth_error_response
 from localforce.web.forms import token_request
 from localforce.web.routes.pages import CREDENTIAL_FAILURES, Pages, scope_labels
@@ -105,8 +106,9 @@ def routes(services: Services) -> list[BaseRoute]:
 
     async def activate(request: Request) -> Response:
         form = await pages.pages.form(request)
-        handler = pages.post if request.method == "POST" else pages.get
-        return await run_in_threadpool(handler, request, form)
+        if request.method == "POST":  # the activation page's login form: argon2
+            return await threads.login(pages.post, request, form)
+        return await run_in_threadpool(pages.get, request, form)
 
     async def device_code(request: Request) -> Response:
         """RFC 8628 §3.1-3.2."""

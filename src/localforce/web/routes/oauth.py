@@ -14,7 +14,7 @@ from localforce.oauth.endpoints.introspection import Introspection
 from localforce.oauth.endpoints.metadata import openid_configuration
 from localforce.oauth.endpoints.revocation import Revocation
 from localforce.oauth.errors import InvalidRequest
-from localforce.web import forms
+from localforce.web import forms, threads
 from localforce.web.auth import bearer_token
 from localforce.web.errors import NO_STORE, SalesforceJSON
 
@@ -33,8 +33,10 @@ def routes(services: Services) -> list[BaseRoute]:
         if request.method != "POST":
             raise InvalidRequest("must use HTTP POST")
         token_request = await forms.token_request(request)
+        # The password grant waits on argon2: it runs on the login threads.
+        run = threads.login if token_request.grant_type == "password" else run_in_threadpool
         with services.audit.metrics.grant(token_request.grant_type):
-            reply = await run_in_threadpool(oauth.server.token, token_request)
+            reply = await run(oauth.server.token, token_request)
         return SalesforceJSON(reply.body(), headers=NO_STORE)
 
     async def revoke(request: Request) -> Response:

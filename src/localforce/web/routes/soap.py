@@ -21,6 +21,7 @@ from localforce.bootstrap import Services
 from localforce.data.versions import is_supported
 from localforce.domain import ids
 from localforce.oauth.endpoints.soap_login import SoapLogin, SoapLoginFault, SoapSession
+from localforce.web import threads
 from localforce.web.clientip import client_ip
 
 XML_TYPE = "text/xml;charset=UTF-8"
@@ -106,7 +107,7 @@ def routes(services: Services) -> list[BaseRoute]:
                                 media_type=XML_TYPE)
             if _find(root, "login") is None:
                 raise SoapLoginFault("INVALID_OPERATION", "This server answers login and logout")
-            session = await run_in_threadpool(
+            session = await threads.login(
                 soap.login, _text(root, "username"), _text(root, "password"), version,
                 client_ip(request), str(request.url))
         except SoapLoginFault as error:
