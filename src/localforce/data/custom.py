@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from localforce.data.lru import Lru
 from localforce.data.schema import (
     ChildRelationship,
     FieldDef,
@@ -244,6 +245,30 @@ def build_objects(declarations: Iterable[tuple[dict[str, Any], str | None]],
             if parent.child(rel.name) is None:
                 objects[parent.key] = replace(parent, children=parent.children + (rel,))
     return Schema(objects.values(), reload)
+
+
+Declarations = list[tuple[dict[str, Any], str | None]]
+SCHEMAS_MAX_ORGS = 1024
+
+
+class Schemas:
+    """Each org's schema, built again only when its declarations change.
+
+    Every record call and query needs the schema; building it is a few dozen object copies,
+    and a stable build lets what is derived from it (query plans, keyed by ``Schema.token``)
+    be reused. Declarations are compared by value, so a change made anywhere is seen as soon
+    as the store's copy of them is (``RecordStore.declarations``)."""
+
+    def __init__(self, max_orgs: int = SCHEMAS_MAX_ORGS) -> None:
+        self._built: Lru[str, tuple[Declarations, Schema]] = Lru(max_orgs)
+
+    def get(self, org_id: str, declarations: Declarations,
+            reload: Callable[[], Schema] | None = None) -> Schema:
+        found = self._built.get(org_id)
+        if found is None or found[0] != declarations:
+            found = (declarations, build_objects(declarations))
+            self._built.put(org_id, found)
+        return found[1].reloading(reload)
 
 
 def _custom_object(decl: Mapping[str, Any], prefix: str,

@@ -15,11 +15,13 @@ import datetime as dt
 import functools
 import zoneinfo
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from localforce.data.access import owner_scope, readable, require_api
 from localforce.data.columns import column_metadata
 from localforce.data.errors import BadRequest
+from localforce.data.lru import Lru
 from localforce.data.plan import ChildPlan, Path, QueryPlan
 from localforce.data.ports import Cursor, RecordStore
 from localforce.data.resolve import INVALID_TYPE, Resolver
@@ -47,6 +49,33 @@ def parse_soql(soql: str) -> ast.Select:
     return _parse_cached(soql) if len(soql) <= PARSED_MAX_CHARS else parse(soql)
 
 
+#: Resolved plans kept per process (and with each, the statements the store compiled from it):
+#: resolving names and rights and building SQL cost more than running a short query.
+PLANS_MAX = 1024
+
+#: What the resolver asks about the caller for one object: may they read it, and the rows
+#: they are limited to (``data/access.py``).
+Rights = tuple[bool, Any]
+
+
+def rights(principal: Principal, obj: ObjectDef) -> Rights:
+    visible = readable(principal, obj)
+    return visible, owner_scope(principal, obj) if visible else None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A plan, and every object whose rights the resolver asked about with the answers it
+    got: the plan serves another call only if that caller gets the same answers, so a changed
+    permission is seen on the next call."""
+
+    plan: QueryPlan
+    asked: tuple[tuple[ObjectDef, Rights], ...]
+
+    def fits(self, principal: Principal) -> bool:
+        return all(rights(principal, obj) == answer for obj, answer in self.asked)
+
+
 def query_error(error: SoqlError) -> BadRequest:
     """Translate the parser's error at the boundary (style §7.2 habit 5)."""
     return BadRequest(error.error_code, error.message)
@@ -63,21 +92,39 @@ def batch_size(header: str | None) -> int:
 
 class QueryService:
     def __init__(self, store: RecordStore, schema_for: Callable[[str], Schema],
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], max_plans: int = PLANS_MAX) -> None:
         self.store, self.schema_for, self.clock = store, schema_for, clock
+        self.plans: Lru[tuple[Any, ...], Resolved] = Lru(max_plans)
 
     def plan(self, principal: Principal, soql: str, query_all: bool = False) -> QueryPlan:
+        """The statement resolved for this caller: a cached plan when the schema is the same
+        build, the text the same and the caller's rights answer alike, else resolved now."""
+        schema = self.schema_for(principal.org_id)
+        key = (schema.token, principal.org_id, soql, query_all)
+        cached = self.plans.get(key)
+        if cached is not None and cached.fits(principal):
+            return cached.plan
         try:
             select = parse_soql(soql)
         except SoqlError as exc:
             raise query_error(exc) from None
+        asked: dict[str, tuple[ObjectDef, Rights]] = {}
+
+        def ask(obj: ObjectDef) -> Rights:
+            asked[obj.key] = (obj, rights(principal, obj))
+            return asked[obj.key][1]
+
         now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
-        schema = self.schema_for(principal.org_id)
-        resolver = Resolver(schema, soql, lambda obj: readable(principal, obj),
-                            principal.org_id, now, query_all,
+        resolver = Resolver(schema, soql, lambda obj: ask(obj)[0], principal.org_id, now,
+                            query_all,
                             functools.cache(lambda: self.time_zone(schema, principal)),
-                            lambda obj: owner_scope(principal, obj))
-        return resolver.plan(select)
+                            lambda obj: ask(obj)[1])
+        plan = resolver.plan(select)
+        # Date literals are the user's today in their zone: such a plan is this call's only.
+        if len(soql) <= PARSED_MAX_CHARS and not plan.uses_date_literals():
+            key = (schema.token, principal.org_id, soql, query_all)  # a reload changes it
+            self.plans.put(key, Resolved(plan, tuple(asked.values())))
+        return plan
 
     def time_zone(self, schema: Schema, principal: Principal) -> dt.tzinfo:
         """The user's ``TimeZoneSidKey`` (an IANA name); UTC when unknown or not a zone."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from localforce.data.access import owner_scope, require_api, require_visible, require_write
-from localforce.data.custom import build_objects
+from localforce.data.custom import Schemas
 from localforce.data.errors import ApiError, BadRequest, NotFound
 from localforce.data.ports import RecordStore
 from localforce.data.schema import SYSTEM_FIELDS, FieldDef, ObjectDef, Schema
@@ -61,16 +61,18 @@ class SaveResult:
 
 
 class Records:
-    def __init__(self, store: RecordStore, clock: Callable[[], float]) -> None:
+    def __init__(self, store: RecordStore, clock: Callable[[], float],
+                 schemas: Schemas | None = None) -> None:
         self.store, self.clock = store, clock
+        self.schemas = schemas or Schemas()
 
     def with_store(self, store: RecordStore) -> Records:
         """The same operations on another store (a transaction's)."""
-        return Records(store, self.clock)
+        return Records(store, self.clock, self.schemas)
 
     def schema_for(self, org_id: str) -> Schema:
-        return build_objects(self.store.declarations(org_id), reload=lambda: build_objects(
-            self.store.declarations(org_id, fresh=True)))
+        return self.schemas.get(org_id, self.store.declarations(org_id), reload=lambda: (
+            self.schemas.get(org_id, self.store.declarations(org_id, fresh=True))))
 
     def object(self, principal: Principal, name: str) -> ObjectDef:
         require_api(principal)
@@ -167,16 +169,16 @@ class Records:
         wanted = self._fields(obj, fields)
         if not ids.is_valid(record_id):
             raise NotFound()
+        record_id = ids.to18(record_id)
         scope = owner_scope(principal, obj)
         fetched = wanted + [scope[0]] if scope is not None else wanted
-        row = self.store.get(obj, principal.org_id, ids.to18(record_id), fetched)
+        row = self.store.get(obj, principal.org_id, record_id, fetched)
         if row is None or row["IsDeleted"]:
             raise NotFound()
         if scope is not None and row.get(scope[0].name) != scope[1]:
             raise NotFound()  # another user's row: as if it did not exist
         out: dict[str, Any] = {"attributes": {
-            "type": obj.name,
-            "url": f"/services/data/v{version}/sobjects/{obj.name}/{ids.to18(record_id)}"}}
+            "type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{record_id}"}}
         for f in wanted:
             out[f.name] = to_wire(f, row.get(f.name))
         return out

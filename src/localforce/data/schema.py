@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -139,9 +139,15 @@ class ObjectDef:
     def name_field(self) -> FieldDef | None:
         return next((f for f in self.fields if f.flag("nameField")), None)
 
-    @property
+    @cached_property
     def stored_fields(self) -> tuple[FieldDef, ...]:
+        # Read on every record call and query; the fields never change once built.
         return tuple(f for f in self.fields if f.stored)
+
+    @cached_property
+    def stored_names(self) -> tuple[str, ...]:
+        """The stored fields' names: what an object's table looks like."""
+        return tuple(f.name for f in self.stored_fields)
 
 
 class Schema:
@@ -151,20 +157,32 @@ class Schema:
     second old; ``reload`` reads them afresh. A custom object not in the copy triggers one
     reload, so an object created a moment ago through another process (``localforce objects
     create``) is found at once rather than answered NOT_FOUND.
+
+    ``token`` names the objects this schema holds: schemas with the same token hold the very
+    same :class:`ObjectDef` values, so what was derived from one (a resolved query plan) is
+    valid for the other. A reload takes the fresh schema's token.
     """
 
     def __init__(self, objects: Iterable[ObjectDef],
-                 reload: Callable[[], Schema] | None = None) -> None:
+                 reload: Callable[[], Schema] | None = None, token: object = None) -> None:
         self._objects = {o.key: o for o in objects}
         self._reload = reload
+        self.token = token if token is not None else object()
 
     def get(self, name: str) -> ObjectDef | None:
         key = name.lower()
         found = self._objects.get(key)
         if found is None and self._reload is not None and key.endswith("__c"):
-            self._objects, self._reload = self._reload()._objects, None
+            fresh = self._reload()
+            self._objects, self.token, self._reload = fresh._objects, fresh.token, None
             found = self._objects.get(key)
         return found
+
+    def reloading(self, reload: Callable[[], Schema] | None) -> Schema:
+        """The same objects (and token), with its own ``reload``."""
+        out = Schema((), reload, self.token)
+        out._objects = self._objects  # never changed in place: a reload replaces it
+        return out
 
     def by_prefix(self, prefix: str) -> ObjectDef | None:
         return next((o for o in self._objects.values() if o.key_prefix == prefix), None)

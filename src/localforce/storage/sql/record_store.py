@@ -11,7 +11,9 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    Select,
     Table,
+    bindparam,
     false,
     func,
     insert,
@@ -22,7 +24,8 @@ from sqlalchemy import (
     update,
 )
 
-from localforce.data.plan import QueryPlan
+from localforce.data.lru import Lru
+from localforce.data.plan import Expr, QueryPlan
 from localforce.data.ports import Cursor
 from localforce.data.schema import TEXT_TYPES, FieldDef, ObjectDef
 from localforce.storage.sql import tables as t
@@ -40,6 +43,13 @@ Declarations = list[tuple[dict[str, Any], str | None]]
 #: process's own changes are seen at once (the copy is dropped when they commit).
 DECLARATIONS_TTL = 1.0
 DECLARATIONS_MAX_ORGS = 1024
+#: Retrieve statements kept per store, by table shape and the fields read (``?fields=`` may
+#: name any set of them, so this is bounded).
+BY_ID_MAX = 512
+
+#: Per select column, how its stored value becomes the plan's: a directory binding's codec
+#: (``Source.from_db``) for its field, or ``None`` when the column is read as stored.
+Codecs = tuple[tuple[Source, FieldDef] | None, ...]
 
 
 class DeclarationCache:
@@ -74,6 +84,7 @@ class SqlRecordStore:
         self._reader = reader(engine)
         self._connection = connection
         self._sources: dict[tuple[str, tuple[str, ...]], Source] = {}
+        self._by_id: Lru[tuple[Source, tuple[str, ...]], ById] = Lru(BY_ID_MAX)
         self._declarations = declarations or DeclarationCache()
         self._changed_orgs = changed_orgs if changed_orgs is not None else set()
 
@@ -109,7 +120,7 @@ class SqlRecordStore:
                 yield connection
 
     def source(self, obj: ObjectDef) -> Source:
-        key = (obj.name, tuple(f.name for f in obj.stored_fields))
+        key = (obj.name, obj.stored_names)
         found = self._sources.get(key)
         if found is None:
             binding = BINDINGS.get(obj.name) if obj.kind == "directory" else None
@@ -196,19 +207,15 @@ class SqlRecordStore:
     def get(self, obj: ObjectDef, org_id: str, record_id: str,
             fields: Sequence[FieldDef]) -> dict[str, Any] | None:
         source = self.source(obj)
-        alias = source.alias("r")
-        wanted = [f for f in fields if f.stored]
-        columns = [source.column(alias, f).label(f"c{i}") for i, f in enumerate(wanted)]
-        deleted = alias.c.IsDeleted if source.binding is None else false()
-        stmt = select(deleted.label("deleted"), *columns).where(
-            source.id(alias) == record_id, source.scope(alias, org_id, True))
+        key = (source, tuple(f.name for f in fields))
+        by_id = self._by_id.get(key)
+        if by_id is None:  # built once per shape; the org and Id are bound on each call
+            by_id = ById(source, fields)
+            self._by_id.put(key, by_id)
         with self._read() as conn:
-            row = conn.execute(stmt).first()
-        if row is None:
-            return None
-        out = {f.name: source.from_db(f, row[i + 1]) for i, f in enumerate(wanted)}
-        out["IsDeleted"] = bool(row[0])
-        return out
+            row = conn.execute(by_id.statement, {"org_id": org_id,
+                                                 "record_id": record_id}).first()
+        return None if row is None else by_id.decode(row)
 
     def update(self, obj: ObjectDef, org_id: str, record_id: str,
                values: Mapping[str, Any]) -> None:
@@ -238,15 +245,27 @@ class SqlRecordStore:
 
     # -- queries -----------------------------------------------------------------------
 
-    def _decode(self, compiler: Compiler, rows: Sequence[Any]) -> list[tuple[Any, ...]]:
-        codecs = []
-        for expr in compiler.plan.selects:
-            field = getattr(expr, "field", None)
-            codecs.append((compiler.source_of(expr), field) if field is not None
-                          and compiler.source_of(expr).binding else None)
+    def _compiled(self, plan: QueryPlan, key: Any,
+                  build: Callable[[Compiler], Select[Any]]) -> tuple[Select[Any], Codecs]:
+        """The statement ``build`` makes of ``plan``, with its codecs. Kept with the plan
+        under ``key`` (what besides the plan shapes the SQL), so a plan reused for later calls
+        (``data/query.py``) is compiled once; ``key=None``: this call's only."""
+        found = plan.compiled.get(key) if key is not None else None
+        if found is None:
+            compiler = Compiler(plan, self.source)
+            stmt = build(compiler)  # before the codecs: compiling adds the joins they read
+            found = (stmt, tuple(_codec(compiler, expr) for expr in plan.selects))
+            if key is not None:
+                plan.compiled[key] = found
+        return found
+
+    @staticmethod
+    def _decode(codecs: Codecs, rows: Sequence[Any]) -> list[tuple[Any, ...]]:
+        if not any(codecs):
+            return [tuple(row[:len(codecs)]) for row in rows]
         out = []
         for row in rows:
-            values = list(row)
+            values = list(row[:len(codecs)])
             for i, codec in enumerate(codecs):
                 if codec is not None:
                     values[i] = codec[0].from_db(codec[1], values[i])
@@ -255,38 +274,43 @@ class SqlRecordStore:
 
     def run(self, plan: QueryPlan, offset: int = 0, limit: int | None = None
             ) -> list[tuple[Any, ...]]:
-        compiler = Compiler(plan, self.source)
-        stmt = compiler.select(offset, limit)
+        stmt, codecs = self._compiled(plan, ("run", offset, limit),
+                                      lambda c: c.select(offset, limit))
         with self._read() as conn:
             rows = conn.execute(stmt).all()
-        return self._decode(compiler, rows)
+        return self._decode(codecs, rows)
 
     def page(self, plan: QueryPlan, limit: int, offset: int = 0,
              after: Sequence[Any] | None = None) -> list[tuple[tuple[Any, ...], list[Any]]]:
-        compiler = Compiler(plan, self.source)
-        stmt = compiler.select(offset, limit, after=after, keyed=True)
+        # A later page's sort key is part of its SQL: that statement is not kept.
+        key = ("page", offset, limit) if after is None else None
+        stmt, codecs = self._compiled(plan, key, lambda c: c.select(
+            offset, limit, after=after, keyed=True))
         with self._read() as conn:
             rows = conn.execute(stmt).all()
-        width = len(plan.selects)
-        decoded = self._decode(compiler, [tuple(r[:width]) for r in rows])
-        return [(d, list(r[width:])) for d, r in zip(decoded, rows, strict=True)]
+        decoded = self._decode(codecs, rows)
+        return [(d, list(r[len(codecs):])) for d, r in zip(decoded, rows, strict=True)]
 
     def count(self, plan: QueryPlan) -> int:
-        compiler = Compiler(plan, self.source)
+        stmt, _ = self._compiled(plan, "count", Compiler.count)
         with self._read() as conn:
-            return int(conn.execute(compiler.count()).scalar_one())
+            return int(conn.execute(stmt).scalar_one())
 
     def run_children(self, plan: QueryPlan, lookup: FieldDef,
                      parent_ids: Sequence[str]) -> list[tuple[Any, ...]]:
         if not parent_ids:
             return []
-        compiler = Compiler(plan, self.source)
-        fk = compiler.root_source.column(compiler.root, lookup)
-        stmt = compiler.select(extra=[fk.in_(list(parent_ids))], extra_columns=[fk])
+
+        def build(compiler: Compiler) -> Select[Any]:
+            fk = compiler.root_source.column(compiler.root, lookup)
+            parents = bindparam("parent_ids", expanding=True)  # bound on each call
+            return compiler.select(extra=[fk.in_(parents)], extra_columns=[fk])
+
+        stmt, codecs = self._compiled(plan, ("children", lookup.name), build)
         with self._read() as conn:
-            rows = conn.execute(stmt).all()
-        decoded = self._decode(compiler, rows)
-        return [d[:-1] + (row[-1],) for d, row in zip(decoded, rows, strict=True)]
+            rows = conn.execute(stmt, {"parent_ids": list(parent_ids)}).all()
+        decoded = self._decode(codecs, rows)
+        return [d + (row[-1],) for d, row in zip(decoded, rows, strict=True)]
 
     def explain(self, plan: QueryPlan) -> tuple[str, list[str]]:
         compiler = Compiler(plan, self.source)
@@ -320,6 +344,38 @@ class SqlRecordStore:
             return None
         return Cursor(row.id, row.org_id, row.user_id, row.soql, row.query_all, row.batch_size,
                       row.total_size, dict(row.keys), row.expires_at)
+
+
+def _codec(compiler: Compiler, expr: Expr) -> tuple[Source, FieldDef] | None:
+    field = getattr(expr, "field", None)
+    source = compiler.source_of(expr) if field is not None else None
+    return (source, field) if source is not None and source.binding else None
+
+
+class ById:
+    """Reading one record's stored ``fields`` (and its deleted flag) by bound ``org_id`` and
+    ``record_id``: the statement and the row's decoding, made once per shape."""
+
+    def __init__(self, source: Source, fields: Sequence[FieldDef]) -> None:
+        self.source = source
+        self.wanted = [f for f in fields if f.stored]
+        self.names = [f.name for f in self.wanted]
+        alias = source.alias("r")
+        columns = [source.column(alias, f).label(f"c{i}") for i, f in enumerate(self.wanted)]
+        deleted = alias.c.IsDeleted if source.binding is None else false()
+        self.statement = select(deleted.label("deleted"), *columns).where(
+            source.id(alias) == bindparam("record_id"),
+            source.scope(alias, bindparam("org_id"), True))
+
+    def decode(self, row: Sequence[Any]) -> dict[str, Any]:
+        """Stored values by field name, plus ``IsDeleted``."""
+        if self.source.binding is None:  # a record table holds them as stored
+            out = dict(zip(self.names, row[1:], strict=True))
+        else:
+            out = {f.name: self.source.from_db(f, value)
+                   for f, value in zip(self.wanted, row[1:], strict=True)}
+        out["IsDeleted"] = bool(row[0])
+        return out
 
 
 def _index_names(conn: Connection, table: str) -> set[str]:
