@@ -40,6 +40,7 @@ from localforce.storage.sql.counter_store import SqlCounters
 from localforce.storage.sql.directory_store import SqlDirectoryStore
 from localforce.storage.sql.engine import make_engine, upgrade
 from localforce.storage.sql.grant_store import SqlGrantStore
+from localforce.storage.sql.group_commit import GroupCommit
 from localforce.storage.sql.oauth_store import (
     SqlConsentStore,
     SqlLoginHistory,
@@ -65,10 +66,13 @@ class Services:
     browser: BrowserFlows
     data: DataApi
     housekeeping: Housekeeping
+    #: The group-commit writer of tokens and LoginHistory (storage/sql/group_commit.py).
+    writes: GroupCommit
 
     def close(self) -> None:
         self.limits.allocation.flush()  # API requests counted in memory since the last flush
         self.audit.close()
+        self.writes.close()
         self.engine.dispose()
 
 
@@ -86,8 +90,9 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
     directory = Directory(SqlDirectoryStore(engine), box, clock)
     audit = build_audit(engine)
     limits = build_limits(settings, engine, clock, audit.metrics)
+    writes = GroupCommit(engine)
     oauth = build_oauth(settings, engine, box, directory, clock, limits=limits,
-                        metrics=audit.metrics)
+                        metrics=audit.metrics, writes=writes)
     grants = SqlGrantStore(engine)
     browser = build_browser(oauth, grants)
     data = DataApi(SqlRecordStore(engine), clock)
@@ -95,7 +100,7 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
         {"tokens": oauth.tokens, "grants": grants, "jwt_ids": oauth.replay}, clock)
     return Services(settings, engine, box, directory, clock, oauth=oauth, limits=limits,
                     audit=audit, browser=browser,
-                    data=data, housekeeping=housekeeping)
+                    data=data, housekeeping=housekeeping, writes=writes)
 
 
 def build_limits(settings: Settings, engine: Engine, clock: Clock, metrics: Metrics) -> Limits:
@@ -123,11 +128,13 @@ def build_audit(engine: Engine) -> Audit:
 
 def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: Directory,
                 clock: Clock, *, limits: Limits | None = None,
-                metrics: Metrics | None = None) -> OAuthServices:
+                metrics: Metrics | None = None,
+                writes: GroupCommit | None = None) -> OAuthServices:
     """The OAuth stores and helpers, and the token endpoint's flows (register more with
     ``oauth.server.register(flow)``)."""
     base_url = settings.effective_public_url
-    tokens, history = SqlTokenStore(engine), SqlLoginHistory(engine)
+    writes = writes or GroupCommit(engine)
+    tokens, history = SqlTokenStore(engine, writes), SqlLoginHistory(engine, writes)
     if metrics is not None:
         history = MeteredLoginHistory(history, metrics)  # type: ignore[assignment]
     keys = KeyRing(SqlSigningKeyStore(engine), box, clock)

@@ -5,14 +5,9 @@ Two stores on one database stand for two replicas (each process has its own cach
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
-import pytest
-from tests.conftest import make_settings
-
-from localforce.bootstrap import Services, build
+from localforce.bootstrap import Services
 from localforce.caching import TtlCache
 from localforce.directory.service import Directory
 from localforce.domain.models import ConnectedApp
@@ -25,13 +20,6 @@ class Tick:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def svc(database_url: str, home: Path) -> Iterator[Services]:
-    services = build(make_settings(home, database_url))
-    yield services
-    services.close()
 
 
 def replicas(svc: Services) -> tuple[Directory, Directory, Tick, ConnectedApp]:

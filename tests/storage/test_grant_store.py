@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import insert
-from tests.conftest import make_settings
 
-from localforce.bootstrap import Services, build
+from localforce.bootstrap import Services
 from localforce.oauth.artifacts import (
     AuthorizationCode,
     Consent,
@@ -19,13 +15,6 @@ from localforce.oauth.artifacts import (
 )
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.grant_store import SqlGrantStore
-
-
-@pytest.fixture
-def svc(database_url: str, home: Path) -> Iterator[Services]:
-    services = build(make_settings(home, database_url))
-    yield services
-    services.close()
 
 
 @pytest.fixture

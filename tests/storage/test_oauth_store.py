@@ -3,15 +3,11 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
-from tests.conftest import make_settings
 
-from localforce.bootstrap import Services, build
+from localforce.bootstrap import Services
 from localforce.oauth.ports import ACCESS, REFRESH, LoginAttempt, SigningKeyRecord, TokenRecord
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.oauth_store import (
@@ -23,22 +19,6 @@ from localforce.storage.sql.oauth_store import (
 )
 
 NOW = 1_790_000_000
-
-
-@pytest.fixture
-def svc(database_url: str, home: Path) -> Iterator[Services]:
-    services = build(make_settings(home, database_url))
-    yield services
-    services.close()
-
-
-@pytest.fixture
-def ids(svc: Services) -> tuple[str, str, str]:
-    org = svc.directory.create_org("Acme")
-    user, _ = svc.directory.create_user(org.id, "a@acme.test", None, "Standard User")
-    app = svc.directory.store.find_app(org.id, "PlatformCLI")
-    assert app is not None
-    return org.id, user.id, app.id
 
 
 def record(ids: tuple[str, str, str], digest: str, kind: str = ACCESS, family: str = "f1",

@@ -17,7 +17,12 @@ from localforce.web.apiusage import ApiUsage
 from localforce.web.clientip import ClientIp
 from localforce.web.errors import EXCEPTION_HANDLERS
 from localforce.web.logging import AccessLog
-from localforce.web.middleware import Hsts, HttpsRequired, SalesforceHostAlias
+from localforce.web.middleware import (
+    CommitBeforeAnswer,
+    Hsts,
+    HttpsRequired,
+    SalesforceHostAlias,
+)
 from localforce.web.ratelimit import LoginRateByIp
 from localforce.web.routes import authorize, data, device, identity, meta, oauth, pages, soap
 
@@ -32,6 +37,7 @@ def create_app(services: Services) -> Starlette:
         Middleware(ClientIp, trusted_proxies=services.settings.trusted_proxies),
         Middleware(AccessLog, metrics=services.audit.metrics,
                    usage=ApiUsage(services.audit, services.clock)),
+        Middleware(CommitBeforeAnswer),
         Middleware(HttpsRequired, trusted_proxies=services.settings.trusted_proxies),
         Middleware(LoginRateByIp, limiter=services.limits.logins,
                    extra_paths=(VERIFICATION_PATH,),

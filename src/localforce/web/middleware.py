@@ -1,7 +1,8 @@
-"""Transport middleware (pure ASGI): Salesforce host aliases, HTTPS-only credentials, HSTS.
+"""Transport middleware (pure ASGI): Salesforce host aliases, HTTPS-only credentials, HSTS,
+and no answer before its writes are committed.
 
-Registered in ``web/app.py`` outermost first: ``Hsts`` -> ``SalesforceHostAlias`` ->
-``HttpsRequired`` -> the routes.
+Registered in ``web/app.py`` outermost first: ``Hsts`` -> ``SalesforceHostAlias`` -> ...
+``CommitBeforeAnswer`` -> ``HttpsRequired`` -> the routes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from localforce import commits
 from localforce.oauth.errors import InvalidRequest
 from localforce.web.clientip import ClientIpResolver, parse_address
 from localforce.web.errors import oauth_error_response
@@ -143,3 +145,28 @@ def _is_localhost(scope: Scope) -> bool:
         return False
     name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
     return name == "localhost" or name.endswith(".localhost")
+
+
+class CommitBeforeAnswer:
+    """The request's group-committed writes (tokens, LoginHistory) are waited for just before
+    its response starts, not in the thread that made them (``localforce.commits``): the
+    thread goes back to work, the writer commits everything in flight together, and the
+    response still never leaves before the rows it vouches for are committed. A failed commit
+    raises here, before anything was sent, so the client gets a 500, not a token that was
+    never stored."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with commits.deferred() as pending:
+
+            async def send_when_committed(message: Message) -> None:
+                if pending:
+                    await commits.settle(pending)
+                await send(message)
+
+            await self.app(scope, receive, send_when_committed)

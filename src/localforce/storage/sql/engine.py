@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +75,47 @@ def reader(engine: Engine) -> Engine:
     """The same engine and pool, for connections that only read. On SQLite their transactions
     are deferred (no write lock); elsewhere the option changes nothing."""
     return engine.execution_options(**{READ_ONLY: True})
+
+
+class WriterLock:
+    """An OS lock beside a SQLite file, taken around each transaction of a long-lived writer
+    (storage/sql/group_commit.py; one per worker process).
+
+    SQLite lets one writer in at a time and makes the others poll in its busy handler, which
+    sleeps in steps that grow to 100 ms. Two workers' group-commit writers, each committing
+    back to back, starved each other that way: at 64 connections the client-credentials p99
+    was ~900 ms with two workers against ~120 ms with one. Waiting on ``flock`` instead, a
+    writer is woken the moment the other one is done. The file descriptor is opened on first
+    use, in the process that uses it (never inherited across a fork).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def writer_lock(engine: Engine) -> WriterLock | None:
+    """The ``WriterLock`` for a SQLite file database; None elsewhere (PostgreSQL has no single
+    write lock to share, and an in-memory database no other process)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return WriterLock(Path(database).with_name(Path(database).name + ".writer-lock"))
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:

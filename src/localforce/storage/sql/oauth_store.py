@@ -16,6 +16,7 @@ from localforce.domain import ids
 from localforce.oauth.ports import LoginAttempt, SigningKeyRecord, TokenRecord
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.engine import reader
+from localforce.storage.sql.group_commit import GroupCommit
 
 _tk = t.tokens.c
 # Inserts take their values as execute() parameters: ``.values(**row)`` built and coerced a
@@ -39,19 +40,19 @@ def _token(row: Mapping[str, Any]) -> TokenRecord:
 
 
 class SqlTokenStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, writes: GroupCommit | None = None) -> None:
         self._engine = engine
         self._read = reader(engine)
+        self._writes = writes or GroupCommit(engine)
 
     def add(self, record: TokenRecord) -> None:
-        with self._engine.begin() as c:
-            c.execute(_INSERT_TOKEN, dict(
-                digest=record.digest, kind=record.kind, org_id=record.org_id,
-                user_id=record.user_id, app_id=record.app_id, scopes=" ".join(record.scopes),
-                family_id=record.family_id, parent_digest=record.parent_digest,
-                flow=record.flow, issued_at=record.issued_at, expires_at=record.expires_at,
-                last_used_at=record.last_used_at, idle_timeout=record.idle_timeout,
-                revoked_at=record.revoked_at, rotated_at=record.rotated_at))
+        self._writes.append(_INSERT_TOKEN, dict(
+            digest=record.digest, kind=record.kind, org_id=record.org_id,
+            user_id=record.user_id, app_id=record.app_id, scopes=" ".join(record.scopes),
+            family_id=record.family_id, parent_digest=record.parent_digest,
+            flow=record.flow, issued_at=record.issued_at, expires_at=record.expires_at,
+            last_used_at=record.last_used_at, idle_timeout=record.idle_timeout,
+            revoked_at=record.revoked_at, rotated_at=record.rotated_at))
 
     def find(self, digest: str) -> TokenRecord | None:
         with self._read.connect() as c:
@@ -175,18 +176,18 @@ class SqlSigningKeyStore:
 
 
 class SqlLoginHistory:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, writes: GroupCommit | None = None) -> None:
         self._engine = engine
+        self._writes = writes or GroupCommit(engine)
 
     def record(self, attempt: LoginAttempt) -> str:
         row_id = ids.new_id(ids.KEY_PREFIXES["LoginHistory"])
-        with self._engine.begin() as c:
-            c.execute(_INSERT_LOGIN, dict(
-                id=row_id, org_id=attempt.org_id, user_id=attempt.user_id,
-                username=attempt.username, login_time=attempt.login_time_ms,
-                login_type=attempt.login_type, source_ip=attempt.source_ip,
-                status=attempt.status, application=attempt.application, app_id=attempt.app_id,
-                browser=attempt.browser, platform=attempt.platform,
-                login_url=(attempt.login_url or "")[:1024] or None,
-                api_type=attempt.api_type, api_version=attempt.api_version))
+        self._writes.append(_INSERT_LOGIN, dict(
+            id=row_id, org_id=attempt.org_id, user_id=attempt.user_id,
+            username=attempt.username, login_time=attempt.login_time_ms,
+            login_type=attempt.login_type, source_ip=attempt.source_ip,
+            status=attempt.status, application=attempt.application, app_id=attempt.app_id,
+            browser=attempt.browser, platform=attempt.platform,
+            login_url=(attempt.login_url or "")[:1024] or None,
+            api_type=attempt.api_type, api_version=attempt.api_version))
         return row_id
