@@ -32,6 +32,7 @@ from localforce.oauth.keys import KeyRing
 from localforce.oauth.server import AuthorizationServer
 from localforce.oauth.services import OAuthServices
 from localforce.oauth.sessions import Sessions
+from localforce.security import passwords
 from localforce.security.secretbox import SecretBox, decode_key, load_or_create_key_file
 from localforce.settings import Settings
 from localforce.storage.sql import audit_objects
@@ -83,6 +84,7 @@ def master_key(settings: Settings) -> bytes:
 
 
 def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) -> Services:
+    passwords.share_cores(settings.workers)
     engine = make_engine(settings.effective_database_url)
     if migrate:
         upgrade(engine)

@@ -2,9 +2,9 @@
 
 Each hash or verification holds a 19 MiB working set. Run by every threadpool thread at once
 (40 under Starlette), they pushed a worker past 750 MiB RSS (glibc keeps an arena per thread)
-and each one ran slower, out of cache. So argon2 runs on a pool of one thread per core: callers
-(threadpool threads, never the event loop) wait for it, and only those few threads ever hold
-the working set — memory stays at about one 19 MiB block per core (bench/README.md,
+and each one ran slower, out of cache. So argon2 runs on a small pool — about one thread per
+core across the server's workers (``share_cores``): callers (the login threads, never the event
+loop) wait for it, and only those few threads ever hold the working set (bench/README.md,
 "password grant").
 """
 
@@ -25,10 +25,22 @@ OWASP_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 T = TypeVar("T")
 
 
+_threads = os.cpu_count() or 1
+
+
+def share_cores(processes: int) -> None:
+    """Size this process's argon2 pool as one of ``processes`` server workers on this machine,
+    so that together they hash on about one thread per core: more hashes at once than cores
+    only take turns, evict each other's 19 MiB from the cache, and add 19 MiB to a worker's
+    peak RSS each. Call before the first hash (bootstrap does)."""
+    global _threads
+    _threads = max(1, (os.cpu_count() or 1) // max(1, processes))
+
+
 @functools.cache
 def _pool() -> ThreadPoolExecutor:
-    """The argon2 threads (started on first use): one per core."""
-    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="argon2")
+    """The argon2 threads (started on first use)."""
+    return ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="argon2")
 
 
 def _on_pool(work: Callable[..., T], *args: str) -> T:

@@ -35,3 +35,14 @@ def test_importing_computes_no_hash() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True).stdout
     assert out.split() == ["0", "0"]
+
+
+def test_workers_share_the_cores_for_hashing() -> None:
+    """Each of N workers hashes on cores // N threads (at least one), so N workers together
+    hash on about one thread per core."""
+    probe = ("import os; os.cpu_count = lambda: 8; import localforce.security.passwords as p; "
+             "p.share_cores(2); print(p._pool()._max_workers); "
+             "p._pool.cache_clear(); p.share_cores(16); print(p._pool()._max_workers)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["4", "1"]
