@@ -15,6 +15,7 @@ from localforce.data.errors import BadRequest, NotFound
 from localforce.data.query import QueryService
 from localforce.domain.models import ObjectPermissions, Org
 from localforce.domain.principal import Principal
+from localforce.storage.sql.record_store import COMPILED_PER_PLAN
 
 V = "62.0"
 
@@ -130,3 +131,13 @@ def test_retrieves_bind_each_id_and_field_list(
         services.data.records.retrieve(without_account_read(reader), "Account",
                                        made["One"], V)
 
+
+
+def test_statements_kept_with_a_plan_are_capped(services: Services, admin: Principal) -> None:
+    for name in "ABCDEFGHIJKL":
+        services.data.records.create(admin, "Account", {"Name": name})
+    plan = services.data.queries.plan(admin, "SELECT Name FROM Account ORDER BY Name")
+    for offset in range(12):  # positional pages, as an old locator's
+        rows = services.data.store.page(plan, 1, offset=offset)
+        assert [row[1] for row, _ in rows] == ["ABCDEFGHIJKL"[offset]]
+    assert len(plan.compiled) == COMPILED_PER_PLAN

@@ -43,6 +43,9 @@ Declarations = list[tuple[dict[str, Any], str | None]]
 #: process's own changes are seen at once (the copy is dropped when they commit).
 DECLARATIONS_TTL = 1.0
 DECLARATIONS_MAX_ORGS = 1024
+#: Statements kept with one plan: a plan's calls use one or two shapes, but positional pages
+#: of an old locator differ by offset, so the count is capped.
+COMPILED_PER_PLAN = 8
 #: Retrieve statements kept per store, by table shape and the fields read (``?fields=`` may
 #: name any set of them, so this is bounded).
 BY_ID_MAX = 512
@@ -255,7 +258,7 @@ class SqlRecordStore:
             compiler = Compiler(plan, self.source)
             stmt = build(compiler)  # before the codecs: compiling adds the joins they read
             found = (stmt, tuple(_codec(compiler, expr) for expr in plan.selects))
-            if key is not None:
+            if key is not None and len(plan.compiled) < COMPILED_PER_PLAN:
                 plan.compiled[key] = found
         return found
 
