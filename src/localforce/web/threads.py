@@ -26,8 +26,12 @@ from anyio.lowlevel import RunVar
 
 T = TypeVar("T")
 
-#: Concurrent login calls per worker: each mostly waits for the argon2 pool.
-LOGIN_THREADS = 40
+#: Concurrent login calls per worker. They wait for the argon2 pool (one or two threads per
+#: worker, security/passwords.py); eight keep it fed with the database work around each hash.
+#: More only queue there instead of here, and each thread that ran a login keeps its own
+#: malloc arena: with 40, a worker's peak RSS while logins ran was 130-140 MiB, with 8
+#: 108-118 MiB at the same login rate (bench/README.md, RSS).
+LOGIN_THREADS = 8
 
 _LOGIN_LIMITER: RunVar[CapacityLimiter] = RunVar("localforce_login_limiter")
 
