@@ -45,7 +45,7 @@ from localforce.domain.models import (
     User,
 )
 from localforce.storage.sql import tables as t
-from localforce.storage.sql.engine import reader
+from localforce.storage.sql.engine import reader, single_statement_reader
 
 # Every grant reads its user: prebuilt statements (DESIGN.md, hot paths), not built per call.
 _USER_BY_ID = select(t.users).where(t.users.c.id == bindparam("v"))
@@ -64,6 +64,7 @@ class SqlDirectoryStore:
                  cache: TtlCache[Any] | None = None) -> None:
         self._engine = engine
         self._read = reader(engine)
+        self._read_one = single_statement_reader(engine)
         self._bound = connection
         self._cache: TtlCache[Any] = cache if cache is not None else TtlCache(1.0)
 
@@ -94,16 +95,17 @@ class SqlDirectoryStore:
             self._cache.clear()
 
     @contextmanager
-    def _reading(self) -> Iterator[Connection]:
-        """The transaction's connection, or a read-only one (no write lock on SQLite)."""
+    def _reading(self, one_statement: bool = False) -> Iterator[Connection]:
+        """The transaction's connection, or a read-only one (no write lock on SQLite); for
+        ``one_statement``, one that opens no transaction (``single_statement_reader``)."""
         if self._bound is not None:
             yield self._bound
         else:
-            with self._read.connect() as connection:
+            with (self._read_one if one_statement else self._read).connect() as connection:
                 yield connection
 
     def _one(self, statement: Any) -> Mapping[str, Any] | None:
-        with self._reading() as c:
+        with self._reading(one_statement=True) as c:
             row = c.execute(statement).mappings().first()
         return row
 
@@ -113,7 +115,7 @@ class SqlDirectoryStore:
         return load() if self._bound is not None else self._cache.get(key, load)
 
     def _all(self, statement: Any) -> list[Mapping[str, Any]]:
-        with self._reading() as c:
+        with self._reading(one_statement=True) as c:
             return list(c.execute(statement).mappings())
 
     def _upsert(self, table: Table, key: str, values: dict[str, Any]) -> None:

@@ -56,7 +56,13 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        if connection.get_execution_options().get(READ_ONLY):
+        options = connection.get_execution_options()
+        if options.get(SINGLE_STATEMENT):
+            # No transaction: pysqlite runs the statement in autocommit mode, where it reads
+            # one WAL snapshot of its own, and SQLAlchemy's COMMIT/ROLLBACK afterwards do
+            # nothing (pysqlite skips them when no transaction is open).
+            return
+        if options.get(READ_ONLY):
             # A deferred transaction reads a consistent WAL snapshot and takes no lock, so
             # readers never queue behind writers (or each other).
             connection.exec_driver_sql("BEGIN")
@@ -75,6 +81,28 @@ def reader(engine: Engine) -> Engine:
     """The same engine and pool, for connections that only read. On SQLite their transactions
     are deferred (no write lock); elsewhere the option changes nothing."""
     return engine.execution_options(**{READ_ONLY: True})
+
+
+#: Execution option marking connections that run exactly one SELECT.
+SINGLE_STATEMENT = "localforce_single_statement"
+
+
+def single_statement_reader(engine: Engine) -> Engine:
+    """The same engine and pool, for connections that run exactly one SELECT: it runs outside
+    any transaction, and a statement alone reads one consistent snapshot, on SQLite (WAL) as on
+    PostgreSQL. Two statements on such a connection would each read their own snapshot: reads
+    that must agree use ``reader``.
+
+    That spares two of a one-row read's three statements (BEGIN, ROLLBACK). On PostgreSQL it is
+    psycopg's autocommit (``SELECT 1`` through the pool: ~325 -> ~225 us wall, 185 -> 160 us CPU),
+    which SQLAlchemy undoes when the connection goes back to the pool. Not so on SQLite: its
+    dialect would reset pysqlite's ``isolation_level`` to ``""`` on the way back, re-enabling
+    pysqlite's own transactions; there the ``begin`` listener above just issues nothing.
+    """
+    options: dict[str, Any] = {READ_ONLY: True, SINGLE_STATEMENT: True}
+    if engine.dialect.name != "sqlite":
+        options["isolation_level"] = "AUTOCOMMIT"
+    return engine.execution_options(**options)
 
 
 class WriterLock:

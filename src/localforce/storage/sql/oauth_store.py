@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from localforce.domain import ids
 from localforce.oauth.ports import LoginAttempt, SigningKeyRecord, TokenRecord
 from localforce.storage.sql import tables as t
-from localforce.storage.sql.engine import reader
+from localforce.storage.sql.engine import reader, single_statement_reader
 from localforce.storage.sql.group_commit import GroupCommit
 
 _tk = t.tokens.c
@@ -42,7 +42,7 @@ def _token(row: Mapping[str, Any]) -> TokenRecord:
 class SqlTokenStore:
     def __init__(self, engine: Engine, writes: GroupCommit | None = None) -> None:
         self._engine = engine
-        self._read = reader(engine)
+        self._find = single_statement_reader(engine)  # every bearer request looks a token up
         self._writes = writes or GroupCommit(engine)
 
     def add(self, record: TokenRecord) -> None:
@@ -55,7 +55,7 @@ class SqlTokenStore:
             revoked_at=record.revoked_at, rotated_at=record.rotated_at))
 
     def find(self, digest: str) -> TokenRecord | None:
-        with self._read.connect() as c:
+        with self._find.connect() as c:
             row = c.execute(_FIND_TOKEN, {"digest": digest}).mappings().first()
         return _token(row) if row else None
 

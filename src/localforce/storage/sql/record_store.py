@@ -29,7 +29,7 @@ from localforce.data.plan import Expr, QueryPlan
 from localforce.data.ports import Cursor
 from localforce.data.schema import TEXT_TYPES, FieldDef, ObjectDef
 from localforce.storage.sql import tables as t
-from localforce.storage.sql.engine import reader
+from localforce.storage.sql.engine import single_statement_reader
 from localforce.storage.sql.record_tables import BINDINGS, column_type, record_table
 from localforce.storage.sql.soql_to_sql import Compiler, Source
 
@@ -84,7 +84,7 @@ class SqlRecordStore:
                  declarations: DeclarationCache | None = None,
                  changed_orgs: set[str] | None = None) -> None:
         self._engine = engine
-        self._reader = reader(engine)
+        self._reader = single_statement_reader(engine)
         self._connection = connection
         self._sources: dict[tuple[str, tuple[str, ...]], Source] = {}
         self._by_id: Lru[tuple[Source, tuple[str, ...]], ById] = Lru(BY_ID_MAX)
@@ -114,12 +114,14 @@ class SqlRecordStore:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        """A connection for one read: the transaction's, else a reader's (on SQLite a deferred
-        transaction on a WAL snapshot, so queries never wait for the write lock)."""
+        """A connection for one read statement: the transaction's, else one outside any
+        transaction (``single_statement_reader``: the statement reads one snapshot, and on
+        SQLite never waits for the write lock). Every read method here is one statement; a
+        second one on this connection would see another snapshot."""
         if self._connection is not None:
             yield self._connection
         else:
-            with self._reader.begin() as connection:
+            with self._reader.connect() as connection:
                 yield connection
 
     def source(self, obj: ObjectDef) -> Source:
@@ -236,7 +238,7 @@ class SqlRecordStore:
                 if f.type in TEXT_TYPES and isinstance(value, str) else column == value)
         stmt = (select(source.id(alias)).where(source.scope(alias, org_id, False), test)
                 .order_by(source.id(alias)).limit(limit))
-        with self._conn() as conn:
+        with self._read() as conn:  # not the writer's: reading needs no write lock
             return list(conn.execute(stmt).scalars())
 
     def next_number(self, obj: ObjectDef, org_id: str, f: FieldDef) -> int:
