@@ -71,6 +71,21 @@ def test_a_user_deactivated_on_another_replica_is_seen_within_one_second(svc: Se
     assert not here.store.get_user(user.id).active  # type: ignore[union-attr]
 
 
+def test_a_cached_username_lookup_sees_another_replica_within_one_second(
+        svc: Services) -> None:
+    """JWT bearer grants find their user with ``fresh=False``."""
+    here, there, tick, app = replicas(svc)
+    user, _ = here.create_user(app.org_id, "u@acme.test", None, "Standard User")
+    assert here.store.find_user("U@acme.test", fresh=False).active  # type: ignore[union-attr]
+    there.set_active(user, False)
+    tick.now += 0.5
+    assert here.store.find_user("u@acme.test", fresh=False).active  # type: ignore[union-attr]
+    tick.now += 0.5
+    assert not here.store.find_user("u@acme.test", fresh=False).active  # type: ignore[union-attr]
+    here.set_active(user, True)  # a local write is seen at once
+    assert here.store.find_user("u@acme.test", fresh=False).active  # type: ignore[union-attr]
+
+
 def test_users_by_username_are_always_read_fresh(svc: Services) -> None:
     """Password logins read by username: their failure count (lockout) must be exact."""
     here, there, _, app = replicas(svc)

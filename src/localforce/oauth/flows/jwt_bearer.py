@@ -125,7 +125,10 @@ class JwtBearerFlow:
 
     def _user(self, app: ConnectedApp, username: Any, context: Any) -> User:
         oauth = self._oauth
-        user = oauth.directory.store.find_user(username) if isinstance(username, str) else None
+        # From the read cache, like the client-credentials user: no password, no lockout count
+        # to be exact about, and a deactivation is seen within a second.
+        user = (oauth.directory.store.find_user(username, fresh=False)
+                if isinstance(username, str) else None)
         if user is None or user.org_id != app.org_id:
             oauth.logins.record(context, ports.NOT_APPROVED, None,
                                 username if isinstance(username, str) else None)

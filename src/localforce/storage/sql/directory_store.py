@@ -211,8 +211,11 @@ class SqlDirectoryStore:
     def get_user(self, user_id: str) -> User | None:
         return self._cached(("user", user_id), lambda: self._user_where(_USER_BY_ID, user_id))
 
-    def find_user(self, username: str) -> User | None:
-        return self._user_where(_USER_BY_NAME, username.lower())
+    def find_user(self, username: str, *, fresh: bool = True) -> User | None:
+        key = username.lower()
+        if fresh:
+            return self._user_where(_USER_BY_NAME, key)
+        return self._cached(("username", key), lambda: self._user_where(_USER_BY_NAME, key))
 
     def _user_where(self, statement: Any, value: str) -> User | None:
         with self._reading() as c:
