@@ -98,3 +98,16 @@ def test_export_csv_and_json_lines() -> None:
                      "path": "/services/data/v66.0/sobjects/Account/1", "status": 200,
                      "duration_us": 1500}
     assert iso_ms(0) == "1970-01-01T00:00:00.000+0000"
+
+
+def test_entries_arriving_one_by_one_share_a_batch() -> None:
+    """The writer lingers after a batch's first entry, so requests arriving one at a time do
+    not each cost a transaction."""
+    sink = ListLog()
+    writer = BackgroundWriter(sink, linger=1.0)
+    for n in range(10):
+        writer.submit(_call(n))
+        threading.Event().wait(0.01)  # arrivals 10 ms apart: the writer is free in between
+    writer.flush()
+    assert [len(b) for b in sink.batches] == [10]
+    writer.close()
