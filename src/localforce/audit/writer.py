@@ -4,8 +4,9 @@ A daemon thread drains the queue in batches (one transaction per batch), so a da
 pays for a ``put_nowait`` and never waits on the database (bench/api_log_writer.py measures
 both). After the first entry of a batch it lingers ``linger`` seconds for more: without that,
 each request woke it for a transaction of one row, which cost more CPU than the request's own
-query when requests came one at a time. When the queue is full — the database is down or far behind — calls are dropped and
-counted rather than slowing every request; ``dropped`` feeds the metrics.
+query when requests came one at a time. When the queue is full — the database is down or far
+behind — calls are dropped and counted rather than slowing every request; ``dropped`` feeds
+the metrics.
 """
 
 from __future__ import annotations
