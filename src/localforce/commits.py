@@ -13,8 +13,8 @@ that transaction has committed. A store method that hands a row over calls ``def
   response leaves before the rows it vouches for (an issued token, its LoginHistory entry) are
   committed — a crash before the commit loses only requests that were never answered.
 
-The notes travel in a ``ContextVar``: Starlette's ``run_in_threadpool`` runs the call in a copy
-of the request's context, so the list noted in the worker thread is the request's own.
+The notes travel in a ``ContextVar``: ``web/threads.py`` runs each call in a copy of the
+request's context, so the list noted in the worker thread is the request's own.
 """
 
 from __future__ import annotations

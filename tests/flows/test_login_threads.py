@@ -4,6 +4,7 @@ never hold up other requests."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,6 +17,7 @@ from tests.flows.conftest import KEY, PASSWORD, SECRET, SECURITY_TOKEN, World
 
 from localforce.security import passwords
 from localforce.settings import Settings
+from localforce.web import threads
 
 
 @pytest.fixture
@@ -38,10 +40,25 @@ class GatedPool:
         return self.pool.submit(gated)
 
 
-def test_the_default_limiter_has_request_threads(world: World) -> None:
-    tokens = world.client.portal.call(  # type: ignore[union-attr]
-        lambda: to_thread.current_default_thread_limiter().total_tokens)
-    assert tokens == 1
+def test_ordinary_calls_share_request_threads(world: World) -> None:
+    """With ``request_threads=1`` three calls made at once run one after another; anyio's
+    default limiter (Starlette's internals) is sized the same."""
+    lock, active, peak = threading.Lock(), [0], [0]
+
+    def work() -> None:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        threading.Event().wait(0.05)  # long enough for the others to start, were there room
+        with lock:
+            active[0] -= 1
+
+    async def three_at_once() -> int:
+        await asyncio.gather(threads.run(work), threads.run(work), threads.run(work))
+        return to_thread.current_default_thread_limiter().total_tokens
+
+    assert world.client.portal.call(three_at_once) == 1  # type: ignore[union-attr]
+    assert peak[0] == 1
 
 
 def test_a_login_waiting_for_argon2_does_not_take_the_request_thread(

@@ -10,12 +10,12 @@ such path. With several workers the scrape sums every worker's values (audit/met
 from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from localforce.bootstrap import Services
+from localforce.web import threads
 from localforce.web.clientip import direct_loopback
 
 PATH = "/metrics"
@@ -32,7 +32,7 @@ def routes(services: Services) -> list[BaseRoute]:
     async def scrape(request: Request) -> Response:
         if not allowed(request, services.settings.metrics_public):
             return PlainTextResponse("Not Found", status_code=404)
-        body = await run_in_threadpool(metrics.exposition)
+        body = await threads.run(metrics.exposition)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return [Route(PATH, scrape, methods=["GET"])]

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from localforce.limits.rate import LoginRateLimiter, RateLimited
 from localforce.oauth.endpoints.soap_login import SoapLoginFault
 from localforce.oauth.errors import RateLimitExceeded
+from localforce.web import threads
 from localforce.web.clientip import STATE_KEY, direct_loopback
 from localforce.web.errors import oauth_error_response
 
@@ -52,7 +52,7 @@ class LoginRateByIp:
         if self._guarded(scope):
             address = (scope.get("state") or {}).get(STATE_KEY)
             try:
-                await run_in_threadpool(self.limiter.ip_attempt, address)
+                await threads.run(self.limiter.ip_attempt, address)
             except RateLimited:
                 if self.on_reject is not None:
                     self.on_reject()

@@ -1,28 +1,39 @@
-"""Where a request's blocking work runs: two thread limiters per worker.
+"""Where a request's blocking work runs: two small thread pools per worker.
 
 The core is synchronous (SQLAlchemy, argon2), so every route awaits its core call in a worker
 thread. Under the GIL those threads only help while they wait, and most of a request's work —
 SQLAlchemy, SQLite, JSON — is Python that holds it. With Starlette's default of 40 threads,
 dozens of them took turns at the GIL on every request: at 64 connections a client-credentials
 grant cost 1.56 ms of CPU and a ``/query`` 1.53 ms; with two threads, 0.90 and 0.81 ms, and a
-query worker's RSS went from 174 to 93 MiB (fewer threads, fewer SQLite connections in use;
-bench/README.md, "threads").
+query worker's RSS went from 174 to 93 MiB (fewer threads, fewer SQLite connections in use).
+And the hand-off itself goes straight to a ``ThreadPoolExecutor`` through the event loop's
+``run_in_executor``: anyio's ``to_thread`` (what Starlette's ``run_in_threadpool`` uses) spent
+more CPU per call on its limiter, cancel scopes and backend detection than the introspection
+it ran (bench/README.md, "threads").
 
-- Ordinary calls (Starlette's ``run_in_threadpool``) run on anyio's default limiter, which
-  ``install`` sizes to ``settings.request_threads`` when the app starts.
-- ``login(...)``: calls that verify a password (the password grant, SOAP ``login()``, the login and
-  activation forms). They spend ~20 ms waiting on the argon2 pool (security/passwords.py) with
-  the GIL released; on their own limiter they never take the threads everything else needs,
+- ``run(...)``: ordinary calls, on ``settings.request_threads`` threads (``install`` sizes them
+  when the app starts; it also sizes anyio's default limiter, which Starlette's own internals
+  still use).
+- ``login(...)``: calls that verify a password (the password grant, SOAP ``login()``, the login
+  and activation forms). They spend ~20 ms waiting on the argon2 pool (security/passwords.py)
+  with the GIL released; on their own threads they never take the ones everything else needs,
   so other requests keep their latency while logins run.
+
+Both run the call in a copy of the caller's context (``contextvars``), as ``run_in_threadpool``
+did: ``localforce.commits`` relies on it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from anyio import CapacityLimiter, to_thread
-from anyio.lowlevel import RunVar
+from anyio import to_thread
 
 T = TypeVar("T")
 
@@ -32,24 +43,52 @@ T = TypeVar("T")
 #: malloc arena: with 40, a worker's peak RSS while logins ran was 130-140 MiB, with 8
 #: 108-118 MiB at the same login rate (bench/README.md, RSS).
 LOGIN_THREADS = 8
+#: Until ``install`` says otherwise (an app used without its lifespan, e.g. in a unit test).
+DEFAULT_REQUEST_THREADS = 2
 
-_LOGIN_LIMITER: RunVar[CapacityLimiter] = RunVar("localforce_login_limiter")
+
+class _Pool:
+    """A thread pool made on first use, in the process that uses it (uvicorn starts its workers
+    after importing nothing of ours, but a pool must never cross a fork)."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self.name, self.size = name, size
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            with self._lock:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(self.size, thread_name_prefix=self.name)
+        return self._executor
+
+    def resize(self, size: int) -> None:
+        with self._lock:
+            if size != self.size and self._executor is not None:
+                self._executor.shutdown(wait=False)  # its running calls finish; no new ones
+                self._executor = None
+            self.size = size
+
+
+_REQUESTS = _Pool("request", DEFAULT_REQUEST_THREADS)
+_LOGINS = _Pool("login", LOGIN_THREADS)
 
 
 def install(request_threads: int) -> None:
-    """Size this event loop's default limiter (call from the app's lifespan)."""
+    """Size the request threads, and this event loop's anyio limiter (from the lifespan)."""
+    _REQUESTS.resize(request_threads)
     to_thread.current_default_thread_limiter().total_tokens = request_threads
 
 
-async def login(work: Callable[..., T], *args: object) -> T:
-    return await to_thread.run_sync(work, *args, limiter=_login_limiter())
+async def run(work: Callable[..., T], *args: object, **kwargs: object) -> T:
+    return await _on(_REQUESTS, functools.partial(work, *args, **kwargs))
 
 
-def _login_limiter() -> CapacityLimiter:
-    """One per event loop, like anyio's default limiter."""
-    try:
-        return _LOGIN_LIMITER.get()
-    except LookupError:
-        limiter = CapacityLimiter(LOGIN_THREADS)
-        _LOGIN_LIMITER.set(limiter)
-        return limiter
+async def login(work: Callable[..., T], *args: object, **kwargs: object) -> T:
+    return await _on(_LOGINS, functools.partial(work, *args, **kwargs))
+
+
+async def _on(pool: _Pool, call: Callable[[], T]) -> T:
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(pool.executor(), context.run, call)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -104,7 +103,7 @@ def routes(services: Services) -> list[BaseRoute]:
     async def authorize(request: Request) -> Response:
         form = await handler.pages.form(request)
         # A POST may be the login form (argon2): on the login threads.
-        run = threads.login if request.method == "POST" else run_in_threadpool
+        run = threads.login if request.method == "POST" else threads.run
         return await run(handler.handle, request, form)
 
     return [Route(PATH, authorize, methods=["GET", "POST"])]

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -24,6 +23,7 @@ from localforce.data.query import batch_size
 from localforce.data.versions import LATEST, is_supported
 from localforce.domain.principal import Principal
 from localforce.limits.allocation import AllocationSpent
+from localforce.web import threads
 from localforce.web.auth import authenticate
 from localforce.web.errors import SalesforceJSON, api_error_response
 
@@ -86,7 +86,7 @@ def endpoint(services: Services, handler: Handler) -> Callable[[Request], Any]:
                 usage = services.limits.allocation.consume(principal.org_id).header()
                 return handler(services, Call(request, principal, version, body)), usage
 
-            response, header = await run_in_threadpool(call)
+            response, header = await threads.run(call)
         except AllocationSpent as exc:
             response, header = api_error_response(exc), exc.usage.header()
         except ApiError as exc:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -108,13 +107,13 @@ def routes(services: Services) -> list[BaseRoute]:
         form = await pages.pages.form(request)
         if request.method == "POST":  # the activation page's login form: argon2
             return await threads.login(pages.post, request, form)
-        return await run_in_threadpool(pages.get, request, form)
+        return await threads.run(pages.get, request, form)
 
     async def device_code(request: Request) -> Response:
         """RFC 8628 §3.1-3.2."""
         token_req = await token_request(request)
         try:
-            reply = await run_in_threadpool(endpoint.authorize, token_req, rfc8628=True)
+            reply = await threads.run(endpoint.authorize, token_req, rfc8628=True)
         except OAuthError as error:
             return oauth_error_response(error)
         return SalesforceJSON(reply.body(), headers=NO_STORE)

@@ -6,14 +6,13 @@ Takes the token from ``Authorization: Bearer`` or the ``oauth_token`` parameter 
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from localforce.bootstrap import Services
 from localforce.oauth.endpoints.identity import Identity, IdentityError
-from localforce.web import forms
+from localforce.web import forms, threads
 from localforce.web.auth import bearer_token
 from localforce.web.errors import SalesforceJSON
 from localforce.web.routes.oauth import identity_error
@@ -27,7 +26,7 @@ def routes(services: Services) -> list[BaseRoute]:
         token = bearer_token(request) or values.get("oauth_token")
         org_id, user_id = request.path_params["org_id"], request.path_params["user_id"]
         try:
-            body = await run_in_threadpool(identity.identity, token, org_id, user_id,
+            body = await threads.run(identity.identity, token, org_id, user_id,
                                            values.get("version"))
         except IdentityError as error:
             return identity_error(error)

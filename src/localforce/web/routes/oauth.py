@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -34,26 +33,26 @@ def routes(services: Services) -> list[BaseRoute]:
             raise InvalidRequest("must use HTTP POST")
         token_request = await forms.token_request(request)
         # The password grant waits on argon2: it runs on the login threads.
-        run = threads.login if token_request.grant_type == "password" else run_in_threadpool
+        run = threads.login if token_request.grant_type == "password" else threads.run
         with services.audit.metrics.grant(token_request.grant_type):
             reply = await run(oauth.server.token, token_request)
         return SalesforceJSON(reply.body(), headers=NO_STORE)
 
     async def revoke(request: Request) -> Response:
         values = await forms.params(request)
-        await run_in_threadpool(revocation.revoke, values.get("token"))
+        await threads.run(revocation.revoke, values.get("token"))
         return Response(status_code=200, headers=NO_STORE)
 
     async def introspect(request: Request) -> Response:
         token_request = await forms.token_request(request)
-        body = await run_in_threadpool(introspection.introspect, token_request)
+        body = await threads.run(introspection.introspect, token_request)
         return SalesforceJSON(body, headers=NO_STORE)
 
     async def userinfo(request: Request) -> Response:
         values = await forms.params(request)
         token = bearer_token(request) or values.get("oauth_token") or values.get("access_token")
         try:
-            body = await run_in_threadpool(identity.userinfo, token, values.get("version"))
+            body = await threads.run(identity.userinfo, token, values.get("version"))
         except IdentityError as error:
             return identity_error(error)
         return SalesforceJSON(body)
@@ -63,7 +62,7 @@ def routes(services: Services) -> list[BaseRoute]:
                               headers=CORS)
 
     async def jwks(_request: Request) -> Response:
-        return SalesforceJSON(await run_in_threadpool(oauth.keys.jwks), headers=CORS)
+        return SalesforceJSON(await threads.run(oauth.keys.jwks), headers=CORS)
 
     return [
         Route("/services/oauth2/token", token, methods=["GET", "POST"]),

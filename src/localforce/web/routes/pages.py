@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -26,7 +25,7 @@ from localforce.oauth import ports
 from localforce.oauth.credentials import LoginContext, LoginFailed
 from localforce.oauth.errors import OAuthError
 from localforce.security.tokens import random_token
-from localforce.web import csrf
+from localforce.web import csrf, threads
 from localforce.web.clientip import client_ip
 from localforce.web.forms import params
 from localforce.web.sessions import BrowserSessions
@@ -143,10 +142,10 @@ def routes(services: Services) -> list[BaseRoute]:
         if request.method == "POST":
             if not pages.csrf_ok(request, form):
                 return pages.csrf_failed(request)
-            await run_in_threadpool(pages.sessions.log_out, request)
+            await threads.run(pages.sessions.log_out, request)
             return pages.render(request, "logout.html", {"username": None},
                                 browser_id=random_token(32))
-        user = await run_in_threadpool(pages.sessions.user, request)
+        user = await threads.run(pages.sessions.user, request)
         return pages.render(request, "logout.html", {"username": user.username if user else None})
 
     def connected_apps(request: Request, form: Mapping[str, str]) -> Response:
@@ -169,7 +168,7 @@ def routes(services: Services) -> list[BaseRoute]:
 
     async def connected_apps_route(request: Request) -> Response:
         form = await pages.form(request)
-        return await run_in_threadpool(connected_apps, request, form)
+        return await threads.run(connected_apps, request, form)
 
     return [
         Route("/logout", logout, methods=["GET", "POST"]),

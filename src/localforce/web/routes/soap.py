@@ -12,7 +12,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -102,7 +101,7 @@ def routes(services: Services) -> list[BaseRoute]:
                                      f"Invalid Api version specified on URL: {version}")
             root = parse(await request.body())
             if _find(root, "logout") is not None:
-                await run_in_threadpool(soap.logout, _text(root, "sessionId"))
+                await threads.run(soap.logout, _text(root, "sessionId"))
                 return Response(_ENVELOPE.format(ns=_PARTNER, body="<logoutResponse/>"),
                                 media_type=XML_TYPE)
             if _find(root, "login") is None:
