@@ -129,13 +129,11 @@ def build_audit(engine: Engine) -> Audit:
 
 
 def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: Directory,
-                clock: Clock, *, limits: Limits | None = None,
-                metrics: Metrics | None = None,
-                writes: GroupCommit | None = None) -> OAuthServices:
+                clock: Clock, *, writes: GroupCommit, limits: Limits | None = None,
+                metrics: Metrics | None = None) -> OAuthServices:
     """The OAuth stores and helpers, and the token endpoint's flows (register more with
     ``oauth.server.register(flow)``)."""
     base_url = settings.effective_public_url
-    writes = writes or GroupCommit(engine)
     tokens, history = SqlTokenStore(engine, writes), SqlLoginHistory(engine, writes)
     if metrics is not None:
         history = MeteredLoginHistory(history, metrics)  # type: ignore[assignment]

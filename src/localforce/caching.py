@@ -1,18 +1,21 @@
-"""A small per-process cache of facts that may be at most a few seconds old.
+"""Per-process caches: ``TtlCache`` for facts that may be at most a few seconds old, ``Lru``
+for derived values that stay right as long as their key does.
 
-DESIGN.md: a change made on any replica (revocation, a rotated secret, a changed policy) takes
-effect everywhere within 1 s. So entries live for ``seconds`` of the monotonic clock (wall-clock
-steps must not keep an entry alive), the size is bounded, and the owner drops everything on its
-own writes so that a change made in this process is seen at once.
+``TtlCache`` — DESIGN.md: a change made on any replica (revocation, a rotated secret, a changed
+policy) takes effect everywhere within 1 s. So entries live for ``seconds`` of the monotonic
+clock (wall-clock steps must not keep an entry alive), the size is bounded, and the owner drops
+everything on its own writes so that a change made in this process is seen at once.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
+K = TypeVar("K")
 V = TypeVar("V")
 
 
@@ -48,3 +51,33 @@ class TtlCache(Generic[V]):
         with self._lock:
             self._entries.clear()
             self._generation += 1
+
+
+class Lru(Generic[K, V]):
+    """A bounded, thread-safe map that drops its least recently used entry first: the data
+    API's schemas by org, resolved query plans and compiled record statements, each bounded
+    however many orgs, users or distinct queries a process sees. Entries are only replaced
+    whole; readers get the value or ``None``."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[K, V] = OrderedDict()
+        # Request threads share a cache; OrderedDict's reorder-then-evict is not atomic.
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)

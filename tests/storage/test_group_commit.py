@@ -10,12 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, insert, select
+from sqlalchemy import Engine, event, func, select
 from tests.storage.test_oauth_store import record
 
 from localforce import commits
 from localforce.bootstrap import Services
-from localforce.oauth.ports import TokenRecord
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.engine import reader
 from localforce.storage.sql.group_commit import GroupCommit
@@ -130,18 +129,10 @@ def test_a_bad_row_fails_only_its_own_caller(svc: Services, ids: tuple[str, str,
 
 def test_close_writes_what_is_queued(svc: Services, ids: tuple[str, str, str]) -> None:
     writes = GroupCommit(svc.engine)
-    statement = insert(t.tokens)
+    store = SqlTokenStore(svc.engine, writes)
     with commits.deferred() as pending:
         for i in range(20):
-            writes.append(statement, _row(record(ids, f"q-{i}")))
+            store.add(record(ids, f"q-{i}"))
     writes.close()
     assert all(f.done() and f.exception() is None for f in pending)
     assert token_count(svc.engine) == 20
-
-
-def _row(r: TokenRecord) -> dict[str, Any]:
-    return dict(digest=r.digest, kind=r.kind, org_id=r.org_id, user_id=r.user_id,
-                app_id=r.app_id, scopes=" ".join(r.scopes), family_id=r.family_id,
-                parent_digest=None, flow=r.flow, issued_at=r.issued_at, expires_at=None,
-                last_used_at=r.last_used_at, idle_timeout=None, revoked_at=None,
-                rotated_at=None)

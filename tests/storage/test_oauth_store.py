@@ -30,7 +30,7 @@ def record(ids: tuple[str, str, str], digest: str, kind: str = ACCESS, family: s
 
 class TestTokens:
     def test_add_find_touch(self, svc: Services, ids: tuple[str, str, str]) -> None:
-        store = SqlTokenStore(svc.engine)
+        store = SqlTokenStore(svc.engine, svc.writes)
         store.add(record(ids, "a" * 64, idle_timeout=7200, parent_digest="p" * 64))
         found = store.find("a" * 64)
         assert found == record(ids, "a" * 64, idle_timeout=7200, parent_digest="p" * 64)
@@ -39,7 +39,7 @@ class TestTokens:
         assert store.find("b" * 64) is None
 
     def test_revoke_one_and_family(self, svc: Services, ids: tuple[str, str, str]) -> None:
-        store = SqlTokenStore(svc.engine)
+        store = SqlTokenStore(svc.engine, svc.writes)
         for digest, family in (("a", "f1"), ("b", "f1"), ("c", "f2")):
             store.add(record(ids, digest * 64, family=family))
         assert store.revoke("a" * 64, NOW) is True
@@ -49,14 +49,14 @@ class TestTokens:
         assert store.find("c" * 64).revoked_at is None  # type: ignore[union-attr]
 
     def test_revoke_for_user_and_app(self, svc: Services, ids: tuple[str, str, str]) -> None:
-        store = SqlTokenStore(svc.engine)
+        store = SqlTokenStore(svc.engine, svc.writes)
         store.add(record(ids, "a" * 64))
         store.add(replace(record(ids, "b" * 64), app_id=None))
         assert store.revoke_for(ids[1], ids[2], NOW) == 1
         assert store.revoke_for(ids[1], None, NOW) == 1
 
     def test_mark_rotated_is_one_shot(self, svc: Services, ids: tuple[str, str, str]) -> None:
-        store = SqlTokenStore(svc.engine)
+        store = SqlTokenStore(svc.engine, svc.writes)
         store.add(record(ids, "r" * 64, REFRESH))
         assert store.mark_rotated("r" * 64, NOW) is True
         assert store.mark_rotated("r" * 64, NOW) is False
@@ -65,7 +65,7 @@ class TestTokens:
         assert store.mark_rotated("s" * 64, NOW) is False
 
     def test_purge_dead_rows(self, svc: Services, ids: tuple[str, str, str]) -> None:
-        store = SqlTokenStore(svc.engine)
+        store = SqlTokenStore(svc.engine, svc.writes)
         store.add(record(ids, "a" * 64, idle_timeout=10))
         store.add(record(ids, "b" * 64, expires_at=NOW + 10))
         store.add(record(ids, "c" * 64))
@@ -105,7 +105,7 @@ def test_signing_keys(svc: Services) -> None:
 
 
 def test_login_history(svc: Services, ids: tuple[str, str, str]) -> None:
-    store = SqlLoginHistory(svc.engine)
+    store = SqlLoginHistory(svc.engine, svc.writes)
     row_id = store.record(LoginAttempt(NOW * 1000, "Remote Access 2.0", "Success",
                                        username="a@acme.test", org_id=ids[0], user_id=ids[1],
                                        source_ip="127.0.0.1", application="PlatformCLI",

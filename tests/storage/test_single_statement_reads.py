@@ -93,7 +93,7 @@ def _single_statement_reads(svc: Services, admin: Principal, account_id: str) ->
     account = _account(svc, admin)
     name = account.field("Name")
     assert name is not None
-    found = SqlTokenStore(svc.engine).find("a" * 64)
+    found = SqlTokenStore(svc.engine, svc.writes).find("a" * 64)
     return {
         "token": found.digest if found else None,
         "org": (org := svc.directory.store.get_org(admin.org_id)) and org.name,
@@ -110,7 +110,7 @@ def test_single_statement_reads_do_not_wait_for_an_uncommitted_write(
     """On SQLite a writer holds the write lock; these reads (``find_ids`` too, which used to
     read through a writer's connection) answer from the committed rows without waiting."""
     account_id = svc.data.records.create(admin, "Account", {"Name": "Acme"}).id
-    SqlTokenStore(svc.engine).add(_token(admin, "a" * 64))
+    SqlTokenStore(svc.engine, svc.writes).add(_token(admin, "a" * 64))
     committed = _single_statement_reads(svc, admin, account_id)
     assert committed["find_ids"] == [account_id] and committed["token"] == "a" * 64
     writer = svc.engine.connect()
@@ -126,7 +126,7 @@ def test_single_statement_reads_do_not_wait_for_an_uncommitted_write(
 def test_connections_go_back_to_the_pool_clean(svc: Services, admin: Principal) -> None:
     """No transaction left open, and on PostgreSQL autocommit switched off again."""
     account_id = svc.data.records.create(admin, "Account", {"Name": "Acme"}).id
-    SqlTokenStore(svc.engine).add(_token(admin, "a" * 64))
+    SqlTokenStore(svc.engine, svc.writes).add(_token(admin, "a" * 64))
     returned: list[tuple[bool, bool]] = []
 
     def checked_in(dbapi_connection: Any, _record: Any) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from localforce.data.lru import Lru
+from localforce.caching import Lru
 from localforce.data.schema import (
     ChildRelationship,
     FieldDef,

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from localforce.caching import Lru
 from localforce.data.access import owner_scope, readable, require_api
 from localforce.data.columns import column_metadata
 from localforce.data.errors import BadRequest
-from localforce.data.lru import Lru
 from localforce.data.plan import ChildPlan, Path, QueryPlan
 from localforce.data.ports import Cursor, RecordStore
 from localforce.data.resolve import INVALID_TYPE, Resolver

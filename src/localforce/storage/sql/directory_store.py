@@ -5,8 +5,8 @@ the user by id and the user's profile and permission sets; those reads go throug
 cache at most 1 s old (DESIGN.md: a change on any replica — a deactivated user too — takes
 effect within 1 s), emptied by every write made through this store, so a change made here is
 seen at once.
-``find_user`` (by username: password logins, which count failures toward lockout) always reads
-fresh, so the lockout count stays exact.
+``find_user`` (by username) reads fresh unless asked otherwise: password logins count failures
+toward lockout, so theirs must be exact; JWT bearer grants read through the cache.
 """
 
 from __future__ import annotations

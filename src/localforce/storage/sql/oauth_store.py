@@ -40,10 +40,10 @@ def _token(row: Mapping[str, Any]) -> TokenRecord:
 
 
 class SqlTokenStore:
-    def __init__(self, engine: Engine, writes: GroupCommit | None = None) -> None:
+    def __init__(self, engine: Engine, writes: GroupCommit) -> None:
         self._engine = engine
         self._find = single_statement_reader(engine)  # every bearer request looks a token up
-        self._writes = writes or GroupCommit(engine)
+        self._writes = writes
 
     def add(self, record: TokenRecord) -> None:
         self._writes.append(_INSERT_TOKEN, dict(
@@ -176,9 +176,9 @@ class SqlSigningKeyStore:
 
 
 class SqlLoginHistory:
-    def __init__(self, engine: Engine, writes: GroupCommit | None = None) -> None:
+    def __init__(self, engine: Engine, writes: GroupCommit) -> None:
         self._engine = engine
-        self._writes = writes or GroupCommit(engine)
+        self._writes = writes
 
     def record(self, attempt: LoginAttempt) -> str:
         row_id = ids.new_id(ids.KEY_PREFIXES["LoginHistory"])

@@ -24,7 +24,7 @@ from sqlalchemy import (
     update,
 )
 
-from localforce.data.lru import Lru
+from localforce.caching import Lru
 from localforce.data.plan import Expr, QueryPlan
 from localforce.data.ports import Cursor
 from localforce.data.schema import TEXT_TYPES, FieldDef, ObjectDef

@@ -1,8 +1,8 @@
-"""``data.lru.Lru``: bounded, and the least recently used entry goes first."""
+"""``caching.Lru``: bounded, and the least recently used entry goes first."""
 
 from __future__ import annotations
 
-from localforce.data.lru import Lru
+from localforce.caching import Lru
 
 
 def test_it_keeps_at_most_its_size_dropping_the_least_recently_used() -> None:
