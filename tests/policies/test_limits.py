@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, inspect, select
+from starlette.testclient import TestClient
 from tests.conftest import FixedClock, make_settings
 from tests.policies.conftest import KEY, PASSWORD, SECRET, SECURITY_TOKEN, World, password_form
 
 from localforce.settings import Settings
 from localforce.storage.sql import tables as t
+from localforce.web.app import create_app
 
 LIMITS = "/services/data/v59.0/limits"
 SPENT = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
@@ -93,6 +95,16 @@ def test_api_usage_log_records_each_call_without_the_query(world: World) -> None
         ("GET", LIMITS, 401, None, None),
     ]
     assert all(r["duration_us"] >= 0 and r["at_ms"] == 1_790_000_000_000 for r in rows)
+
+
+def test_a_stopping_worker_writes_the_usage_log_entries_it_holds(world: World) -> None:
+    token = access_token(world)
+    with TestClient(create_app(world.services), client=("127.0.0.1", 50000)) as client:
+        assert client.get(LIMITS, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    # No flush() here: the app's shutdown did it.
+    with world.services.engine.connect() as c:
+        paths = c.execute(select(t.api_usage_log.c.path)).scalars().all()
+    assert paths == [LIMITS]
 
 
 def test_login_rate_per_user(world: World) -> None:

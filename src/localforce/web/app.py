@@ -54,7 +54,9 @@ def _lifespan(services: Services) -> Callable[[Starlette], AbstractAsyncContextM
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         threads.install(services.settings.request_threads)
         yield
-        # A worker stopping: the API requests it counted in memory go to the shared counter.
+        # A worker stopping: the API requests it counted in memory go to the shared counter,
+        # and the usage log entries its writer still holds (it batches) to the database.
         services.limits.allocation.flush()
+        services.audit.writer.flush()
 
     return lifespan
