@@ -51,6 +51,12 @@ class TestRevoke:
         assert not works(world, tokens["access_token"])
         assert not works(world, later["access_token"])
 
+    def test_head_revokes_nothing(self, world: World) -> None:
+        tokens = grant(world)
+        response = world.client.head(f"/services/oauth2/revoke?token={tokens['access_token']}")
+        assert (response.status_code, response.headers["Allow"]) == (405, "GET, POST")
+        assert works(world, tokens["access_token"])
+
     def test_unknown_or_repeated_revocation(self, world: World) -> None:
         tokens = grant(world)
         assert world.client.post("/services/oauth2/revoke",

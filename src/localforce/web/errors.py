@@ -59,13 +59,20 @@ async def _oauth_error(_request: Request, exc: Exception) -> Response:
     return oauth_error_response(exc)
 
 
+_METHOD_ORDER = ("HEAD", "GET", "POST", "PUT", "PATCH", "DELETE")  # Salesforce lists HEAD first
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if request.url.path.startswith("/services/data"):
         if exc.status_code == 405:
-            allowed = exc.headers.get("Allow", "") if exc.headers else ""
-            return api_error_response(MethodNotAllowed(
+            listed = exc.headers.get("Allow", "") if exc.headers else ""
+            given = {m.strip() for m in listed.split(",")}
+            allowed = ",".join(m for m in _METHOD_ORDER if m in given)
+            response = api_error_response(MethodNotAllowed(
                 f"HTTP Method '{request.method}' not allowed. Allowed are {allowed}"))
+            response.headers["Allow"] = allowed
+            return response
         if exc.status_code == 404:
             return api_error_response(NotFound())
     return Response(exc.detail, status_code=exc.status_code, headers=exc.headers)

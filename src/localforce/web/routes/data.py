@@ -123,12 +123,14 @@ def describe_global(s: Services, c: Call) -> Response:
     return ok(s.data.describe_global(c.principal, c.version))
 
 
-def sobject_root(s: Services, c: Call) -> Response:
-    if c.request.method == "POST":
-        result = s.data.records.create(c.principal, c.param("sobject"), c.body)
-        obj = s.data.records.object(c.principal, c.param("sobject"))
-        location = f"/services/data/v{c.version}/sobjects/{obj.name}/{result.id}"
-        return ok(result.body(), 201, {"Location": location})
+def create(s: Services, c: Call) -> Response:
+    result = s.data.records.create(c.principal, c.param("sobject"), c.body)
+    obj = s.data.records.object(c.principal, c.param("sobject"))
+    location = f"/services/data/v{c.version}/sobjects/{obj.name}/{result.id}"
+    return ok(result.body(), 201, {"Location": location})
+
+
+def basic_info(s: Services, c: Call) -> Response:
     return ok(s.data.basic_info(c.principal, c.param("sobject"), c.version))
 
 
@@ -136,24 +138,30 @@ def describe(s: Services, c: Call) -> Response:
     return ok(s.data.describe(c.principal, c.param("sobject"), c.version))
 
 
-def record(s: Services, c: Call) -> Response:
-    sobject, record_id = c.param("sobject"), c.param("id")
-    if c.request.method == "GET":
-        return ok(s.data.records.retrieve(c.principal, sobject, record_id, c.version,
-                                          c.query("fields")))
-    if c.request.method == "PATCH":
-        s.data.records.update(c.principal, sobject, record_id, c.body)
-    else:
-        s.data.records.delete(c.principal, sobject, record_id)
+def retrieve(s: Services, c: Call) -> Response:
+    return ok(s.data.records.retrieve(c.principal, c.param("sobject"), c.param("id"), c.version,
+                                      c.query("fields")))
+
+
+def update(s: Services, c: Call) -> Response:
+    s.data.records.update(c.principal, c.param("sobject"), c.param("id"), c.body)
     return no_content()
 
 
-def external(s: Services, c: Call) -> Response:
-    sobject, field, value = c.param("sobject"), c.param("field"), c.param("value")
-    if c.request.method == "GET":
-        return ok(s.data.records.by_external_id(c.principal, sobject, field, value, c.version,
-                                                c.query("fields")))
-    result = s.data.records.upsert(c.principal, sobject, field, value, c.body, c.version)
+def delete(s: Services, c: Call) -> Response:
+    s.data.records.delete(c.principal, c.param("sobject"), c.param("id"))
+    return no_content()
+
+
+def by_external_id(s: Services, c: Call) -> Response:
+    return ok(s.data.records.by_external_id(c.principal, c.param("sobject"), c.param("field"),
+                                            c.param("value"), c.version, c.query("fields")))
+
+
+def upsert(s: Services, c: Call) -> Response:
+    sobject = c.param("sobject")
+    result = s.data.records.upsert(c.principal, sobject, c.param("field"), c.param("value"),
+                                   c.body, c.version)
     location = f"/services/data/v{c.version}/sobjects/{sobject}/{result.id}"
     return ok(result.body(upsert=True), 201 if result.created else 200, {"Location": location})
 
@@ -185,24 +193,28 @@ def limits(s: Services, c: Call) -> Response:
     return ok(s.data.limits(c.principal, usage.limits_entry()))
 
 
-def collections(s: Services, c: Call) -> Response:
-    method, coll = c.request.method, s.data.collections
-    if method == "POST":
-        return ok(coll.create(c.principal, c.body))
-    if method == "PATCH":
-        return ok(coll.update(c.principal, c.body))
+def collections_create(s: Services, c: Call) -> Response:
+    return ok(s.data.collections.create(c.principal, c.body))
+
+
+def collections_update(s: Services, c: Call) -> Response:
+    return ok(s.data.collections.update(c.principal, c.body))
+
+
+def collections_delete(s: Services, c: Call) -> Response:
     all_or_none = (c.query("allOrNone") or "").lower() == "true"
-    return ok(coll.delete(c.principal, c.query("ids") or "", all_or_none,
-                          lambda i: s.data.sobject_of(c.principal.org_id, i)))
+    return ok(s.data.collections.delete(c.principal, c.query("ids") or "", all_or_none,
+                                        lambda i: s.data.sobject_of(c.principal.org_id, i)))
 
 
-def collection_retrieve(s: Services, c: Call) -> Response:
-    if c.request.method == "GET":
-        body = {"ids": (c.query("ids") or "").split(","),
-                "fields": (c.query("fields") or "").split(",")}
-    else:
-        body = c.body
+def collection_get(s: Services, c: Call) -> Response:
+    body = {"ids": (c.query("ids") or "").split(","),
+            "fields": (c.query("fields") or "").split(",")}
     return ok(s.data.collections.retrieve(c.principal, c.param("sobject"), body, c.version))
+
+
+def collection_post(s: Services, c: Call) -> Response:
+    return ok(s.data.collections.retrieve(c.principal, c.param("sobject"), c.body, c.version))
 
 
 def collection_upsert(s: Services, c: Call) -> Response:
@@ -214,30 +226,54 @@ def composite(s: Services, c: Call) -> Response:
     return ok(s.data.composite(c.principal, c.body, c.version))
 
 
+def query_all(s: Services, c: Call) -> Response:
+    return query(s, c, True)
+
+
+Methods = dict[str, Handler]
+
+# Every route names each method it answers and the one handler for it: nothing is inferred
+# from "not GET", so a HEAD (Starlette answers it for every GET route) or an unlisted method
+# can never reach a handler that writes. HEAD runs the GET handler and drops the body.
+TABLE: list[tuple[str, Methods]] = [
+    ("", {"GET": resources}),
+    ("/sobjects", {"GET": describe_global}),
+    ("/sobjects/{sobject}", {"GET": basic_info, "POST": create}),
+    ("/sobjects/{sobject}/describe", {"GET": describe}),
+    ("/sobjects/{sobject}/{id}", {"GET": retrieve, "PATCH": update, "DELETE": delete}),
+    ("/sobjects/{sobject}/{field}/{value}", {"GET": by_external_id, "PATCH": upsert}),
+    ("/query", {"GET": query}),
+    ("/queryAll", {"GET": query_all}),
+    ("/query/{locator}", {"GET": query_more}),
+    ("/tooling/query", {"GET": tooling_query}),
+    ("/tooling/{rest:path}", dict.fromkeys(("GET", "POST", "PATCH", "DELETE"), tooling_other)),
+    ("/queryAll/{locator}", {"GET": query_more}),
+    ("/limits", {"GET": limits}),
+    ("/composite", {"POST": composite}),
+    ("/composite/sobjects", {"POST": collections_create, "PATCH": collections_update,
+                             "DELETE": collections_delete}),
+    ("/composite/sobjects/{sobject}", {"GET": collection_get, "POST": collection_post}),
+    ("/composite/sobjects/{sobject}/{field}", {"PATCH": collection_upsert}),
+]
+
+
+def _dispatch(methods: Methods) -> Handler:
+    def handle(s: Services, c: Call) -> Response:
+        method = c.request.method
+        handler = methods["GET"] if method == "HEAD" else methods[method]
+        response = handler(s, c)
+        if method == "HEAD":
+            return Response(status_code=response.status_code, headers=dict(response.headers))
+        return response
+
+    return handle
+
+
 def routes(services: Services) -> list[BaseRoute]:
     base = "/services/data/{version}"
-    table: list[tuple[str, Handler, list[str]]] = [
-        ("", resources, ["GET"]),
-        ("/sobjects", describe_global, ["GET"]),
-        ("/sobjects/{sobject}", sobject_root, ["GET", "POST"]),
-        ("/sobjects/{sobject}/describe", describe, ["GET"]),
-        ("/sobjects/{sobject}/{id}", record, ["GET", "PATCH", "DELETE"]),
-        ("/sobjects/{sobject}/{field}/{value}", external, ["GET", "PATCH"]),
-        ("/query", query, ["GET"]),
-        ("/queryAll", lambda s, c: query(s, c, True), ["GET"]),
-        ("/query/{locator}", query_more, ["GET"]),
-        ("/tooling/query", tooling_query, ["GET"]),
-        ("/tooling/{rest:path}", tooling_other, ["GET", "POST", "PATCH", "DELETE"]),
-        ("/queryAll/{locator}", query_more, ["GET"]),
-        ("/limits", limits, ["GET"]),
-        ("/composite", composite, ["POST"]),
-        ("/composite/sobjects", collections, ["POST", "PATCH", "DELETE"]),
-        ("/composite/sobjects/{sobject}", collection_retrieve, ["GET", "POST"]),
-        ("/composite/sobjects/{sobject}/{field}", collection_upsert, ["PATCH"]),
-    ]
     out: list[BaseRoute] = []
-    for path, handler, methods in table:
-        run = endpoint(services, handler)
-        out.append(Route(base + path, run, methods=methods))
-        out.append(Route(base + path + "/", run, methods=methods))
+    for path, methods in TABLE:
+        run = endpoint(services, _dispatch(methods))
+        out.append(Route(base + path, run, methods=list(methods)))
+        out.append(Route(base + path + "/", run, methods=list(methods)))
     return out

@@ -39,6 +39,8 @@ def routes(services: Services) -> list[BaseRoute]:
         return SalesforceJSON(reply.body(), headers=NO_STORE)
 
     async def revoke(request: Request) -> Response:
+        if request.method == "HEAD":  # Starlette answers HEAD on GET routes; a HEAD never writes
+            return Response(status_code=405, headers={"Allow": "GET, POST"})
         values = await forms.params(request)
         await threads.run(revocation.revoke, values.get("token"))
         return Response(status_code=200, headers=NO_STORE)
