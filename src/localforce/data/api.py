@@ -21,6 +21,7 @@ from localforce.data.ports import RecordStore
 from localforce.data.query import QueryService
 from localforce.data.records import Records
 from localforce.data.schema import ObjectDef, Schema
+from localforce.data.values import is_true
 from localforce.domain import ids
 from localforce.domain.principal import Principal
 
@@ -155,12 +156,14 @@ class DataApi:
         if rest[0] != "sobjects" or len(rest) < 2:
             raise NotFound()
         sobject = rest[1]
+        params = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if len(rest) == 2 and method == "POST":
             result = self.records.create(principal, sobject, body)
             location = f"/services/data/v{version}/sobjects/{sobject}/{result.id}"
             return 201, result.body(), {"Location": location}
         if len(rest) == 3 and method == "GET":
-            return 200, self.records.retrieve(principal, sobject, rest[2], version), {}
+            return 200, self.records.retrieve(principal, sobject, rest[2], version,
+                                              params.get("fields")), {}
         if len(rest) == 3 and method == "PATCH":
             self.records.update(principal, sobject, rest[2], body)
             return 204, None, {}
@@ -168,7 +171,8 @@ class DataApi:
             self.records.delete(principal, sobject, rest[2])
             return 204, None, {}
         if len(rest) == 4 and method == "PATCH":
-            result = self.records.upsert(principal, sobject, rest[2], rest[3], body, version)
+            result = self.records.upsert(principal, sobject, rest[2], rest[3], body, version,
+                                         update_only=is_true(params.get("updateOnly")))
             return (201 if result.created else 200), result.body(upsert=True), {}
         raise NotFound()
 

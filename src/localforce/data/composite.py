@@ -56,8 +56,9 @@ class Collections:
                 if all_or_none and any(not r["success"] for r in results):
                     raise _Rollback()
         except _Rollback:
-            return [r if not r["success"] else {"id": r.get("id"), "success": False,
-                                                 "errors": [ROLLED_BACK]} for r in results]
+            # A rolled-back row names no id: a created record no longer exists.
+            return [r if not r["success"] else {"success": False, "errors": [ROLLED_BACK]}
+                    for r in results]
         return results
 
     def create(self, principal: Principal, body: Any) -> list[dict[str, Any]]:

@@ -49,6 +49,11 @@ class MethodNotAllowed(ApiError):
     status = 405
 
 
+class UnsupportedMediaType(ApiError):
+    error_code = "UNSUPPORTED_MEDIA_TYPE"
+    status = 415
+
+
 class InsufficientAccess(ApiError):
     error_code = "INSUFFICIENT_ACCESS_OR_READONLY"
     status = 403

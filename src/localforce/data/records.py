@@ -240,8 +240,11 @@ class Records:
         return self.retrieve(principal, sobject, found[0], version, fields)
 
     def upsert(self, principal: Principal, sobject: str, field_name: str, value: str,
-               body: Any, version: str) -> SaveResult:
-        """PATCH /sobjects/T/ExtField/value: insert (201), update (200) or 300."""
+               body: Any, version: str, update_only: bool = False) -> SaveResult:
+        """PATCH /sobjects/T/ExtField/value: insert (201), update (200) or 300.
+
+        With ``update_only`` (``?updateOnly=true``, API v61+) no match is a 404, not an insert.
+        """
         obj = self.object(principal, sobject)
         f = self.external_field(obj, field_name)
         if isinstance(body, Mapping) and any(k.lower() == f.key for k in body) and f.name != "Id":
@@ -253,7 +256,7 @@ class Records:
         if found:
             self.update(principal, sobject, found[0], body)
             return SaveResult(found[0], False)
-        if f.name == "Id" and value:
+        if (f.name == "Id" and value) or update_only:
             raise NotFound()
         data = dict(body) if isinstance(body, Mapping) else body
         if isinstance(data, dict) and f.name != "Id":

@@ -106,6 +106,7 @@ class Resolver:
                             "supported by this server", select.group_by[0].pos)
         for g in select.group_by:
             self.operand(plan, g, "groupable", "grouped")
+        grouped = {self._key(plan.exprs[g]) for g in select.group_by}
         if plan.aggregate:
             self.aggregate_items(plan, items)
         else:
@@ -115,7 +116,15 @@ class Resolver:
         if select.having is not None:
             self.condition(plan, select.having)
         for item in select.order_by:
-            self.operand(plan, item.field, "sortable", "ordered")
+            expr = self.operand(plan, item.field, "sortable", "ordered")
+            if plan.aggregate and not isinstance(expr, AggregateExpr) and (
+                    plan.count_only or self._key(expr) not in grouped):
+                # COUNT() makes the query an aggregate one, so any ORDER BY field fails here.
+                label = (item.field.name if isinstance(item.field, ast.FieldPath)
+                         else item.field.func)
+                raise self.fail("MALFORMED_QUERY",
+                                f"Ordered field must be grouped or aggregated: {label}",
+                                item.field.pos)
         return plan
 
     def expand(self, select: ast.Select, obj: ObjectDef) -> list[Any]:

@@ -21,6 +21,11 @@ _DATETIME = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)\s*(Z|[+-]\d{2}:?\d{2})?$")
 
 
+def is_true(flag: str | None) -> bool:
+    """A query-string flag (``?allOrNone=true``, ``?updateOnly=TRUE``): ``true`` in any case."""
+    return (flag or "").lower() == "true"
+
+
 def format_datetime(moment: dt.datetime) -> str:
     """Salesforce's wire form: milliseconds and ``+0000`` without a colon."""
     utc = moment.astimezone(dt.UTC)

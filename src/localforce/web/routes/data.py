@@ -18,8 +18,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from localforce.bootstrap import Services
-from localforce.data.errors import ApiError, BadRequest, NotFound
+from localforce.data.errors import ApiError, BadRequest, NotFound, UnsupportedMediaType
 from localforce.data.query import batch_size
+from localforce.data.values import is_true
 from localforce.data.versions import LATEST, is_supported
 from localforce.domain.principal import Principal
 from localforce.limits.allocation import AllocationSpent
@@ -64,9 +65,16 @@ def _version(request: Request) -> str:
     return raw[1:]
 
 
-def _json(raw: bytes) -> Any:
+JSON_TYPES = ("application/json", "text/json")
+
+
+def _json(request: Request, raw: bytes) -> Any:
     if not raw.strip():
         return None
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type and media_type not in JSON_TYPES and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"MediaType of '{media_type}' is not supported by this resource")
     try:
         return json.loads(raw)
     except ValueError as exc:
@@ -76,23 +84,24 @@ def _json(raw: bytes) -> Any:
 
 def endpoint(services: Services, handler: Handler) -> Callable[[Request], Any]:
     async def run(request: Request) -> Response:
-        header = None
+        usage: list[str] = []  # the Sforce-Limit-Info value, once the call is counted
+
+        def call(raw: bytes) -> Response:
+            principal = _principal(services, request)
+            usage.append(services.limits.allocation.consume(principal.org_id).header())
+            return handler(services, Call(request, principal, version, _json(request, raw)))
+
         try:
             version = _version(request)
-            body = _json(await request.body())
-
-            def call() -> tuple[Response, str]:
-                principal = _principal(services, request)
-                usage = services.limits.allocation.consume(principal.org_id).header()
-                return handler(services, Call(request, principal, version, body)), usage
-
-            response, header = await threads.run(call)
+            # The body is read here but parsed after authentication: a caller without a valid
+            # session learns nothing about what the body should have been.
+            response = await threads.run(call, await request.body())
         except AllocationSpent as exc:
-            response, header = api_error_response(exc), exc.usage.header()
+            response, usage[:] = api_error_response(exc), [exc.usage.header()]
         except ApiError as exc:
             response = api_error_response(exc)
-        if header is not None:
-            response.headers[LIMIT_HEADER] = header
+        if usage:
+            response.headers[LIMIT_HEADER] = usage[-1]
         return response
 
     return run
@@ -161,7 +170,7 @@ def by_external_id(s: Services, c: Call) -> Response:
 def upsert(s: Services, c: Call) -> Response:
     sobject = c.param("sobject")
     result = s.data.records.upsert(c.principal, sobject, c.param("field"), c.param("value"),
-                                   c.body, c.version)
+                                   c.body, c.version, update_only=is_true(c.query("updateOnly")))
     location = f"/services/data/v{c.version}/sobjects/{sobject}/{result.id}"
     return ok(result.body(upsert=True), 201 if result.created else 200, {"Location": location})
 
@@ -170,7 +179,7 @@ def query(s: Services, c: Call, query_all: bool = False) -> Response:
     soql = c.query("q")
     if soql is None:
         raise BadRequest("MALFORMED_QUERY", "A query string has to be specified")
-    if (c.query("columns") or "").lower() == "true":  # sf data query's column layout
+    if is_true(c.query("columns")):  # sf data query's column layout
         return ok(s.data.queries.columns(c.principal, soql, query_all))
     batch = batch_size(c.request.headers.get("sforce-query-options"))
     return ok(s.data.queries.query(c.principal, soql, c.version, query_all, batch))
@@ -202,7 +211,7 @@ def collections_update(s: Services, c: Call) -> Response:
 
 
 def collections_delete(s: Services, c: Call) -> Response:
-    all_or_none = (c.query("allOrNone") or "").lower() == "true"
+    all_or_none = is_true(c.query("allOrNone"))
     return ok(s.data.collections.delete(c.principal, c.query("ids") or "", all_or_none,
                                         lambda i: s.data.sobject_of(c.principal.org_id, i)))
 
