@@ -16,12 +16,14 @@ from typing import Any
 from localforce.data.access import owner_scope, require_api, require_visible, require_write
 from localforce.data.custom import Schemas
 from localforce.data.errors import ApiError, BadRequest, NotFound
+from localforce.data.platform import cascades, derive
 from localforce.data.ports import RecordStore
 from localforce.data.schema import SYSTEM_FIELDS, FieldDef, ObjectDef, Schema
 from localforce.data.values import format_datetime, to_storage, to_wire
 from localforce.domain import ids
 from localforce.domain.principal import Principal
 
+CASCADE_PAGE = 1000
 READ_ONLY_ON_WRITE = "Unable to create/update fields: {}. Please check the security settings " \
                      "of this field and verify that it is read/write for your profile or " \
                      "permission set."
@@ -84,6 +86,7 @@ class Records:
         obj = self.object(principal, sobject)
         require_write(principal, obj, "create")
         values = self._values(principal, obj, body, creating=True)
+        given = dict(values)
         record_id = ids.new_id(obj.key_prefix)
         now = self._now()
         system = {"Id": record_id, "IsDeleted": False, "CreatedDate": now,
@@ -99,7 +102,7 @@ class Records:
                 values[f.name] = f.default_value
             elif f.flag("autoNumber"):
                 values[f.name] = f"{self.store.next_number(obj, principal.org_id, f):08d}"
-        self._derive(obj, values)
+        values.update(derive(obj, values, given))
         self._required(obj, values)
         self.store.insert(obj, principal.org_id, {k: v for k, v in values.items()
                                                   if obj.field(k) and obj.field(k).stored})
@@ -111,9 +114,9 @@ class Records:
         current = self._live(principal, obj, record_id)
         values = self._values(principal, obj, body, creating=False)
         merged = {**current, **values}
-        self._derive(obj, merged)
-        for name in ("Name",) if obj.field("FirstName") and obj.field("LastName") else ():
-            values[name] = merged.get(name)
+        derived = derive(obj, merged, values)
+        values.update(derived)
+        merged.update(derived)
         now = self._now()
         values.update(LastModifiedDate=now, LastModifiedById=principal.user_id,
                       SystemModstamp=now)
@@ -130,6 +133,12 @@ class Records:
             if key == "attributes":
                 continue
             f = obj.field(key)
+            if f is None and isinstance(value, Mapping) and obj.relationship(key) is not None:
+                lookup = obj.relationship(key)
+                assert lookup is not None
+                self._check_writable(lookup, creating)
+                out[lookup.name] = self._parent_by_external_id(principal, schema, lookup, value)
+                continue
             if f is None:
                 raise BadRequest("INVALID_FIELD",
                                  f"No such column '{key}' on sobject of type {obj.name}")
@@ -138,19 +147,47 @@ class Records:
                     raise BadRequest("INVALID_FIELD",
                                      "The Id field should not be specified in the sobject data.")
                 continue
-            if not f.flag("createable" if creating else "updateable"):
-                raise BadRequest("INVALID_FIELD_FOR_INSERT_UPDATE",
-                                 READ_ONLY_ON_WRITE.format(f.name), [f.name])
+            self._check_writable(f, creating)
             prefixes = tuple(o.key_prefix for o in (schema.get(n) for n in f.reference_to) if o)
             out[f.name] = to_storage(f, value, prefixes if f.type == "reference" else ())
         return out
 
     @staticmethod
-    def _derive(obj: ObjectDef, values: dict[str, Any]) -> None:
-        """Contact and Lead: Name is the compound of FirstName and LastName."""
-        if obj.field("FirstName") and obj.field("LastName") and obj.field("Name"):
-            parts = [values.get("FirstName"), values.get("LastName")]
-            values["Name"] = " ".join(p for p in parts if p) or None
+    def _check_writable(f: FieldDef, creating: bool) -> None:
+        if not f.flag("createable" if creating else "updateable"):
+            raise BadRequest("INVALID_FIELD_FOR_INSERT_UPDATE",
+                             READ_ONLY_ON_WRITE.format(f.name), [f.name])
+
+    def _parent_by_external_id(self, principal: Principal, schema: Schema, lookup: FieldDef,
+                               ref: Mapping[str, Any]) -> str:
+        """``"Account": {"Ext__c": "A-1"}`` in a body: the Id of the one live Account whose
+        ``Ext__c`` is ``A-1`` (REST API Developer Guide, "Insert or Update (Upsert) a Record
+        Using an External ID", relationship fields; polymorphic lookups name the parent's type
+        in ``attributes``)."""
+        attributes = ref.get("attributes")
+        named = attributes.get("type") if isinstance(attributes, Mapping) else None
+        targets = [named] if named else list(lookup.reference_to[:1])
+        parent = schema.get(str(targets[0])) if targets else None
+        keys = [k for k in ref if k != "attributes"]
+        if parent is None or parent.kind != "records" or len(keys) != 1 or (
+                named and parent.name.lower() not in (t.lower() for t in lookup.reference_to)):
+            raise BadRequest("INVALID_FIELD", f"Invalid foreign key relationship name "
+                             f"{lookup.relationship_name}", [lookup.name])
+        key_field = parent.field(keys[0])
+        if key_field is None or not (key_field.flag("externalId") or key_field.name == "Id"):
+            raise BadRequest("INVALID_FIELD", f"Field name provided, {keys[0]} is not an "
+                             f"External ID or indexed field for {parent.name}", [lookup.name])
+        value = ref[keys[0]]
+        found = [] if value in (None, "") else self.store.find_ids(
+            parent, principal.org_id, key_field, to_storage(key_field, value), limit=2)
+        if not found:
+            raise BadRequest("INVALID_FIELD", f"Foreign key external ID: {value} not found for "
+                             f"field {key_field.name} in entity {parent.name}", [lookup.name])
+        if len(found) > 1:
+            raise BadRequest("DUPLICATE_EXTERNAL_ID", f"Foreign key external ID: {value} "
+                             f"matched more than one record for field {key_field.name} in "
+                             f"entity {parent.name}", [lookup.name])
+        return found[0]
 
     @staticmethod
     def _required(obj: ObjectDef, values: Mapping[str, Any]) -> None:
@@ -200,13 +237,24 @@ class Records:
         return out
 
     def delete(self, principal: Principal, sobject: str, record_id: str) -> None:
+        """A soft delete of the record and, in the same transaction, of the children the
+        platform deletes with it (``platform.cascades``)."""
         obj = self.object(principal, sobject)
         require_write(principal, obj, "delete")
         self._live(principal, obj, record_id)
+        with self.store.transaction() as store:
+            self.with_store(store)._delete_tree(principal, obj, ids.to18(record_id))
+
+    def _delete_tree(self, principal: Principal, obj: ObjectDef, record_id: str) -> None:
         now = self._now()
-        self.store.update(obj, principal.org_id, ids.to18(record_id), {
+        self.store.update(obj, principal.org_id, record_id, {
             "IsDeleted": True, "LastModifiedDate": now, "LastModifiedById": principal.user_id,
             "SystemModstamp": now})
+        for child, lookup in cascades(self.schema_for(principal.org_id), obj):
+            while found := self.store.find_ids(child, principal.org_id, lookup, record_id,
+                                               limit=CASCADE_PAGE):
+                for child_id in found:
+                    self._delete_tree(principal, child, child_id)
 
     def _live(self, principal: Principal, obj: ObjectDef, record_id: str) -> dict[str, Any]:
         if not ids.is_valid(record_id) or ids.to18(record_id)[:3] != obj.key_prefix:

@@ -106,6 +106,8 @@ class ObjectDef:
     fields: tuple[FieldDef, ...]
     children: tuple[ChildRelationship, ...] = ()
     kind: str = "records"
+    #: Child relationships marked ``cascadeDelete`` (named or not), for platform.cascades.
+    cascades: tuple[ChildRelationship, ...] = ()
     _index: Mapping[str, FieldDef] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -233,9 +235,12 @@ def _standard(entry: Mapping[str, Any], directory: bool) -> ObjectDef:
                   for f in fields]
     children = tuple(ChildRelationship(c["relationshipName"], c["childSObject"], c["field"])
                      for c in entry["childRelationships"] if c.get("relationshipName"))
+    cascades = tuple(ChildRelationship(c.get("relationshipName") or "", c["childSObject"],
+                                       c["field"])
+                     for c in entry["childRelationships"] if c.get("cascadeDelete"))
     header["urlKeys"] = entry.get("urlKeys", {})
     return ObjectDef(entry["name"], entry["keyPrefix"], header, tuple(fields), children,
-                     "directory" if directory else "records")
+                     "directory" if directory else "records", cascades=cascades)
 
 
 def standard_schema() -> Schema:

@@ -16,6 +16,7 @@ from localforce.data.errors import BadRequest
 from localforce.data.schema import NUMBER_TYPES, TEXT_TYPES, FieldDef
 from localforce.domain import ids
 
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)\s*(Z|[+-]\d{2}:?\d{2})?$")
@@ -97,6 +98,9 @@ def _text(f: FieldDef, value: Any) -> str:
     if f.length and len(text) > f.length:
         raise BadRequest("STRING_TOO_LONG", f"{f.describe.get('label', f.name)}: data value too "
                          f"large: {text} (max length={f.length})", [f.name])
+    if f.type == "email" and text and not _EMAIL.match(text):
+        raise BadRequest("INVALID_EMAIL_ADDRESS", f"{f.describe.get('label', f.name)}: invalid "
+                         f"email address: {text}", [f.name])
     if f.type == "picklist" and f.flag("restrictedPicklist") and text not in f.picklist_values:
         raise BadRequest("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
                          f"{f.describe.get('label', f.name)}: bad value for restricted picklist "
