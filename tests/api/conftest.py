@@ -104,3 +104,9 @@ def api_as(services: Services, client: TestClient) -> Callable[[Principal], Api]
         return Api(client, services.oauth.issuer.issue_session(user).access_token)
 
     return make
+
+
+@pytest.fixture
+def api(admin: Principal, api_as: Callable[[Principal], Api]) -> Api:
+    """The data API as the org's System Administrator."""
+    return api_as(admin)

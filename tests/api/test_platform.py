@@ -4,18 +4,7 @@ by external id and field validation, each through the REST API on SQLite and Pos
 from __future__ import annotations
 
 import pytest
-from tests.conftest import make_settings
-
-
-@pytest.fixture
-def settings(home, database_url):
-    """Every test here runs on SQLite and on PostgreSQL."""
-    return make_settings(home, database_url)
-
-
-@pytest.fixture
-def api(admin, api_as):
-    return api_as(admin)
+from tests.api.backends import on_both_backends  # noqa: F401  (runs each test twice)
 
 
 @pytest.fixture

@@ -7,16 +7,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from tests.conftest import make_settings
+from tests.api.backends import on_both_backends  # noqa: F401  (runs each test twice)
 
 LIMIT_INFO = re.compile(r"^api-usage=\d+/\d+$")
 
-
-@pytest.fixture
-def settings(home, database_url):
-    """Every test here runs on SQLite and on PostgreSQL."""
-    return make_settings(home, database_url)
 
 
 def test_error_responses_carry_sforce_limit_info(admin, api_as):

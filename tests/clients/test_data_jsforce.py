@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from tests.clients.node import run_js
-from tests.clients.records import create_accounts
+from tests.clients.records import create_accounts, declare
 from tests.clients.server import LiveServer
 
 pytestmark = pytest.mark.clients
@@ -46,3 +46,17 @@ def test_sobject_create_retrieve_update_destroy(live_server: LiveServer, token: 
     assert out["destroyed"] == {"id": record_id, "success": True, "errors": []}
     assert out["missing"]["errorCode"] == "NOT_FOUND"
     assert out["missing"]["message"] == "The requested resource does not exist"
+
+
+def test_parent_reference_by_external_id(live_server: LiveServer, token: str) -> None:
+    declare(live_server, "Account", "Ref__c:Text:length=20:external_id")
+    out = run_js(live_server, "jsforce_data.js", scenario="parentReference", accessToken=token,
+                 instanceUrl=live_server.url)
+    assert out["accountIdOfContact"] == out["account"]
+
+
+def test_an_opportunity_with_line_items(live_server: LiveServer, token: str) -> None:
+    out = run_js(live_server, "jsforce_data.js", scenario="lineItems", accessToken=token,
+                 instanceUrl=live_server.url)
+    assert out == {"items": [True, True], "amount": 230.0, "isWon": True,
+                   "lines": [[1.0, 50.0], [4.0, 180.0]]}

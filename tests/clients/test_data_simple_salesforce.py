@@ -8,18 +8,15 @@ client returns, not only that it did not raise.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 import requests
 from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import SalesforceResourceNotFound
-from tests.clients.records import create_accounts
-from tests.clients.server import PROXY_VARS, LiveServer
+from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceResourceNotFound
+from tests.clients.records import create_accounts, declare, sales_fixture
+from tests.clients.server import LiveServer
 
 pytestmark = pytest.mark.clients
 
@@ -46,14 +43,7 @@ def paged(live_server: LiveServer, sf: Salesforce) -> tuple[str, list[str]]:
 def gadget(live_server: LiveServer) -> str:
     """A custom object with an external ID, declared the way the README says (the CLI on the
     server's home while it runs)."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("LOCALFORCE_") and k.lower() not in PROXY_VARS}
-    env["LOCALFORCE_HOME"] = str(live_server.home)
-    result = subprocess.run(
-        [sys.executable, "-m", "localforce.cli.main", "objects", "create", "Gadget__c",
-         "--field", "Code__c:Text:length=20:external_id", "--field", "Size__c:Number"],
-        env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
+    declare(live_server, "Gadget__c", "Code__c:Text:length=20:external_id", "Size__c:Number")
     return "Gadget__c"
 
 
@@ -136,3 +126,32 @@ def test_limits(sf: Salesforce) -> None:
     after = sf.limits()["DailyApiRequests"]
     assert set(before) >= {"Max", "Remaining"} and before["Max"] > 0
     assert after["Remaining"] < before["Remaining"] <= before["Max"]  # each call is counted
+
+
+def test_parent_reference_by_external_id(live_server: LiveServer, sf: Salesforce) -> None:
+    declare(live_server, "Account", "Ref__c:Text:length=20:external_id")
+    account = sf.Account.create({"Name": "Parent Co", "Ref__c": "SS-1"})["id"]
+    contact = sf.Contact.create({"LastName": "Child", "Account": {"Ref__c": "SS-1"}})
+    assert sf.Contact.get(contact["id"])["AccountId"] == account
+    with pytest.raises(SalesforceMalformedRequest) as refused:
+        sf.Contact.create({"LastName": "Orphan", "Account": {"Ref__c": "nope"}})
+    assert refused.value.content == [{
+        "errorCode": "INVALID_FIELD", "fields": ["AccountId"],
+        "message": "Foreign key external ID: nope not found for field Ref__c in entity Account"}]
+
+
+def test_an_opportunity_with_line_items(sf: Salesforce) -> None:
+    book = sf.query("SELECT Id FROM Pricebook2 WHERE IsStandard = true")["records"][0]["Id"]
+    made = sales_fixture(lambda sobject, body: getattr(sf, sobject).create(body)["id"],
+                         book, "SS")
+    for quantity in (2, 3):
+        sf.OpportunityLineItem.create({"OpportunityId": made["opportunity"], "Quantity": quantity,
+                                       "PricebookEntryId": made["entry"]})
+    result = sf.query("SELECT Amount, (SELECT Quantity, TotalPrice, Product2.Name FROM "
+                      "OpportunityLineItems ORDER BY Quantity) FROM Opportunity WHERE Id = "
+                      f"'{made['opportunity']}'")
+    deal = result["records"][0]
+    assert deal["Amount"] == 600.0
+    assert [(i["Quantity"], i["TotalPrice"], i["Product2"]["Name"])
+            for i in deal["OpportunityLineItems"]["records"]] == [
+        (2.0, 240.0, "Widget SS"), (3.0, 360.0, "Widget SS")]

@@ -5,7 +5,8 @@
   ``ForecastCategory`` always, and ``Probability``/``ForecastCategoryName`` when the stage is set
   and the same write does not set them (the OpportunityStage defaults of a new org,
   ``x-stageInfo`` in sobjects.json); Task ``IsClosed`` from ``Status`` (a new org's only closed
-  TaskStatus is "Completed"); Event ``ActivityDate`` from ``ActivityDateTime`` (UTC date).
+  TaskStatus is "Completed"); Event ``ActivityDate`` from ``ActivityDateTime`` (UTC date);
+  Attachment ``BodyLength`` from ``Body``.
 - **Cascade delete**: the child relationships the describe marks ``cascadeDelete`` (Account ->
   Contacts, Opportunities, Tasks, Events, Notes, Attachments; Opportunity -> line items...), plus
   Account -> Cases, which Salesforce deletes with the account although the describe does not
@@ -14,6 +15,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from functools import cache
@@ -48,6 +50,9 @@ def derive(obj: ObjectDef, merged: Mapping[str, Any], given: Mapping[str, Any]) 
         out.update(_opportunity(merged, given))
     elif obj.name == "Task":
         out["IsClosed"] = merged.get("Status") in CLOSED_TASK_STATUSES
+    elif obj.name == "Attachment" and "Body" in given:
+        body = merged.get("Body")
+        out["BodyLength"] = len(base64.b64decode(body)) if body else 0
     elif obj.name == "Event":
         moment = merged.get("ActivityDateTime")
         if moment and not merged.get("IsAllDayEvent"):

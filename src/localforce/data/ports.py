@@ -51,6 +51,9 @@ class RecordStore(Protocol):
 
     # -- records
     def insert(self, obj: ObjectDef, org_id: str, values: Mapping[str, Any]) -> None: ...
+    def insert_if_absent(self, obj: ObjectDef, org_id: str, values: Mapping[str, Any]) -> None:
+        """Insert unless a row with this ``Id`` exists (concurrent callers included)."""
+        ...
     def get(self, obj: ObjectDef, org_id: str, record_id: str,
             fields: Sequence[FieldDef]) -> dict[str, Any] | None:
         """Stored values by field name plus ``IsDeleted``; None if no such record."""

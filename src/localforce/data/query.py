@@ -254,7 +254,8 @@ class QueryService:
                 if node is None:
                     break
             if node is not None:
-                node[path.field.name] = to_wire(path.field, row[index])
+                node[path.field.name] = to_wire(path.field, row[index],
+                                                node["attributes"]["url"])
         return record
 
     def _children(self, child: ChildPlan, version: str,

@@ -8,11 +8,13 @@ still sees the row). Errors use Salesforce's codes and texts.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from localforce.data import sales
 from localforce.data.access import owner_scope, require_api, require_visible, require_write
 from localforce.data.custom import Schemas
 from localforce.data.errors import ApiError, BadRequest, NotFound
@@ -64,17 +66,39 @@ class SaveResult:
 
 class Records:
     def __init__(self, store: RecordStore, clock: Callable[[], float],
-                 schemas: Schemas | None = None) -> None:
+                 schemas: Schemas | None = None, provisioned: set[str] | None = None,
+                 in_transaction: bool = False) -> None:
         self.store, self.clock = store, clock
         self.schemas = schemas or Schemas()
+        self.provisioned = provisioned if provisioned is not None else set()
+        self.in_transaction = in_transaction
 
     def with_store(self, store: RecordStore) -> Records:
         """The same operations on another store (a transaction's)."""
-        return Records(store, self.clock, self.schemas)
+        return Records(store, self.clock, self.schemas, self.provisioned, in_transaction=True)
 
     def schema_for(self, org_id: str) -> Schema:
-        return self.schemas.get(org_id, self.store.declarations(org_id), reload=lambda: (
+        schema = self.schemas.get(org_id, self.store.declarations(org_id), reload=lambda: (
             self.schemas.get(org_id, self.store.declarations(org_id, fresh=True))))
+        if org_id not in self.provisioned:
+            self._provision(org_id, schema)
+        return schema
+
+    def _provision(self, org_id: str, schema: Schema) -> None:
+        """The records every org has without being asked: its standard price book (a fixed
+        Id per org, written at most once). Checked once per process and org outside a
+        transaction; inside one, each time (a rollback may take the row away again)."""
+        book = schema.get("Pricebook2")
+        if book is None:
+            return
+        now = self._now()
+        self.store.insert_if_absent(book, org_id, {
+            "Id": sales.standard_price_book_id(org_id), "IsDeleted": False,
+            "Name": sales.STANDARD_PRICE_BOOK, "IsActive": True, "IsStandard": True,
+            "IsArchived": False, "CreatedDate": now, "LastModifiedDate": now,
+            "SystemModstamp": now})
+        if not self.in_transaction:
+            self.provisioned.add(org_id)
 
     def object(self, principal: Principal, name: str) -> ObjectDef:
         require_api(principal)
@@ -85,7 +109,7 @@ class Records:
     def create(self, principal: Principal, sobject: str, body: Any) -> SaveResult:
         obj = self.object(principal, sobject)
         require_write(principal, obj, "create")
-        values = self._values(principal, obj, body, creating=True)
+        obj, values = self._values(principal, obj, body, creating=True)
         given = dict(values)
         record_id = ids.new_id(obj.key_prefix)
         now = self._now()
@@ -103,28 +127,33 @@ class Records:
             elif f.flag("autoNumber"):
                 values[f.name] = f"{self.store.next_number(obj, principal.org_id, f):08d}"
         values.update(derive(obj, values, given))
+        follow_up = self._sales_rules(principal, obj, values, given, creating=True)
         self._required(obj, values)
         self.store.insert(obj, principal.org_id, {k: v for k, v in values.items()
                                                   if obj.field(k) and obj.field(k).stored})
+        self._after_write(principal, obj, values, follow_up)
         return SaveResult(record_id, True)
 
     def update(self, principal: Principal, sobject: str, record_id: str, body: Any) -> None:
         obj = self.object(principal, sobject)
         require_write(principal, obj, "update")
         current = self._live(principal, obj, record_id)
-        values = self._values(principal, obj, body, creating=False)
+        obj, values = self._values(principal, obj, body, creating=False)
         merged = {**current, **values}
-        derived = derive(obj, merged, values)
-        values.update(derived)
-        merged.update(derived)
+        merged.update(derive(obj, merged, values))
+        self._sales_rules(principal, obj, merged, values, creating=False)
+        values = {k: v for k, v in merged.items() if k in values or current.get(k) != v}
         now = self._now()
         values.update(LastModifiedDate=now, LastModifiedById=principal.user_id,
                       SystemModstamp=now)
         self._required(obj, merged)
         self.store.update(obj, principal.org_id, ids.to18(record_id), values)
+        self._after_write(principal, obj, merged, None)
 
     def _values(self, principal: Principal, obj: ObjectDef, body: Any,
-                creating: bool) -> dict[str, Any]:
+                creating: bool) -> tuple[ObjectDef, dict[str, Any]]:
+        """The body's values in stored form, and the object they belong to (reloaded when
+        the body names a custom field this process has not seen yet)."""
         if not isinstance(body, Mapping):
             raise BadRequest("JSON_PARSER_ERROR", "The request body must be a JSON object")
         schema = self.schema_for(principal.org_id)
@@ -133,6 +162,9 @@ class Records:
             if key == "attributes":
                 continue
             f = obj.field(key)
+            if f is None and key.lower().endswith("__c"):
+                obj = schema.refreshed(obj.name) or obj
+                f = obj.field(key)
             if f is None and isinstance(value, Mapping) and obj.relationship(key) is not None:
                 lookup = obj.relationship(key)
                 assert lookup is not None
@@ -150,7 +182,54 @@ class Records:
             self._check_writable(f, creating)
             prefixes = tuple(o.key_prefix for o in (schema.get(n) for n in f.reference_to) if o)
             out[f.name] = to_storage(f, value, prefixes if f.type == "reference" else ())
-        return out
+        return obj, out
+
+    # -- products, price books, line items (data/sales.py) ---------------------------------
+
+    def _fetch(self, principal: Principal, sobject: str, record_id: str) -> dict[str, Any] | None:
+        obj = self.schema_for(principal.org_id).get(sobject)
+        if obj is None or not ids.is_valid(record_id):
+            return None
+        row = self.store.get(obj, principal.org_id, ids.to18(record_id), obj.fields)
+        return None if row is None or row["IsDeleted"] else row
+
+    def _find(self, principal: Principal, sobject: str, field_name: str, value: Any) -> list[str]:
+        obj = self.schema_for(principal.org_id).get(sobject)
+        f = obj.field(field_name) if obj else None
+        assert obj is not None and f is not None
+        return self.store.find_ids(obj, principal.org_id, f, value, limit=100_000)
+
+    def _sales_rules(self, principal: Principal, obj: ObjectDef, merged: dict[str, Any],
+                     given: Mapping[str, Any], creating: bool) -> dict[str, Any] | None:
+        """Apply the price book and line item rules to ``merged`` in place; return what the
+        line item's opportunity must be updated with first, if anything."""
+        def fetch(sobject: str, record_id: str) -> dict[str, Any] | None:
+            return self._fetch(principal, sobject, record_id)
+
+        if obj.name == "PricebookEntry":
+            merged.update(sales.pricebook_entry(
+                merged, creating, fetch, lambda *a: self._find(principal, *a),
+                sales.standard_price_book_id(principal.org_id)))
+        elif obj.name == "OpportunityLineItem":
+            derived, opportunity_update = sales.line_item(merged, given, creating, fetch)
+            merged.update(derived)
+            return opportunity_update
+        return None
+
+    def _after_write(self, principal: Principal, obj: ObjectDef, record: Mapping[str, Any],
+                     opportunity_update: dict[str, Any] | None) -> None:
+        """A line item changed: its opportunity's Amount is the sum of its live items."""
+        if obj.name != "OpportunityLineItem":
+            return
+        opportunity = self.schema_for(principal.org_id).get("Opportunity")
+        opportunity_id = str(record.get("OpportunityId") or "")
+        if opportunity is None or self._fetch(principal, "Opportunity", opportunity_id) is None:
+            return
+        items = [self._fetch(principal, obj.name, i) for i in
+                 self._find(principal, obj.name, "OpportunityId", opportunity_id)]
+        total = sum(float(i.get("TotalPrice") or 0) for i in items if i is not None)
+        self.store.update(opportunity, principal.org_id, opportunity_id,
+                          {**(opportunity_update or {}), "Amount": round(total, 2)})
 
     @staticmethod
     def _check_writable(f: FieldDef, creating: bool) -> None:
@@ -174,6 +253,9 @@ class Records:
             raise BadRequest("INVALID_FIELD", f"Invalid foreign key relationship name "
                              f"{lookup.relationship_name}", [lookup.name])
         key_field = parent.field(keys[0])
+        if key_field is None and keys[0].lower().endswith("__c"):
+            parent = schema.refreshed(parent.name) or parent
+            key_field = parent.field(keys[0])
         if key_field is None or not (key_field.flag("externalId") or key_field.name == "Id"):
             raise BadRequest("INVALID_FIELD", f"Field name provided, {keys[0]} is not an "
                              f"External ID or indexed field for {parent.name}", [lookup.name])
@@ -217,8 +299,31 @@ class Records:
         out: dict[str, Any] = {"attributes": {
             "type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{record_id}"}}
         for f in wanted:
-            out[f.name] = to_wire(f, row.get(f.name))
+            out[f.name] = to_wire(f, row.get(f.name), out["attributes"]["url"])
         return out
+
+    def is_blob(self, principal: Principal, sobject: str, record_id: str,
+                field_name: str) -> bool:
+        """Whether ``/sobjects/{sobject}/{a}/{b}`` names a record's blob field rather than an
+        external id value (field names never start with a key prefix's digits)."""
+        obj = self.object(principal, sobject)
+        f = obj.field(field_name)
+        return (f is not None and f.type == "base64" and ids.is_valid(record_id)
+                and ids.to18(record_id)[:3] == obj.key_prefix)
+
+    def blob(self, principal: Principal, sobject: str, record_id: str,
+             field_name: str) -> tuple[bytes, str]:
+        """``GET /sobjects/Attachment/{id}/Body``: a blob field's bytes and content type."""
+        obj = self.object(principal, sobject)
+        f = obj.field(field_name)
+        if f is None or f.type != "base64":
+            raise NotFound()
+        content_type = obj.field("ContentType")
+        record = self.retrieve(principal, sobject, record_id, "0",
+                               ",".join(n.name for n in (f, content_type) if n))
+        row = self.store.get(obj, principal.org_id, ids.to18(record_id), [f])
+        data = base64.b64decode(str((row or {}).get(f.name) or ""))
+        return data, str(record.get("ContentType") or "application/octet-stream")
 
     @staticmethod
     def _fields(obj: ObjectDef, fields: str | None) -> list[FieldDef]:
@@ -247,9 +352,11 @@ class Records:
 
     def _delete_tree(self, principal: Principal, obj: ObjectDef, record_id: str) -> None:
         now = self._now()
+        row = self._fetch(principal, obj.name, record_id) or {}
         self.store.update(obj, principal.org_id, record_id, {
             "IsDeleted": True, "LastModifiedDate": now, "LastModifiedById": principal.user_id,
             "SystemModstamp": now})
+        self._after_write(principal, obj, row, None)
         for child, lookup in cascades(self.schema_for(principal.org_id), obj):
             while found := self.store.find_ids(child, principal.org_id, lookup, record_id,
                                                limit=CASCADE_PAGE):

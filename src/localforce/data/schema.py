@@ -21,14 +21,16 @@ from typing import Any
 
 #: Objects stored in their own record table (one SQL table per sObject).
 RECORD_OBJECTS = ("Account", "Contact", "Lead", "Opportunity", "Case", "Task", "Event",
-                  "Campaign", "OpportunityContactRole")
+                  "Campaign", "OpportunityContactRole", "Product2", "Pricebook2",
+                  "PricebookEntry", "OpportunityLineItem", "CampaignMember", "Note",
+                  "Attachment")
 
 #: Objects read from the org's directory (users, profiles...): read-only over the data API.
 DIRECTORY_OBJECTS = ("User", "Organization", "Profile", "PermissionSet", "LoginHistory",
                      "SetupAuditTrail")
 
 #: Field types with no column: compound fields are read as null (their parts are columns).
-UNSTORED_TYPES = frozenset({"address", "location", "base64", "anyType", "complexvalue"})
+UNSTORED_TYPES = frozenset({"address", "location", "anyType", "complexvalue"})
 TEXT_TYPES = frozenset({"string", "textarea", "picklist", "multipicklist", "combobox", "email",
                         "phone", "url", "encryptedstring", "time"})
 NUMBER_TYPES = frozenset({"int", "long", "double", "currency", "percent"})
@@ -179,6 +181,14 @@ class Schema:
             self._objects, self.token, self._reload = fresh._objects, fresh.token, None
             found = self._objects.get(key)
         return found
+
+    def refreshed(self, name: str) -> ObjectDef | None:
+        """``name`` after one reload of the declarations (a custom field another process has
+        just declared); as it is when this schema cannot reload or has already."""
+        if self._reload is not None:
+            fresh = self._reload()
+            self._objects, self.token, self._reload = fresh._objects, fresh.token, None
+        return self._objects.get(name.lower())
 
     def reloading(self, reload: Callable[[], Schema] | None) -> Schema:
         """The same objects (and token), with its own ``reload``."""

@@ -8,6 +8,7 @@ recorded responses in salesforce-wire.md §6.3 (``"2013-05-07T22:07:19.000+0000"
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from typing import Any
@@ -88,6 +89,12 @@ def to_storage(f: FieldDef, value: Any, reference_prefixes: tuple[str, ...] = ()
             return format_datetime(parse_datetime(str(value)))
         except ValueError:
             raise _json_error("datetime", value) from None
+    if kind == "base64":
+        try:
+            base64.b64decode(str(value), validate=True)
+        except ValueError:
+            raise _json_error("base64", value) from None
+        return str(value)
     return value
 
 
@@ -140,10 +147,13 @@ def _json_error(kind: str, value: Any) -> BadRequest:
                       f"{token} value {value} or request may be missing a required field")
 
 
-def to_wire(f: FieldDef, value: Any) -> Any:
-    """A stored value as JSON: currency/double as floats, the rest as stored."""
+def to_wire(f: FieldDef, value: Any, record_url: str = "") -> Any:
+    """A stored value as JSON: currency/double as floats, a blob (base64) as the URL it is
+    read from (``<record url>/<field>``), the rest as stored."""
     if value is None:
         return None
+    if f.type == "base64":
+        return f"{record_url}/{f.name}"
     if f.type in ("double", "currency", "percent"):
         return float(value)
     if f.type in ("int", "long"):

@@ -10,6 +10,7 @@ APIs accept either form and always return the 18-character one.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 
@@ -124,6 +125,14 @@ def new_id(prefix: str, token_bytes: int = 9) -> str:
         raise ValueError(f"key prefix must be 3 characters: {prefix!r}")
     sequence = "".join(secrets.choice(_BASE62) for _ in range(token_bytes))
     id15 = prefix + _POD + _RESERVED + sequence
+    return id15 + checksum(id15)
+
+
+def derived_id(prefix: str, seed: str) -> str:
+    """The same 18-character ID for the same ``seed`` every time (records the platform creates
+    once per org, such as its standard price book, so that creating one twice is impossible)."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    id15 = prefix + _POD + _RESERVED + "".join(_BASE62[b % 62] for b in digest[:9])
     return id15 + checksum(id15)
 
 

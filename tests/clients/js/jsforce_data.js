@@ -37,6 +37,33 @@ const scenarios = {
                                    Industry: retrieved.Industry, type: retrieved.attributes.type },
              updated, industryAfter: after.Industry, destroyed, missing };
   },
+  // A parent named by its external id in the body (REST "Account": {"Ref__c": ...}).
+  async parentReference() {
+    const account = await conn.sobject('Account').create({ Name: 'Js Parent', Ref__c: 'JS-1' });
+    const contact = await conn.sobject('Contact').create({ LastName: 'Js Child',
+                                                           Account: { Ref__c: 'JS-1' } });
+    const got = await conn.sobject('Contact').retrieve(contact.id);
+    return { account: account.id, accountIdOfContact: got.AccountId };
+  },
+  // Product, standard price, opportunity and two line items; then the rolled-up opportunity.
+  async lineItems() {
+    const book = (await conn.query('SELECT Id FROM Pricebook2 WHERE IsStandard = true'))
+      .records[0].Id;
+    const product = await conn.sobject('Product2').create({ Name: 'Js Widget', ProductCode: 'JS' });
+    const entry = await conn.sobject('PricebookEntry').create({
+      Pricebook2Id: book, Product2Id: product.id, UnitPrice: 50, IsActive: true });
+    const opportunity = await conn.sobject('Opportunity').create({
+      Name: 'Js Deal', StageName: 'Closed Won', CloseDate: '2026-12-31' });
+    const items = await conn.sobject('OpportunityLineItem').create([
+      { OpportunityId: opportunity.id, PricebookEntryId: entry.id, Quantity: 1 },
+      { OpportunityId: opportunity.id, PricebookEntryId: entry.id, Quantity: 4, UnitPrice: 45 },
+    ], { allOrNone: true });
+    const deal = (await conn.query(
+      'SELECT Amount, IsWon, (SELECT Quantity, TotalPrice FROM OpportunityLineItems ' +
+      `ORDER BY Quantity) FROM Opportunity WHERE Id = '${opportunity.id}'`)).records[0];
+    return { items: items.map((r) => r.success), amount: deal.Amount, isWon: deal.IsWon,
+             lines: deal.OpportunityLineItems.records.map((r) => [r.Quantity, r.TotalPrice]) };
+  },
 };
 
 scenarios[cfg.scenario]().then(

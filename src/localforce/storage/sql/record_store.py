@@ -23,6 +23,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from localforce.caching import Lru
 from localforce.data.plan import Expr, QueryPlan
@@ -208,6 +209,13 @@ class SqlRecordStore:
         table = self._table(obj)
         with self._conn() as conn:
             conn.execute(insert(table).values(org_id=org_id, **values))
+
+    def insert_if_absent(self, obj: ObjectDef, org_id: str, values: Mapping[str, Any]) -> None:
+        table = self._table(obj)
+        with self._conn() as conn:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            conn.execute(dialect.insert(table).values(org_id=org_id, **values)
+                         .on_conflict_do_nothing(index_elements=["Id"]))
 
     def get(self, obj: ObjectDef, org_id: str, record_id: str,
             fields: Sequence[FieldDef]) -> dict[str, Any] | None:

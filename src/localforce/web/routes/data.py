@@ -163,6 +163,12 @@ def delete(s: Services, c: Call) -> Response:
 
 
 def by_external_id(s: Services, c: Call) -> Response:
+    """Also ``/sobjects/Attachment/{id}/Body``: a blob field of a record, as bytes."""
+    if s.data.records.is_blob(c.principal, c.param("sobject"), c.param("field"),
+                              c.param("value")):
+        data, content_type = s.data.records.blob(c.principal, c.param("sobject"),
+                                                 c.param("field"), c.param("value"))
+        return Response(data, media_type=content_type)
     return ok(s.data.records.by_external_id(c.principal, c.param("sobject"), c.param("field"),
                                             c.param("value"), c.version, c.query("fields")))
 
