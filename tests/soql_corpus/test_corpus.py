@@ -57,6 +57,14 @@ def corpus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
                                           "CloseDate": "2026-09-30", "AccountId": ids["Acme"],
                                           "Amount": 250.0})
     records.create(admin, "Account", {"Name": "Child", "ParentId": ids["Acme"]})
+    deal = records.create(admin, "Opportunity", {"Name": "Won deal", "StageName": "Closed Won",
+                                                  "CloseDate": "2026-06-30"}).id
+    lead = records.create(admin, "Lead", {"FirstName": "Grace", "LastName": "Hopper",
+                                          "Company": "Navy"}).id
+    records.create(admin, "Task", {"Subject": "Call Acme", "WhatId": ids["Acme"],
+                                   "Status": "Completed"})
+    records.create(admin, "Task", {"Subject": "Prep deal", "WhatId": deal, "WhoId": lead,
+                                   "Status": "In Progress"})
     records.delete(admin, "Account", records.create(admin, "Account", {"Name": "Gone"}).id)
     yield services, admin, ids
     services.close()
@@ -219,6 +227,29 @@ AGGREGATES = [  # (soql, records without attributes)
                                      "IsSandbox": False, "expr0": 1}]),
 ]
 
+PLATFORM = [  # polymorphic lookups and derived fields: (soql, records without attributes)
+    ("SELECT Subject, What.Name, What.Type, Who.Name FROM Task ORDER BY Subject",
+     [{"Subject": "Call Acme", "What": {"Name": "Acme", "Type": "Account"}, "Who": None},
+      {"Subject": "Prep deal", "What": {"Name": "Won deal", "Type": "Opportunity"},
+       "Who": {"Name": "Grace Hopper"}}]),
+    ("SELECT Subject FROM Task WHERE What.Type = 'Opportunity'", [{"Subject": "Prep deal"}]),
+    ("SELECT Subject, IsClosed FROM Task WHERE IsClosed = true", [
+        {"Subject": "Call Acme", "IsClosed": True}]),
+    ("SELECT Name, IsClosed, IsWon, Probability, ForecastCategoryName FROM Opportunity "
+     "ORDER BY Name", [
+        {"Name": "Big deal", "IsClosed": False, "IsWon": False, "Probability": 10.0,
+         "ForecastCategoryName": "Pipeline"},
+        {"Name": "Won deal", "IsClosed": True, "IsWon": True, "Probability": 100.0,
+         "ForecastCategoryName": "Closed"}]),
+]
+
+
+def _without_attributes(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_attributes(v) for k, v in value.items() if k != "attributes"}
+    return value
+
+
 ERRORS = [  # (soql, errorCode, exact message)
     ("SELECT Bacon__c FROM Account LIMIT 2", "INVALID_FIELD",
      "\nSELECT Bacon__c FROM Account LIMIT 2\n       ^\nERROR at Row:1:Column:8\nNo such column "
@@ -284,6 +315,11 @@ def test_aggregates(corpus: Any, soql: str, expected: list[dict[str, Any]]) -> N
     result = run(corpus, soql)
     assert all(r.pop("attributes") == {"type": "AggregateResult"} for r in result["records"])
     assert result["records"] == expected
+
+
+@pytest.mark.parametrize(("soql", "expected"), PLATFORM)
+def test_platform_fields(corpus: Any, soql: str, expected: list[dict[str, Any]]) -> None:
+    assert [_without_attributes(r) for r in run(corpus, soql)["records"]] == expected
 
 
 @pytest.mark.parametrize(("soql", "code", "message"), ERRORS)

@@ -298,4 +298,8 @@ class QueryService:
 
 
 def attributes(obj: ObjectDef, record_id: str, version: str) -> dict[str, str]:
-    return {"type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{record_id}"}
+    """A record's ``attributes``; a parent through a polymorphic lookup is of type ``Name``
+    with the URL of its own object."""
+    name = obj.describe["x-prefixes"].get(record_id[:3], obj.name) \
+        if obj.kind == "polymorphic" else obj.name
+    return {"type": obj.name, "url": f"/services/data/v{version}/sobjects/{name}/{record_id}"}

@@ -71,10 +71,13 @@ class Resolver:
         positions = node.part_pos or (node.pos,) * len(node.parts)
         for index, rel in enumerate(node.parts[:-1]):
             lookup = current.relationship(rel)
-            target = self.schema.target(lookup) if lookup else None
             # A parent join is not filtered: objects the user sees only part of are no parent.
-            if lookup is None or target is None or not self.readable(target) \
-                    or self.owner_scope(target) is not None:
+            if lookup is not None and lookup.flag("polymorphicForeignKey"):
+                target = self.schema.polymorphic_target(lookup, self.whole_parent)
+            else:
+                target = self.schema.target(lookup) if lookup else None
+            if lookup is None or target is None or not (
+                    target.kind == "polymorphic" or self.whole_parent(target)):
                 raise self.fail("INVALID_FIELD", BAD_RELATIONSHIP.format(rel), positions[index])
             hops.append(Hop(lookup, target))
             current = target
@@ -83,6 +86,10 @@ class Resolver:
             raise self.fail("INVALID_FIELD", NO_COLUMN.format(node.parts[-1], current.name),
                             positions[-1])
         return Path(tuple(hops), f, current)
+
+    def whole_parent(self, obj: ObjectDef) -> bool:
+        """Readable, and all of it: an object the user sees only part of is no parent."""
+        return self.readable(obj) and self.owner_scope(obj) is None
 
     def id_path(self, hops: tuple[Hop, ...], obj: ObjectDef) -> Path:
         id_field = obj.field("Id")

@@ -190,6 +190,21 @@ class Schema:
             self._objects, self.token, self._reload = fresh._objects, fresh.token, None
         return self._objects.get(name.lower())
 
+    def polymorphic_target(self, lookup: FieldDef,
+                           usable: Callable[[ObjectDef], bool]) -> ObjectDef | None:
+        """The ``Name`` object a polymorphic lookup (Task.What, Task.Who, Owner) leads to:
+        Id, Name and Type (the parent's object name) over every usable parent object served
+        here (SOQL & SOSL Reference, "Understanding Polymorphic Keys and Relationships")."""
+        targets = [o for o in (self.get(n) for n in lookup.reference_to)
+                   if o is not None and o.kind in ("records", "directory")
+                   and o.field("Name") is not None and usable(o)]
+        if not targets:
+            return None
+        return ObjectDef("Name", "000", {
+            "name": "Name", "x-targets": tuple(o.name for o in targets),
+            "x-prefixes": {o.key_prefix: o.name for o in targets}}, NAME_FIELDS,
+            kind="polymorphic")
+
     def reloading(self, reload: Callable[[], Schema] | None) -> Schema:
         """The same objects (and token), with its own ``reload``."""
         out = Schema((), reload, self.token)
@@ -219,6 +234,17 @@ def _catalogue() -> dict[str, Any]:
     objects = data["objects"]
     return {"fieldDefaults": data["fieldDefaults"],
             "objects": {name: objects[name] for name in RECORD_OBJECTS + DIRECTORY_OBJECTS}}
+
+
+def _name_field(name: str, kind: str) -> FieldDef:
+    return FieldDef(name, kind, {"name": name, "type": kind, "nillable": True,
+                                 "filterable": True, "sortable": True, "groupable": True,
+                                 "nameField": name == "Name"})
+
+
+#: The fields of the ``Name`` object reached through a polymorphic lookup.
+NAME_FIELDS = (_name_field("Id", "id"), _name_field("Name", "string"),
+               _name_field("Type", "string"))
 
 
 @cache

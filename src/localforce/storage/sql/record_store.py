@@ -28,11 +28,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from localforce.caching import Lru
 from localforce.data.plan import Expr, QueryPlan
 from localforce.data.ports import Cursor
-from localforce.data.schema import TEXT_TYPES, FieldDef, ObjectDef
+from localforce.data.schema import TEXT_TYPES, FieldDef, ObjectDef, standard_schema
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.engine import single_statement_reader
 from localforce.storage.sql.record_tables import BINDINGS, column_type, record_table
-from localforce.storage.sql.soql_to_sql import Compiler, Source
+from localforce.storage.sql.soql_to_sql import Compiler, NameSource, Source
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -126,11 +126,17 @@ class SqlRecordStore:
                 yield connection
 
     def source(self, obj: ObjectDef) -> Source:
-        key = (obj.name, obj.stored_names)
+        key = (obj.name, obj.stored_names, obj.describe.get("x-targets"))
         found = self._sources.get(key)
         if found is None:
-            binding = BINDINGS.get(obj.name) if obj.kind == "directory" else None
-            found = self._sources[key] = Source(obj, binding)
+            if obj.kind == "polymorphic":
+                schema = standard_schema()
+                targets = [self.source(t) for t in (schema.get(n) for n in
+                                                    obj.describe["x-targets"]) if t]
+                found = self._sources[key] = NameSource(obj, targets)
+            else:
+                binding = BINDINGS.get(obj.name) if obj.kind == "directory" else None
+                found = self._sources[key] = Source(obj, binding)
         return found
 
     def _table(self, obj: ObjectDef) -> Table:

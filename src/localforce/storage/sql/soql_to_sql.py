@@ -34,6 +34,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.sql import FromClause
 
@@ -88,6 +89,29 @@ class Source:
 
     def from_db(self, f: FieldDef, value: Any) -> Any:
         return self.binding.from_db(f, value) if self.binding else value
+
+
+class NameSource(Source):
+    """The ``Name`` object of a polymorphic lookup: ``UNION ALL`` of its parent objects'
+    Id, Name and Type (their object name), scoped like a record table."""
+
+    def __init__(self, obj: ObjectDef, targets: Sequence[Source]) -> None:
+        self.obj, self.binding = obj, None
+        self._aliases = {}
+        parts = []
+        for target in targets:
+            table = target.table
+            name_field = target.obj.field("Name")
+            assert name_field is not None
+            org = (table.c[target.binding.org_column] if target.binding
+                   else table.c.org_id)
+            deleted = false() if target.binding else table.c.IsDeleted
+            parts.append(select(org.label("org_id"), target.id(table).label("Id"),
+                                target.column(table, name_field).label("Name"),
+                                literal(target.obj.name).label("Type"),
+                                deleted.label("IsDeleted")))
+        self.table = union_all(*parts).subquery("name_" + "_".join(
+            t.obj.name.lower() for t in targets))
 
 
 Sources = Callable[[ObjectDef], Source]
