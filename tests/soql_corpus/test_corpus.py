@@ -60,7 +60,8 @@ def corpus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     deal = records.create(admin, "Opportunity", {"Name": "Won deal", "StageName": "Closed Won",
                                                   "CloseDate": "2026-06-30"}).id
     lead = records.create(admin, "Lead", {"FirstName": "Grace", "LastName": "Hopper",
-                                          "Company": "Navy"}).id
+                                          "Company": "Navy", "City": "Arlington",
+                                          "State": "VA"}).id
     records.create(admin, "Task", {"Subject": "Call Acme", "WhatId": ids["Acme"],
                                    "Status": "Completed"})
     records.create(admin, "Task", {"Subject": "Prep deal", "WhatId": deal, "WhoId": lead,
@@ -233,6 +234,10 @@ PLATFORM = [  # polymorphic lookups and derived fields: (soql, records without a
       {"Subject": "Prep deal", "What": {"Name": "Won deal", "Type": "Opportunity"},
        "Who": {"Name": "Grace Hopper"}}]),
     ("SELECT Subject FROM Task WHERE What.Type = 'Opportunity'", [{"Subject": "Prep deal"}]),
+    ("SELECT Name, Address FROM Lead", [{"Name": "Grace Hopper", "Address": {
+        "city": "Arlington", "country": None, "geocodeAccuracy": None, "latitude": None,
+        "longitude": None, "postalCode": None, "state": "VA", "street": None}}]),
+    ("SELECT BillingAddress FROM Account WHERE Name = 'Acme'", [{"BillingAddress": None}]),
     ("SELECT Subject, IsClosed FROM Task WHERE IsClosed = true", [
         {"Subject": "Call Acme", "IsClosed": True}]),
     ("SELECT Name, IsClosed, IsWon, Probability, ForecastCategoryName FROM Opportunity "

@@ -26,7 +26,7 @@ from localforce.data.plan import ChildPlan, Path, QueryPlan
 from localforce.data.ports import Cursor, RecordStore
 from localforce.data.resolve import INVALID_TYPE, Resolver
 from localforce.data.schema import ObjectDef, Schema
-from localforce.data.values import to_wire
+from localforce.data.values import compound_address, to_wire
 from localforce.domain import ids
 from localforce.domain.principal import Principal
 from localforce.soql import SoqlError, ast, format_error, parse
@@ -253,7 +253,11 @@ class QueryService:
                 node = node[name]  # type: ignore[index]
                 if node is None:
                     break
-            if node is not None:
+            if node is not None and path.field.type == "address":
+                parts = path.obj.parts_of(path.field)
+                node[path.field.name] = compound_address(path.field, list(zip(
+                    parts, row[index + 1:index + 1 + len(parts)], strict=True)))
+            elif node is not None:
                 node[path.field.name] = to_wire(path.field, row[index],
                                                 node["attributes"]["url"])
         return record

@@ -21,7 +21,7 @@ from localforce.data.errors import ApiError, BadRequest, NotFound
 from localforce.data.platform import cascades, derive
 from localforce.data.ports import RecordStore
 from localforce.data.schema import SYSTEM_FIELDS, FieldDef, ObjectDef, Schema
-from localforce.data.values import format_datetime, to_storage, to_wire
+from localforce.data.values import compound_address, format_datetime, to_storage, to_wire
 from localforce.domain import ids
 from localforce.domain.principal import Principal
 
@@ -290,7 +290,9 @@ class Records:
             raise NotFound()
         record_id = ids.to18(record_id)
         scope = owner_scope(principal, obj)
-        fetched = wanted + [scope[0]] if scope is not None else wanted
+        extra = [p for f in wanted if f.type == "address" for p in obj.parts_of(f)]
+        extra += [scope[0]] if scope is not None else []
+        fetched = wanted + [f for f in extra if f.name not in {w.name for w in wanted}]
         row = self.store.get(obj, principal.org_id, record_id, fetched)
         if row is None or row["IsDeleted"]:
             raise NotFound()
@@ -299,7 +301,8 @@ class Records:
         out: dict[str, Any] = {"attributes": {
             "type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{record_id}"}}
         for f in wanted:
-            out[f.name] = to_wire(f, row.get(f.name), out["attributes"]["url"])
+            out[f.name] = compound_address(f, [(p, row.get(p.name)) for p in obj.parts_of(f)]) \
+                if f.type == "address" else to_wire(f, row.get(f.name), out["attributes"]["url"])
         return out
 
     def is_blob(self, principal: Principal, sobject: str, record_id: str,

@@ -139,7 +139,8 @@ class Resolver:
         for item in select.fields:
             if isinstance(item, ast.FieldsMacro):
                 for f in obj.fields:
-                    if f.stored and (item.kind == "ALL" or (item.kind == "CUSTOM") == f.custom):
+                    if (f.stored or f.type == "address") and (
+                            item.kind == "ALL" or (item.kind == "CUSTOM") == f.custom):
                         out.append(ast.FieldPath((f.name,), item.pos, (item.pos,)))
             else:
                 out.append(item)
@@ -175,6 +176,9 @@ class Resolver:
                 hop_ids.append(hop_index[prefix])
             plan.outputs.append(("field", (len(plan.selects), tuple(hop_ids)), path))
             plan.selects.append(path)
+            if path.field.type == "address":  # its parts follow it (query.py composes them)
+                plan.selects.extend(Path(path.hops, part, path.obj)
+                                    for part in path.obj.parts_of(path.field))
 
     def child(self, parent: QueryPlan, item: ast.SubQuery) -> ChildPlan:
         rel = parent.root.child(item.select.sobject)

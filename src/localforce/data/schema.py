@@ -143,6 +143,11 @@ class ObjectDef:
     def name_field(self) -> FieldDef | None:
         return next((f for f in self.fields if f.flag("nameField")), None)
 
+    def parts_of(self, compound: FieldDef) -> tuple[FieldDef, ...]:
+        """The stored fields a compound field (``BillingAddress``) is built from."""
+        return tuple(f for f in self.fields if f.stored and f is not compound
+                     and f.describe.get("compoundFieldName") == compound.name)
+
     @cached_property
     def stored_fields(self) -> tuple[FieldDef, ...]:
         # Read on every record call and query; the fields never change once built.

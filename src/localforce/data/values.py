@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from localforce.data.errors import BadRequest
@@ -161,3 +162,17 @@ def to_wire(f: FieldDef, value: Any, record_url: str = "") -> Any:
     if f.type == "boolean":
         return bool(value)
     return value
+
+
+def compound_address(address: FieldDef, parts: Sequence[tuple[FieldDef, Any]]) -> Any:
+    """An address field as Salesforce returns it, from its parts' stored values:
+    ``{"city": …, "country": …, "geocodeAccuracy": …, "latitude": …, "longitude": …,
+    "postalCode": …, "state": …, "street": …}`` (keys sorted), or null when every part is."""
+    prefix = address.name[:-len("Address")]
+    out = {}
+    for f, value in parts:
+        key = f.name[len(prefix):]
+        out[key[:1].lower() + key[1:]] = to_wire(f, value)
+    if all(v is None for v in out.values()):
+        return None
+    return dict(sorted(out.items()))
