@@ -334,7 +334,11 @@ class Resolver:
             # Date Formats and Date Literals): the user's today, their local midnights.
             zone = self.zone()
             today = self.now.astimezone(zone).date()
-            start, end = date_literal_range(value.name, value.n, today)
+            try:
+                start, end = date_literal_range(value.name, value.n, today)
+            except OverflowError:  # LAST_N_DAYS:999999999999 leaves the calendar
+                raise self.fail("INVALID_QUERY_FILTER_OPERATOR", f"{value.name}:{value.n} is "
+                                "out of the range of dates", value.pos) from None
             if kind == "date":
                 return start.isoformat(), end.isoformat()
             return tuple(format_datetime(dt.datetime.combine(d, dt.time(), zone))

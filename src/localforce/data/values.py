@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -131,11 +132,24 @@ def _number(f: FieldDef, value: Any) -> int | float:
         number = float(value) if not isinstance(value, int) else value
     except (TypeError, ValueError):
         raise _json_error("double", value) from None
+    if not math.isfinite(number) or abs(number) >= _limit(f):
+        raise BadRequest("NUMBER_OUTSIDE_VALID_RANGE", f"{f.describe.get('label', f.name)}: "
+                         f"value outside of valid range on numeric field: {value}", [f.name])
     if f.type in ("int", "long"):
         if float(number) != int(number):
             raise _json_error("int", value)
         return int(number)
     return float(number)
+
+
+def _limit(f: FieldDef) -> float:
+    """The first magnitude a number field cannot hold: 10^(precision - scale) for
+    double/currency/percent, 10^digits for int/long (from the describe); 1e18 otherwise, so
+    every stored value is finite and fits an 8-byte integer or double."""
+    d = f.describe
+    digits = int(d.get("digits") or 0) if f.type in ("int", "long") else \
+        int(d.get("precision") or 0) - int(d.get("scale") or 0)
+    return 10.0 ** digits if 0 < digits <= 18 else 1e18
 
 
 def _json_error(kind: str, value: Any) -> BadRequest:
@@ -156,7 +170,8 @@ def to_wire(f: FieldDef, value: Any, record_url: str = "") -> Any:
     if f.type == "base64":
         return f"{record_url}/{f.name}"
     if f.type in ("double", "currency", "percent"):
-        return float(value)
+        number = float(value)
+        return number if math.isfinite(number) else None  # never stored since; JSON has none
     if f.type in ("int", "long"):
         return int(value)
     if f.type == "boolean":

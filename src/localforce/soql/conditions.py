@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from localforce.soql import ast
 from localforce.soql.dates import DATE_LITERALS, PARAMETERISED_DATE_LITERALS
-from localforce.soql.errors import MalformedQuery
+from localforce.soql.errors import MalformedQuery, QueryTooComplicated
 
 if TYPE_CHECKING:
     from localforce.soql.cursor import Cursor
@@ -33,6 +33,10 @@ __all__ = ["COMPARISON_OPS", "ConditionRules", "check_semi_joins"]
 
 COMPARISON_OPS = {"=": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 MAX_SEMI_JOINS = 2
+#: Bounds that keep a statement inside what the parser's recursion and the databases'
+#: expression depth take (SQLite's is 1,000): beyond them, QUERY_TOO_COMPLICATED.
+MAX_NESTING = 100
+MAX_TERMS = 500
 
 # Salesforce's texts for semi-join misuse (MALFORMED_QUERY), as quoted in
 # client code and vendor support pages.
@@ -52,6 +56,8 @@ class ConditionRules:
 
     cursor: Cursor
     semi_join_depth: int
+    nesting: int = 0  # parentheses open around the condition being parsed
+    terms: int = 0  # AND/OR operands in the statement
 
     def operand(self) -> ast.Operand:
         raise NotImplementedError  # pragma: no cover
@@ -63,6 +69,7 @@ class ConditionRules:
         c = self.cursor
         first = self.unary()
         items = [first]
+        self.terms += 1
         operator = None
         while c.at_word("AND", "OR"):
             token = c.peek()
@@ -72,6 +79,9 @@ class ConditionRules:
             operator = word
             c.advance()
             items.append(self.unary())
+            self.terms += 1
+            if self.terms > MAX_TERMS:
+                raise QueryTooComplicated()
         if operator == "AND":
             return ast.And(tuple(items), first.pos)
         if operator == "OR":
@@ -81,14 +91,23 @@ class ConditionRules:
     def unary(self) -> ast.Condition:
         token = self.cursor.accept_word("NOT")
         if token is not None:
-            return ast.Not(self.unary(), token.pos)
+            self.nesting += 1
+            if self.nesting > MAX_NESTING:
+                raise QueryTooComplicated()
+            inner = ast.Not(self.unary(), token.pos)
+            self.nesting -= 1
+            return inner
         return self.primary()
 
     def primary(self) -> ast.Condition:
         c = self.cursor
         if c.accept_punct("("):
+            self.nesting += 1
+            if self.nesting > MAX_NESTING:
+                raise QueryTooComplicated()
             inner = self.condition()
             c.expect_punct(")")
+            self.nesting -= 1
             return inner
         return self.field_expr()
 

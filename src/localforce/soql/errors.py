@@ -86,6 +86,17 @@ class MalformedQuery(SoqlError):
     error_code = "MALFORMED_QUERY"
 
 
+class QueryTooComplicated(SoqlError):
+    """``QUERY_TOO_COMPLICATED``: more nesting or filter terms than the server evaluates (our
+    bounds, conditions.MAX_NESTING and MAX_TERMS; the text is Salesforce's)."""
+
+    error_code = "QUERY_TOO_COMPLICATED"
+
+    def __init__(self) -> None:
+        super().__init__("Query is either selecting too many fields or the filter conditions "
+                         "are too complicated.")
+
+
 class NumberOutsideValidRange(SoqlError):
     """``NUMBER_OUTSIDE_VALID_RANGE``, e.g. ``OFFSET`` above 2,000.
 

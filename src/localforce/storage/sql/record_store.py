@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -24,8 +25,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from localforce.caching import Lru
+from localforce.data.errors import BadRequest
 from localforce.data.plan import Expr, QueryPlan
 from localforce.data.ports import Cursor
 from localforce.data.schema import TEXT_TYPES, FieldDef, ObjectDef, standard_schema
@@ -80,6 +83,10 @@ class DeclarationCache:
         self._copies.pop(org_id, None)
 
 
+#: SQLite's and PostgreSQL's texts for a statement nested deeper than they evaluate.
+_TOO_COMPLEX = re.compile(r"too large|too deep|stack depth|too complex", re.IGNORECASE)
+
+
 class SqlRecordStore:
     def __init__(self, engine: Engine, connection: Connection | None = None,
                  declarations: DeclarationCache | None = None,
@@ -118,12 +125,19 @@ class SqlRecordStore:
         """A connection for one read statement: the transaction's, else one outside any
         transaction (``single_statement_reader``: the statement reads one snapshot, and on
         SQLite never waits for the write lock). Every read method here is one statement; a
-        second one on this connection would see another snapshot."""
-        if self._connection is not None:
-            yield self._connection
-        else:
-            with self._reader.connect() as connection:
-                yield connection
+        second one on this connection would see another snapshot. A statement deeper than the
+        database evaluates is the caller's QUERY_TOO_COMPLICATED, not a server error."""
+        try:
+            if self._connection is not None:
+                yield self._connection
+            else:
+                with self._reader.connect() as connection:
+                    yield connection
+        except OperationalError as exc:
+            if not _TOO_COMPLEX.search(str(exc.orig)):
+                raise
+            raise BadRequest("QUERY_TOO_COMPLICATED", "Query is either selecting too many "
+                             "fields or the filter conditions are too complicated.") from None
 
     def source(self, obj: ObjectDef) -> Source:
         key = (obj.name, obj.stored_names, obj.describe.get("x-targets"))

@@ -76,10 +76,24 @@ def _json(request: Request, raw: bytes) -> Any:
         raise UnsupportedMediaType(
             f"MediaType of '{media_type}' is not supported by this resource")
     try:
-        return json.loads(raw)
-    except ValueError as exc:
+        text = raw.decode("utf-8")
+        body = json.loads(text, parse_constant=_no_constant)
+        # A lone surrogate (\ud800) decodes but can be neither stored nor answered.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeError:
+        raise BadRequest("JSON_PARSER_ERROR", "Invalid UTF-8 in the request body") from None
+    except RecursionError:
+        raise BadRequest("JSON_PARSER_ERROR", "The request body is nested too deeply") from None
+    except json.JSONDecodeError as exc:
         raise BadRequest("JSON_PARSER_ERROR", f"Unexpected character: {exc.msg} at "
                          f"[line:{exc.lineno}, column:{exc.colno}]") from None
+    return body
+
+
+def _no_constant(name: str) -> Any:
+    """``NaN``, ``Infinity`` and ``-Infinity`` are not JSON (RFC 8259 §6)."""
+    raise BadRequest("JSON_PARSER_ERROR", f"Unexpected character: Non-standard token "
+                     f"'{name}' is not allowed in JSON")
 
 
 def endpoint(services: Services, handler: Handler) -> Callable[[Request], Any]:
