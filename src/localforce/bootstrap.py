@@ -96,7 +96,7 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
     oauth = build_oauth(settings, engine, box, directory, clock, limits=limits,
                         metrics=audit.metrics, writes=writes)
     grants = SqlGrantStore(engine)
-    browser = build_browser(oauth, grants)
+    browser = build_browser(oauth, grants, settings.authorization_code_seconds)
     data = DataApi(SqlRecordStore(engine), clock)
     housekeeping = Housekeeping(
         {"tokens": oauth.tokens, "grants": grants, "jwt_ids": oauth.replay}, clock)

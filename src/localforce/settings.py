@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     lockout_minutes: int = 15
     #: Rolling 24-hour API request allocation per org (Developer Edition's).
     daily_api_requests: int = 15000
+    #: Lifetime of an authorization code, in seconds: RFC 6749 §4.1.2's 10 minutes at most.
+    authorization_code_seconds: int = Field(default=600, ge=10, le=600)
     #: Absolute maximum age of any refresh token, in days (0 = none).
     refresh_token_max_days: int = 365
     #: Peers whose X-Forwarded-For is believed (IPs or CIDRs).

@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 from tests.conftest import FixedClock
 from tests.flows.browser_forms import forms, submit
-from tests.flows.browser_world import KEY, PASSWORD, World, world_fixture  # noqa: F401
+from tests.flows.browser_world import (  # noqa: F401
+    KEY,
+    PASSWORD,
+    SECRET,
+    World,
+    world_fixture,
+)
 
 from localforce.domain.models import PermittedUsers
 
@@ -35,8 +41,10 @@ def request_codes(world: World, **extra: str) -> Any:
                              files={k: (None, v) for k, v in form.items()})
 
 
-def poll(world: World, device_code: str) -> Any:
-    return world.token(grant_type="device", client_id=KEY, code=device_code)
+def poll(world: World, device_code: str, **secret: str) -> Any:
+    """Acme Web is a confidential app: it polls with its secret unless told otherwise."""
+    return world.token(grant_type="device", client_id=KEY, code=device_code,
+                       **(secret or {"client_secret": SECRET}))
 
 
 def activate(world: World, user_code: str, action: str = "allow") -> Any:
@@ -98,7 +106,7 @@ def test_rfc_8628_dialect_end_to_end(device_world: World, clock: FixedClock) -> 
         f"http://testserver/setup/connect?user_code={codes['user_code']}")
     assert codes["expires_in"] == 600
     activate(device_world, codes["user_code"])
-    tokens = device_world.token(grant_type=RFC_GRANT, client_id=KEY,
+    tokens = device_world.token(grant_type=RFC_GRANT, client_id=KEY, client_secret=SECRET,
                                 device_code=codes["device_code"])
     assert tokens.status_code == 200 and tokens.json()["scope"] == "api"
     assert "refresh_token" not in tokens.json()
@@ -189,3 +197,25 @@ def test_the_activation_login_is_recorded(device_world: World) -> None:
     (row,) = device_world.history()
     assert (row["status"], row["application"], row["login_url"], row["source_ip"]) == (
         "Success", "Acme Web", "http://testserver/setup/connect", "127.0.0.1")
+
+
+def test_a_confidential_app_needs_its_secret_to_redeem_a_device_code(
+        device_world: World) -> None:
+    codes = request_codes(device_world).json()
+    activate(device_world, codes["user_code"])
+    invalid = {"error": "invalid_client", "error_description": "invalid client credentials"}
+    for secret in ({"client_secret": ""}, {"client_secret": "wrong"}):
+        refused = poll(device_world, codes["device_code"], **secret)
+        assert (refused.status_code, refused.json()) == (400, invalid), secret
+    missing = device_world.token(grant_type="device", client_id=KEY, code=codes["device_code"])
+    assert (missing.status_code, missing.json()) == (400, invalid)
+    assert poll(device_world, codes["device_code"]).status_code == 200  # not consumed
+
+
+def test_a_public_app_redeems_without_a_secret(device_world: World) -> None:
+    device_world.services.directory.store.set_app_secret(device_world.app.id, None)
+    device_world.save_app(has_secret=False)
+    codes = request_codes(device_world).json()
+    activate(device_world, codes["user_code"])
+    redeemed = device_world.token(grant_type="device", client_id=KEY, code=codes["device_code"])
+    assert redeemed.status_code == 200, redeemed.text

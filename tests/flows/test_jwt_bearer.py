@@ -73,7 +73,7 @@ def test_approved_user_gets_a_token_without_issued_at_or_signature(
     assert approved.history()[-1]["status"] == "Success"
 
 
-@pytest.mark.parametrize("exp", [(NOW + 300) * 1000, str(NOW + 180), float(NOW + 60)])
+@pytest.mark.parametrize("exp", [NOW * 1000 + 300, str(NOW + 180), float(NOW + 60)])
 def test_exp_in_milliseconds_or_as_a_numeric_string(approved: World, key_pair: KeyPair,
                                                     exp: Any) -> None:
     assert grant(approved, signed(key_pair, exp=exp)).status_code == 200
@@ -159,8 +159,28 @@ def test_replayed_jti_is_refused(approved: World, key_pair: KeyPair, clock: Fixe
     assert grant(approved, assertion).status_code == 200
     assert grant(approved, assertion).json() == INVALID
     clock.advance(30)
-    assert grant(approved, signed(key_pair, jti="once", exp=NOW + 600)).json() == INVALID
+    assert grant(approved, signed(key_pair, jti="once", exp=NOW + 150)).json() == INVALID
     assert grant(approved, signed(key_pair, jti="twice")).status_code == 200
+
+
+@pytest.mark.parametrize("claims", [{"exp": NOW + 50 * 365 * 86400}, {"exp": NOW + 241},
+                                    {"exp": (NOW + 600) * 1000}, {"nbf": NOW + 120},
+                                    {"iat": NOW + 120}, {"iat": "soon"}])
+def test_an_assertion_living_too_long_or_not_yet_valid_is_refused(
+        approved: World, key_pair: KeyPair, claims: dict[str, Any]) -> None:
+    assert grant(approved, signed(key_pair, **claims)).json() == INVALID
+
+
+def test_nbf_and_iat_within_the_skew_are_accepted(approved: World, key_pair: KeyPair) -> None:
+    assert grant(approved, signed(key_pair, nbf=NOW + 30, iat=NOW - 5)).status_code == 200
+
+
+def test_without_a_jti_the_lifetime_cap_bounds_replay(approved: World, key_pair: KeyPair,
+                                                      clock: FixedClock) -> None:
+    assertion = signed(key_pair, exp=NOW + 180)
+    assert grant(approved, assertion).status_code == 200
+    clock.advance(180 + 61)
+    assert grant(approved, assertion).json()["error_description"] == "expired authorization code"
 
 
 def test_app_without_certificate_cannot_use_the_flow(approved: World, key_pair: KeyPair) -> None:

@@ -51,6 +51,29 @@ class TestRevoke:
         assert not works(world, tokens["access_token"])
         assert not works(world, later["access_token"])
 
+    def test_an_authenticated_caller_cannot_revoke_another_apps_token(
+            self, world: World) -> None:
+        tokens = grant(world)
+        other = world.services.directory.create_app(ConnectedApp(
+            id=ids.new_id("0H4"), org_id=world.org.id, name="Other", consumer_key="3MVG9other",
+            callback_urls=("https://other.example.com/cb",), scopes=("api",)), "other-secret")
+        refused = world.client.post("/services/oauth2/revoke", auth=(other.consumer_key,
+                                                                     "other-secret"),
+                                    data={"token": tokens["access_token"]})
+        assert (refused.status_code, refused.json()) == (400, INVALID_TOKEN)
+        wrong_secret = world.client.post("/services/oauth2/revoke", data={
+            "token": tokens["access_token"], "client_id": KEY, "client_secret": "nope"})
+        assert (wrong_secret.status_code, wrong_secret.json()) == (400, {
+            "error": "invalid_client", "error_description": "invalid client credentials"})
+        assert works(world, tokens["access_token"])
+        own = world.client.post("/services/oauth2/revoke", auth=(KEY, SECRET),
+                                data={"token": tokens["access_token"]})
+        assert own.status_code == 200
+        # Salesforce's token-only call still works.
+        again = grant(world)
+        assert world.client.post("/services/oauth2/revoke",
+                                 data={"token": again["access_token"]}).status_code == 200
+
     def test_head_revokes_nothing(self, world: World) -> None:
         tokens = grant(world)
         response = world.client.head(f"/services/oauth2/revoke?token={tokens['access_token']}")

@@ -69,14 +69,21 @@ def generate_security_token() -> str:
 
 
 def check_callback_url(url: str) -> str:
-    """HTTPS is required, except on loopback hosts (RFC 8252 §7.3) and custom schemes."""
+    """``https``; ``http`` only on loopback hosts (RFC 8252 §7.3); or a native app's
+    private-use scheme in reverse-domain form (``com.example.app:/cb``, RFC 8252 §7.1).
+    Anything else (``javascript:``, ``data:``, ``file:``, a bare ``myapp:``) is refused: the
+    browser would run or open it with the code or token in it."""
     parts = urlsplit(url)
-    if not parts.scheme or (parts.scheme in ("http", "https") and not parts.netloc):
+    scheme = parts.scheme.lower()
+    if not scheme or (scheme in ("http", "https") and not parts.netloc):
         raise DirectoryError(f"callback URL {url!r} is not an absolute URL")
     if parts.fragment:
         raise DirectoryError(f"callback URL {url!r} must not have a fragment")
-    if parts.scheme == "http" and (parts.hostname or "") not in _LOOPBACK_HOSTS:
+    if scheme == "http" and (parts.hostname or "") not in _LOOPBACK_HOSTS:
         raise DirectoryError(f"callback URL {url!r} must use https (http only for loopback)")
+    if scheme not in ("http", "https") and "." not in scheme:
+        raise DirectoryError(f"callback URL {url!r}: only https, http on loopback or a "
+                             "reverse-domain private-use scheme (com.example.app:/cb)")
     return url
 
 

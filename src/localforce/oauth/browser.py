@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from localforce.oauth.artifacts import GrantStore
-from localforce.oauth.endpoints.authorize import Authorizer
+from localforce.oauth.endpoints.authorize import CODE_TTL, Authorizer
 from localforce.oauth.endpoints.device_authorization import DeviceAuthorizationEndpoint
 from localforce.oauth.endpoints.device_verification import DeviceVerifier
 from localforce.oauth.flows.authorization_code import AuthorizationCodeFlow
@@ -26,11 +26,12 @@ class BrowserFlows:
     verifier: DeviceVerifier
 
 
-def build_browser(oauth: OAuthServices, grants: GrantStore) -> BrowserFlows:
+def build_browser(oauth: OAuthServices, grants: GrantStore,
+                  code_seconds: int = CODE_TTL) -> BrowserFlows:
     flows = BrowserFlows(
         grants=grants,
         authorizer=Authorizer(oauth.directory, grants, oauth.consents, oauth.issuer,
-                              oauth.clock, issuer_id=oauth.base_url),
+                              oauth.clock, issuer_id=oauth.base_url, code_ttl=code_seconds),
         device_authorization=DeviceAuthorizationEndpoint(oauth, grants),
         verifier=DeviceVerifier(oauth.directory, grants, oauth.clock))
     for flow in (AuthorizationCodeFlow(oauth, grants), DeviceCodeFlow(oauth, grants),

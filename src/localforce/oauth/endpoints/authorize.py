@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from localforce.directory.service import Directory
+from localforce.directory.service import Directory, DirectoryError, check_callback_url
 from localforce.domain import scopes as scope_words
 from localforce.domain.models import ConnectedApp, PermittedUsers, User
 from localforce.oauth import pkce
@@ -49,7 +49,7 @@ from localforce.security.tokens import digest
 
 PATH = "/services/oauth2/authorize"
 #: Salesforce: codes are valid for 15 minutes, single use (salesforce-wire.md §2.1).
-CODE_TTL = 15 * 60
+CODE_TTL = 10 * 60  # RFC 6749 §4.1.2: "a maximum authorization code lifetime of 10 minutes"
 CODE = "code"
 #: ``response_type`` values, order-insensitive (OIDC Core §3.2.2.1 allows ``id_token token``).
 RESPONSE_TYPES = {frozenset({"code"}): CODE, frozenset({"token"}): "token",
@@ -164,6 +164,10 @@ class Authorizer:
         # RFC 9700 §2.1: exact string comparison, no normalisation of case, slashes or dots.
         if redirect_uri not in app.callback_urls:
             raise RedirectUriMismatch()
+        try:  # registered before the rule was this strict: still never redirected to
+            check_callback_url(redirect_uri)
+        except DirectoryError:
+            raise RedirectUriMismatch() from None
         return app, redirect_uri
 
     def _validate(self, base: AuthorizeRequest, params: Mapping[str, str],

@@ -5,12 +5,14 @@
 
 200 with an empty body on success. Revoking a refresh token revokes every token of its grant
 family, the access tokens issued from it included; revoking an access token ends that session.
-Unknown or already-revoked tokens are 400 ``invalid_token`` (Salesforce, not RFC 7009's 200).
+Unknown or already-revoked tokens are 400 ``invalid_token`` (Salesforce, not RFC 7009's 200),
+and so is another app's token when the caller authenticates as an app.
 """
 
 from __future__ import annotations
 
 from localforce.oauth.errors import InvalidToken, UnsupportedTokenType
+from localforce.oauth.messages import TokenRequest
 from localforce.oauth.ports import REFRESH
 from localforce.oauth.services import OAuthServices
 from localforce.security.tokens import digest
@@ -20,13 +22,20 @@ class Revocation:
     def __init__(self, oauth: OAuthServices) -> None:
         self._oauth = oauth
 
-    def revoke(self, token: str | None) -> None:
+    def revoke(self, request: TokenRequest) -> None:
+        """Salesforce's revoke takes the token alone; a caller that does authenticate (client
+        secret or Basic) may only revoke its own app's tokens (RFC 7009 §2.1), and another
+        app's token is answered like an unknown one."""
+        token = request.get("token")
         if not token:
             raise UnsupportedTokenType()
         oauth = self._oauth
+        caller = oauth.clients.authenticate(request, require_secret=True) \
+            if request.client_secret is not None else None
         key = digest(token)
         record = oauth.tokens.find(key)
-        if record is None or record.revoked_at is not None:
+        if record is None or record.revoked_at is not None or (
+                caller is not None and record.app_id != caller.id):
             raise InvalidToken()
         now = oauth.now()
         if record.kind == REFRESH:

@@ -41,7 +41,9 @@ class DeviceCodeFlow:
 
     def exchange(self, request: TokenRequest) -> TokenResponse:
         oauth = self._oauth
-        app = oauth.clients.authenticate(request, require_secret=False)
+        # A confidential app proves itself with its secret here, as at every other grant.
+        app = oauth.clients.find(request.client_id)
+        app = oauth.clients.authenticate(request, require_secret=app.has_secret)
         presented = request.get("device_code") or request.get("code")
         if presented is None:
             raise InvalidRequest("missing required parameter: device_code")

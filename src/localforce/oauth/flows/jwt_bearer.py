@@ -5,9 +5,10 @@
 
 The assertion is RS256, signed by the key of the certificate uploaded to the app; ``iss`` is
 the consumer key, ``sub`` the username, ``aud`` one of the accepted audiences, ``exp`` in
-seconds, milliseconds (sfdx) or a numeric string (simple-salesforce). A ``jti`` may be used
-once. The user must be pre-authorized (admin-approved app) or have approved the app before.
-No refresh token; the response has no ``issued_at``/``signature``, as Salesforce's.
+seconds, milliseconds (sfdx) or a numeric string (simple-salesforce), at most 3 minutes
+ahead; ``nbf``/``iat`` not in the future. A ``jti`` may be used once. The user must be
+pre-authorized (admin-approved app) or have approved the app before. No refresh token; the
+response has no ``issued_at``/``signature``, as Salesforce's.
 """
 
 from __future__ import annotations
@@ -38,8 +39,11 @@ BAD_AUDIENCE = "audience is invalid"
 EXPIRED = "expired authorization code"  # Salesforce's text for an expired assertion
 NOT_APPROVED = "user hasn't approved this consumer"
 
-#: Clock skew tolerated on ``exp`` (seconds).
+#: Clock skew tolerated on ``exp``, ``nbf`` and ``iat`` (seconds).
 SKEW = 60
+#: How far ahead ``exp`` may be (Salesforce's 3 minutes; simple-salesforce sends now + 180 s,
+#: the sf CLI now + 300 ms).
+MAX_LIFETIME = 180
 
 
 @functools.lru_cache(maxsize=256)
@@ -78,6 +82,12 @@ class JwtBearerFlow:
             raise InvalidGrant(INVALID_ASSERTION)
         if exp < now - SKEW:
             raise InvalidGrant(EXPIRED)
+        # Salesforce: "exp … within 3 minutes". The cap also bounds how long an assertion
+        # without a jti can be replayed; nbf and iat in the future are refused likewise.
+        if exp > now + MAX_LIFETIME + SKEW or any(
+                (t := expiry_seconds(claims[name])) is None or t > now + SKEW
+                for name in ("nbf", "iat") if name in claims):
+            raise InvalidGrant(INVALID_ASSERTION)
         jti = claims.get("jti")
         # RFC 7523 §3 item 7: a jti may be used once; remembered until the assertion expires.
         if jti is not None and not oauth.replay.remember(
