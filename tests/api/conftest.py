@@ -92,7 +92,8 @@ class Api:
 
 @pytest.fixture
 def client(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services), base_url="http://testserver") as c:
+    with TestClient(create_app(services), base_url="http://testserver",
+                    client=("127.0.0.1", 50000)) as c:  # a local client: plain HTTP is fine
         yield c
 
 

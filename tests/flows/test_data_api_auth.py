@@ -30,7 +30,7 @@ def api(world: World) -> Iterator[TestClient]:
 
     app = Starlette(routes=[Route("/services/data/v59.0/whoami", whoami)],
                     exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
-    with TestClient(app) as client:
+    with TestClient(app, client=("127.0.0.1", 50000)) as client:
         yield client
 
 

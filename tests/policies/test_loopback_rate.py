@@ -39,11 +39,14 @@ def test_direct_loopback_clients_are_not_limited_by_default(world: World) -> Non
 
 
 def test_a_request_relayed_by_a_local_proxy_is_limited(world: World) -> None:
-    """An untrusted proxy on this host: its requests share the loopback address's budget."""
-    answers = _answers(world.client, LIMIT + 2, **{"X-Forwarded-For": "203.0.113.7"})
-    assert answers == [AUTH_FAILURE] * LIMIT + [RATE] * 2
-    forwarded = _answers(world.client, 1, Forwarded="for=203.0.113.7")
-    assert forwarded == [RATE]
+    """An untrusted proxy on this host (TLS passed through): its requests share the loopback
+    address's budget."""
+    with TestClient(create_app(world.services), base_url="https://testserver",
+                    client=("127.0.0.1", 40000)) as relay:
+        answers = _answers(relay, LIMIT + 2, **{"X-Forwarded-For": "203.0.113.7"})
+        assert answers == [AUTH_FAILURE] * LIMIT + [RATE] * 2
+        forwarded = _answers(relay, 1, Forwarded="for=203.0.113.7")
+        assert forwarded == [RATE]
 
 
 def test_remote_clients_are_limited(world: World, peer: Any) -> None:

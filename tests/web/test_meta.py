@@ -28,7 +28,8 @@ def test_versions_list_needs_no_auth_with_or_without_slash(services: Services) -
 
 
 def test_unknown_data_path_is_salesforce_not_found(services: Services) -> None:
-    response = TestClient(create_app(services)).get("/services/data/v59.0/nope/nothing")
+    response = TestClient(create_app(services), client=("127.0.0.1", 50000)).get(
+        "/services/data/v59.0/nope/nothing")
     assert response.status_code == 404
     assert response.json() == [{"message": "The requested resource does not exist",
                                 "errorCode": "NOT_FOUND"}]

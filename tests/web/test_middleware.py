@@ -154,9 +154,68 @@ def test_https_requests_from_remote_peers_pass() -> None:
     assert response.json()["path"] == "/services/oauth2/token"
 
 
-def test_other_endpoints_are_not_affected() -> None:
-    response = client(peer=REMOTE).get("/services/data/v59.0/")
-    assert response.json()["path"] == "/services/data/v59.0/"
+@pytest.mark.parametrize("path", ["/services/data", "/healthz", "/.well-known/openid-configuration",
+                                  "/id/keys"])
+def test_endpoints_without_credentials_are_not_affected(path: str) -> None:
+    response = client(peer=REMOTE).get(path)
+    assert response.json()["path"] == path
+
+
+@pytest.mark.parametrize("path", ["/services/oauth2/introspect", "/services/oauth2/revoke",
+                                  "/services/oauth2/userinfo"])
+def test_token_taking_oauth_endpoints_over_http_from_a_remote_peer_are_refused(
+        path: str) -> None:
+    response = client(peer=REMOTE).post(path)
+    assert (response.status_code, response.json()) == (400, REFUSED)
+
+
+@pytest.mark.parametrize("path", ["/services/data/v59.0/query", "/services/data/v59.0/",
+                                  "/services/async/59.0/job"])
+def test_the_apis_over_http_from_a_remote_peer_are_refused(path: str) -> None:
+    response = client(peer=REMOTE).get(path)
+    assert (response.status_code, response.json()) == (403, [{
+        "errorCode": "UNSUPPORTED_CLIENT", "message": "HTTPS Required"}])
+
+
+@pytest.mark.parametrize("path", ["/id/00D000000000001AAA/005000000000001AAA",
+                                  "/logout", "/settings/connected-apps", "/setup/users"])
+def test_identity_and_form_pages_over_http_from_a_remote_peer_are_refused(path: str) -> None:
+    assert client(peer=REMOTE).get(path).status_code == 400
+
+
+def test_a_trusted_proxy_saying_https_in_forwarded_is_believed() -> None:
+    proxied = client(peer=("10.0.0.2", 5000), trusted=("10.0.0.0/24",))
+    for header in ("for=198.51.100.1;proto=https", 'for="[2001:db8::1]:4711";proto=HTTPS',
+                   "for=192.0.2.1;proto=http, for=198.51.100.1;proto=https"):
+        response = proxied.post("/services/oauth2/token", headers={"Forwarded": header})
+        assert response.json()["path"] == "/services/oauth2/token", header
+
+
+def test_a_trusted_proxy_forwarding_plain_http_in_forwarded_is_refused() -> None:
+    proxied = client(peer=("10.0.0.2", 5000), trusted=("10.0.0.0/24",))
+    for header in ("for=198.51.100.1", "for=198.51.100.1;proto=http",
+                   "for=198.51.100.1;proto=https, for=192.0.2.1;proto=http"):
+        response = proxied.post("/services/oauth2/token", headers={"Forwarded": header})
+        assert (response.status_code, response.json()) == (400, REFUSED), header
+
+
+def test_a_local_proxy_sending_only_forwarded_does_not_make_its_clients_local() -> None:
+    for trusted in ((), ("127.0.0.1",)):
+        relayed = client(peer=LOOPBACK, trusted=trusted).post(
+            "/services/oauth2/token", headers={"Forwarded": "for=198.51.100.1"})
+        assert (relayed.status_code, relayed.json()) == (400, REFUSED), trusted
+
+
+def test_an_untrusted_local_proxy_relaying_plain_http_is_refused() -> None:
+    relayed = client(peer=LOOPBACK).post("/services/oauth2/token",
+                                         headers={"X-Forwarded-For": "198.51.100.1"})
+    assert (relayed.status_code, relayed.json()) == (400, REFUSED)
+
+
+def test_forwarded_proto_from_an_untrusted_peer_is_ignored() -> None:
+    response = client(peer=REMOTE, trusted=("10.0.0.0/24",)).post(
+        "/services/oauth2/token", headers={"Forwarded": "for=198.51.100.1;proto=https"})
+    assert (response.status_code, response.json()) == (400, REFUSED)
 
 
 def test_a_trusted_proxy_saying_https_is_believed() -> None:

@@ -49,6 +49,16 @@ class MethodNotAllowed(ApiError):
     status = 405
 
 
+class HttpsRequiredForApi(ApiError):
+    """The API over plain HTTP from a remote client (SOAP's fault says the same)."""
+
+    error_code = "UNSUPPORTED_CLIENT"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("HTTPS Required")
+
+
 class UnsupportedMediaType(ApiError):
     error_code = "UNSUPPORTED_MEDIA_TYPE"
     status = 415

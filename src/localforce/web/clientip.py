@@ -3,7 +3,8 @@
 Every IP decision (profile login IP ranges, LoginHistory ``SourceIp``, per-IP rate limits)
 reads the address resolved here, once per request, by the ``ClientIp`` middleware.
 
-``X-Forwarded-For`` is believed only when the socket peer is in ``settings.trusted_proxies``:
+``X-Forwarded-For`` (or RFC 7239 ``Forwarded: for=``) is believed only when the socket peer is
+in ``settings.trusted_proxies``:
 anyone else can write any address into it (a spoofed header from an untrusted peer is
 ignored). Behind trusted proxies the header is read right to left, skipping trusted hops; the
 first untrusted address is the client (RFC 7239 §5.2 explains why only hops added by your own
@@ -70,7 +71,44 @@ class ClientIpResolver:
     def for_scope(self, scope: Scope) -> str | None:
         client = scope.get("client")
         peer = client[0] if client else None
-        return self.resolve(peer, Headers(scope=scope).getlist("x-forwarded-for"))
+        return self.resolve(peer, forwarded_for(Headers(scope=scope)))
+
+
+def forwarded_elements(headers: Headers) -> list[dict[str, str]]:
+    """RFC 7239 ``Forwarded: for=192.0.2.60;proto=https, for="[2001:db8::1]:4711"`` as one
+    ``{parameter: value}`` per element, in arrival order (quotes removed, names lower-cased)."""
+    out = []
+    for value in headers.getlist("forwarded"):
+        for element in value.split(","):
+            pairs = (pair.partition("=") for pair in element.split(";"))
+            out.append({k.strip().lower(): v.strip().strip('"') for k, _, v in pairs if k})
+    return out
+
+
+def _node(value: str) -> str:
+    """A ``for=`` node without its port: ``[2001:db8::1]:4711`` -> ``2001:db8::1``."""
+    if value.startswith("["):
+        return value[1:].partition("]")[0]
+    return value.partition(":")[0] if value.count(":") == 1 else value
+
+
+def forwarded_for(headers: Headers) -> list[str]:
+    """The forwarded-for hops: ``X-Forwarded-For`` when a proxy sends it, else the ``for=``
+    nodes of RFC 7239 ``Forwarded``."""
+    legacy = headers.getlist("x-forwarded-for")
+    if legacy:
+        return legacy
+    return [",".join(_node(e["for"]) for e in forwarded_elements(headers) if "for" in e)]
+
+
+def forwarded_proto(headers: Headers) -> str:
+    """The scheme the last proxy says the client used: ``X-Forwarded-Proto`` or the last
+    ``Forwarded`` element's ``proto``; empty when neither says."""
+    legacy = headers.get("x-forwarded-proto")
+    if legacy:
+        return legacy.split(",")[-1].strip().lower()
+    elements = forwarded_elements(headers)
+    return elements[-1].get("proto", "").lower() if elements else ""
 
 
 class ClientIp:

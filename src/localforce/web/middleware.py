@@ -16,9 +16,15 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from localforce import commits
+from localforce.data.errors import HttpsRequiredForApi
 from localforce.oauth.errors import InvalidRequest
-from localforce.web.clientip import ClientIpResolver, parse_address
-from localforce.web.errors import oauth_error_response
+from localforce.web.clientip import (
+    ClientIpResolver,
+    direct_loopback,
+    forwarded_proto,
+    parse_address,
+)
+from localforce.web.errors import api_error_response, oauth_error_response
 
 #: ``/{label}.salesforce.com/services/...``: simple-salesforce always builds
 #: ``https://{domain}.salesforce.com/services/...``, so ``domain="127.0.0.1:PORT/login"`` arrives
@@ -41,8 +47,20 @@ _PAGE_PATHS = frozenset({AUTHORIZE_PATH, "/setup/connect"})
 _SOAP_PREFIX = "/services/Soap/u/"
 
 
+#: Endpoints that take a token or a secret rather than a password: the same rule.
+_TOKEN_JSON_PATHS = frozenset({"/services/oauth2/introspect", "/services/oauth2/revoke",
+                               "/services/oauth2/userinfo"})
+_TOKEN_PREFIXES = ("/services/data/v", "/services/async/")
+_JWKS_PATH = "/id/keys"
+_FORM_PAGES = frozenset({"/logout", "/secur/logout.jsp", "/settings/connected-apps"})
+
+
 def needs_https(path: str) -> bool:
-    return path in _JSON_PATHS or path in _PAGE_PATHS or path.startswith(_SOAP_PREFIX)
+    """One rule for every endpoint that takes a credential, a token or a session cookie."""
+    return (path in _JSON_PATHS or path in _PAGE_PATHS or path in _TOKEN_JSON_PATHS
+            or path in _FORM_PAGES or path.startswith(_SOAP_PREFIX)
+            or path.startswith(_TOKEN_PREFIXES) or path.startswith("/setup")
+            or (path.startswith("/id/") and path != _JWKS_PATH))  # the identity URL
 
 #: Two years, as Salesforce sends it.
 HSTS_VALUE = "max-age=63072000; includeSubDomains"
@@ -84,15 +102,20 @@ class HttpsRequired:
         await self.app(scope, receive, send)
 
     def _secure(self, scope: Scope) -> bool:
+        """TLS; or a trusted proxy saying ``https`` (``X-Forwarded-Proto`` or ``Forwarded:
+        proto=``); or a loopback client: one talking to us directly, or one a trusted proxy
+        names. A loopback peer relaying for someone (forwarding headers) that we do not trust
+        is not a local client."""
         if scope.get("scheme") == "https":
             return True
         peer = parse_address((scope.get("client") or ("", 0))[0])
-        if peer is not None and self.resolver.trusts(peer):
-            proto = Headers(scope=scope).get("x-forwarded-proto", "").split(",")[-1]
-            if proto.strip().lower() == "https":
-                return True
+        trusted = peer is not None and self.resolver.trusts(peer)
+        if trusted and forwarded_proto(Headers(scope=scope)) == "https":
+            return True
+        if direct_loopback(scope):
+            return True
         client = parse_address(self.resolver.for_scope(scope) or "")
-        return client is not None and client.is_loopback
+        return trusted and client is not None and client.is_loopback
 
 
 def refusal(path: str) -> Response:
@@ -106,7 +129,9 @@ def refusal(path: str) -> Response:
 
         return fault(SoapLoginFault("UNSUPPORTED_CLIENT", "HTTPS Required"))
     error = InvalidRequest(HTTPS_REQUIRED)
-    if path in _JSON_PATHS:
+    if path.startswith(("/services/data/", "/services/async/")):
+        return api_error_response(HttpsRequiredForApi())
+    if path in _JSON_PATHS or path in _TOKEN_JSON_PATHS or path.startswith("/id/"):
         return oauth_error_response(error)
     text = escape(f"error={error.error}&error_description={error.description}")
     return HTMLResponse(f"<!doctype html><title>OAuth Error</title><h1>OAuth Error</h1>"

@@ -32,11 +32,15 @@ def make_engine(url: str) -> Engine:
     # the server dropped (a restart) fails the one statement that finds out; SQLAlchemy then
     # invalidates the whole pool, so the next checkouts are fresh connections
     # (tests/storage/test_pg_reconnect.py).
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=False)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=False,
+                         hide_parameters=True)
 
 
 def _sqlite_engine(url: str) -> Engine:
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    # hide_parameters: a database error's text never carries the bound values (record data,
+    # token digests) into logs; both engines.
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30},
+                              "hide_parameters": True}
     memory = url in ("sqlite://", "sqlite:///:memory:")
     if memory:
         kwargs["poolclass"] = StaticPool
