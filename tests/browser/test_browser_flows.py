@@ -111,6 +111,7 @@ def test_device_activation(page: Any, browser_server: LiveServer) -> None:
     page.wait_for_selector("text=Device connected")
     token = httpx.post(f"{browser_server.url}/services/oauth2/token", trust_env=False, data={
         "grant_type": "device", "client_id": browser_server.consumer_key,
+        "client_secret": browser_server.consumer_secret,  # a confidential app (issue #20)
         "code": codes["device_code"]})
     assert token.status_code == 200, token.text
     assert api(browser_server, token.json()["access_token"]).status_code == 200
