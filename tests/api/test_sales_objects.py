@@ -143,3 +143,19 @@ def test_an_attachment_body_is_stored_and_served_as_bytes(api):
 
     bad = api.post("/sobjects/Attachment", {"ParentId": account, "Name": "b", "Body": "!!"})
     assert (bad.status_code, bad.json()[0]["errorCode"]) == (400, "JSON_PARSER_ERROR")
+
+
+def test_record_types_are_served(api):
+    assert api.query("SELECT Id FROM RecordType").json()["totalSize"] == 0  # a new org's
+    created = api.post("/sobjects/RecordType", {"Name": "Partner", "DeveloperName": "Partner",
+                                                "SobjectType": "Account"})
+    assert created.status_code == 201, created.text
+    assert records(api, "SELECT DeveloperName, SobjectType, IsActive FROM RecordType WHERE "
+                        "SobjectType = 'Account'") == [
+        {"DeveloperName": "Partner", "SobjectType": "Account", "IsActive": False}]
+    described = api.get("/sobjects/RecordType/describe").json()
+    assert "IsDeleted" not in {f["name"] for f in described["fields"]}
+    assert "IsDeleted" not in api.get(f"/sobjects/RecordType/{created.json()['id']}").json()
+    missing = api.post("/sobjects/RecordType", {"Name": "No type"})
+    assert (missing.status_code, missing.json()[0]["errorCode"]) == (
+        400, "REQUIRED_FIELD_MISSING")

@@ -55,7 +55,7 @@ def describe(obj: ObjectDef, schema: Schema, version: str) -> dict[str, Any]:
     out = {k: v for k, v in obj.describe.items() if k not in _OMIT}
     out["name"] = obj.name
     out["fields"] = [{k: v for k, v in f.describe.items()
-                      if not k.startswith(_FIELD_OMIT_PREFIX)} for f in obj.fields]
+                      if not k.startswith(_FIELD_OMIT_PREFIX)} for f in obj.visible_fields]
     out["childRelationships"] = [
         {"cascadeDelete": False, "childSObject": c.child, "deprecatedAndHidden": False,
          "field": c.field, "junctionIdListNames": [], "junctionReferenceTo": [],

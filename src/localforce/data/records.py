@@ -331,7 +331,7 @@ class Records:
     @staticmethod
     def _fields(obj: ObjectDef, fields: str | None) -> list[FieldDef]:
         if not fields:
-            return list(obj.fields)
+            return list(obj.visible_fields)
         out = []
         for name in (n.strip() for n in fields.split(",") if n.strip()):
             f = obj.field(name)

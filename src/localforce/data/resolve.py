@@ -138,7 +138,7 @@ class Resolver:
         out: list[Any] = []
         for item in select.fields:
             if isinstance(item, ast.FieldsMacro):
-                for f in obj.fields:
+                for f in obj.visible_fields:
                     if (f.stored or f.type == "address") and (
                             item.kind == "ALL" or (item.kind == "CUSTOM") == f.custom):
                         out.append(ast.FieldPath((f.name,), item.pos, (item.pos,)))

@@ -23,7 +23,7 @@ from typing import Any
 RECORD_OBJECTS = ("Account", "Contact", "Lead", "Opportunity", "Case", "Task", "Event",
                   "Campaign", "OpportunityContactRole", "Product2", "Pricebook2",
                   "PricebookEntry", "OpportunityLineItem", "CampaignMember", "Note",
-                  "Attachment")
+                  "Attachment", "RecordType")
 
 #: Objects read from the org's directory (users, profiles...): read-only over the data API.
 DIRECTORY_OBJECTS = ("User", "Organization", "Profile", "PermissionSet", "LoginHistory",
@@ -149,6 +149,12 @@ class ObjectDef:
                      and f.describe.get("compoundFieldName") == compound.name)
 
     @cached_property
+    def visible_fields(self) -> tuple[FieldDef, ...]:
+        """The fields a client sees (describe, default retrieve, FIELDS()): all but the ones
+        the server keeps for itself (``x-hidden``, e.g. RecordType's IsDeleted)."""
+        return tuple(f for f in self.fields if not f.describe.get("x-hidden"))
+
+    @cached_property
     def stored_fields(self) -> tuple[FieldDef, ...]:
         # Read on every record call and query; the fields never change once built.
         return tuple(f for f in self.fields if f.stored)
@@ -269,6 +275,11 @@ def _standard(entry: Mapping[str, Any], directory: bool) -> ObjectDef:
     header = {k: v for k, v in entry.items()
               if k not in ("fields", "childRelationships", "urlKeys")}
     fields = [FieldDef(f["name"], f["type"], f) for f in entry["fields"]]
+    if not directory and not any(f.name == "IsDeleted" for f in fields):
+        # Every record table soft-deletes; RecordType's describe has no IsDeleted to show.
+        fields.append(FieldDef("IsDeleted", "boolean", {
+            **next(f for f in _catalogue()["objects"]["Account"]["fields"]
+                   if f["name"] == "IsDeleted"), "x-hidden": True}))
     if directory:
         # The directory is managed by the admin CLI and seed file, not the data API.
         header.update(createable=False, updateable=False, deletable=False, undeletable=False)
