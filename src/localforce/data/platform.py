@@ -16,10 +16,7 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from localforce.data.schema import FieldDef, ObjectDef, Schema
@@ -32,11 +29,11 @@ FORECAST_CATEGORY = {"Omitted": "Omitted", "Pipeline": "Pipeline", "Best Case": 
 EXTRA_CASCADES = (("Account", "Case", "AccountId"),)
 
 
-@cache
-def opportunity_stages() -> dict[str, Mapping[str, Any]]:
-    text = resources.files("localforce.data").joinpath("sobjects.json").read_text()
-    stages = json.loads(text)["objects"]["Opportunity"]["x-stageInfo"]["stages"]
-    return {s["value"].lower(): s for s in stages}
+def _stage(opportunity: ObjectDef, name: Any) -> Mapping[str, Any] | None:
+    """The stage's defaults, from the ``x-stageInfo`` the Opportunity describe carries."""
+    wanted = str(name or "").lower()
+    return next((s for s in opportunity.describe["x-stageInfo"]["stages"]
+                 if s["value"].lower() == wanted), None)
 
 
 def derive(obj: ObjectDef, merged: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
@@ -47,7 +44,7 @@ def derive(obj: ObjectDef, merged: Mapping[str, Any], given: Mapping[str, Any]) 
         parts = [merged.get("FirstName"), merged.get("LastName")]
         out["Name"] = " ".join(p for p in parts if p) or None
     if obj.name == "Opportunity":
-        out.update(_opportunity(merged, given))
+        out.update(_opportunity(obj, merged, given))
     elif obj.name == "Task":
         out["IsClosed"] = merged.get("Status") in CLOSED_TASK_STATUSES
     elif obj.name == "Attachment" and "Body" in given:
@@ -60,8 +57,9 @@ def derive(obj: ObjectDef, merged: Mapping[str, Any], given: Mapping[str, Any]) 
     return out
 
 
-def _opportunity(merged: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
-    stage = opportunity_stages().get(str(merged.get("StageName") or "").lower())
+def _opportunity(obj: ObjectDef, merged: Mapping[str, Any],
+                 given: Mapping[str, Any]) -> dict[str, Any]:
+    stage = _stage(obj, merged.get("StageName"))
     out: dict[str, Any] = {}
     if stage is not None:
         out["IsClosed"], out["IsWon"] = bool(stage["isClosed"]), bool(stage["isWon"])

@@ -129,9 +129,10 @@ class Records:
         values.update(derive(obj, values, given))
         follow_up = self._sales_rules(principal, obj, values, given, creating=True)
         self._required(obj, values)
-        self.store.insert(obj, principal.org_id, {k: v for k, v in values.items()
-                                                  if obj.field(k) and obj.field(k).stored})
-        self._after_write(principal, obj, values, follow_up)
+        with self.store.transaction() as store:  # the row and what it changes elsewhere
+            store.insert(obj, principal.org_id, {k: v for k, v in values.items()
+                                                 if obj.field(k) and obj.field(k).stored})
+            self.with_store(store)._after_write(principal, obj, values, follow_up)
         return SaveResult(record_id, True)
 
     def update(self, principal: Principal, sobject: str, record_id: str, body: Any) -> None:
@@ -147,8 +148,9 @@ class Records:
         values.update(LastModifiedDate=now, LastModifiedById=principal.user_id,
                       SystemModstamp=now)
         self._required(obj, merged)
-        self.store.update(obj, principal.org_id, ids.to18(record_id), values)
-        self._after_write(principal, obj, merged, None)
+        with self.store.transaction() as store:
+            store.update(obj, principal.org_id, ids.to18(record_id), values)
+            self.with_store(store)._after_write(principal, obj, merged, None)
 
     def _values(self, principal: Principal, obj: ObjectDef, body: Any,
                 creating: bool) -> tuple[ObjectDef, dict[str, Any]]:
@@ -219,15 +221,17 @@ class Records:
     def _after_write(self, principal: Principal, obj: ObjectDef, record: Mapping[str, Any],
                      opportunity_update: dict[str, Any] | None) -> None:
         """A line item changed: its opportunity's Amount is the sum of its live items."""
-        if obj.name != "OpportunityLineItem":
+        if obj.name not in sales.ROLLED_UP:
             return
         opportunity = self.schema_for(principal.org_id).get("Opportunity")
         opportunity_id = str(record.get("OpportunityId") or "")
         if opportunity is None or self._fetch(principal, "Opportunity", opportunity_id) is None:
             return
-        items = [self._fetch(principal, obj.name, i) for i in
-                 self._find(principal, obj.name, "OpportunityId", opportunity_id)]
-        total = sum(float(i.get("TotalPrice") or 0) for i in items if i is not None)
+        total_price = obj.field("TotalPrice")
+        assert total_price is not None
+        rows = (self.store.get(obj, principal.org_id, i, [total_price]) for i in
+                self._find(principal, obj.name, "OpportunityId", opportunity_id))
+        total = sum(float(r.get("TotalPrice") or 0) for r in rows if r is not None)
         self.store.update(opportunity, principal.org_id, opportunity_id,
                           {**(opportunity_update or {}), "Amount": round(total, 2)})
 
@@ -286,18 +290,9 @@ class Records:
                  fields: str | None = None) -> dict[str, Any]:
         obj = self.object(principal, sobject)
         wanted = self._fields(obj, fields)
-        if not ids.is_valid(record_id):
-            raise NotFound()
-        record_id = ids.to18(record_id)
-        scope = owner_scope(principal, obj)
-        extra = [p for f in wanted if f.type == "address" for p in obj.parts_of(f)]
-        extra += [scope[0]] if scope is not None else []
-        fetched = wanted + [f for f in extra if f.name not in {w.name for w in wanted}]
-        row = self.store.get(obj, principal.org_id, record_id, fetched)
-        if row is None or row["IsDeleted"]:
-            raise NotFound()
-        if scope is not None and row.get(scope[0].name) != scope[1]:
-            raise NotFound()  # another user's row: as if it did not exist
+        parts = [p for f in wanted if f.type == "address" for p in obj.parts_of(f)]
+        record_id, row = self._visible_row(principal, obj, record_id, wanted + [
+            p for p in parts if p.name not in {w.name for w in wanted}])
         out: dict[str, Any] = {"attributes": {
             "type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{record_id}"}}
         for f in wanted:
@@ -305,28 +300,37 @@ class Records:
                 if f.type == "address" else to_wire(f, row.get(f.name), out["attributes"]["url"])
         return out
 
-    def is_blob(self, principal: Principal, sobject: str, record_id: str,
-                field_name: str) -> bool:
-        """Whether ``/sobjects/{sobject}/{a}/{b}`` names a record's blob field rather than an
-        external id value (field names never start with a key prefix's digits)."""
-        obj = self.object(principal, sobject)
-        f = obj.field(field_name)
-        return (f is not None and f.type == "base64" and ids.is_valid(record_id)
-                and ids.to18(record_id)[:3] == obj.key_prefix)
+    def _visible_row(self, principal: Principal, obj: ObjectDef, record_id: str,
+                     fields: list[FieldDef]) -> tuple[str, dict[str, Any]]:
+        """The 18-character Id and the live row of a record the caller may see, else 404."""
+        if not ids.is_valid(record_id):
+            raise NotFound()
+        record_id = ids.to18(record_id)
+        scope = owner_scope(principal, obj)
+        if scope is not None and all(f.name != scope[0].name for f in fields):
+            fields = fields + [scope[0]]
+        row = self.store.get(obj, principal.org_id, record_id, fields)
+        if row is None or row["IsDeleted"]:
+            raise NotFound()
+        if scope is not None and row.get(scope[0].name) != scope[1]:
+            raise NotFound()  # another user's row: as if it did not exist
+        return record_id, row
 
     def blob(self, principal: Principal, sobject: str, record_id: str,
-             field_name: str) -> tuple[bytes, str]:
-        """``GET /sobjects/Attachment/{id}/Body``: a blob field's bytes and content type."""
+             field_name: str) -> tuple[bytes, str] | None:
+        """``GET /sobjects/Attachment/{id}/Body``: a blob field's bytes and content type; None
+        when the path names no record's blob field (it is then an external id lookup: field
+        names never start with a key prefix)."""
         obj = self.object(principal, sobject)
         f = obj.field(field_name)
-        if f is None or f.type != "base64":
-            raise NotFound()
+        if f is None or f.type != "base64" or not ids.is_valid(record_id) \
+                or ids.to18(record_id)[:3] != obj.key_prefix:
+            return None
         content_type = obj.field("ContentType")
-        record = self.retrieve(principal, sobject, record_id, "0",
-                               ",".join(n.name for n in (f, content_type) if n))
-        row = self.store.get(obj, principal.org_id, ids.to18(record_id), [f])
-        data = base64.b64decode(str((row or {}).get(f.name) or ""))
-        return data, str(record.get("ContentType") or "application/octet-stream")
+        _, row = self._visible_row(principal, obj, record_id,
+                                   [f] + ([content_type] if content_type else []))
+        return (base64.b64decode(str(row.get(f.name) or "")),
+                str(row.get("ContentType") or "application/octet-stream"))
 
     @staticmethod
     def _fields(obj: ObjectDef, fields: str | None) -> list[FieldDef]:
@@ -355,7 +359,8 @@ class Records:
 
     def _delete_tree(self, principal: Principal, obj: ObjectDef, record_id: str) -> None:
         now = self._now()
-        row = self._fetch(principal, obj.name, record_id) or {}
+        row = (self._fetch(principal, obj.name, record_id) or {}) \
+            if obj.name in sales.ROLLED_UP else {}
         self.store.update(obj, principal.org_id, record_id, {
             "IsDeleted": True, "LastModifiedDate": now, "LastModifiedById": principal.user_id,
             "SystemModstamp": now})

@@ -23,6 +23,9 @@ from localforce.data.errors import BadRequest
 from localforce.domain import ids
 
 STANDARD_PRICE_BOOK = "Standard Price Book"
+#: Objects whose writes change another record (an opportunity's Amount).
+ROLLED_UP = frozenset({"OpportunityLineItem"})
+
 
 def standard_price_book_id(org_id: str) -> str:
     """The org's standard price book: one fixed Id per org, so it exists at most once."""

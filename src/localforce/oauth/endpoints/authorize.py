@@ -48,8 +48,9 @@ from localforce.oauth.ports import ConsentStore
 from localforce.security.tokens import digest
 
 PATH = "/services/oauth2/authorize"
-#: Salesforce: codes are valid for 15 minutes, single use (salesforce-wire.md §2.1).
-CODE_TTL = 10 * 60  # RFC 6749 §4.1.2: "a maximum authorization code lifetime of 10 minutes"
+#: Single use, 10 minutes: RFC 6749 §4.1.2's maximum (Salesforce's are valid 15 minutes,
+#: salesforce-wire.md §2.1); ``authorization_code_seconds`` sets less.
+CODE_TTL = 10 * 60
 CODE = "code"
 #: ``response_type`` values, order-insensitive (OIDC Core §3.2.2.1 allows ``id_token token``).
 RESPONSE_TYPES = {frozenset({"code"}): CODE, frozenset({"token"}): "token",

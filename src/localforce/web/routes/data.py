@@ -9,6 +9,7 @@ Paths work with and without a trailing slash (simple-salesforce adds one, client
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +67,8 @@ def _version(request: Request) -> str:
 
 
 JSON_TYPES = ("application/json", "text/json")
+#: ``\uD800``-``\uDFFF`` escapes: the only way a body decodes to an unencodable string.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _json(request: Request, raw: bytes) -> Any:
@@ -76,10 +79,10 @@ def _json(request: Request, raw: bytes) -> Any:
         raise UnsupportedMediaType(
             f"MediaType of '{media_type}' is not supported by this resource")
     try:
-        text = raw.decode("utf-8")
-        body = json.loads(text, parse_constant=_no_constant)
-        # A lone surrogate (\ud800) decodes but can be neither stored nor answered.
-        json.dumps(body, ensure_ascii=False).encode("utf-8")
+        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        if _SURROGATE_ESCAPE.search(raw):
+            # A lone surrogate (\ud800) decodes but can be neither stored nor answered.
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
     except UnicodeError:
         raise BadRequest("JSON_PARSER_ERROR", "Invalid UTF-8 in the request body") from None
     except RecursionError:
@@ -178,11 +181,10 @@ def delete(s: Services, c: Call) -> Response:
 
 def by_external_id(s: Services, c: Call) -> Response:
     """Also ``/sobjects/Attachment/{id}/Body``: a blob field of a record, as bytes."""
-    if s.data.records.is_blob(c.principal, c.param("sobject"), c.param("field"),
-                              c.param("value")):
-        data, content_type = s.data.records.blob(c.principal, c.param("sobject"),
-                                                 c.param("field"), c.param("value"))
-        return Response(data, media_type=content_type)
+    blob = s.data.records.blob(c.principal, c.param("sobject"), c.param("field"),
+                               c.param("value"))
+    if blob is not None:
+        return Response(blob[0], media_type=blob[1])
     return ok(s.data.records.by_external_id(c.principal, c.param("sobject"), c.param("field"),
                                             c.param("value"), c.version, c.query("fields")))
 

@@ -38,4 +38,3 @@ def downgrade() -> None:
 
     for name in OBJECTS:
         op.drop_table(table_name(name))
-
