@@ -16,6 +16,7 @@ from localforce.audit.metrics import MeteredLoginHistory, Metrics, multiprocess_
 from localforce.audit.services import Audit
 from localforce.audit.writer import BackgroundWriter
 from localforce.data.api import DataApi
+from localforce.data.assignments import AssignmentWrites
 from localforce.directory.service import Directory
 from localforce.limits.ports import Counters
 from localforce.limits.services import Limits
@@ -97,7 +98,7 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
                         metrics=audit.metrics, writes=writes)
     grants = SqlGrantStore(engine)
     browser = build_browser(oauth, grants, settings.authorization_code_seconds)
-    data = DataApi(SqlRecordStore(engine), clock)
+    data = DataApi(SqlRecordStore(engine), clock, AssignmentWrites(directory))
     housekeeping = Housekeeping(
         {"tokens": oauth.tokens, "grants": grants, "jwt_ids": oauth.replay}, clock)
     return Services(settings, engine, box, directory, clock, oauth=oauth, limits=limits,

@@ -41,6 +41,10 @@ id = "{ORG_ID}"
 my_domain = "compat"
 username_password_flow = true
 
+[[permission_sets]]
+name = "CompatReaders"
+objects = {{ Account = ["read"] }}
+
 [[users]]
 username = "{USERNAME}"
 password = "{PASSWORD}"

@@ -80,3 +80,24 @@ def test_org_display(logged_in: tuple[Path, dict[str, Any]], live_server: LiveSe
     assert display["instanceUrl"].rstrip("/") == live_server.url
     assert display["connectedStatus"] == "Connected"
     assert display["apiVersion"] == "62.0"  # the highest from GET /services/data
+
+
+@pytest.mark.parametrize("logged_in", ["jwt"], indirect=True)
+def test_org_assign_permset(logged_in: tuple[Path, dict[str, Any]],
+                            live_server: LiveServer) -> None:
+    """``sf org assign permset`` queries the PermissionSet by Name, then inserts a
+    PermissionSetAssignment; assigning it again reports sf's failure, not a crash."""
+    home, _ = logged_in
+    done = run_sf(live_server, home, "org", "assign", "permset", "--name", "CompatReaders",
+                  "-o", ALIAS)["result"]
+    assert done == {"successes": [{"name": live_server.username, "value": "CompatReaders"}],
+                    "failures": []}
+    soql = ("SELECT PermissionSet.Name FROM PermissionSetAssignment "
+            f"WHERE Assignee.Username = '{live_server.username}'")
+    query = run_sf(live_server, home, "data", "query", "-q", soql, "-o", ALIAS)["result"]
+    assert [r["PermissionSet"]["Name"] for r in query["records"]] == ["CompatReaders"]
+    again = run_sf(live_server, home, "org", "assign", "permset", "--name", "CompatReaders",
+                   "-o", ALIAS, check=False)
+    failures = again["result"]["failures"] if "result" in again else again["data"]["failures"]
+    assert [f["name"] for f in failures] == [live_server.username]
+    assert "Duplicate PermissionSetAssignment" in failures[0]["message"]

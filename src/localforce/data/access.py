@@ -5,7 +5,8 @@ View All Data / Modify All Data. Salesforce hides an object the user cannot read
 fails with INVALID_TYPE and its REST resources answer NOT_FOUND, exactly as for an object that
 does not exist. Create, edit and delete without the permission fail with
 INSUFFICIENT_ACCESS_OR_READONLY. Directory objects (User, Organization, Profile,
-PermissionSet) are readable by every API user and writable by none through this API.
+PermissionSet...) are readable by every API user and writable by none through this API, except
+PermissionSetAssignment (created and deleted by users with Manage Users).
 """
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ def require_write(principal: Principal, obj: ObjectDef, verb: str) -> None:
     """``verb`` is create, update or delete."""
     allowed = obj.flag({"create": "createable", "update": "updateable",
                         "delete": "deletable"}[verb])
-    if obj.kind == "directory" or not allowed:
+    if not allowed:
         raise InsufficientAccess("entity is read-only")
+    if obj.kind == "directory":
+        return  # a directory write (schema.DIRECTORY_WRITES) checks its own permission
     if not principal.access.can(obj.name, PERMISSIONS[verb]):
         raise InsufficientAccess("insufficient access rights on object id")

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from localforce.data import describe as describing
 from localforce.data.access import readable, require_api
+from localforce.data.assignments import AssignmentWrites
 from localforce.data.composite import HALTED, MAX_SUBREQUESTS, Collections, resolve_references
 from localforce.data.custom import DeclarationError, build_objects, parse_declaration
 from localforce.data.errors import ApiError, BadRequest, NotFound
@@ -27,9 +28,10 @@ from localforce.domain.principal import Principal
 
 
 class DataApi:
-    def __init__(self, store: RecordStore, clock: Callable[[], float]) -> None:
+    def __init__(self, store: RecordStore, clock: Callable[[], float],
+                 assignments: AssignmentWrites | None = None) -> None:
         self.store, self.clock = store, clock
-        self.records = Records(store, clock)
+        self.records = Records(store, clock, assignments=assignments)
         self.queries = QueryService(store, self.schema_for, clock)
         self.collections = Collections(self.records)
 

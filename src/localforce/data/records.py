@@ -14,10 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from localforce.data import sales
+from localforce.data import assignments, sales
 from localforce.data.access import owner_scope, require_api, require_visible, require_write
+from localforce.data.assignments import AssignmentWrites
 from localforce.data.custom import Schemas
-from localforce.data.errors import ApiError, BadRequest, NotFound
+from localforce.data.errors import ApiError, BadRequest, InsufficientAccess, NotFound
 from localforce.data.platform import cascades, derive
 from localforce.data.ports import RecordStore
 from localforce.data.schema import SYSTEM_FIELDS, FieldDef, ObjectDef, Schema
@@ -67,15 +68,17 @@ class SaveResult:
 class Records:
     def __init__(self, store: RecordStore, clock: Callable[[], float],
                  schemas: Schemas | None = None, provisioned: set[str] | None = None,
-                 in_transaction: bool = False) -> None:
-        self.store, self.clock = store, clock
+                 in_transaction: bool = False,
+                 assignments: AssignmentWrites | None = None) -> None:
+        self.store, self.clock, self.assignments = store, clock, assignments
         self.schemas = schemas or Schemas()
         self.provisioned = provisioned if provisioned is not None else set()
         self.in_transaction = in_transaction
 
     def with_store(self, store: RecordStore) -> Records:
         """The same operations on another store (a transaction's)."""
-        return Records(store, self.clock, self.schemas, self.provisioned, in_transaction=True)
+        return Records(store, self.clock, self.schemas, self.provisioned, in_transaction=True,
+                       assignments=self.assignments)
 
     def schema_for(self, org_id: str) -> Schema:
         schema = self.schemas.get(org_id, self.store.declarations(org_id), reload=lambda: (
@@ -110,6 +113,9 @@ class Records:
         obj = self.object(principal, sobject)
         require_write(principal, obj, "create")
         obj, values = self._values(principal, obj, body, creating=True)
+        if obj.name == assignments.SOBJECT:
+            self._required(obj, values)
+            return SaveResult(self._assignment_writes().create(principal, values), True)
         given = dict(values)
         record_id = ids.new_id(obj.key_prefix)
         now = self._now()
@@ -353,6 +359,9 @@ class Records:
         platform deletes with it (``platform.cascades``)."""
         obj = self.object(principal, sobject)
         require_write(principal, obj, "delete")
+        if obj.name == assignments.SOBJECT:
+            self._check_id(obj, record_id)
+            return self._assignment_writes().delete(principal, record_id)
         self._live(principal, obj, record_id)
         with self.store.transaction() as store:
             self.with_store(store)._delete_tree(principal, obj, ids.to18(record_id))
@@ -371,10 +380,24 @@ class Records:
                 for child_id in found:
                     self._delete_tree(principal, child, child_id)
 
-    def _live(self, principal: Principal, obj: ObjectDef, record_id: str) -> dict[str, Any]:
+    def _assignment_writes(self) -> AssignmentWrites:
+        """Assignments are written in the directory's own transaction: never inside a
+        record transaction (Salesforce refuses mixing setup and other DML the same way)."""
+        if self.assignments is None:
+            raise InsufficientAccess("entity is read-only")
+        if self.in_transaction:
+            raise BadRequest("MIXED_DML_OPERATION", "DML operation on setup object is not "
+                             "permitted in an allOrNone transaction: PermissionSetAssignment")
+        return self.assignments
+
+    @staticmethod
+    def _check_id(obj: ObjectDef, record_id: str) -> None:
         if not ids.is_valid(record_id) or ids.to18(record_id)[:3] != obj.key_prefix:
             raise BadRequest("MALFORMED_ID", f"{obj.describe.get('label', obj.name)} ID: id "
                              f"value of incorrect type: {record_id}", ["Id"])
+
+    def _live(self, principal: Principal, obj: ObjectDef, record_id: str) -> dict[str, Any]:
+        self._check_id(obj, record_id)
         row = self.store.get(obj, principal.org_id, ids.to18(record_id), obj.fields)
         if row is None:
             raise NotFound()

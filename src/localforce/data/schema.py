@@ -25,9 +25,15 @@ RECORD_OBJECTS = ("Account", "Contact", "Lead", "Opportunity", "Case", "Task", "
                   "PricebookEntry", "OpportunityLineItem", "CampaignMember", "Note",
                   "Attachment", "RecordType")
 
-#: Objects read from the org's directory (users, profiles...): read-only over the data API.
-DIRECTORY_OBJECTS = ("User", "Organization", "Profile", "PermissionSet", "LoginHistory",
-                     "SetupAuditTrail")
+#: Objects read from the org's directory (users, profiles...): read-only over the data API,
+#: except PermissionSetAssignment (created and deleted through the directory).
+DIRECTORY_OBJECTS = ("User", "Organization", "Profile", "PermissionSet",
+                     "PermissionSetAssignment", "LoginHistory", "SetupAuditTrail")
+
+#: Directory objects the data API writes (through the directory's service, never its own
+#: table): the verbs, and the fields a create may set.
+DIRECTORY_WRITES = {"PermissionSetAssignment": (frozenset({"create", "delete"}),
+                                                frozenset({"AssigneeId", "PermissionSetId"}))}
 
 #: Field types with no column: compound fields are read as null (their parts are columns).
 UNSTORED_TYPES = frozenset({"address", "location", "anyType", "complexvalue"})
@@ -281,10 +287,13 @@ def _standard(entry: Mapping[str, Any], directory: bool) -> ObjectDef:
             **next(f for f in _catalogue()["objects"]["Account"]["fields"]
                    if f["name"] == "IsDeleted"), "x-hidden": True}))
     if directory:
-        # The directory is managed by the admin CLI and seed file, not the data API.
-        header.update(createable=False, updateable=False, deletable=False, undeletable=False)
-        fields = [replace(f, describe={**f.describe, "createable": False, "updateable": False})
-                  for f in fields]
+        # The directory is managed by the admin CLI, Setup and seed file, not the data API,
+        # except the few writes DIRECTORY_WRITES lists.
+        verbs, settable = DIRECTORY_WRITES.get(entry["name"], (frozenset(), frozenset()))
+        header.update(createable="create" in verbs, updateable=False,
+                      deletable="delete" in verbs, undeletable=False)
+        fields = [replace(f, describe={**f.describe, "createable": f.name in settable,
+                                       "updateable": False}) for f in fields]
     children = tuple(ChildRelationship(c["relationshipName"], c["childSObject"], c["field"])
                      for c in entry["childRelationships"] if c.get("relationshipName"))
     cascades = tuple(ChildRelationship(c.get("relationshipName") or "", c["childSObject"],

@@ -6,7 +6,14 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from localforce.directory.audit import SetupChange
-from localforce.domain.models import ConnectedApp, Org, PermissionSet, Profile, User
+from localforce.domain.models import (
+    Assignment,
+    ConnectedApp,
+    Org,
+    PermissionSet,
+    Profile,
+    User,
+)
 
 
 class Conflict(Exception):
@@ -41,6 +48,8 @@ class DirectoryStore(Protocol):
         ...
     def list_users(self, org_id: str) -> list[User]: ...
     def save_user(self, user: User) -> None: ...
+    def get_assignment(self, assignment_id: str) -> Assignment | None: ...
+    def find_assignment(self, user_id: str, permission_set_id: str) -> Assignment | None: ...
     def get_credentials(self, user_id: str) -> tuple[str | None, str | None]:
         """(argon2id password hash, sealed security token)."""
         ...

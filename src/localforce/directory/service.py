@@ -13,6 +13,7 @@ from localforce.directory.audit import Actor, SetupChange
 from localforce.directory.ports import DirectoryStore
 from localforce.domain import ids
 from localforce.domain.models import (
+    Assignment,
     ConnectedApp,
     ObjectPermissions,
     Org,
@@ -40,6 +41,10 @@ _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 class DirectoryError(ValueError):
     """A change the directory's rules refuse; the message names the field."""
+
+
+class AlreadyAssigned(DirectoryError):
+    """The user holds this permission set already."""
 
 
 def standard_profiles(org_id: str) -> list[Profile]:
@@ -174,6 +179,41 @@ class Directory:
             store.unlock_user(user.id)
             replace(self, store=store).record(user.org_id, "unlockeduser", audit.SECTION_USERS,
                                               f"Unlocked user {user.username}")
+
+    def assign_permission_set(self, user_id: str, permission_set_id: str) -> Assignment:
+        """Assign a permission set of the user's org to the user (the PermissionSetAssignment
+        sObject's create); read and written in one transaction, so two concurrent assignments
+        both land. Raises DirectoryError naming the field that is not of the org."""
+        with self.store.transaction() as store:
+            user, ps = store.get_user(user_id), store.get_permission_set(permission_set_id)
+            if user is None:
+                raise DirectoryError("AssigneeId: no such user")
+            if ps is None or ps.org_id != user.org_id:
+                raise DirectoryError("PermissionSetId: no such permission set in the user's org")
+            if ps.id in user.permission_set_ids:
+                raise AlreadyAssigned(f"permission set {ps.name!r} is already assigned to "
+                                      f"{user.username}")
+            store.save_user(replace(user, permission_set_ids=tuple(sorted(
+                (*user.permission_set_ids, ps.id)))))
+            replace(self, store=store).record(
+                user.org_id, "PermSetAssign", audit.SECTION_USERS,
+                f"Permission set {ps.name}: assigned to user {user.username}")
+            assignment = store.find_assignment(user.id, ps.id)
+        assert assignment is not None
+        return assignment
+
+    def unassign_permission_set(self, assignment: Assignment) -> None:
+        """Take the permission set away again (the PermissionSetAssignment's delete)."""
+        with self.store.transaction() as store:
+            user = store.get_user(assignment.user_id)
+            ps = store.get_permission_set(assignment.permission_set_id)
+            if user is None or ps is None or ps.id not in user.permission_set_ids:
+                return  # gone already
+            store.save_user(replace(user, permission_set_ids=tuple(
+                i for i in user.permission_set_ids if i != ps.id)))
+            replace(self, store=store).record(
+                user.org_id, "PermSetUnassign", audit.SECTION_USERS,
+                f"Permission set {ps.name}: unassigned from user {user.username}")
 
     def security_token(self, user_id: str) -> str | None:
         sealed = self.store.get_credentials(user_id)[1]

@@ -151,6 +151,16 @@ class PermissionSet:
 
 
 @dataclass(frozen=True)
+class Assignment:
+    """A permission set assigned to a user: the PermissionSetAssignment sObject (0Pa)."""
+
+    id: str
+    org_id: str
+    user_id: str
+    permission_set_id: str
+
+
+@dataclass(frozen=True)
 class User:
     id: str
     org_id: str

@@ -32,7 +32,9 @@ from sqlalchemy.exc import IntegrityError
 from localforce.caching import TtlCache
 from localforce.directory.audit import SetupChange
 from localforce.directory.ports import Conflict
+from localforce.domain import ids
 from localforce.domain.models import (
+    Assignment,
     ConnectedApp,
     IpRange,
     IpRelaxation,
@@ -246,12 +248,29 @@ class SqlDirectoryStore:
             "profile_id": user.profile_id, "active": user.active,
             "time_zone": user.time_zone, "locale": user.locale, "language": user.language,
         })
-        with self._conn() as c:
-            c.execute(delete(t.user_permission_sets)
-                      .where(t.user_permission_sets.c.user_id == user.id))
-            for ps_id in user.permission_set_ids:
-                c.execute(insert(t.user_permission_sets)
-                          .values(user_id=user.id, permission_set_id=ps_id))
+        links = t.user_permission_sets
+        with self._conn() as c:  # only the changed links: each kept one keeps its Id
+            held = set(c.execute(_USER_PERMISSION_SETS, {"v": user.id}).scalars())
+            wanted = set(user.permission_set_ids)
+            if held - wanted:
+                c.execute(delete(links).where(links.c.user_id == user.id,
+                                              links.c.permission_set_id.in_(held - wanted)))
+            for ps_id in sorted(wanted - held):
+                c.execute(insert(links).values(
+                    id=ids.new_id(ids.KEY_PREFIXES["PermissionSetAssignment"]),
+                    org_id=user.org_id, user_id=user.id, permission_set_id=ps_id,
+                    created_at=_now()))
+
+    def get_assignment(self, assignment_id: str) -> Assignment | None:
+        links = t.user_permission_sets
+        row = self._one(select(links).where(links.c.id == assignment_id))
+        return _assignment(row) if row else None
+
+    def find_assignment(self, user_id: str, permission_set_id: str) -> Assignment | None:
+        links = t.user_permission_sets
+        row = self._one(select(links).where(links.c.user_id == user_id,
+                                            links.c.permission_set_id == permission_set_id))
+        return _assignment(row) if row else None
 
     def get_credentials(self, user_id: str) -> tuple[str | None, str | None]:
         row = self._one(select(t.users.c.password_hash, t.users.c.security_token_sealed)
@@ -393,6 +412,10 @@ def _profile(row: Mapping[str, Any]) -> Profile:
         objects=_objects(row["objects"]),
         login_ip_ranges=tuple(IpRange(a, b) for a, b in row["login_ip_ranges"]),
     )
+
+
+def _assignment(row: Mapping[str, Any]) -> Assignment:
+    return Assignment(row["id"], row["org_id"], row["user_id"], row["permission_set_id"])
 
 
 def _permission_set(row: Mapping[str, Any]) -> PermissionSet:

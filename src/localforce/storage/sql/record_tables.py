@@ -4,8 +4,9 @@ Record objects (Account, Contact, ``Thing__c``...) get a table ``sobject_<name>`
 column per stored field, named after the field, plus ``org_id``; indexes on (org_id, IsDeleted,
 Id) for paging, ``lower(Name)`` for name lookups, every lookup field and every external ID.
 
-Directory-backed sObjects (User, Organization, Profile, PermissionSet) are *bindings*: a field
--> column mapping over the directory's own tables, read-only. Another area adds one (e.g.
+Directory-backed sObjects (User, Organization, Profile, PermissionSet, PermissionSetAssignment)
+are *bindings*: a field -> column mapping over the directory's own tables, read here (the few
+writable ones are written through the directory's service). Another area adds one (e.g.
 LoginHistory over ``login_history``) with :func:`register_binding`.
 """
 
@@ -175,6 +176,11 @@ BINDINGS: dict[str, Binding] = {
         "PermissionsApiEnabled": "api_enabled", "PermissionsViewAllData": "view_all_data",
         "PermissionsModifyAllData": "modify_all_data", "PermissionsManageUsers": "manage_users",
         **_AUDIT}, _EPOCH),
+    # Written through the directory (data/assignments.py), read here like the others.
+    "PermissionSetAssignment": Binding(t.user_permission_sets, "org_id", {
+        "Id": "id", "AssigneeId": "user_id", "PermissionSetId": "permission_set_id",
+        "SystemModstamp": "created_at", "IsActive": _const(True), "IsRevoked": _const(False)},
+        {"SystemModstamp": 1}),
 }
 
 

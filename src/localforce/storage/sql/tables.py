@@ -117,6 +117,10 @@ user_permission_sets = Table(
         ForeignKey("permission_sets.id", ondelete="CASCADE"),
         primary_key=True,
     ),
+    # The link as a PermissionSetAssignment sObject (0Pa): its Id, org and creation time.
+    Column("id", ID, nullable=False, unique=True),
+    Column("org_id", ID, nullable=False, index=True),
+    Column("created_at", BigInteger, nullable=False),
 )
 
 apps = Table(
