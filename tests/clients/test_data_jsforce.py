@@ -60,3 +60,16 @@ def test_an_opportunity_with_line_items(live_server: LiveServer, token: str) -> 
                  instanceUrl=live_server.url)
     assert out == {"items": [True, True], "amount": 230.0, "isWon": True,
                    "lines": [[1.0, 50.0], [4.0, 180.0]]}
+
+
+def test_search(live_server: LiveServer, token: str) -> None:
+    tag, names = create_accounts(live_server, token, 3)
+    out = run_js(live_server, "jsforce_data.js", scenario="search", accessToken=token,
+                 instanceUrl=live_server.url,
+                 sosl=f"FIND {{{tag}}} IN NAME FIELDS RETURNING Account(Name ORDER BY Name "
+                      "DESC LIMIT 2)")
+    records = out["found"]["searchRecords"]
+    assert [r["Name"] for r in records] == names[::-1][:2]
+    assert all(r["attributes"]["type"] == "Account" for r in records)
+    assert out["error"]["errorCode"] == "MALFORMED_SEARCH"
+    assert out["error"]["message"].endswith("unexpected token: '<EOF>'")

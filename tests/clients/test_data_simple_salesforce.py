@@ -9,6 +9,7 @@ client returns, not only that it did not raise.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -155,3 +156,19 @@ def test_an_opportunity_with_line_items(sf: Salesforce) -> None:
     assert [(i["Quantity"], i["TotalPrice"], i["Product2"]["Name"])
             for i in deal["OpportunityLineItems"]["records"]] == [
         (2.0, 240.0, "Widget SS"), (3.0, 360.0, "Widget SS")]
+
+
+def test_search_and_quick_search(sf: Salesforce) -> None:
+    """``search`` sends the SOSL as ``/search/?q=``; ``quick_search`` wraps a term in FIND {}."""
+    tag = f"Sosl{secrets.token_hex(3)}"
+    created = sf.Account.create({"Name": f"{tag} Ölwerk", "BillingCity": "Zürich"})
+    found = sf.search(f"FIND {{{tag.lower()}}} RETURNING Account(Id, Name, BillingCity)")
+    assert found == {"searchRecords": [{
+        "attributes": {"type": "Account",
+                       "url": f"/services/data/v59.0/sobjects/Account/{created['id']}"},
+        "Id": created["id"], "Name": f"{tag} Ölwerk", "BillingCity": "Zürich"}]}
+    quick = sf.quick_search(f"{tag} AND ölwerk")
+    assert [r["Id"] for r in quick["searchRecords"]] == [created["id"]]
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.search("FIND {x}")
+    assert caught.value.content[0]["errorCode"] == "INVALID_SEARCH"

@@ -22,6 +22,7 @@ from localforce.data.ports import RecordStore
 from localforce.data.query import QueryService
 from localforce.data.records import Records
 from localforce.data.schema import ObjectDef, Schema
+from localforce.data.search import SearchService
 from localforce.data.values import is_true
 from localforce.domain import ids
 from localforce.domain.principal import Principal
@@ -33,6 +34,7 @@ class DataApi:
         self.store, self.clock = store, clock
         self.records = Records(store, clock, assignments=assignments)
         self.queries = QueryService(store, self.schema_for, clock)
+        self.search = SearchService(self.queries)
         self.collections = Collections(self.records)
 
     def schema_for(self, org_id: str) -> Schema:

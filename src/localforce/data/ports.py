@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from localforce.data.plan import QueryPlan
 from localforce.data.schema import FieldDef, ObjectDef
+from localforce.soql.sosl import Term
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,15 @@ class RecordStore(Protocol):
     def run_children(self, plan: QueryPlan, lookup: FieldDef,
                      parent_ids: Sequence[str]) -> list[tuple[Any, ...]]:
         """Rows of a child plan for these parents; the last column is the parent Id."""
+        ...
+
+    def searchable(self, obj: ObjectDef) -> bool:
+        """Whether SOSL can search the object (it has a full-text index)."""
+        ...
+
+    def search(self, plan: QueryPlan, term: Term, scope: str, limit: int,
+               offset: int = 0) -> list[tuple[Any, ...]]:
+        """Rows of a record query that also match the SOSL ``term`` in ``scope``'s fields."""
         ...
 
     def explain(self, plan: QueryPlan) -> tuple[str, list[str]]:

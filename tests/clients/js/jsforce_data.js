@@ -12,6 +12,17 @@ function errorOf(err) {
 }
 
 const scenarios = {
+  // Connection#search: GET /search?q=<SOSL>, the body as is.
+  async search() {
+    const found = await conn.search(cfg.sosl);
+    let error = null;
+    try {
+      await conn.search('FIND {acme} RETURNING');
+    } catch (err) {
+      error = errorOf(err);
+    }
+    return { found, error };
+  },
   // Query#run with autoFetch follows nextRecordsUrl (only its last segment, clients.md §2).
   async autoFetch() {
     let pages = 0;

@@ -32,6 +32,8 @@ from localforce.data.errors import BadRequest
 from localforce.data.plan import Expr, QueryPlan
 from localforce.data.ports import Cursor
 from localforce.data.schema import TEXT_TYPES, FieldDef, ObjectDef, standard_schema
+from localforce.soql.sosl import Term
+from localforce.storage.sql import search_index
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.engine import single_statement_reader
 from localforce.storage.sql.record_tables import BINDINGS, column_type, record_table
@@ -209,19 +211,22 @@ class SqlRecordStore:
         inspector = inspect(conn)
         if not inspector.has_table(table.name):
             table.create(conn)
+            search_index.create(conn, obj)
             return
         have = {col["name"] for col in inspector.get_columns(table.name)}
         preparer = conn.dialect.identifier_preparer
-        for f in obj.stored_fields:
-            if f.name not in have:
-                column = Column(f.name, column_type(f))
-                ddl_type = column.type.compile(dialect=conn.dialect)
-                conn.exec_driver_sql(f"ALTER TABLE {preparer.quote(table.name)} ADD COLUMN "
-                                     f"{preparer.quote(f.name)} {ddl_type}")
+        added = [f for f in obj.stored_fields if f.name not in have]
+        for f in added:
+            column = Column(f.name, column_type(f))
+            ddl_type = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {preparer.quote(table.name)} ADD COLUMN "
+                                 f"{preparer.quote(f.name)} {ddl_type}")
         indexes = _index_names(conn, table.name)
         for index in table.indexes:
             if index.name not in indexes:
                 index.create(conn)
+        if any(f.type in search_index.SEARCH_TYPES for f in added):
+            search_index.rebuild(conn, obj)  # the index covers every searchable column
 
     # -- records -----------------------------------------------------------------------
 
@@ -344,6 +349,19 @@ class SqlRecordStore:
             rows = conn.execute(stmt, {"parent_ids": list(parent_ids)}).all()
         decoded = self._decode(codecs, rows)
         return [d + (row[-1],) for d, row in zip(decoded, rows, strict=True)]
+
+    def searchable(self, obj: ObjectDef) -> bool:
+        return search_index.searchable(obj)
+
+    def search(self, plan: QueryPlan, term: Term, scope: str, limit: int,
+               offset: int = 0) -> list[tuple[Any, ...]]:
+        dialect = self._engine.dialect.name
+        stmt, codecs = self._compiled(plan, ("search", scope, limit, offset), lambda c: c.select(
+            offset, limit, extra=[search_index.condition(dialect, c.root, plan.root, scope)]))
+        with self._read() as conn:
+            rows = conn.execute(stmt, {search_index.PARAM: search_index.match_text(
+                dialect, term, scope)}).all()
+        return self._decode(codecs, rows)
 
     def explain(self, plan: QueryPlan) -> tuple[str, list[str]]:
         compiler = Compiler(plan, self.source)

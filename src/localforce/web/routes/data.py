@@ -257,6 +257,24 @@ def composite(s: Services, c: Call) -> Response:
     return ok(s.data.composite(c.principal, c.body, c.version))
 
 
+def search(s: Services, c: Call) -> Response:
+    sosl = c.query("q")
+    if not sosl:
+        raise BadRequest("MALFORMED_SEARCH", "No search term found. The search term must be "
+                         "enclosed in braces.")
+    return ok(s.data.search.search(c.principal, sosl, c.version))
+
+
+def parameterized_search(s: Services, c: Call) -> Response:
+    if c.request.method == "POST":
+        if not isinstance(c.body, dict):
+            raise BadRequest("JSON_PARSER_ERROR", "The request body must be a JSON object")
+        params: dict[str, Any] = c.body
+    else:
+        params = dict(c.request.query_params)
+    return ok(s.data.search.parameterized(c.principal, params, c.version))
+
+
 def query_all(s: Services, c: Call) -> Response:
     return query(s, c, True)
 
@@ -280,6 +298,8 @@ TABLE: list[tuple[str, Methods]] = [
     ("/tooling/{rest:path}", dict.fromkeys(("GET", "POST", "PATCH", "DELETE"), tooling_other)),
     ("/queryAll/{locator}", {"GET": query_more}),
     ("/limits", {"GET": limits}),
+    ("/search", {"GET": search}),
+    ("/parameterizedSearch", {"GET": parameterized_search, "POST": parameterized_search}),
     ("/composite", {"POST": composite}),
     ("/composite/sobjects", {"POST": collections_create, "PATCH": collections_update,
                              "DELETE": collections_delete}),

@@ -1,0 +1,178 @@
+"""SOSL's full-text index per searchable record object: SQLite FTS5, PostgreSQL GIN.
+
+Each object's searchable text fields (``SEARCH_TYPES``) fall in four groups that
+``IN … FIELDS`` picks from: name fields, email fields, phone fields, the rest.
+
+- SQLite: an FTS5 table ``search_<object>`` with one column per group and the record row's
+  ``rowid`` as its own, filled by triggers on the record table (insert, delete, update of a
+  searchable column). A search is ``"t0".rowid IN (SELECT rowid FROM search_x WHERE search_x
+  MATCH :q)``: FTS5 finds the rows, the record table's scope (org, not deleted), WHERE and
+  ORDER BY do the rest. (``VACUUM`` may renumber the rowids of a table without an INTEGER
+  PRIMARY KEY: after one, ``rebuild`` each index.)
+- PostgreSQL: a GIN expression index on the ``simple`` text-search vector of every
+  searchable column (punctuation blanked first, so ``ada@acme.com`` is the words ``ada acme
+  com`` as on SQLite); a search names the same expression, and a narrower ``IN NAME FIELDS``
+  also checks that group's own vector on the rows the index found.
+
+Both cut words at anything that is not a letter or digit and compare them case-insensitively,
+diacritics kept (``ölwerk`` finds ``Ölwerk``, not ``olwerk``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, TextClause, bindparam, text
+from sqlalchemy.sql import FromClause
+
+from localforce.data.schema import FieldDef, ObjectDef
+from localforce.soql.sosl import And, Not, Phrase, Term
+from localforce.storage.sql.record_tables import table_name
+
+SEARCH_TYPES = frozenset({"string", "textarea", "email", "phone", "url", "combobox"})
+GROUPS = ("name", "email", "phone", "other")
+#: ``IN … FIELDS`` -> the groups it searches (SIDEBAR: what the sidebar searches, the names).
+SCOPE_GROUPS = {"ALL": GROUPS, "NAME": ("name",), "EMAIL": ("email",), "PHONE": ("phone",),
+                "SIDEBAR": ("name",)}
+PARAM = "search_q"
+
+
+def groups(obj: ObjectDef) -> dict[str, list[FieldDef]]:
+    out: dict[str, list[FieldDef]] = {g: [] for g in GROUPS}
+    for f in obj.stored_fields:
+        if f.type not in SEARCH_TYPES:
+            continue
+        group = ("name" if f.flag("nameField") else f.type if f.type in ("email", "phone")
+                 else "other")
+        out[group].append(f)
+    return out
+
+
+def searchable(obj: ObjectDef) -> bool:
+    """Record objects Salesforce marks searchable, with at least one text field."""
+    return (obj.kind == "records" and bool(obj.describe.get("searchable"))
+            and any(groups(obj).values()))
+
+
+def index_name(obj: ObjectDef) -> str:
+    return f"search_{obj.name.lower()}"[:63]
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _concat(fields: list[FieldDef], prefix: str) -> str:
+    if not fields:
+        return "''"
+    return " || ' ' || ".join(f"coalesce({prefix}{_q(f.name)}, '')" for f in fields)
+
+
+def _vector(fields: list[FieldDef], prefix: str = "") -> str:
+    """PostgreSQL: the text-search vector of ``fields`` (the index's expression when
+    ``prefix`` is empty; a query names it qualified, which PostgreSQL matches to the index)."""
+    return (f"to_tsvector('simple'::regconfig, regexp_replace({_concat(fields, prefix)}, "
+            f"'[[:space:][:punct:]]+', ' ', 'g'))")
+
+
+def _all(obj: ObjectDef) -> list[FieldDef]:
+    return [f for group in groups(obj).values() for f in group]
+
+
+# -- DDL ---------------------------------------------------------------------------------
+
+
+def create(conn: Connection, obj: ObjectDef) -> None:
+    """Create the object's index and fill it from the rows already there."""
+    if not searchable(obj):
+        return
+    name, table = index_name(obj), table_name(obj.name)
+    if conn.dialect.name != "sqlite":
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {_q('ix_' + name)} ON {_q(table)} "
+                             f"USING gin ({_vector(_all(obj))})")
+        return
+    by_group = groups(obj)
+    columns = ", ".join(GROUPS)
+
+    def values(row: str) -> str:
+        return ", ".join(_concat(by_group[g], row + ".") for g in GROUPS)
+
+    watched = ", ".join(_q(f.name) for f in _all(obj))
+    delete = f"DELETE FROM {name} WHERE rowid = old.rowid;"
+    add = f"INSERT INTO {name}(rowid, {columns}) VALUES (new.rowid, {values('new')});"
+    for sql in (
+        f"CREATE VIRTUAL TABLE {name} USING fts5({columns}, "
+        f"tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3')",
+        f"CREATE TRIGGER {name}_ai AFTER INSERT ON {_q(table)} BEGIN {add} END",
+        f"CREATE TRIGGER {name}_ad AFTER DELETE ON {_q(table)} BEGIN {delete} END",
+        f"CREATE TRIGGER {name}_au AFTER UPDATE OF {watched} ON {_q(table)} "
+        f"BEGIN {delete} {add} END",
+        f"INSERT INTO {name}(rowid, {columns}) SELECT rowid, {values(_q(table))} "
+        f"FROM {_q(table)}",
+    ):
+        conn.exec_driver_sql(sql)
+
+
+def drop(conn: Connection, obj: ObjectDef) -> None:
+    name = index_name(obj)
+    if conn.dialect.name != "sqlite":
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {_q('ix_' + name)}")
+        return
+    for suffix in ("ai", "ad", "au"):
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}_{suffix}")
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+
+
+def rebuild(conn: Connection, obj: ObjectDef) -> None:
+    """After the object's searchable fields changed (a custom field added)."""
+    drop(conn, obj)
+    create(conn, obj)
+
+
+# -- queries -------------------------------------------------------------------------------
+
+
+def condition(dialect: str, alias: FromClause, obj: ObjectDef, scope: str) -> TextClause:
+    """The rows of ``alias`` that match the bound ``search_q`` (``match_text``)."""
+    param = bindparam(PARAM)
+    if dialect == "sqlite":
+        name = index_name(obj)
+        return text(f"{_q(alias.name)}.rowid IN (SELECT rowid FROM {name} WHERE {name} "
+                    f"MATCH :{PARAM})").bindparams(param)
+    prefix = _q(alias.name) + "."
+    sql = f"{_vector(_all(obj), prefix)} @@ to_tsquery('simple', :{PARAM})"
+    if scope != "ALL":
+        by_group = groups(obj)
+        narrow = [f for g in SCOPE_GROUPS[scope] for f in by_group[g]]
+        sql += f" AND {_vector(narrow, prefix)} @@ to_tsquery('simple', :{PARAM})"
+    return text(sql).bindparams(param)
+
+
+def match_text(dialect: str, term: Term, scope: str) -> str:
+    """The bound value of ``condition``: an FTS5 query or a ``tsquery``."""
+    if dialect != "sqlite":
+        return _tsquery(term)
+    query = _fts5(term)
+    if scope == "ALL":
+        return query
+    return "{" + " ".join(SCOPE_GROUPS[scope]) + "} : (" + query + ")"
+
+
+def _fts5(term: Term) -> str:
+    if isinstance(term, Phrase):
+        return '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "")
+    if isinstance(term, Not):
+        return f"({_fts5(term.keep)} NOT {_fts5(term.drop)})"
+    glue = " AND " if isinstance(term, And) else " OR "
+    return "(" + glue.join(_fts5(p) for p in term.parts) + ")"
+
+
+def _tsquery(term: Term) -> str:
+    if isinstance(term, Phrase):
+        words = [f"'{w}'" for w in term.words]
+        if term.prefix:
+            words[-1] += ":*"
+        return "(" + " <-> ".join(words) + ")"
+    if isinstance(term, Not):
+        return f"({_tsquery(term.keep)} & !{_tsquery(term.drop)})"
+    glue = " & " if isinstance(term, And) else " | "
+    return "(" + glue.join(_tsquery(p) for p in term.parts) + ")"
+
