@@ -14,7 +14,15 @@ from urllib.parse import parse_qs, urlsplit
 from localforce.data import describe as describing
 from localforce.data.access import readable, require_api
 from localforce.data.assignments import AssignmentWrites
-from localforce.data.composite import HALTED, MAX_SUBREQUESTS, Collections, resolve_references
+from localforce.data.composite import (
+    BATCH_HALTED,
+    HALTED,
+    MAX_GRAPH_NODES,
+    MAX_GRAPHS,
+    MAX_SUBREQUESTS,
+    Collections,
+    resolve_references,
+)
 from localforce.data.custom import DeclarationError, build_objects, parse_declaration
 from localforce.data.errors import ApiError, BadRequest, NotFound
 from localforce.data.limits import limits_body
@@ -23,6 +31,7 @@ from localforce.data.query import QueryService
 from localforce.data.records import Records
 from localforce.data.schema import ObjectDef, Schema
 from localforce.data.search import SearchService
+from localforce.data.tree import create_tree
 from localforce.data.values import is_true
 from localforce.domain import ids
 from localforce.domain.principal import Principal
@@ -106,7 +115,14 @@ class DataApi:
         requests = body["compositeRequest"]
         if len(requests) > MAX_SUBREQUESTS:
             raise BadRequest("LIMIT_EXCEEDED", "Composite request has too many subrequests")
-        all_or_none = bool(body.get("allOrNone", False))
+        responses, _ = self._atomic(principal, requests, version,
+                                    bool(body.get("allOrNone", False)))
+        return {"compositeResponse": responses}
+
+    def _atomic(self, principal: Principal, requests: list[Any], version: str,
+                all_or_none: bool) -> tuple[list[dict[str, Any]], bool]:
+        """Subrequests in one transaction, rolled back if one fails and ``all_or_none``;
+        the responses and whether one failed."""
         try:
             with self.store.transaction() as store:
                 api = DataApi(store, self.clock)
@@ -114,8 +130,76 @@ class DataApi:
                 if failed and all_or_none:
                     raise _RollbackSignal(responses)  # leaving the block rolls back
         except _RollbackSignal as signal:
-            responses = signal.responses
-        return {"compositeResponse": responses}
+            return signal.responses, True
+        return responses, failed
+
+    def tree(self, principal: Principal, sobject: str, body: Any) -> tuple[int, dict[str, Any]]:
+        """``POST /composite/tree/{type}`` (``data/tree.py``)."""
+        require_api(principal)
+        return create_tree(self.records, principal, sobject, body)
+
+    def graph(self, principal: Principal, body: Any, version: str) -> dict[str, Any]:
+        """``POST /composite/graph``: each graph's subrequests all-or-none, graph by graph."""
+        require_api(principal)
+        graphs = body.get("graphs") if isinstance(body, dict) else None
+        if not isinstance(graphs, list) or not graphs:
+            raise BadRequest("INVALID_INPUT", "The request must contain a non-empty 'graphs' "
+                             "array")
+        if len(graphs) > MAX_GRAPHS:
+            raise BadRequest("LIMIT_EXCEEDED", f"A composite graph request can contain at "
+                             f"most {MAX_GRAPHS} graphs")
+        seen: set[str] = set()
+        for graph in graphs:
+            graph_id = graph.get("graphId") if isinstance(graph, dict) else None
+            requests = graph.get("compositeRequest") if isinstance(graph, dict) else None
+            if not isinstance(graph_id, str) or not graph_id or not isinstance(requests, list):
+                raise BadRequest("INVALID_INPUT", "Each graph needs a graphId and a "
+                                 "compositeRequest array")
+            if graph_id in seen:
+                raise BadRequest("INVALID_INPUT", f"Duplicate graphId: {graph_id}")
+            if len(requests) > MAX_GRAPH_NODES:
+                raise BadRequest("LIMIT_EXCEEDED", f"Graph {graph_id} has more than "
+                                 f"{MAX_GRAPH_NODES} nodes")
+            seen.add(graph_id)
+        out = []
+        for graph in graphs:
+            responses, failed = self._atomic(principal, graph["compositeRequest"], version,
+                                             True)
+            out.append({"graphId": graph["graphId"],
+                        "graphResponse": {"compositeResponse": responses},
+                        "isSuccessful": not failed})
+        return {"graphs": out}
+
+    def batch(self, principal: Principal, body: Any) -> dict[str, Any]:
+        """``POST /composite/batch``: up to 25 independent subrequests (each commits on its
+        own); with ``haltOnError`` the ones after a failure answer 412."""
+        require_api(principal)
+        requests = body.get("batchRequests") if isinstance(body, dict) else None
+        if not isinstance(requests, list):
+            raise BadRequest("JSON_PARSER_ERROR", "batchRequests is required")
+        if len(requests) > MAX_SUBREQUESTS:
+            raise BadRequest("LIMIT_EXCEEDED", f"A batch can contain at most {MAX_SUBREQUESTS} "
+                             "subrequests")
+        halt = bool(body.get("haltOnError", False))
+        results: list[dict[str, Any]] = []
+        failed = False
+        for sub in requests:
+            if failed and halt:
+                results.append({"statusCode": 412, "result": BATCH_HALTED})
+                continue
+            try:
+                if not isinstance(sub, dict):
+                    raise BadRequest("JSON_PARSER_ERROR", "Each subrequest must be an object")
+                url = str(sub.get("url", ""))
+                if not url.startswith("/services/data/"):
+                    url = "/services/data/" + url.lstrip("/")
+                status, out, _ = self.dispatch(principal, str(sub.get("method", "GET")), url,
+                                               sub.get("richInput"))
+            except ApiError as exc:
+                status, out = exc.status, exc.body()
+            failed = failed or status >= 400
+            results.append({"statusCode": status, "result": out})
+        return {"hasErrors": failed, "results": results}
 
     def _subrequests(self, principal: Principal, requests: list[Any], version: str,
                      all_or_none: bool) -> tuple[list[dict[str, Any]], bool]:
@@ -154,9 +238,11 @@ class DataApi:
         version = segments[2].removeprefix("v")
         rest = segments[3:]
         method = method.upper()
-        if rest[0] == "query" and method == "GET":
-            q = parse_qs(parts.query).get("q", [""])[0]
-            return 200, self.queries.query(principal, q, version), {}
+        q = parse_qs(parts.query).get("q", [""])[0]
+        if rest[0] in ("query", "queryAll") and len(rest) == 1 and method == "GET":
+            return 200, self.queries.query(principal, q, version, rest[0] == "queryAll"), {}
+        if rest[0] == "search" and len(rest) == 1 and method == "GET":
+            return 200, self.search.search(principal, q, version), {}
         if rest[0] != "sobjects" or len(rest) < 2:
             raise NotFound()
         sobject = rest[1]

@@ -18,6 +18,11 @@ from localforce.domain.principal import Principal
 
 MAX_RECORDS = 200
 MAX_SUBREQUESTS = 25
+#: ``/composite/graph``: graphs per request and subrequests (nodes) per graph.
+MAX_GRAPHS = 75
+MAX_GRAPH_NODES = 500
+BATCH_HALTED = [{"errorCode": "BATCH_PROCESSING_HALTED",
+                 "message": "Batch processing halted per request"}]
 ROLLED_BACK = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
                "message": "Record rolled back because not all records were valid and the "
                           "request was using AllOrNone header", "fields": []}

@@ -275,6 +275,19 @@ def parameterized_search(s: Services, c: Call) -> Response:
     return ok(s.data.search.parameterized(c.principal, params, c.version))
 
 
+def composite_tree(s: Services, c: Call) -> Response:
+    status, body = s.data.tree(c.principal, c.param("sobject"), c.body)
+    return ok(body, status)
+
+
+def composite_graph(s: Services, c: Call) -> Response:
+    return ok(s.data.graph(c.principal, c.body, c.version))
+
+
+def composite_batch(s: Services, c: Call) -> Response:
+    return ok(s.data.batch(c.principal, c.body))
+
+
 def query_all(s: Services, c: Call) -> Response:
     return query(s, c, True)
 
@@ -301,6 +314,9 @@ TABLE: list[tuple[str, Methods]] = [
     ("/search", {"GET": search}),
     ("/parameterizedSearch", {"GET": parameterized_search, "POST": parameterized_search}),
     ("/composite", {"POST": composite}),
+    ("/composite/tree/{sobject}", {"POST": composite_tree}),
+    ("/composite/graph", {"POST": composite_graph}),
+    ("/composite/batch", {"POST": composite_batch}),
     ("/composite/sobjects", {"POST": collections_create, "PATCH": collections_update,
                              "DELETE": collections_delete}),
     ("/composite/sobjects/{sobject}", {"GET": collection_get, "POST": collection_post}),
