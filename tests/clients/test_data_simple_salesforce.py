@@ -8,6 +8,7 @@ client returns, not only that it did not raise.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from collections.abc import Iterator
@@ -172,3 +173,16 @@ def test_search_and_quick_search(sf: Salesforce) -> None:
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.search("FIND {x}")
     assert caught.value.content[0]["errorCode"] == "INVALID_SEARCH"
+
+
+def test_updated_and_deleted(sf: Salesforce) -> None:
+    """``SFType.updated/deleted`` send ISO 8601 windows (``+`` encoded) and return the body."""
+    made = sf.Account.create({"Name": "Replicated"})["id"]
+    sf.Account.delete(made)
+    now = dt.datetime.now(dt.UTC)
+    start, end = now - dt.timedelta(minutes=5), now + dt.timedelta(minutes=5)
+    deleted = sf.Account.deleted(start, end)
+    assert made in [r["id"] for r in deleted["deletedRecords"]]
+    assert set(deleted) == {"deletedRecords", "earliestDateAvailable", "latestDateCovered"}
+    updated = sf.Account.updated(start, end)
+    assert made not in updated["ids"] and "latestDateCovered" in updated

@@ -7,6 +7,7 @@ declarations and the seed-file record loader.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -29,12 +30,16 @@ from localforce.data.limits import limits_body
 from localforce.data.ports import RecordStore
 from localforce.data.query import QueryService
 from localforce.data.records import Records
+from localforce.data.replication import Replication
 from localforce.data.schema import ObjectDef, Schema
 from localforce.data.search import SearchService
 from localforce.data.tree import create_tree
 from localforce.data.values import is_true
 from localforce.domain import ids
 from localforce.domain.principal import Principal
+
+#: When this process loaded the standard objects' describe catalogue (data/sobjects.json).
+CATALOGUE_LOADED = float(int(time.time()))
 
 
 class DataApi:
@@ -44,6 +49,7 @@ class DataApi:
         self.records = Records(store, clock, assignments=assignments)
         self.queries = QueryService(store, self.schema_for, clock)
         self.search = SearchService(self.queries)
+        self.replication = Replication(self.queries)
         self.collections = Collections(self.records)
 
     def schema_for(self, org_id: str) -> Schema:
@@ -62,6 +68,15 @@ class DataApi:
     def describe(self, principal: Principal, sobject: str, version: str) -> dict[str, Any]:
         obj = self.records.object(principal, sobject)
         return describing.describe(obj, self.schema_for(principal.org_id), version)
+
+    def describe_modified(self, principal: Principal, sobject: str) -> float | None:
+        """When the object's describe last changed, for ``If-Modified-Since``: a standard
+        object no declaration extends is as this process loaded it; None (always changed) for
+        declared objects and fields, whose change time is not kept with the schema."""
+        obj = self.records.object(principal, sobject)
+        if obj.custom or any(f.custom for f in obj.fields):
+            return None
+        return CATALOGUE_LOADED
 
     def sobject_of(self, org_id: str, record_id: str) -> str | None:
         if not ids.is_valid(record_id):

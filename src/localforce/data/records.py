@@ -306,6 +306,17 @@ class Records:
                 if f.type == "address" else to_wire(f, row.get(f.name), out["attributes"]["url"])
         return out
 
+    def last_modified(self, principal: Principal, sobject: str, record_id: str) -> str | None:
+        """The record's ``SystemModstamp`` (wire form), for ``If-Modified-Since``; 404 as
+        ``retrieve``."""
+        obj = self.object(principal, sobject)
+        stamp = obj.field("SystemModstamp") or obj.field("LastModifiedDate")
+        if stamp is None:
+            return None
+        _, row = self._visible_row(principal, obj, record_id, [stamp])
+        value = row.get(stamp.name)
+        return None if value is None else str(value)
+
     def _visible_row(self, principal: Principal, obj: ObjectDef, record_id: str,
                      fields: list[FieldDef]) -> tuple[str, dict[str, Any]]:
         """The 18-character Id and the live row of a record the caller may see, else 404."""

@@ -8,8 +8,12 @@ Paths work with and without a trailing slash (simple-salesforce adds one, client
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
+import gzip
 import json
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 from localforce.bootstrap import Services
 from localforce.data.errors import ApiError, BadRequest, NotFound, UnsupportedMediaType
 from localforce.data.query import batch_size
-from localforce.data.values import is_true
+from localforce.data.values import is_true, wire_to_epoch
 from localforce.data.versions import LATEST, is_supported
 from localforce.domain.principal import Principal
 from localforce.limits.allocation import AllocationSpent
@@ -99,6 +103,44 @@ def _no_constant(name: str) -> Any:
                      f"'{name}' is not allowed in JSON")
 
 
+#: Bodies this long or longer are gzipped for a client that accepts it; smaller ones gain
+#: little. A compressed request body may inflate to at most ``MAX_INFLATED`` bytes.
+MIN_GZIP = 1024
+MAX_INFLATED = 64 * 1024 * 1024
+
+
+def _inflated(request: Request, raw: bytes) -> bytes:
+    """The body as sent before ``Content-Encoding: gzip`` (or ``deflate``) was applied."""
+    coding = request.headers.get("content-encoding", "").strip().lower()
+    if coding in ("", "identity") or not raw:
+        return raw
+    if coding not in ("gzip", "x-gzip", "deflate"):
+        raise UnsupportedMediaType(f"Content-Encoding '{coding}' is not supported")
+    inflater = zlib.decompressobj(wbits=47 if coding != "deflate" else 15)  # 47: gzip/zlib
+    try:
+        out = inflater.decompress(raw, MAX_INFLATED)
+    except zlib.error:
+        raise BadRequest("JSON_PARSER_ERROR", f"The request body is not valid {coding} "
+                         "data") from None
+    if inflater.unconsumed_tail:
+        raise BadRequest("JSON_PARSER_ERROR", "The request body inflates to more than "
+                         f"{MAX_INFLATED // (1024 * 1024)} MB")
+    return out
+
+
+def _compressed(request: Request, response: Response) -> Response:
+    """The answer gzipped when the client accepts gzip and it is worth it."""
+    body = getattr(response, "body", b"")
+    accepts = request.headers.get("accept-encoding", "").lower()
+    if (len(body) < MIN_GZIP or "gzip" not in accepts or "gzip;q=0" in accepts.replace(" ", "")
+            or "content-encoding" in response.headers):
+        return response
+    packed = gzip.compress(body, compresslevel=5)
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    headers.update({"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(packed, status_code=response.status_code, headers=headers)
+
+
 def endpoint(services: Services, handler: Handler) -> Callable[[Request], Any]:
     async def run(request: Request) -> Response:
         usage: list[str] = []  # the Sforce-Limit-Info value, once the call is counted
@@ -106,7 +148,8 @@ def endpoint(services: Services, handler: Handler) -> Callable[[Request], Any]:
         def call(raw: bytes) -> Response:
             principal = _principal(services, request)
             usage.append(services.limits.allocation.consume(principal.org_id).header())
-            return handler(services, Call(request, principal, version, _json(request, raw)))
+            body = _json(request, _inflated(request, raw))
+            return handler(services, Call(request, principal, version, body))
 
         try:
             version = _version(request)
@@ -160,11 +203,35 @@ def basic_info(s: Services, c: Call) -> Response:
     return ok(s.data.basic_info(c.principal, c.param("sobject"), c.version))
 
 
+def _not_modified(c: Call, modified: Callable[[], float | None]) -> bool:
+    """``If-Modified-Since``: true when the resource has not changed since that time (HTTP
+    dates have whole seconds; a changed time we cannot tell is a change)."""
+    header = c.request.headers.get("if-modified-since")
+    if not header:
+        return False
+    try:
+        since = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return False  # RFC 9110 §13.1.3: an invalid date is ignored
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=dt.UTC)
+    when = modified()
+    return when is not None and int(when) <= since.timestamp()
+
+
 def describe(s: Services, c: Call) -> Response:
+    if _not_modified(c, lambda: s.data.describe_modified(c.principal, c.param("sobject"))):
+        return Response(status_code=304)
     return ok(s.data.describe(c.principal, c.param("sobject"), c.version))
 
 
 def retrieve(s: Services, c: Call) -> Response:
+    def modified() -> float | None:
+        stamp = s.data.records.last_modified(c.principal, c.param("sobject"), c.param("id"))
+        return None if stamp is None else wire_to_epoch(stamp)
+
+    if _not_modified(c, modified):
+        return Response(status_code=304)
     return ok(s.data.records.retrieve(c.principal, c.param("sobject"), c.param("id"), c.version,
                                       c.query("fields")))
 
@@ -275,6 +342,20 @@ def parameterized_search(s: Services, c: Call) -> Response:
     return ok(s.data.search.parameterized(c.principal, params, c.version))
 
 
+def updated(s: Services, c: Call) -> Response:
+    return ok(s.data.replication.updated(c.principal, c.param("sobject"), c.query("start"),
+                                         c.query("end")))
+
+
+def deleted(s: Services, c: Call) -> Response:
+    return ok(s.data.replication.deleted(c.principal, c.param("sobject"), c.query("start"),
+                                         c.query("end")))
+
+
+def record_count(s: Services, c: Call) -> Response:
+    return ok(s.data.replication.record_count(c.principal, c.query("sObjects")))
+
+
 def composite_tree(s: Services, c: Call) -> Response:
     status, body = s.data.tree(c.principal, c.param("sobject"), c.body)
     return ok(body, status)
@@ -302,6 +383,8 @@ TABLE: list[tuple[str, Methods]] = [
     ("/sobjects", {"GET": describe_global}),
     ("/sobjects/{sobject}", {"GET": basic_info, "POST": create}),
     ("/sobjects/{sobject}/describe", {"GET": describe}),
+    ("/sobjects/{sobject}/updated", {"GET": updated}),
+    ("/sobjects/{sobject}/deleted", {"GET": deleted}),
     ("/sobjects/{sobject}/{id}", {"GET": retrieve, "PATCH": update, "DELETE": delete}),
     ("/sobjects/{sobject}/{field}/{value}", {"GET": by_external_id, "PATCH": upsert}),
     ("/query", {"GET": query}),
@@ -311,6 +394,7 @@ TABLE: list[tuple[str, Methods]] = [
     ("/tooling/{rest:path}", dict.fromkeys(("GET", "POST", "PATCH", "DELETE"), tooling_other)),
     ("/queryAll/{locator}", {"GET": query_more}),
     ("/limits", {"GET": limits}),
+    ("/limits/recordCount", {"GET": record_count}),
     ("/search", {"GET": search}),
     ("/parameterizedSearch", {"GET": parameterized_search, "POST": parameterized_search}),
     ("/composite", {"POST": composite}),
@@ -328,7 +412,7 @@ def _dispatch(methods: Methods) -> Handler:
     def handle(s: Services, c: Call) -> Response:
         method = c.request.method
         handler = methods["GET"] if method == "HEAD" else methods[method]
-        response = handler(s, c)
+        response = _compressed(c.request, handler(s, c))  # HEAD: the headers GET would get
         if method == "HEAD":
             return Response(status_code=response.status_code, headers=dict(response.headers))
         return response
