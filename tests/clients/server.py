@@ -113,6 +113,22 @@ class LiveServer:
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])
 
+    def refresh_token(self) -> str:
+        """A refresh token as the web-server flow hands it out, minted in the server's store."""
+        from localforce.bootstrap import build
+        from localforce.settings import Settings
+
+        services = build(Settings(home=self.home, public_url=self.url), migrate=False)
+        try:
+            store = services.directory.store
+            user, app = store.find_user(self.username), store.find_app_by_key(self.consumer_key)
+            assert user is not None and app is not None
+            body = services.oauth.issuer.issue(app, user, ("api", "refresh_token"),
+                                               "authorization_code", with_refresh=True).body()
+        finally:
+            services.close()
+        return str(body["refresh_token"])
+
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 

@@ -10,9 +10,6 @@ from authlib.integrations.requests_client import OAuth2Session as AuthlibSession
 from requests_oauthlib import OAuth2Session
 from tests.clients.server import LiveServer
 
-from localforce.bootstrap import build
-from localforce.settings import Settings
-
 pytestmark = pytest.mark.clients
 
 
@@ -26,24 +23,10 @@ def insecure_transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def granted_refresh_token(server: LiveServer) -> str:
-    """A refresh token as the web-server flow hands it out, minted in the server's store."""
-    services = build(Settings(home=server.home, public_url=server.url), migrate=False)
-    try:
-        store = services.directory.store
-        user, app = store.find_user(server.username), store.find_app_by_key(server.consumer_key)
-        assert user is not None and app is not None
-        body = services.oauth.issuer.issue(app, user, ("api", "refresh_token"),
-                                           "authorization_code", with_refresh=True).body()
-    finally:
-        services.close()
-    return str(body["refresh_token"])
-
-
 def test_requests_oauthlib_refreshes_a_token(live_server_http: LiveServer,
                                              insecure_transport: None) -> None:
     server = live_server_http
-    refresh_token = granted_refresh_token(server)
+    refresh_token = server.refresh_token()
     client = OAuth2Session(server.consumer_key, token={
         "access_token": "expired", "refresh_token": refresh_token, "token_type": "Bearer"})
     token = client.refresh_token(f"{server.url}/services/oauth2/token",
@@ -61,7 +44,7 @@ def test_authlib_refreshes_with_basic_auth(live_server_http: LiveServer,
     server = live_server_http
     client = AuthlibSession(server.consumer_key, server.consumer_secret)
     token = client.refresh_token(f"{server.url}/services/oauth2/token",
-                                 refresh_token=granted_refresh_token(server))
+                                 refresh_token=server.refresh_token())
     assert token["scope"] == "api refresh_token"
     response = client.get(f"{server.url}/services/data/v59.0/query",
                           params={"q": "SELECT Username FROM User"})
