@@ -22,6 +22,9 @@ class Hop:
 
     lookup: FieldDef
     target: ObjectDef
+    #: The parent rows the caller may see, when not all (``data/access.owner_scope``): the
+    #: join finds no parent otherwise, so its fields read as null.
+    scope: tuple[FieldDef, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from localforce.data import assignments, sales
-from localforce.data.access import owner_scope, require_api, require_visible, require_write
+from localforce.data.access import (
+    OWNER,
+    owner_scope,
+    require_api,
+    require_record_access,
+    require_transfer,
+    require_visible,
+    require_write,
+)
 from localforce.data.assignments import AssignmentWrites
 from localforce.data.custom import Schemas
 from localforce.data.errors import ApiError, BadRequest, InsufficientAccess, NotFound
@@ -145,7 +153,9 @@ class Records:
         obj = self.object(principal, sobject)
         require_write(principal, obj, "update")
         current = self._live(principal, obj, record_id)
+        require_record_access(principal, obj, current.get(OWNER))
         obj, values = self._values(principal, obj, body, creating=False)
+        require_transfer(principal, obj, current.get(OWNER), values.get(OWNER))
         merged = {**current, **values}
         merged.update(derive(obj, merged, values))
         self._sales_rules(principal, obj, merged, values, creating=False)
@@ -373,7 +383,7 @@ class Records:
         if obj.name == assignments.SOBJECT:
             self._check_id(obj, record_id)
             return self._assignment_writes().delete(principal, record_id)
-        self._live(principal, obj, record_id)
+        require_record_access(principal, obj, self._live(principal, obj, record_id).get(OWNER))
         with self.store.transaction() as store:
             self.with_store(store)._delete_tree(principal, obj, ids.to18(record_id))
 

@@ -71,15 +71,17 @@ class Resolver:
         positions = node.part_pos or (node.pos,) * len(node.parts)
         for index, rel in enumerate(node.parts[:-1]):
             lookup = current.relationship(rel)
-            # A parent join is not filtered: objects the user sees only part of are no parent.
+            # A parent the user may not see reads as null (Hop.scope); a polymorphic parent
+            # is one of the objects the user sees all of.
             if lookup is not None and lookup.flag("polymorphicForeignKey"):
                 target = self.schema.polymorphic_target(lookup, self.whole_parent)
             else:
                 target = self.schema.target(lookup) if lookup else None
             if lookup is None or target is None or not (
-                    target.kind == "polymorphic" or self.whole_parent(target)):
+                    target.kind == "polymorphic" or self.readable(target)):
                 raise self.fail("INVALID_FIELD", BAD_RELATIONSHIP.format(rel), positions[index])
-            hops.append(Hop(lookup, target))
+            hops.append(Hop(lookup, target, None if target.kind == "polymorphic"
+                            else self.owner_scope(target)))
             current = target
         f = current.field(node.parts[-1])
         if f is None:

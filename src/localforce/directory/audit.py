@@ -16,6 +16,7 @@ SECTION_APPS = "Connected Apps"
 SECTION_CERTIFICATES = "Certificate and Key Management"
 SECTION_OAUTH = "OAuth and OpenID Connect Settings"
 SECTION_COMPANY = "Company Profile"
+SECTION_SHARING = "Sharing Defaults"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from localforce.directory.service import Directory, DirectoryError, check_callba
 from localforce.domain import ids
 from localforce.domain.models import (
     OBJECT_PERMISSIONS,
+    SHARING_LEVELS,
     ConnectedApp,
     IpRange,
     IpRelaxation,
@@ -34,15 +35,17 @@ from localforce.domain.models import (
     PermittedUsers,
     Profile,
     RefreshTokenPolicy,
+    Sharing,
     User,
 )
 
 __all__ = ["RecordSeeder", "SeedError", "SeedReport", "apply_seed", "load_file", "user_summary"]
 
-_ORG_KEYS = {"name", "id", "my_domain", "username_password_flow"}
+_ORG_KEYS = {"name", "id", "my_domain", "username_password_flow", "sharing"}
 _PROFILE_KEYS = {"name", "api_enabled", "objects", "login_ip_ranges", "view_all_data",
-                 "modify_all_data", "manage_users"}
-_PS_KEYS = {"name", "api_enabled", "objects", "view_all_data", "modify_all_data", "manage_users"}
+                 "modify_all_data", "manage_users", "transfer_record"}
+_PS_KEYS = {"name", "api_enabled", "objects", "view_all_data", "modify_all_data", "manage_users",
+            "transfer_record"}
 _USER_KEYS = {"username", "password", "security_token", "profile", "permission_sets", "email",
               "first_name", "last_name", "active"}
 _APP_KEYS = {"name", "consumer_key", "consumer_secret", "callback_urls", "scopes", "certificate",
@@ -190,8 +193,13 @@ class _Planner:
         else:
             match = next((o for o in self.store.list_orgs() if o.name == name), None)
             org_id = match.id if match else ids.new_id("00D")
+        sharing = r.get("sharing", dict, {})
+        for sobject, level in sharing.items():
+            if level not in SHARING_LEVELS:
+                raise r.fail("sharing", f"{sobject}: {level!r} is not one of "
+                             f"{', '.join(SHARING_LEVELS)}")
         return Org(org_id, name, r.get("my_domain", str),
-                   r.get("username_password_flow", bool, False))
+                   r.get("username_password_flow", bool, False), Sharing(sharing))
 
     def _objects(self, r: _Reader) -> ObjectPermissions:
         value = r.get("objects", dict, {})
@@ -217,7 +225,8 @@ class _Planner:
             view_all_data=r.get("view_all_data", bool, False),
             modify_all_data=r.get("modify_all_data", bool, False),
             manage_users=r.get("manage_users", bool, False),
-            objects=self._objects(r), login_ip_ranges=tuple(ranges))
+            objects=self._objects(r), login_ip_ranges=tuple(ranges),
+            transfer_record=r.get("transfer_record", bool, False))
 
     def _permission_set(self, org: Org, index: int, data: Any) -> PermissionSet:
         r = _Reader(self.source, f"permission_sets[{index}]", data, _PS_KEYS)
@@ -226,7 +235,8 @@ class _Planner:
             api_enabled=r.get("api_enabled", bool, False),
             view_all_data=r.get("view_all_data", bool, False),
             modify_all_data=r.get("modify_all_data", bool, False),
-            manage_users=r.get("manage_users", bool, False), objects=self._objects(r))
+            manage_users=r.get("manage_users", bool, False), objects=self._objects(r),
+            transfer_record=r.get("transfer_record", bool, False))
 
     def _user(self, index: int, data: Any, profiles: set[str], perm_sets: set[str]
               ) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from localforce.directory import audit
 from localforce.directory.seed_model import SeedError, SeedReport
 from localforce.directory.service import Directory, generate_consumer_secret
 from localforce.domain import ids
-from localforce.domain.models import ConnectedApp, Org, Profile, User
+from localforce.domain.models import ConnectedApp, Org, Profile, Sharing, User
 from localforce.security.passwords import hash_password, verify_password
 
 
@@ -23,11 +23,23 @@ class SeedWriter:
 
     def org(self, directory: Directory, org: Org, existing: Org | None,
                    report: SeedReport) -> None:
+        """Create or update the org; the seed's sharing levels are set one by one (each an
+        audit entry), objects it does not name keep theirs."""
+        wanted, org = org.sharing, replace(org, sharing=existing.sharing if existing
+                                            else Sharing())
         if existing is None:
-            directory.create_org(org.name, org.id, org.my_domain, org.username_password_flow)
+            current = directory.create_org(org.name, org.id, org.my_domain,
+                                           org.username_password_flow)
             report.created.append(f"org {org.name}")
-        elif existing != org:
-            directory.store.save_org(org)
+        else:
+            current = existing
+        for sobject, level in wanted.defaults.items():
+            if current.sharing.level(sobject) != level:
+                current = directory.set_sharing(current, sobject, level)
+                if existing is not None:
+                    report.updated.append(f"org {org.name} sharing {sobject}")
+        if existing is not None and existing != org:
+            directory.store.save_org(replace(org, sharing=current.sharing))
             report.updated.append(f"org {org.name}")
             if existing.username_password_flow != org.username_password_flow:
                 state = "Allowed" if org.username_password_flow else "Blocked"

@@ -13,11 +13,13 @@ from localforce.directory.audit import Actor, SetupChange
 from localforce.directory.ports import DirectoryStore
 from localforce.domain import ids
 from localforce.domain.models import (
+    SHARING_LEVELS,
     Assignment,
     ConnectedApp,
     ObjectPermissions,
     Org,
     Profile,
+    Sharing,
     User,
 )
 from localforce.security.passwords import hash_password
@@ -51,7 +53,8 @@ def standard_profiles(org_id: str) -> list[Profile]:
     crud = frozenset({"read", "create", "edit", "delete"})
     return [
         Profile(ids.new_id("00e"), org_id, SYSTEM_ADMINISTRATOR, standard=True, api_enabled=True,
-                view_all_data=True, modify_all_data=True, manage_users=True),
+                view_all_data=True, modify_all_data=True, manage_users=True,
+                transfer_record=True),
         Profile(ids.new_id("00e"), org_id, STANDARD_USER, standard=True, api_enabled=True,
                 objects=ObjectPermissions({name: crud for name in STANDARD_OBJECTS})),
         Profile(ids.new_id("00e"), org_id, READ_ONLY, standard=True, api_enabled=True,
@@ -127,6 +130,24 @@ class Directory:
                 require_pkce=True, require_secret_web_server=False,
                 require_secret_refresh=False, builtin=True))
         return org
+
+    def set_sharing(self, org: Org, sobject: str, level: str) -> Org:
+        """Set an object's org-wide default (Setup's Sharing Settings): Private, Public Read
+        Only or Public Read/Write. Running API calls see it within the caches' second."""
+        if level not in SHARING_LEVELS:
+            raise DirectoryError(f"sharing: {sobject}: {level!r} is not one of "
+                                 f"{', '.join(SHARING_LEVELS)}")
+        if not sobject.replace("_", "").isalnum() or not sobject[:1].isalpha():
+            raise DirectoryError(f"sharing: {sobject!r} is not an object name")
+        before = org.sharing.level(sobject)
+        defaults = {k: v for k, v in org.sharing.defaults.items() if k.lower() != sobject.lower()}
+        changed = replace(org, sharing=Sharing({**defaults, sobject: level}))
+        with self.store.transaction() as store:
+            store.save_org(changed)
+            replace(self, store=store).record(
+                org.id, "changedSharingDefault", audit.SECTION_SHARING,
+                f"Changed {sobject} organization-wide default from {before} to {level}")
+        return changed
 
     def default_org(self) -> Org | None:
         orgs = self.store.list_orgs()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -116,12 +117,32 @@ class ObjectPermissions:
         return ObjectPermissions(out)
 
 
+PRIVATE, PUBLIC_READ_ONLY, PUBLIC_READ_WRITE = "Private", "Public Read Only", "Public Read/Write"
+#: Org-wide default access levels, as Setup's Sharing Settings names them.
+SHARING_LEVELS = (PRIVATE, PUBLIC_READ_ONLY, PUBLIC_READ_WRITE)
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """The org-wide defaults: per object with an owner, who besides the owner (and users who
+    view or modify all) sees and edits a record. Unlisted objects are Public Read/Write, as
+    Salesforce's defaults for the standard objects are."""
+
+    defaults: Mapping[str, str] = field(default_factory=dict)
+
+    def level(self, sobject: str) -> str:
+        key = sobject.lower()
+        return next((v for k, v in self.defaults.items() if k.lower() == key),
+                    PUBLIC_READ_WRITE)
+
+
 @dataclass(frozen=True)
 class Org:
     id: str
     name: str
     my_domain: str | None = None
     username_password_flow: bool = False
+    sharing: Sharing = field(default_factory=Sharing)
 
 
 @dataclass(frozen=True)
@@ -136,6 +157,8 @@ class Profile:
     manage_users: bool = False
     objects: ObjectPermissions = field(default_factory=ObjectPermissions)
     login_ip_ranges: tuple[IpRange, ...] = ()
+    #: "Transfer Record": change the owner of records the user does not own.
+    transfer_record: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,6 +171,7 @@ class PermissionSet:
     modify_all_data: bool = False
     manage_users: bool = False
     objects: ObjectPermissions = field(default_factory=ObjectPermissions)
+    transfer_record: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,13 +216,20 @@ class Access:
     manage_users: bool
     objects: ObjectPermissions
     login_ip_ranges: tuple[IpRange, ...]
+    transfer_record: bool = False
+    #: The org's defaults the user's record access starts from.
+    sharing: Sharing = field(default_factory=Sharing)
 
     @classmethod
-    def of(cls, profile: Profile, permission_sets: tuple[PermissionSet, ...]) -> Access:
+    def of(cls, profile: Profile, permission_sets: tuple[PermissionSet, ...],
+           sharing: Sharing | None = None) -> Access:
         objects = profile.objects
         for ps in permission_sets:
             objects = objects.merged(ps.objects)
         return cls(
+            transfer_record=profile.transfer_record
+            or any(ps.transfer_record for ps in permission_sets),
+            sharing=sharing or Sharing(),
             api_enabled=profile.api_enabled or any(ps.api_enabled for ps in permission_sets),
             view_all_data=profile.view_all_data or any(ps.view_all_data for ps in permission_sets),
             modify_all_data=profile.modify_all_data
@@ -214,6 +245,14 @@ class Access:
         if self.view_all_data and permission in ("read", "view_all"):
             return True
         return self.objects.allows(sobject, permission)
+
+    def sees_all(self, sobject: str) -> bool:
+        """View All on the object (or View All Data): every record, whoever owns it."""
+        return self.can(sobject, "view_all")
+
+    def edits_all(self, sobject: str) -> bool:
+        """Modify All on the object (or Modify All Data): edit, delete, transfer any record."""
+        return self.can(sobject, "modify_all")
 
     def ip_allowed(self, address: str) -> bool:
         """No ranges means no restriction, as on a Salesforce profile."""

@@ -59,7 +59,8 @@ def user_access(directory: Directory, user: User) -> Access:
         raise LookupError(f"user {user.id} has no profile")
     sets = tuple(ps for ps in (directory.store.get_permission_set(i)
                                for i in user.permission_set_ids) if ps is not None)
-    return Access.of(profile, sets)
+    org = directory.store.get_org(user.org_id)
+    return Access.of(profile, sets, org.sharing if org else None)
 
 
 class Logins:

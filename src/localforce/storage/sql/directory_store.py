@@ -44,6 +44,7 @@ from localforce.domain.models import (
     PermittedUsers,
     Profile,
     RefreshTokenPolicy,
+    Sharing,
     User,
 )
 from localforce.storage.sql import tables as t
@@ -150,6 +151,7 @@ class SqlDirectoryStore:
         self._upsert(t.orgs, "id", {
             "id": org.id, "name": org.name, "my_domain": org.my_domain,
             "username_password_flow": org.username_password_flow,
+            "sharing": dict(org.sharing.defaults),
         })
 
     # -- profiles and permission sets -----------------------------------------------------
@@ -178,6 +180,7 @@ class SqlDirectoryStore:
             "view_all_data": profile.view_all_data, "modify_all_data": profile.modify_all_data,
             "manage_users": profile.manage_users, "objects": _objects_json(profile.objects),
             "login_ip_ranges": [[r.start, r.end] for r in profile.login_ip_ranges],
+            "transfer_record": profile.transfer_record,
         })
 
     def get_permission_set(self, permission_set_id: str) -> PermissionSet | None:
@@ -206,6 +209,7 @@ class SqlDirectoryStore:
             "id": ps.id, "org_id": ps.org_id, "name": ps.name, "api_enabled": ps.api_enabled,
             "view_all_data": ps.view_all_data, "modify_all_data": ps.modify_all_data,
             "manage_users": ps.manage_users, "objects": _objects_json(ps.objects),
+            "transfer_record": ps.transfer_record,
         })
 
     # -- users ----------------------------------------------------------------------------
@@ -401,7 +405,8 @@ def _objects(value: dict[str, list[str]]) -> ObjectPermissions:
 
 def _org(row: Mapping[str, Any]) -> Org:
     return Org(id=row["id"], name=row["name"], my_domain=row["my_domain"],
-               username_password_flow=bool(row["username_password_flow"]))
+               username_password_flow=bool(row["username_password_flow"]),
+               sharing=Sharing(dict(row["sharing"] or {})))
 
 
 def _profile(row: Mapping[str, Any]) -> Profile:
@@ -411,6 +416,7 @@ def _profile(row: Mapping[str, Any]) -> Profile:
         modify_all_data=bool(row["modify_all_data"]), manage_users=bool(row["manage_users"]),
         objects=_objects(row["objects"]),
         login_ip_ranges=tuple(IpRange(a, b) for a, b in row["login_ip_ranges"]),
+        transfer_record=bool(row["transfer_record"]),
     )
 
 
@@ -423,6 +429,7 @@ def _permission_set(row: Mapping[str, Any]) -> PermissionSet:
         id=row["id"], org_id=row["org_id"], name=row["name"], api_enabled=bool(row["api_enabled"]),
         view_all_data=bool(row["view_all_data"]), modify_all_data=bool(row["modify_all_data"]),
         manage_users=bool(row["manage_users"]), objects=_objects(row["objects"]),
+        transfer_record=bool(row["transfer_record"]),
     )
 
 

@@ -256,6 +256,8 @@ class Compiler:
                 joined = target.alias(f"{self.prefix}t{len(self.joins) + 1}")
                 on = and_(target.id(joined) == source.column(alias, hop.lookup),
                           target.scope(joined, self.plan.org_id, True))
+                if hop.scope is not None:  # only parents the caller may see
+                    on = and_(on, target.column(joined, hop.scope[0]) == hop.scope[1])
                 self.joins[key] = (joined, target)
                 self.join_order.append((joined, on))
             alias, source = self.joins[key]

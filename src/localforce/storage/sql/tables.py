@@ -43,6 +43,8 @@ orgs = Table(
     Column("name", String(80), nullable=False),
     Column("my_domain", String(63)),
     Column("username_password_flow", Boolean, nullable=False, default=False),
+    # Org-wide defaults: {sobject: "Private" | "Public Read Only" | "Public Read/Write"}.
+    Column("sharing", JSON, nullable=False, default=dict),
     Column("created_at", BigInteger, nullable=False),
     Column("modified_at", BigInteger, nullable=False),
 )
@@ -58,6 +60,7 @@ profiles = Table(
     Column("view_all_data", Boolean, nullable=False, default=False),
     Column("modify_all_data", Boolean, nullable=False, default=False),
     Column("manage_users", Boolean, nullable=False, default=False),
+    Column("transfer_record", Boolean, nullable=False, default=False),
     Column("objects", JSON, nullable=False),  # {"Account": ["read", ...]}
     Column("login_ip_ranges", JSON, nullable=False),  # [["start", "end"], ...]
     Column("created_at", BigInteger, nullable=False),
@@ -75,6 +78,7 @@ permission_sets = Table(
     Column("view_all_data", Boolean, nullable=False, default=False),
     Column("modify_all_data", Boolean, nullable=False, default=False),
     Column("manage_users", Boolean, nullable=False, default=False),
+    Column("transfer_record", Boolean, nullable=False, default=False),
     Column("objects", JSON, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("modified_at", BigInteger, nullable=False),
