@@ -3,6 +3,8 @@ and record ownership, on every data path; each rule is tried by a user it refuse
 
 from __future__ import annotations
 
+from unittest.mock import ANY
+
 import pytest
 from tests.api.backends import on_both_backends  # noqa: F401 - runs each test on both
 from tests.api.conftest import principal_of
@@ -146,6 +148,11 @@ def test_a_permission_set_with_transfer_record_may_move_records(services, org, a
     user, _ = services.directory.create_user(org.id, "mover@acme.test", "Passw0rd-long!",
                                              "Standard User", permission_sets=("Movers",))
     mover = api_as(principal_of(services, user))
+    assert api.query("SELECT PermissionsTransferAnyEntity FROM PermissionSet WHERE "
+                     "Name = 'Movers'").json()["records"][0]["PermissionsTransferAnyEntity"]
+    assert api.query("SELECT Name FROM Profile WHERE PermissionsTransferAnyEntity = true"
+                     ).json()["records"] == [{"attributes": {
+                         "type": "Profile", "url": ANY}, "Name": "System Administrator"}]
     theirs = owned_account(alice, "Alice's")
     assert mover.patch(f"/sobjects/Account/{theirs}", {"OwnerId": user.id}).status_code == 204
     assert api.get(f"/sobjects/Account/{theirs}").json()["OwnerId"] == user.id
