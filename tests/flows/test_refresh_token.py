@@ -171,3 +171,40 @@ class TestRotation:
         assert narrowed["scope"] == "api"
         again = refresh(world, narrowed["refresh_token"]).json()
         assert again["scope"] == "api refresh_token openid"
+
+
+class TestPublicClients:
+    """RFC 9700 §2.2.2: a refresh token that needs no secret must rotate; the one deviation
+    from Salesforce. The built-in PlatformCLI keeps Salesforce's behaviour (sf reuses its
+    first refresh token)."""
+
+    def test_a_public_apps_refresh_tokens_rotate_even_when_it_did_not_opt_in(
+            self, world: World, clock: FixedClock) -> None:
+        world.save_app(has_secret=False, require_secret_refresh=False,
+                       rotate_refresh_tokens=False)
+        world.services.directory.store.set_app_secret(world.app.id, None)  # a public client
+        first = grant(world)
+        second = refresh(world, first["refresh_token"], client_secret=None).json()
+        assert second["refresh_token"] not in (None, first["refresh_token"])
+        # The stolen first token, replayed, is refused and takes the family with it.
+        assert refresh(world, first["refresh_token"], client_secret=None).json() == EXPIRED
+        assert refresh(world, second["refresh_token"], client_secret=None).json() == EXPIRED
+        clock.advance(2)
+        assert not api_ok(world, second["access_token"])
+
+    def test_a_confidential_app_keeps_salesforces_default(self, world: World) -> None:
+        first = grant(world)
+        again = refresh(world, first["refresh_token"]).json()
+        assert "refresh_token" not in again
+        assert "access_token" in refresh(world, first["refresh_token"]).json()
+
+    def test_platform_cli_keeps_its_refresh_token_as_the_sf_cli_expects(self,
+                                                                         world: World) -> None:
+        cli = world.services.directory.store.find_app(world.org.id, "PlatformCLI")
+        assert cli is not None and cli.builtin and not cli.has_secret
+        body = world.services.oauth.issuer.issue(cli, world.user, ("api", "refresh_token"),
+                                                 "authorization_code", with_refresh=True).body()
+        for _ in range(2):
+            again = world.token(grant_type="refresh_token", client_id="PlatformCLI",
+                                refresh_token=body["refresh_token"]).json()
+            assert "access_token" in again and "refresh_token" not in again

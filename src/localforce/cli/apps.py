@@ -83,7 +83,7 @@ def show(name: str, reveal_secret: bool = typer.Option(False, "--reveal-secret")
             "ip_relaxation": found.ip_relaxation.value,
             "session_timeout_minutes": found.session_timeout_minutes,
             "refresh_token_policy": found.refresh_token_policy.render(),
-            "rotate_refresh_tokens": found.rotate_refresh_tokens,
+            "rotate_refresh_tokens": found.rotates_refresh_tokens,  # public apps always do
             "certificate": "yes" if found.certificate else "no",
         }
         if reveal_secret:

@@ -285,6 +285,14 @@ class ConnectedApp:
     rotate_refresh_tokens: bool = False
     builtin: bool = False
 
+    @property
+    def rotates_refresh_tokens(self) -> bool:
+        """Rotation is the app's choice, except that a public client's refresh tokens always
+        rotate (RFC 9700 §2.2.2: a token that needs no secret must not replay) — the one
+        deviation from Salesforce. The built-in PlatformCLI is exempt: the sf CLI keeps the
+        first refresh token it got (@salesforce/core authInfo.js) and would be logged out."""
+        return self.rotate_refresh_tokens or (not self.has_secret and not self.builtin)
+
     def pre_authorizes(self, user: User) -> bool:
         """Admin-approved apps pre-authorize users by profile or permission set."""
         return user.profile_id in self.authorized_profile_ids or not set(

@@ -7,7 +7,8 @@ The secret is needed when the app says "Require Secret for Refresh Token Flow". 
 token works only for the app it was issued to, under the app's refresh-token policy and the
 server's absolute maximum lifetime. With rotation, each use returns a new refresh token and
 retires the old one; presenting a retired one again is treated as theft and revokes the whole
-family (RFC 9700 §4.14.2). Without rotation no new refresh token is returned.
+family (RFC 9700 §4.14.2). Public clients always rotate (``ConnectedApp.rotates_refresh_tokens``).
+Without rotation no new refresh token is returned.
 """
 
 from __future__ import annotations
@@ -72,12 +73,12 @@ class RefreshTokenFlow:
         except LoginFailed as failure:
             raise refusal(failure) from None
         scopes = self._narrowed(request, record)
-        if app.rotate_refresh_tokens and not oauth.tokens.mark_rotated(record.digest, now):
+        if app.rotates_refresh_tokens and not oauth.tokens.mark_rotated(record.digest, now):
             # Lost a race with another use of the same token: a replay.
             oauth.tokens.revoke_family(record.family_id, now)
             raise InvalidGrant(EXPIRED)
         oauth.logins.refreshed(user, context)
-        if not app.rotate_refresh_tokens:
+        if not app.rotates_refresh_tokens:
             oauth.tokens.touch(record.digest, now)
             return oauth.issuer.issue(app, user, scopes, "refresh_token",
                                       family_id=record.family_id, parent_digest=record.digest)
