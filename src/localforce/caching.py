@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+#: Every cache of the process, for ``clear_all`` (a test server's reset).
+_ALL: weakref.WeakSet[TtlCache[object] | Lru[object, object]] = weakref.WeakSet()
+
+
+def clear_all() -> None:
+    """Empty every cache of the process (after the database was restored under them)."""
+    for cache in list(_ALL):
+        cache.clear()
 
 
 class TtlCache(Generic[V]):
@@ -29,6 +39,7 @@ class TtlCache(Generic[V]):
         self._lock = threading.Lock()
         #: Bumped by ``clear``: a load that started before a write must not be stored after it.
         self._generation = 0
+        _ALL.add(self)  # type: ignore[arg-type]
 
     def get(self, key: Hashable, load: Callable[[], V]) -> V:
         """The cached value for ``key``, or ``load()``'s (then cached; ``None`` too)."""
@@ -64,6 +75,11 @@ class Lru(Generic[K, V]):
         self._entries: OrderedDict[K, V] = OrderedDict()
         # Request threads share a cache; OrderedDict's reorder-then-evict is not atomic.
         self._lock = threading.Lock()
+        _ALL.add(self)  # type: ignore[arg-type]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
     def get(self, key: K) -> V | None:
         with self._lock:

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     #: suites and CI log in from 127.0.0.1 as often as they like (a request relayed by a
     #: local reverse proxy is still limited; so is every user, per hour).
     rate_limit_loopback: bool = False
+    #: Set only by the pytest plugin (``localforce.testing``): a server started for tests,
+    #: whose clock, faults and reset are controlled with this key (web/testcontrol.py). Never
+    #: set it on a real server; one worker only.
+    test_control_key: str | None = None
 
     @classmethod
     def settings_customise_sources(

@@ -176,3 +176,15 @@ def test_crud_query_paging_and_errors(sdk_server: LiveServer) -> None:
             sf.create("Account", {"NoSuchField__c": 1})
         assert (bad.value.status, bad.value.error_code) == (400, "INVALID_FIELD")
         assert all(r["success"] for r in sf.delete_many(ids))
+
+
+def test_a_server_not_started_for_tests_refuses_clock_and_faults(sdk_server: LiveServer) -> None:
+    with httpx.Client(base_url=sdk_server.url, verify=str(sdk_server.ca), trust_env=False) as http:
+        for path, body in (("clock", {"advance": 3600}), ("faults", {"kind": "SLOW"}),
+                           ("reset", {})):
+            response = http.post(f"/_localforce/test/{path}", json=body,
+                                 headers={"X-Localforce-Test-Key": "guess"})
+            assert response.status_code == 404, response.text
+    with Session(ClientCredentials(sdk_server.url, sdk_server.consumer_key,
+                                   sdk_server.consumer_secret), verify=str(sdk_server.ca)) as sf:
+        sf.limits()  # its clock did not move: the token it just got is live

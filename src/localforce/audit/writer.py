@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 
 from localforce.audit.ports import ApiCall, ApiCallLog
 
@@ -32,6 +31,8 @@ class BackgroundWriter:
         self._start_lock = threading.Lock()
         self.dropped = 0
         self.failed = 0
+        #: Set to cut the linger short (``discard``).
+        self._hurry = threading.Event()
 
     def submit(self, call: ApiCall) -> bool:
         """Enqueue one call; never blocks. False if the queue was full and the call dropped."""
@@ -47,6 +48,21 @@ class BackgroundWriter:
         """Wait until everything submitted so far is written (tests, CLI, shutdown)."""
         if self._thread is not None:
             self._queue.join()
+
+    def discard(self) -> None:
+        """Drop what waits in the queue and wait for the batch being written, if any (a test
+        server restoring its database: calls made before must not land after)."""
+        if self._thread is None:
+            return
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+            self._queue.task_done()
+        self._hurry.set()
+        self._queue.join()
+        self._hurry.clear()
 
     def close(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -68,7 +84,7 @@ class BackgroundWriter:
         while True:
             first = self._queue.get()
             if first is not None and self._linger and self._queue.qsize() < self._batch:
-                time.sleep(self._linger)  # unless a full batch is already waiting
+                self._hurry.wait(self._linger)  # unless a full batch is already waiting
             batch = [first]
             while len(batch) < self._batch:
                 try:

@@ -47,7 +47,11 @@ def serve(
                                         help="The PEM private key for --tls-cert."),
 ) -> None:
     """Run the server. On an empty store with no seed, create a demo org and print its logins."""
-    files = tls_files(Settings().home, tls, tls_cert, tls_key)
+    settings = Settings()
+    if settings.test_control_key and workers > 1:
+        err_console.print("[red]error:[/red] a server started for tests runs one worker")
+        raise typer.Exit(2)
+    files = tls_files(settings.home, tls, tls_cert, tls_key)
     if files is not None and public_url is None:
         public_url = f"https://{f'[{host}]' if ':' in host else host}:{port}"
     overrides = {"host": host, "port": port, "workers": workers, "database_url": database_url,

@@ -107,6 +107,12 @@ class ApiAllocation:
             for key in list(self._tallies):
                 self._flush(key, self._clock())
 
+    def discard(self) -> None:
+        """Forget the pending counts without adding them (a test server's database was
+        restored to a point before them)."""
+        with self._lock:
+            self._tallies.clear()
+
     def _may_count_here(self, tally: _Tally, now: float) -> bool:
         fresh = now - tally.read_at < FLUSH_SECONDS and tally.pending < MAX_PENDING
         roomy = self.daily_max <= 0 or self.daily_max - tally.shared - tally.pending > HEADROOM

@@ -52,6 +52,11 @@ class Sessions:
         with self._lock:
             self._cache.pop(token_digest, None)
 
+    def forget_all(self) -> None:
+        """Drop every cached principal (a test server's database was restored)."""
+        with self._lock:
+            self._cache.clear()
+
     def _cached(self, key: str) -> Principal | None:
         with self._lock:
             hit = self._cache.get(key)

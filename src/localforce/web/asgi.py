@@ -6,7 +6,7 @@ Settings come from the environment (``localforce serve`` exports its options as
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from localforce.bootstrap import build
 from localforce.settings import Settings
@@ -14,6 +14,13 @@ from localforce.web.app import create_app
 from localforce.web.logging import configure_logging
 
 
-def create() -> Starlette:
+def create() -> ASGIApp:
     configure_logging()
+    settings = Settings()
+    if settings.test_control_key:  # started for tests (localforce.testing)
+        from localforce.web.testcontrol import OffsetClock, TestControl
+
+        clock = OffsetClock()
+        services = build(settings, clock=clock, migrate=False)
+        return TestControl(create_app(services), services, clock, settings.test_control_key)
     return create_app(build(Settings(), migrate=False))
