@@ -19,6 +19,7 @@ test: $(STAMP)
 	bash scripts/test-setup.sh
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest
+	cd examples/pytest-demo && ../../$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser and not clients" -x -q

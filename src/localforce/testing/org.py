@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -106,10 +107,12 @@ class Org:
         #: Where clients log in: the server itself (no separate login host).
         self.login_url = base_url
         self.ca = ca
+        #: What an httpx client (the SDK's included) passes as ``verify`` to trust the org.
+        self.ssl_context = ssl.create_default_context(cafile=str(ca))
         self.folder = folder
         self.process = process
         self._key = key
-        self._http = httpx.Client(base_url=base_url, verify=str(ca), trust_env=False,
+        self._http = httpx.Client(base_url=base_url, verify=self.ssl_context, trust_env=False,
                                   timeout=60)
         self.users = {u["username"]: User(u["username"], u.get("password", ""),
                                           u.get("security_token", ""))
@@ -160,7 +163,7 @@ class Org:
         who, connected = self._user(user), self.apps[app] if app else self.app
         provider = _SeedLogin(self.login_url, connected.consumer_key, connected.consumer_secret,
                               who.username, who.password, who.security_token)
-        return Session(provider, http=httpx.Client(verify=str(self.ca), trust_env=False,
+        return Session(provider, http=httpx.Client(verify=self.ssl_context, trust_env=False,
                                                    timeout=60))
 
     def simple_salesforce_kwargs(self, user: str | User | None = None) -> dict[str, Any]:
@@ -243,7 +246,8 @@ def start_org(folder: Path, seed: Path | None = None, timeout: float = 60) -> Or
 
 def _healthy(url: str, ca: Path) -> bool:
     try:
-        with httpx.Client(verify=str(ca), trust_env=False, timeout=5) as http:
+        with httpx.Client(verify=ssl.create_default_context(cafile=str(ca)), trust_env=False,
+                          timeout=5) as http:
             return http.get(f"{url}/healthz").status_code == 200
     except (httpx.TransportError, FileNotFoundError, OSError):
         return False
