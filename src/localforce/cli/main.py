@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from localforce import __version__
-from localforce.cli import apps, audit, keys, objects, users
+from localforce.cli import apps, audit, keys, login, objects, users
 from localforce.cli.common import DatabaseOption, JsonOption, console, emit, services
 from localforce.cli.serve import serve
 from localforce.directory.seed import apply_seed, load_file
@@ -28,6 +28,10 @@ db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(db_app, name="db")
 app.add_typer(keys.app, name="keys")
+app.add_typer(login.app, name="login")
+app.command()(login.whoami)
+app.command()(login.query)
+app.command()(login.logout)
 
 
 @app.command()

@@ -49,6 +49,15 @@ def fetch_token(provider: TokenProvider, current: Token | None) -> Flow:
     return token
 
 
+def revoke_token(provider: TokenProvider, token: Token) -> Flow:
+    """Revoke the refresh token (and with it its sessions), else the access token."""
+    response: httpx.Response = yield httpx.Request(
+        "POST", provider.login_url.rstrip("/") + "/services/oauth2/revoke",
+        data={"token": token.refresh_token or token.access_token})
+    if response.status_code != 200:
+        raise oauth_error(response)
+
+
 def parse_limit_info(header: str | None) -> dict[str, tuple[int, int]]:
     """``Sforce-Limit-Info: api-usage=18/15000`` -> ``{"api-usage": (18, 15000)}``."""
     found: dict[str, tuple[int, int]] = {}
@@ -110,6 +119,13 @@ class Core:
     def json_call(self, method: str, path: str, **kw: Any) -> Flow:
         response = yield from self.call(method, path, **kw)
         return response.json() if response.content else None
+
+    def identity(self) -> Flow:
+        """The identity URL's answer (``id`` of the token response): user, org, names."""
+        token: Token = yield NeedToken()
+        if not token.id:
+            raise ValueError("the token response had no identity URL (id)")
+        return (yield from self.json_call("GET", token.id))
 
     def query_page(self, soql: str | None, next_url: str | None, all_rows: bool) -> Flow:
         if next_url:

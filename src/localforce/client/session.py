@@ -9,21 +9,30 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
 
-from localforce.client.core import DEFAULT_VERSION, Core, Flow, NeedToken, fetch_token
+from localforce.client.core import (
+    DEFAULT_VERSION,
+    Core,
+    Flow,
+    NeedToken,
+    fetch_token,
+    revoke_token,
+)
 from localforce.client.providers import TokenProvider
 from localforce.client.tokens import Token
 
 
 class _Base:
     def __init__(self, provider: TokenProvider, token: Token | None,
-                 version: str) -> None:
+                 version: str, on_token: Callable[[Token], None] | None) -> None:
         self.core = Core(provider, version)
         self._token = token
+        #: Called with each new token (to persist it, e.g. ``cache.TokenCache``).
+        self.on_token = on_token
         #: How many tokens this session obtained (the first one included).
         self.token_fetches = 0
 
@@ -40,6 +49,13 @@ class _Base:
         """The last ``Sforce-Limit-Info``, parsed: ``{"api-usage": (used, max)}``."""
         return self.core.limit_info
 
+    def _obtained(self, token: Token) -> Token:
+        self._token = token
+        self.token_fetches += 1
+        if self.on_token is not None:
+            self.on_token(token)
+        return token
+
     def _needs_fetch(self, stale: Token | None) -> bool:
         current = self._token
         return current is None or (stale is not None and
@@ -54,8 +70,9 @@ class Session(_Base):
 
     def __init__(self, provider: TokenProvider, *, token: Token | None = None,
                  version: str = DEFAULT_VERSION, http: httpx.Client | None = None,
-                 verify: Any = True, timeout: float = 60.0) -> None:
-        super().__init__(provider, token, version)
+                 verify: Any = True, timeout: float = 60.0,
+                 on_token: Callable[[Token], None] | None = None) -> None:
+        super().__init__(provider, token, version, on_token)
         self.http = http or httpx.Client(verify=verify, timeout=timeout)
         self._lock = threading.Lock()
 
@@ -85,14 +102,23 @@ class Session(_Base):
             return self._token
         with self._lock:  # single flight: the first caller refreshes, the rest reuse it
             if self._needs_fetch(stale):
-                self._token = self._run(fetch_token(self.core.provider, self._token))
-                self.token_fetches += 1
+                self._obtained(self._run(fetch_token(self.core.provider, self._token)))
             assert self._token is not None
             return self._token
 
     def login(self) -> Token:
         """Get a token now (otherwise the first call does)."""
         return self._current(None)
+
+    def revoke(self) -> None:
+        """Revoke the session's token (its refresh token when it has one) and forget it."""
+        if self._token is not None:
+            self._run(revoke_token(self.core.provider, self._token))
+            self._token = None
+
+    def identity(self) -> dict[str, Any]:
+        """Who the session is: the identity URL's answer."""
+        return self._run(self.core.identity())  # type: ignore[no-any-return]
 
     def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         """Any REST call: ``path`` relative to ``/services/data/vXX.X/``, absolute from the
@@ -157,8 +183,9 @@ class AsyncSession(_Base):
 
     def __init__(self, provider: TokenProvider, *, token: Token | None = None,
                  version: str = DEFAULT_VERSION, http: httpx.AsyncClient | None = None,
-                 verify: Any = True, timeout: float = 60.0) -> None:
-        super().__init__(provider, token, version)
+                 verify: Any = True, timeout: float = 60.0,
+                 on_token: Callable[[Token], None] | None = None) -> None:
+        super().__init__(provider, token, version, on_token)
         self.http = http or httpx.AsyncClient(verify=verify, timeout=timeout)
         self._lock = asyncio.Lock()
 
@@ -188,13 +215,20 @@ class AsyncSession(_Base):
             return self._token
         async with self._lock:
             if self._needs_fetch(stale):
-                self._token = await self._run(fetch_token(self.core.provider, self._token))
-                self.token_fetches += 1
+                self._obtained(await self._run(fetch_token(self.core.provider, self._token)))
             assert self._token is not None
             return self._token
 
     async def login(self) -> Token:
         return await self._current(None)
+
+    async def revoke(self) -> None:
+        if self._token is not None:
+            await self._run(revoke_token(self.core.provider, self._token))
+            self._token = None
+
+    async def identity(self) -> dict[str, Any]:
+        return await self._run(self.core.identity())  # type: ignore[no-any-return]
 
     async def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         return await self._run(self.core.call(method, path, **kw))  # type: ignore[no-any-return]
