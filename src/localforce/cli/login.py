@@ -8,7 +8,8 @@ import csv
 import dataclasses
 import json
 import sys
-from collections.abc import Iterator
+import webbrowser
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from localforce.client import (
     TokenProvider,
 )
 from localforce.client.cache import Login, TokenCache
+from localforce.client.device import DeviceFlow
+from localforce.client.loopback import WebServerFlow
 from localforce.client.tokens import Token
 
 app = typer.Typer(no_args_is_help=True,
@@ -104,6 +107,47 @@ def login_jwt(instance: str = InstanceOption, client_id: str = ClientIdOption,
     """The JWT bearer flow, signed with the app certificate's key (aud = the login URL)."""
     finish_login(JwtBearer(instance, client_id, username, key_file.resolve()), "jwt", as_json,
                  params={"key_file": str(key_file.resolve())})
+
+
+@app.command("web")
+def login_web(instance: str = InstanceOption, client_id: str = ClientIdOption,
+              client_secret: str | None = SecretOption,
+              port: int = typer.Option(1717, "--port", help="Loopback port of the callback "
+                                       "http://127.0.0.1:PORT/OauthRedirect."),
+              scope: str | None = typer.Option(None, "--scope"),
+              as_json: bool = JsonOption) -> None:
+    """The web server flow with PKCE: log in in your browser."""
+    def open_browser(url: str) -> None:
+        err_console.print(f"Opening {url}", soft_wrap=True, highlight=False)
+        webbrowser.open(url)
+
+    flow = WebServerFlow(instance, client_id, client_secret, port=port, scope=scope,
+                         open_browser=open_browser)
+    token = _interactive(flow.run)
+    finish_login(Provided(instance, client_id, client_secret), "web", as_json, token=token)
+
+
+@app.command("device")
+def login_device(instance: str = InstanceOption, client_id: str = ClientIdOption,
+                 client_secret: str | None = SecretOption,
+                 scope: str | None = typer.Option(None, "--scope"),
+                 as_json: bool = JsonOption) -> None:
+    """The device flow: approve a code on any device with a browser."""
+    def announce(uri: str, code: str) -> None:
+        err_console.print(f"Open {uri} and enter the code [bold]{code}[/bold]",
+                          soft_wrap=True, highlight=False)
+
+    flow = DeviceFlow(instance, client_id, client_secret, scope=scope, announce=announce)
+    token = _interactive(flow.run)
+    finish_login(Provided(instance, client_id, client_secret), "device", as_json, token=token)
+
+
+def _interactive(run: Callable[[], Token]) -> Token:
+    try:
+        return run()
+    except SalesforceError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
 
 
 def whoami(as_json: bool = JsonOption) -> None:

@@ -11,6 +11,7 @@ token cache); never imports the server.
             ...
 """
 
+from localforce.client.device import DeviceFlow
 from localforce.client.errors import (
     AuthenticationError,
     Conflict,
@@ -23,6 +24,7 @@ from localforce.client.errors import (
     ServiceUnavailable,
     SignatureMismatch,
 )
+from localforce.client.loopback import WebServerFlow
 from localforce.client.providers import (
     ClientCredentials,
     JwtBearer,
@@ -35,8 +37,9 @@ from localforce.client.session import AsyncSession, Session
 from localforce.client.tokens import Token
 
 __all__ = [
-    "AsyncSession", "AuthenticationError", "ClientCredentials", "Conflict", "Forbidden",
+    "AsyncSession", "AuthenticationError", "ClientCredentials", "Conflict", "DeviceFlow",
+    "Forbidden",
     "InvalidSession", "JwtBearer", "MalformedRequest", "NotFound", "Provided", "RefreshToken",
     "RequestLimitExceeded", "SalesforceError", "ServiceUnavailable", "Session",
-    "SignatureMismatch", "Token", "TokenProvider", "UsernamePassword",
+    "SignatureMismatch", "Token", "TokenProvider", "UsernamePassword", "WebServerFlow",
 ]

@@ -49,6 +49,18 @@ def fetch_token(provider: TokenProvider, current: Token | None) -> Flow:
     return token
 
 
+def token_grant(provider: TokenProvider, form: dict[str, str]) -> Flow:
+    """One token request with ``form``; the checked token (browser and device flows)."""
+    response: httpx.Response = yield httpx.Request(
+        "POST", token_url(provider.login_url), data=form, headers={"Accept": "application/json"})
+    if response.status_code != 200:
+        raise oauth_error(response)
+    token = Token.from_response(response.json())
+    if provider.client_secret:
+        verify_signature(token, provider.client_secret)
+    return token
+
+
 def revoke_token(provider: TokenProvider, token: Token) -> Flow:
     """Revoke the refresh token (and with it its sessions), else the access token."""
     response: httpx.Response = yield httpx.Request(

@@ -26,6 +26,17 @@ from localforce.client.providers import TokenProvider
 from localforce.client.tokens import Token
 
 
+def run_sync(http: httpx.Client, flow: Flow) -> Any:
+    """Drive a flow that only sends requests (no session token), synchronously."""
+    try:
+        step = next(flow)
+        while True:
+            assert isinstance(step, httpx.Request)
+            step = flow.send(http.send(step))
+    except StopIteration as done:
+        return done.value
+
+
 class _Base:
     def __init__(self, provider: TokenProvider, token: Token | None,
                  version: str, on_token: Callable[[Token], None] | None) -> None:
