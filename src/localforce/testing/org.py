@@ -121,6 +121,9 @@ class Org:
                      for a in seed.get("apps", []) if a.get("consumer_key")}
         self.clock = Clock(self)
         self.faults = Faults(self)
+        #: The requests sessions handed to simple-salesforce: closed before the server stops
+        #: (an idle TLS connection that never reads holds uvicorn's shutdown).
+        self._sessions: list[Any] = []
 
     @property
     def user(self) -> User:
@@ -176,6 +179,7 @@ class Org:
         session = requests.Session()
         session.trust_env = False  # no proxy for a loopback server
         session.verify = str(self.ca)
+        self._sessions.append(session)
         return {"username": who.username, "password": who.password,
                 "security_token": who.security_token, "domain": f"{self.hostport}/login",
                 "session": session}
@@ -195,10 +199,12 @@ class Org:
         return env
 
     def stop(self) -> None:
+        for session in self._sessions:
+            session.close()
         self._http.close()
         self.process.terminate()
         try:
-            self.process.wait(10)
+            self.process.wait(5)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
