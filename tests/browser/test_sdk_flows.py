@@ -1,5 +1,6 @@
 """The SDK's interactive providers with a real browser: the web server flow (PKCE S256 on a
-loopback redirect) and the device flow, against a test org (``localforce.testing``)."""
+loopback redirect) and the device flow, against a test org (``localforce.testing``) whose clock
+then expires the session and the refresh token policy."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from localforce.client import AuthenticationError
 from localforce.client.device import DeviceFlow
 from localforce.client.loopback import WebServerFlow
 from localforce.testing import Org, start_org
@@ -34,6 +36,7 @@ consumer_secret = "sdk-browser-secret"
 callback_urls = ["http://127.0.0.1:{port}/OauthRedirect"]
 scopes = ["api", "refresh_token"]
 enable_device_flow = true
+refresh_token_policy = "expire_after:1d"
 """
 
 
@@ -83,6 +86,11 @@ def test_web_server_flow_logs_in_through_the_login_page(tab: Any,
         org.clock.advance(hours=3)  # the session times out; the refresh token renews it
         sf.limits()
         assert sf.token.access_token != first and sf.token_fetches == 1
+        org.clock.advance(days=1)  # past the app's refresh token policy as well
+        with pytest.raises(AuthenticationError) as expired:
+            sf.limits()
+        assert (expired.value.error_code, expired.value.message) == (
+            "invalid_grant", "expired access/refresh token")
 
 
 def test_device_flow_completes_when_a_browser_approves(tab: Any,
