@@ -17,12 +17,15 @@ from localforce.audit.services import Audit
 from localforce.audit.writer import BackgroundWriter
 from localforce.data.api import DataApi
 from localforce.data.assignments import AssignmentWrites
+from localforce.data.bulk.ingest import IngestJobs
+from localforce.data.bulk.runner import Runner
 from localforce.directory.service import Directory
+from localforce.domain.principal import Principal
 from localforce.limits.ports import Counters
 from localforce.limits.services import Limits
 from localforce.oauth.browser import BrowserFlows, build_browser
 from localforce.oauth.client_auth import ClientAuthenticator
-from localforce.oauth.credentials import Logins
+from localforce.oauth.credentials import Logins, user_access
 from localforce.oauth.flows.client_credentials import ClientCredentialsFlow
 from localforce.oauth.flows.jwt_bearer import JwtBearerFlow
 from localforce.oauth.flows.password import PasswordFlow
@@ -38,6 +41,7 @@ from localforce.security.secretbox import SecretBox, decode_key, load_or_create_
 from localforce.settings import Settings
 from localforce.storage.sql import audit_objects
 from localforce.storage.sql.audit_store import SqlApiCallLog, SqlAuditQueries
+from localforce.storage.sql.bulk_store import SqlBulkStore
 from localforce.storage.sql.counter_store import SqlCounters
 from localforce.storage.sql.directory_store import SqlDirectoryStore
 from localforce.storage.sql.engine import make_engine, upgrade
@@ -56,6 +60,15 @@ Clock = Callable[[], float]
 
 
 @dataclass
+class Bulk:
+    """Bulk API jobs (data/bulk/): the job resources and the background runner ``serve``
+    starts in each worker."""
+
+    ingest: IngestJobs
+    runner: Runner
+
+
+@dataclass
 class Services:
     settings: Settings
     engine: Engine
@@ -70,8 +83,10 @@ class Services:
     housekeeping: Housekeeping
     #: The group-commit writer of tokens and LoginHistory (storage/sql/group_commit.py).
     writes: GroupCommit
+    bulk: Bulk
 
     def close(self) -> None:
+        self.bulk.runner.stop()
         self.limits.allocation.flush()  # API requests counted in memory since the last flush
         self.audit.close()
         self.writes.close()
@@ -98,12 +113,29 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
                         metrics=audit.metrics, writes=writes)
     grants = SqlGrantStore(engine)
     browser = build_browser(oauth, grants, settings.authorization_code_seconds)
-    data = DataApi(SqlRecordStore(engine), clock, AssignmentWrites(directory))
+    records = SqlRecordStore(engine)
+    data = DataApi(records, clock, AssignmentWrites(directory))
+    bulk = build_bulk(settings, SqlBulkStore(engine, records), data, directory, clock)
     housekeeping = Housekeeping(
         {"tokens": oauth.tokens, "grants": grants, "jwt_ids": oauth.replay}, clock)
     return Services(settings, engine, box, directory, clock, oauth=oauth, limits=limits,
                     audit=audit, browser=browser,
-                    data=data, housekeeping=housekeeping, writes=writes)
+                    data=data, housekeeping=housekeeping, writes=writes, bulk=bulk)
+
+
+def build_bulk(settings: Settings, store: SqlBulkStore, data: DataApi, directory: Directory,
+               clock: Clock) -> Bulk:
+    def principal_of(org_id: str, user_id: str) -> Principal | None:
+        """Who a job runs as: its creator as they are now (inactive: nobody)."""
+        user = directory.store.get_user(user_id)
+        if user is None or not user.active or user.org_id != org_id:
+            return None
+        return Principal(org_id, user_id, user.username, None, None, ("api",),
+                         user_access(directory, user), "")
+
+    runner = Runner(store, data.records, principal_of, clock,
+                    lease_seconds=settings.bulk_lease_seconds)
+    return Bulk(IngestJobs(store, data.records, clock, wake=runner.wake), runner)
 
 
 def build_limits(settings: Settings, engine: Engine, clock: Clock, metrics: Metrics) -> Limits:

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     #: Requests per client IP per minute to credential-taking endpoints (token, SOAP login,
     #: login page); 0 = off. Benchmarks that hammer /token from one address turn it off.
     token_rate_per_ip_minute: int = 600
+    #: A Bulk job runner renews its lease on a job with every transaction; a job whose lease
+    #: ran out (its process stopped or was killed) is resumed by another runner.
+    bulk_lease_seconds: float = Field(default=60.0, gt=0)
     #: Apply that per-IP limit to direct loopback clients too. Off by default: local test
     #: suites and CI log in from 127.0.0.1 as often as they like (a request relayed by a
     #: local reverse proxy is still limited; so is every user, per hour).

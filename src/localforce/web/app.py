@@ -27,7 +27,8 @@ from localforce.web.ratelimit import LoginRateByIp
 from localforce.web.routes import authorize, data, device, identity, meta, oauth, pages, soap
 
 
-def create_app(services: Services) -> Starlette:
+def create_app(services: Services, background: bool = False) -> Starlette:
+    """``background``: run the Bulk job runner in this process (``serve``'s workers)."""
     routes: list[BaseRoute] = []
     for module in (meta, oauth, identity, soap, data, authorize, device, pages, metrics):
         routes.extend(module.routes(services))
@@ -43,17 +44,21 @@ def create_app(services: Services) -> Starlette:
                    extra_paths=(VERIFICATION_PATH,),
                    exempt_loopback=not services.settings.rate_limit_loopback),
     ]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan(services),
+    app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan(services, background),
                     exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
     app.state.services = services
     return app
 
 
-def _lifespan(services: Services) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+def _lifespan(services: Services, background: bool
+              ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         threads.install(services.settings.request_threads)
+        if background:
+            services.bulk.runner.start()
         yield
+        services.bulk.runner.stop()
         # A worker stopping: the API requests it counted in memory go to the shared counter,
         # and the usage log entries its writer still holds (it batches) to the database.
         services.limits.allocation.flush()

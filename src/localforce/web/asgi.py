@@ -22,5 +22,6 @@ def create() -> ASGIApp:
 
         clock = OffsetClock()
         services = build(settings, clock=clock, migrate=False)
-        return TestControl(create_app(services), services, clock, settings.test_control_key)
-    return create_app(build(Settings(), migrate=False))
+        return TestControl(create_app(services, background=True), services, clock,
+                           settings.test_control_key)
+    return create_app(build(Settings(), migrate=False), background=True)

@@ -114,6 +114,12 @@ class SqlRecordStore:
             for org_id in changed:
                 self._declarations.forget(org_id)
 
+    @property
+    def connection(self) -> Connection:
+        """The transaction's connection (only on a store from ``transaction()``)."""
+        assert self._connection is not None
+        return self._connection
+
     @contextmanager
     def _conn(self) -> Iterator[Connection]:
         if self._connection is not None:

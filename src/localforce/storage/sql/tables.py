@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -356,4 +357,47 @@ query_cursors = Table(
     Column("keys", JSON, nullable=False),  # {"2000": "<last Id of the page before>"}
     Column("expires_at", BigInteger, nullable=False),
     Index(None, "expires_at"),
+)
+
+# --- Bulk jobs (issue 14, migration 0012_bulk_jobs) ----------------------------------------
+
+bulk_jobs = Table(
+    "bulk_jobs",
+    metadata,
+    Column("id", ID, primary_key=True),  # 750...
+    Column("org_id", ID, nullable=False),
+    Column("user_id", ID, nullable=False),
+    Column("kind", String(8), nullable=False),  # ingest | query
+    Column("operation", String(16), nullable=False),
+    Column("object", String(80)),
+    Column("api_version", String(8), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),  # epoch ms
+    Column("modified_at", BigInteger, nullable=False),
+    Column("external_id_field", String(80)),
+    Column("column_delimiter", String(12), nullable=False),
+    Column("line_ending", String(4), nullable=False),
+    Column("query", Text),
+    Column("columns", JSON),  # the upload's header fields, once processing started
+    Column("bytes_uploaded", BigInteger, nullable=False),
+    Column("rows_done", BigInteger, nullable=False),
+    Column("records_processed", BigInteger, nullable=False),
+    Column("records_failed", BigInteger, nullable=False),
+    Column("processing_ms", BigInteger, nullable=False),
+    Column("error_message", Text),
+    Column("runner", String(64)),
+    Column("lease_until", BigInteger),
+    Index(None, "org_id", "kind", "created_at", "id"),
+    Index(None, "state"),
+)
+
+# An upload or a result set in order, in bounded parts (data/bulk/ports.py).
+bulk_job_parts = Table(
+    "bulk_job_parts",
+    metadata,
+    Column("job_id", ID, primary_key=True),
+    Column("kind", String(12), primary_key=True),  # upload | success | failed | result
+    Column("seq", BigInteger, primary_key=True),
+    Column("rows", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
 )

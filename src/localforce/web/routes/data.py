@@ -8,18 +8,19 @@ Paths work with and without a trailing slash (simple-salesforce adds one, client
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email.utils
 import gzip
 import json
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from localforce.bootstrap import Services
@@ -141,21 +142,66 @@ def _compressed(request: Request, response: Response) -> Response:
     return Response(packed, status_code=response.status_code, headers=headers)
 
 
-def endpoint(services: Services, handler: Handler) -> Callable[[Request], Any]:
+class BodyStream:
+    """A request body a handler reads in chunks from its worker thread, as the client sends
+    it (inflated when ``Content-Encoding`` says so): a Bulk upload is never held whole."""
+
+    def __init__(self, request: Request, loop: asyncio.AbstractEventLoop) -> None:
+        self._chunks: AsyncIterator[bytes] = request.stream().__aiter__()
+        self._loop = loop
+        coding = request.headers.get("content-encoding", "").strip().lower()
+        if coding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+            raise UnsupportedMediaType(f"Content-Encoding '{coding}' is not supported")
+        self._inflater = None if coding in ("", "identity") else zlib.decompressobj(
+            wbits=47 if coding != "deflate" else 15)
+
+    async def _next(self) -> bytes | None:
+        try:
+            return await self._chunks.__anext__()
+        except StopAsyncIteration:
+            return None
+
+    def __iter__(self) -> Iterator[bytes]:
+        while (chunk := asyncio.run_coroutine_threadsafe(self._next(), self._loop).result()
+               ) is not None:
+            if self._inflater is None:
+                yield chunk
+                continue
+            try:
+                out = self._inflater.decompress(chunk, MIN_STREAM_PIECE)
+                while out:
+                    yield out
+                    out = self._inflater.decompress(self._inflater.unconsumed_tail,
+                                                    MIN_STREAM_PIECE)
+            except zlib.error:
+                raise BadRequest("CLIENTINPUTERROR", "The request body is not valid "
+                                 "compressed data") from None
+
+
+#: A streamed body is inflated at most this many bytes at a time.
+MIN_STREAM_PIECE = 1024 * 1024
+
+
+def endpoint(services: Services, handler: Handler,
+             streamed: frozenset[str] = frozenset()) -> Callable[[Request], Any]:
+    """``streamed``: the methods whose handler reads the body itself (a ``BodyStream``)."""
     async def run(request: Request) -> Response:
         usage: list[str] = []  # the Sforce-Limit-Info value, once the call is counted
+        loop = asyncio.get_running_loop()
 
         def call(raw: bytes) -> Response:
             principal = _principal(services, request)
             usage.append(services.limits.allocation.consume(principal.org_id).header())
-            body = _json(request, _inflated(request, raw))
+            body = BodyStream(request, loop) if request.method in streamed else \
+                _json(request, _inflated(request, raw))
             return handler(services, Call(request, principal, version, body))
 
         try:
             version = _version(request)
             # The body is read here but parsed after authentication: a caller without a valid
             # session learns nothing about what the body should have been.
-            response = await threads.run(call, await request.body())
+            raw = b"" if request.method in streamed else await request.body()
+            response = await threads.run(call, raw)
         except AllocationSpent as exc:
             response, usage[:] = api_error_response(exc), [exc.usage.header()]
         except ApiError as exc:
@@ -373,6 +419,51 @@ def query_all(s: Services, c: Call) -> Response:
     return query(s, c, True)
 
 
+# -- Bulk API 2.0 (data/bulk/) -------------------------------------------------------------
+
+
+def ingest_create(s: Services, c: Call) -> Response:
+    return ok(s.bulk.ingest.create(c.principal, c.body, c.version))
+
+
+def ingest_list(s: Services, c: Call) -> Response:
+    return ok(s.bulk.ingest.list(c.principal, c.request.query_params, c.version))
+
+
+def ingest_info(s: Services, c: Call) -> Response:
+    return ok(s.bulk.ingest.info(c.principal, c.param("job")))
+
+
+def ingest_state(s: Services, c: Call) -> Response:
+    return ok(s.bulk.ingest.set_state(c.principal, c.param("job"), c.body))
+
+
+def ingest_delete(s: Services, c: Call) -> Response:
+    s.bulk.ingest.delete(c.principal, c.param("job"))
+    return no_content()
+
+
+def ingest_upload(s: Services, c: Call) -> Response:
+    s.bulk.ingest.upload(c.principal, c.param("job"), c.body)
+    return Response(status_code=201)
+
+
+def _csv(chunks: Iterator[bytes], headers: dict[str, str] | None = None) -> Response:
+    return StreamingResponse(chunks, media_type="text/csv", headers=headers)
+
+
+def ingest_successful(s: Services, c: Call) -> Response:
+    return _csv(s.bulk.ingest.results(c.principal, c.param("job"), "success"))
+
+
+def ingest_failed(s: Services, c: Call) -> Response:
+    return _csv(s.bulk.ingest.results(c.principal, c.param("job"), "failed"))
+
+
+def ingest_unprocessed(s: Services, c: Call) -> Response:
+    return _csv(s.bulk.ingest.results(c.principal, c.param("job"), "unprocessed"))
+
+
 Methods = dict[str, Handler]
 
 # Every route names each method it answers and the one handler for it: nothing is inferred
@@ -405,7 +496,16 @@ TABLE: list[tuple[str, Methods]] = [
                              "DELETE": collections_delete}),
     ("/composite/sobjects/{sobject}", {"GET": collection_get, "POST": collection_post}),
     ("/composite/sobjects/{sobject}/{field}", {"PATCH": collection_upsert}),
+    ("/jobs/ingest", {"GET": ingest_list, "POST": ingest_create}),
+    ("/jobs/ingest/{job}", {"GET": ingest_info, "PATCH": ingest_state, "DELETE": ingest_delete}),
+    ("/jobs/ingest/{job}/batches", {"PUT": ingest_upload}),
+    ("/jobs/ingest/{job}/successfulResults", {"GET": ingest_successful}),
+    ("/jobs/ingest/{job}/failedResults", {"GET": ingest_failed}),
+    ("/jobs/ingest/{job}/unprocessedrecords", {"GET": ingest_unprocessed}),
 ]
+
+#: Routes whose handler reads the request body itself, as it arrives (``BodyStream``).
+STREAMED = {"/jobs/ingest/{job}/batches": frozenset({"PUT"})}
 
 
 def _dispatch(methods: Methods) -> Handler:
@@ -424,7 +524,7 @@ def routes(services: Services) -> list[BaseRoute]:
     base = "/services/data/{version}"
     out: list[BaseRoute] = []
     for path, methods in TABLE:
-        run = endpoint(services, _dispatch(methods))
+        run = endpoint(services, _dispatch(methods), STREAMED.get(path, frozenset()))
         out.append(Route(base + path, run, methods=list(methods)))
         out.append(Route(base + path + "/", run, methods=list(methods)))
     return out

@@ -1,0 +1,268 @@
+"""The Bulk job runner: a background thread in each ``serve`` worker.
+
+It claims a closed job (``UploadComplete``, or ``InProgress`` under a runner whose lease ran
+out: a stopped or killed process), then reads the upload a row at a time and applies
+``ROWS_PER_TRANSACTION`` rows per transaction through ``Records`` — the same permissions,
+validation and derived fields as the REST API; a row's error is its ``sf__Error``. Each
+transaction commits the records, their result rows and the job's progress together, so a job
+resumes after its last committed row and is never half-applied without saying so. Before the
+first row the whole upload is parsed once: a malformed file fails the job with its line
+number and no record written.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from localforce.data.bulk import csvio
+from localforce.data.bulk.ingest import ABORTED, COMPLETE, FAILED_STATE
+from localforce.data.bulk.ports import FAILED, SUCCESS, UPLOAD, BulkStore, Job, LeaseLost
+from localforce.data.errors import ApiError, BadRequest
+from localforce.data.records import Records
+from localforce.domain import ids
+from localforce.domain.principal import Principal
+
+log = logging.getLogger(__name__)
+
+ROWS_PER_TRANSACTION = 10_000
+#: A runner renews its lease with every transaction; a job whose lease ran out is resumed.
+LEASE_SECONDS = 60.0
+IDLE_WAIT = 1.0
+
+PrincipalOf = Callable[[str, str], "Principal | None"]
+
+
+def sf_error(exc: ApiError) -> str:
+    """``REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --``."""
+    return f"{exc.error_code}:{exc.message}:{','.join(exc.fields or [])} --"
+
+
+class Runner:
+    def __init__(self, store: BulkStore, records: Records, principal_of: PrincipalOf,
+                 clock: Callable[[], float], lease_seconds: float = LEASE_SECONDS,
+                 rows_per_transaction: int = ROWS_PER_TRANSACTION) -> None:
+        self.store, self.records, self.principal_of, self.clock = (
+            store, records, principal_of, clock)
+        self.lease_ms = int(lease_seconds * 1000)
+        self.rows_per_transaction = rows_per_transaction
+        self.name = uuid.uuid4().hex
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- the background thread ------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="bulk-runner", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # a database outage: try again later, never die
+                log.exception("bulk runner")
+                busy = False
+            if not busy:
+                self._wake.wait(IDLE_WAIT)
+                self._wake.clear()
+
+    # -- processing ----------------------------------------------------------------------
+
+    def _now(self) -> int:
+        return int(self.clock() * 1000)
+
+    def run_once(self) -> bool:
+        """Process one claimable job to its end; False when there was none."""
+        job = self.store.claim(self.name, self._now(), self.lease_ms)
+        if job is None:
+            return False
+        try:
+            self.process(job)
+        except LeaseLost:
+            pass  # aborted meanwhile, or another runner took it over
+        except Exception as exc:  # a bug or an outage: the job says so, never half-silent
+            log.exception("bulk job %s", job.id)
+            self.store.finish(job.id, self.name, FAILED_STATE, self._now(),
+                              f"InternalServerError : {type(exc).__name__}; records of the "
+                              "transactions before it were committed")
+        return True
+
+    def run_pending(self) -> None:
+        while not self._stop.is_set() and self.run_once():
+            pass
+
+    def process(self, job: Job) -> None:
+        principal = self.principal_of(job.org_id, job.user_id)
+        if principal is None:
+            self.store.finish(job.id, self.name, FAILED_STATE, self._now(),
+                              "InvalidUser : the job's user is inactive or gone")
+            return
+        if not self.store.part_count(job.id, UPLOAD):
+            self.store.finish(job.id, self.name, FAILED_STATE, self._now(),
+                              "ClientInputError : No data was uploaded for this job")
+            return
+        try:
+            if job.rows_done == 0:
+                self._check(job)
+            reader = csvio.Reader(self._upload(job), job.column_delimiter)
+            columns = self._columns(principal, job, reader.header)
+        except (csvio.CsvError, BadRequest) as exc:
+            message = str(exc) if isinstance(exc, csvio.CsvError) else \
+                f"InvalidBatch : {exc.message}"
+            self.store.finish(job.id, self.name, FAILED_STATE, self._now(), message)
+            return
+        rows = iter(reader)
+        for _ in range(job.rows_done):
+            next(rows, None)
+        while self._batch(principal, job, columns, reader.header, rows):
+            pass
+        self.store.finish(job.id, self.name, COMPLETE, self._now())
+
+    def _upload(self, job: Job) -> Any:
+        return (data for _, _, data in self.store.parts(job.id, UPLOAD))
+
+    def _check(self, job: Job) -> None:
+        """Parse the whole upload once before any row is applied."""
+        for _ in csvio.Reader(self._upload(job), job.column_delimiter):
+            pass
+
+    def _columns(self, principal: Principal, job: Job, header: list[str]) -> list[Any]:
+        """Per column: a field name, or ``(relationship, external id field)`` for
+        ``Account.Ext__c``; unknown names fail the job as Salesforce does."""
+        assert job.object is not None
+        obj = self.records.object(principal, job.object)
+        out: list[Any] = []
+        for name in header:
+            rel, dot, key = name.partition(".")
+            if dot and obj.relationship(rel) is not None:
+                out.append((rel, key))
+            elif obj.field(name) is not None or (
+                    name.lower().endswith("__c") and self._refreshed_field(principal, job, name)):
+                out.append(name)
+            else:
+                raise BadRequest("INVALID_FIELD", f"Field name not found : {name}")
+        if job.operation in ("update", "delete") and "id" not in (
+                c.lower() for c in out if isinstance(c, str)):
+            raise BadRequest("INVALID_FIELD", "The Id field is required for "
+                             f"{job.operation}")
+        if job.operation == "upsert" and (job.external_id_field or "").lower() not in (
+                c.lower() for c in out if isinstance(c, str)):
+            raise BadRequest("INVALID_FIELD", f"The external ID field "
+                             f"{job.external_id_field} is not in the header")
+        return out
+
+    def _refreshed_field(self, principal: Principal, job: Job, name: str) -> bool:
+        schema = self.records.schema_for(principal.org_id)
+        obj = schema.refreshed(str(job.object))
+        return obj is not None and obj.field(name) is not None
+
+    def _batch(self, principal: Principal, job: Job, columns: list[Any], header: list[str],
+               rows: Any) -> bool:
+        """Apply up to ``rows_per_transaction`` rows in one transaction; False when none was
+        left."""
+        started = time.monotonic()
+        taken = 0
+        ok, failed = csvio.Writer(), csvio.Writer()
+        with self.store.batch(job, self.name) as (store, batch_log):
+            records = self.records.with_store(store)
+            for _, row in rows:
+                taken += 1
+                try:
+                    record_id, created = self._apply(records, principal, job, columns, row)
+                    ok.row([record_id, "true" if created else "false", *row])
+                except ApiError as exc:
+                    failed.row([_given_id(columns, row), sf_error(exc), *row])
+                if taken >= self.rows_per_transaction:
+                    break
+            if not taken:
+                return False
+            n_failed = failed.rows
+            if ok.rows:
+                batch_log.add_part(SUCCESS, ok.take(), taken - n_failed)
+            if n_failed:
+                batch_log.add_part(FAILED, failed.take(), n_failed)
+            elapsed = int((time.monotonic() - started) * 1000)
+            batch_log.advance(taken, taken, n_failed, elapsed, self._now() + self.lease_ms,
+                              header)
+        job.rows_done += taken
+        job.columns = header
+        return taken >= self.rows_per_transaction
+
+    @staticmethod
+    def _apply(records: Records, principal: Principal, job: Job, columns: list[Any],
+               row: list[str]) -> tuple[str, bool]:
+        body: dict[str, Any] = {}
+        record_id = ""
+        for column, value in zip(columns, row, strict=True):
+            if isinstance(column, tuple):
+                if value != "":
+                    body[column[0]] = {column[1]: None if value == csvio.NULL else value}
+                continue
+            if column.lower() == "id":
+                record_id = value
+                continue
+            if value == "":
+                continue  # an empty value leaves the field alone
+            body[column] = None if value == csvio.NULL else value
+        sobject = str(job.object)
+        if job.operation == "insert":
+            if record_id:
+                raise BadRequest("INVALID_FIELD_FOR_INSERT_UPDATE",
+                                 "Id not allowed on insert", ["Id"])
+            return records.create(principal, sobject, body).id, True
+        if job.operation == "update":
+            _need_id(record_id)
+            records.update(principal, sobject, record_id, body)
+            return _to18(record_id), False
+        if job.operation == "delete":
+            _need_id(record_id)
+            records.delete(principal, sobject, record_id)
+            return _to18(record_id), False
+        external = str(job.external_id_field)
+        if external.lower() == "id":
+            value = record_id
+        else:
+            key = next((k for k in body if k.lower() == external.lower()), None)
+            given = body.pop(key) if key is not None else None
+            value = "" if given is None else str(given)
+        if external.lower() != "id" and not value:
+            raise BadRequest("MISSING_ARGUMENT", f"{external} not specified", [external])
+        result = records.upsert(principal, sobject, external, value, body, job.api_version)
+        return result.id, result.created
+
+
+def _need_id(record_id: str) -> None:
+    if not record_id:
+        raise BadRequest("MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
+
+
+def _to18(record_id: str) -> str:
+    return ids.to18(record_id) if ids.is_valid(record_id) else record_id
+
+
+def _given_id(columns: list[Any], row: list[str]) -> str:
+    for column, value in zip(columns, row, strict=False):
+        if isinstance(column, str) and column.lower() == "id":
+            return value
+    return ""
+
+
+__all__ = ["ABORTED", "Runner", "sf_error"]

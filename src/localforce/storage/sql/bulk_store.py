@@ -1,0 +1,160 @@
+"""BulkStore on SQL: ``bulk_jobs`` and ``bulk_job_parts`` (data/bulk/ports.py).
+
+Each part is read by its own statement, so a 150 MB upload or a million result rows pass
+through in pieces. ``batch`` runs the runner's record writes and the job's progress in one
+transaction on the record store's connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, tuple_, update
+
+from localforce.data.bulk.ports import BatchLog, Job, LeaseLost
+from localforce.data.ports import RecordStore
+from localforce.storage.sql import tables as t
+from localforce.storage.sql.engine import single_statement_reader
+from localforce.storage.sql.record_store import SqlRecordStore
+
+J = t.bulk_jobs.c
+P = t.bulk_job_parts.c
+
+_FIELDS = ("id", "org_id", "user_id", "kind", "operation", "object", "api_version", "state",
+           "created_at", "modified_at", "external_id_field", "column_delimiter", "line_ending",
+           "query", "columns", "bytes_uploaded", "rows_done", "records_processed",
+           "records_failed", "processing_ms", "error_message", "runner", "lease_until")
+
+
+def _job(row: Any) -> Job:
+    values = dict(row._mapping)
+    values["columns"] = list(values["columns"] or [])
+    return Job(**values)
+
+
+class _SqlBatchLog:
+    def __init__(self, connection: Connection, job: Job, runner: str) -> None:
+        self._c, self._job, self._runner = connection, job, runner
+
+    def add_part(self, kind: str, data: bytes, rows: int) -> None:
+        # seq: the first row's number, unique per kind and increasing with the job
+        self._c.execute(insert(t.bulk_job_parts).values(
+            job_id=self._job.id, kind=kind, seq=self._job.rows_done, rows=rows, data=data))
+
+    def advance(self, rows: int, processed: int, failed: int, processing_ms: int,
+                lease_until: int, columns: Sequence[str] | None = None) -> None:
+        values: dict[str, Any] = {
+            "rows_done": J.rows_done + rows, "records_processed": J.records_processed + processed,
+            "records_failed": J.records_failed + failed,
+            "processing_ms": J.processing_ms + processing_ms, "lease_until": lease_until}
+        if columns is not None:
+            values["columns"] = list(columns)
+        done = self._c.execute(update(t.bulk_jobs).where(
+            J.id == self._job.id, J.runner == self._runner, J.state == "InProgress",
+            J.rows_done == self._job.rows_done).values(**values))
+        if done.rowcount != 1:
+            raise LeaseLost(self._job.id)
+
+
+class SqlBulkStore:
+    def __init__(self, engine: Engine, records: SqlRecordStore) -> None:
+        self._engine, self._records = engine, records
+        self._reader = single_statement_reader(engine)  # one SELECT, no write lock
+
+    def create(self, job: Job) -> None:
+        with self._engine.begin() as c:
+            c.execute(insert(t.bulk_jobs).values(**{f: getattr(job, f) for f in _FIELDS}))
+
+    def get(self, job_id: str) -> Job | None:
+        with self._reader.connect() as c:
+            row = c.execute(select(t.bulk_jobs).where(J.id == job_id)).first()
+        return _job(row) if row is not None else None
+
+    def list(self, org_id: str, kind: str, limit: int, after: tuple[int, str] | None = None,
+             filters: dict[str, str] | None = None) -> list[Job]:
+        query = select(t.bulk_jobs).where(J.org_id == org_id, J.kind == kind)
+        for name, value in (filters or {}).items():
+            query = query.where(getattr(J, name) == value)
+        if after is not None:
+            query = query.where(tuple_(J.created_at, J.id) > tuple_(*after))
+        with self._reader.connect() as c:
+            rows = c.execute(query.order_by(J.created_at, J.id).limit(limit)).all()
+        return [_job(r) for r in rows]
+
+    def transition(self, job_id: str, from_states: Sequence[str], state: str, now: int,
+                   error_message: str | None = None) -> bool:
+        with self._engine.begin() as c:
+            done = c.execute(update(t.bulk_jobs).where(
+                J.id == job_id, J.state.in_(list(from_states))).values(
+                state=state, modified_at=now, error_message=error_message))
+        return done.rowcount == 1
+
+    def add_part(self, job_id: str, kind: str, seq: int, data: bytes, rows: int = 0) -> None:
+        with self._engine.begin() as c:
+            c.execute(insert(t.bulk_job_parts).values(job_id=job_id, kind=kind, seq=seq,
+                                                      rows=rows, data=data))
+
+    def part_count(self, job_id: str, kind: str) -> int:
+        with self._reader.connect() as c:
+            return int(c.execute(select(func.count()).where(
+                P.job_id == job_id, P.kind == kind)).scalar_one())
+
+    def parts(self, job_id: str, kind: str, start_seq: int = 0
+              ) -> Iterator[tuple[int, int, bytes]]:
+        seq = start_seq - 1
+        while True:
+            with self._reader.connect() as c:
+                row = c.execute(select(P.seq, P.rows, P.data).where(
+                    P.job_id == job_id, P.kind == kind, P.seq > seq)
+                    .order_by(P.seq).limit(1)).first()
+            if row is None:
+                return
+            seq = row.seq
+            yield int(row.seq), int(row.rows), bytes(row.data)
+
+    def set_uploaded(self, job_id: str, size: int, now: int) -> None:
+        with self._engine.begin() as c:
+            c.execute(update(t.bulk_jobs).where(J.id == job_id).values(
+                bytes_uploaded=size, modified_at=now))
+
+    def drop_parts(self, job_id: str, kind: str) -> None:
+        with self._engine.begin() as c:
+            c.execute(delete(t.bulk_job_parts).where(P.job_id == job_id, P.kind == kind))
+
+    def delete(self, job_id: str) -> None:
+        with self._engine.begin() as c:
+            c.execute(delete(t.bulk_job_parts).where(P.job_id == job_id))
+            c.execute(delete(t.bulk_jobs).where(J.id == job_id))
+
+    def claim(self, runner: str, now: int, lease_ms: int) -> Job | None:
+        claimable = or_(J.state == "UploadComplete",
+                        and_(J.state == "InProgress", J.lease_until < now))
+        with self._engine.begin() as c:
+            found = c.execute(select(J.id, J.state, J.runner).where(claimable)
+                              .order_by(J.modified_at, J.id).limit(1)).first()
+            if found is None:
+                return None
+            done = c.execute(update(t.bulk_jobs).where(
+                J.id == found.id, J.state == found.state,
+                (J.runner == found.runner) if found.runner else J.runner.is_(None)).values(
+                state="InProgress", runner=runner, lease_until=now + lease_ms,
+                modified_at=now))
+            if done.rowcount != 1:
+                return None  # another runner was first
+            row = c.execute(select(t.bulk_jobs).where(J.id == found.id)).one()
+        return _job(row)
+
+    @contextmanager
+    def batch(self, job: Job, runner: str) -> Iterator[tuple[RecordStore, BatchLog]]:
+        with self._records.transaction() as records:
+            yield records, _SqlBatchLog(records.connection, job, runner)
+
+    def finish(self, job_id: str, runner: str, state: str, now: int,
+               error_message: str | None = None) -> bool:
+        with self._engine.begin() as c:
+            done = c.execute(update(t.bulk_jobs).where(
+                J.id == job_id, J.runner == runner, J.state == "InProgress").values(
+                state=state, modified_at=now, error_message=error_message, lease_until=None))
+        return done.rowcount == 1
