@@ -18,6 +18,7 @@ from localforce.audit.writer import BackgroundWriter
 from localforce.data.api import DataApi
 from localforce.data.assignments import AssignmentWrites
 from localforce.data.bulk.ingest import IngestJobs
+from localforce.data.bulk.query import QueryJobs
 from localforce.data.bulk.runner import Runner
 from localforce.directory.service import Directory
 from localforce.domain.principal import Principal
@@ -65,6 +66,7 @@ class Bulk:
     starts in each worker."""
 
     ingest: IngestJobs
+    query: QueryJobs
     runner: Runner
 
 
@@ -134,8 +136,9 @@ def build_bulk(settings: Settings, store: SqlBulkStore, data: DataApi, directory
                          user_access(directory, user), "")
 
     runner = Runner(store, data.records, principal_of, clock,
-                    lease_seconds=settings.bulk_lease_seconds)
-    return Bulk(IngestJobs(store, data.records, clock, wake=runner.wake), runner)
+                    lease_seconds=settings.bulk_lease_seconds, queries=data.queries)
+    return Bulk(IngestJobs(store, data.records, clock, wake=runner.wake),
+                QueryJobs(store, data.queries, clock, wake=runner.wake), runner)
 
 
 def build_limits(settings: Settings, engine: Engine, clock: Clock, metrics: Metrics) -> Limits:

@@ -157,21 +157,26 @@ def write_jwt_certificate(folder: Path) -> Path:
     return path
 
 
-def start_server(folder: Path, tls: bool, *extra: str, ca: Path | None = None) -> LiveServer:
+def start_server(folder: Path, tls: bool, *extra: str, ca: Path | None = None,
+                 settings: dict[str, str] | None = None, port: int | None = None) -> LiveServer:
     """Run ``localforce serve [--tls] EXTRA`` the way a user does and wait for ``/healthz``.
-    ``ca``: what clients trust, for an operator's own ``--tls-cert``."""
-    folder.mkdir(parents=True)
-    jwt_key = write_jwt_certificate(folder)
-    (folder / "seed.toml").write_text(SEED)
-    port = free_port()
+    ``ca``: what clients trust, for an operator's own ``--tls-cert``; ``settings``: more
+    ``LOCALFORCE_*`` environment; a ``folder`` used before is the same server started again."""
+    if not (folder / "seed.toml").exists():
+        folder.mkdir(parents=True)
+        write_jwt_certificate(folder)
+        (folder / "seed.toml").write_text(SEED)
+    jwt_key = folder / "jwt.key"
+    port = port or free_port()
     home = folder / "home"
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("LOCALFORCE_") and k.lower() not in PROXY_VARS}
     env["LOCALFORCE_HOME"] = str(home)
+    env.update(settings or {})
     args = [sys.executable, "-m", "localforce.cli.main", "serve", "--port", str(port),
             "--seed", str(folder / "seed.toml"), *(["--tls"] if tls else []), *extra]
     log = folder / "server.log"
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(args, cwd=folder, env=env, stdout=out,
                                    stderr=subprocess.STDOUT)
     scheme = "https" if tls or "--tls-cert" in extra else "http"

@@ -52,6 +52,10 @@ class RecordStore(Protocol):
 
     # -- records
     def insert(self, obj: ObjectDef, org_id: str, values: Mapping[str, Any]) -> None: ...
+    def insert_many(self, obj: ObjectDef, org_id: str, rows: Sequence[Mapping[str, Any]]
+                    ) -> None:
+        """Insert rows in one statement (a field a row leaves out is null)."""
+        ...
     def insert_if_absent(self, obj: ObjectDef, org_id: str, values: Mapping[str, Any]) -> None:
         """Insert unless a row with this ``Id`` exists (concurrent callers included)."""
         ...

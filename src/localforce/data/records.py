@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,20 +77,27 @@ class Records:
     def __init__(self, store: RecordStore, clock: Callable[[], float],
                  schemas: Schemas | None = None, provisioned: set[str] | None = None,
                  in_transaction: bool = False,
-                 assignments: AssignmentWrites | None = None) -> None:
+                 assignments: AssignmentWrites | None = None,
+                 declarations: RecordStore | None = None) -> None:
         self.store, self.clock, self.assignments = store, clock, assignments
+        #: Where the org's custom-object declarations are read: the store, unless a caller
+        #: writing many rows in one transaction shares a (cached) outer store's copy.
+        self.declarations = declarations or store
         self.schemas = schemas or Schemas()
         self.provisioned = provisioned if provisioned is not None else set()
         self.in_transaction = in_transaction
 
-    def with_store(self, store: RecordStore) -> Records:
-        """The same operations on another store (a transaction's)."""
+    def with_store(self, store: RecordStore, cached_schema: bool = False) -> Records:
+        """The same operations on another store (a transaction's); ``cached_schema``: read
+        declarations as this one does (not once per call inside the transaction)."""
         return Records(store, self.clock, self.schemas, self.provisioned, in_transaction=True,
-                       assignments=self.assignments)
+                       assignments=self.assignments,
+                       declarations=self.declarations if cached_schema else None)
 
     def schema_for(self, org_id: str) -> Schema:
-        schema = self.schemas.get(org_id, self.store.declarations(org_id), reload=lambda: (
-            self.schemas.get(org_id, self.store.declarations(org_id, fresh=True))))
+        source = self.declarations
+        schema = self.schemas.get(org_id, source.declarations(org_id), reload=lambda: (
+            self.schemas.get(org_id, source.declarations(org_id, fresh=True))))
         if org_id not in self.provisioned:
             self._provision(org_id, schema)
         return schema
@@ -124,6 +131,51 @@ class Records:
         if obj.name == assignments.SOBJECT:
             self._required(obj, values)
             return SaveResult(self._assignment_writes().create(principal, values), True)
+        record_id, row, follow_up = self._new_record(principal, obj, values)
+        with self.store.transaction() as store:  # the row and what it changes elsewhere
+            store.insert(obj, principal.org_id, row)
+            self.with_store(store)._after_write(principal, obj, values, follow_up)
+        return SaveResult(record_id, True)
+
+    def create_many(self, principal: Principal, sobject: str, bodies: Sequence[Any]
+                    ) -> list[SaveResult | ApiError]:
+        """Bulk inserts: each body checked and completed exactly as ``create`` does, the rows
+        that pass written by one multi-row insert; a row's error is its result. Objects whose
+        rows change others (line items, assignments) go a row at a time."""
+        try:
+            obj = self.object(principal, sobject)
+            require_write(principal, obj, "create")
+        except ApiError as exc:
+            return [exc] * len(bodies)
+        if obj.name == assignments.SOBJECT or obj.name in sales.ROLLED_UP:
+            return [self._attempt(lambda b=body: self.create(principal, sobject, b))
+                    for body in bodies]
+        results: list[SaveResult | ApiError] = []
+        rows: list[dict[str, Any]] = []
+        for body in bodies:
+            try:
+                obj, values = self._values(principal, obj, body, creating=True)
+                record_id, row, _ = self._new_record(principal, obj, values)
+            except ApiError as exc:
+                results.append(exc)
+                continue
+            rows.append(row)
+            results.append(SaveResult(record_id, True))
+        with self.store.transaction() as store:
+            store.insert_many(obj, principal.org_id, rows)
+        return results
+
+    @staticmethod
+    def _attempt(call: Callable[[], SaveResult]) -> SaveResult | ApiError:
+        try:
+            return call()
+        except ApiError as exc:
+            return exc
+
+    def _new_record(self, principal: Principal, obj: ObjectDef, values: dict[str, Any]
+                    ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+        """A new record's Id, its stored row (``values`` completed in place with the system
+        fields, defaults, derived fields and sales rules) and its opportunity's update."""
         given = dict(values)
         record_id = ids.new_id(obj.key_prefix)
         now = self._now()
@@ -143,11 +195,8 @@ class Records:
         values.update(derive(obj, values, given))
         follow_up = self._sales_rules(principal, obj, values, given, creating=True)
         self._required(obj, values)
-        with self.store.transaction() as store:  # the row and what it changes elsewhere
-            store.insert(obj, principal.org_id, {k: v for k, v in values.items()
-                                                 if obj.field(k) and obj.field(k).stored})
-            self.with_store(store)._after_write(principal, obj, values, follow_up)
-        return SaveResult(record_id, True)
+        row = {k: v for k, v in values.items() if obj.field(k) and obj.field(k).stored}
+        return record_id, row, follow_up
 
     def update(self, principal: Principal, sobject: str, record_id: str, body: Any) -> None:
         obj = self.object(principal, sobject)

@@ -66,13 +66,59 @@ def job_info(job: Job, full: bool = True) -> dict[str, Any]:
     return out
 
 
-class IngestJobs:
-    def __init__(self, store: BulkStore, records: Records, clock: Callable[[], float],
+class JobResource:
+    """What ingest and query jobs share: the lookup (a job is its creator's), delete, list."""
+
+    kind = "ingest"
+
+    def __init__(self, store: BulkStore, clock: Callable[[], float],
                  wake: Callable[[], None] = lambda: None) -> None:
-        self.store, self.records, self.clock, self.wake = store, records, clock, wake
+        self.store, self.clock, self.wake = store, clock, wake
 
     def _now(self) -> int:
         return int(self.clock() * 1000)
+
+    def render(self, job: Job, full: bool = True) -> dict[str, Any]:
+        return job_info(job, full)
+
+    def job(self, principal: Principal, job_id: str) -> Job:
+        require_api(principal)
+        job = self.store.get(job_id) if ids.is_valid(job_id) else None
+        if job is None or job.kind != self.kind or job.org_id != principal.org_id \
+                or job.user_id != principal.user_id:
+            raise NotFound()
+        return job
+
+    def info(self, principal: Principal, job_id: str) -> dict[str, Any]:
+        return self.render(self.job(principal, job_id))
+
+    def delete(self, principal: Principal, job_id: str) -> None:
+        job = self.job(principal, job_id)
+        if job.state in (UPLOAD_COMPLETE, IN_PROGRESS):
+            raise InvalidJobState(f"Job {job.id} is {job.state}: abort it or wait for it to "
+                                  "finish before deleting it")
+        self.store.delete(job.id)
+
+    def list(self, principal: Principal, params: Mapping[str, str], version: str
+             ) -> dict[str, Any]:
+        """The caller's jobs, oldest first, a page at a time (``queryLocator``)."""
+        require_api(principal)
+        after = _decode_locator(params.get("queryLocator"))
+        jobs = self.store.list(principal.org_id, self.kind, LIST_PAGE + 1, after,
+                               {"user_id": principal.user_id})
+        more = len(jobs) > LIST_PAGE
+        jobs = jobs[:LIST_PAGE]
+        locator = _encode_locator(jobs[-1]) if more else None
+        return {"done": not more, "records": [self.render(j, False) for j in jobs],
+                "nextRecordsUrl": f"/services/data/v{version}/jobs/{self.kind}?queryLocator="
+                f"{locator}" if locator else None}
+
+
+class IngestJobs(JobResource):
+    def __init__(self, store: BulkStore, records: Records, clock: Callable[[], float],
+                 wake: Callable[[], None] = lambda: None) -> None:
+        super().__init__(store, clock, wake)
+        self.records = records
 
     def create(self, principal: Principal, body: Any, version: str) -> dict[str, Any]:
         require_api(principal)
@@ -114,17 +160,6 @@ class IngestJobs:
                   operation, obj.name, version, OPEN, now, now, external, delimiter, ending)
         self.store.create(job)
         return job_info(job, full=False)
-
-    def job(self, principal: Principal, job_id: str) -> Job:
-        require_api(principal)
-        job = self.store.get(job_id) if ids.is_valid(job_id) else None
-        if job is None or job.kind != "ingest" or job.org_id != principal.org_id \
-                or job.user_id != principal.user_id:
-            raise NotFound()
-        return job
-
-    def info(self, principal: Principal, job_id: str) -> dict[str, Any]:
-        return job_info(self.job(principal, job_id))
 
     def upload(self, principal: Principal, job_id: str, chunks: Iterable[bytes]) -> None:
         """``PUT …/batches``: the CSV, stored in parts as it arrives (one upload per job)."""
@@ -174,27 +209,6 @@ class IngestJobs:
             raise BadRequest("INVALIDJOBSTATE", f"Invalid state: {state}. Allowed values: "
                              f"{UPLOAD_COMPLETE}, {ABORTED}")
         return job_info(self.job(principal, job_id), full=False)
-
-    def delete(self, principal: Principal, job_id: str) -> None:
-        job = self.job(principal, job_id)
-        if job.state in (UPLOAD_COMPLETE, IN_PROGRESS):
-            raise InvalidJobState(f"Job {job.id} is {job.state}: abort it or wait for it to "
-                                  "finish before deleting it")
-        self.store.delete(job.id)
-
-    def list(self, principal: Principal, params: Mapping[str, str], version: str,
-             kind: str = "ingest") -> dict[str, Any]:
-        require_api(principal)
-        after = _decode_locator(params.get("queryLocator"))
-        filters = {"user_id": principal.user_id}
-        jobs = self.store.list(principal.org_id, kind, LIST_PAGE + 1, after, filters)
-        more = len(jobs) > LIST_PAGE
-        jobs = jobs[:LIST_PAGE]
-        locator = _encode_locator(jobs[-1]) if more else None
-        path = "ingest" if kind == "ingest" else "query"
-        return {"done": not more, "records": [job_info(j, full=False) for j in jobs],
-                "nextRecordsUrl": f"/services/data/v{version}/jobs/{path}?queryLocator={locator}"
-                if locator else None}
 
     def results(self, principal: Principal, job_id: str, which: str) -> Iterator[bytes]:
         """``successfulResults``, ``failedResults``, ``unprocessedrecords``: header + rows."""

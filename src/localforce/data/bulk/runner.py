@@ -12,6 +12,7 @@ number and no record written.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -20,10 +21,20 @@ from collections.abc import Callable
 from typing import Any
 
 from localforce.data.bulk import csvio
+from localforce.data.bulk import query as bulk_query
 from localforce.data.bulk.ingest import ABORTED, COMPLETE, FAILED_STATE
-from localforce.data.bulk.ports import FAILED, SUCCESS, UPLOAD, BulkStore, Job, LeaseLost
+from localforce.data.bulk.ports import (
+    FAILED,
+    RESULT,
+    SUCCESS,
+    UPLOAD,
+    BulkStore,
+    Job,
+    LeaseLost,
+)
 from localforce.data.errors import ApiError, BadRequest
-from localforce.data.records import Records
+from localforce.data.query import QueryService
+from localforce.data.records import Records, SaveResult
 from localforce.domain import ids
 from localforce.domain.principal import Principal
 
@@ -45,9 +56,11 @@ def sf_error(exc: ApiError) -> str:
 class Runner:
     def __init__(self, store: BulkStore, records: Records, principal_of: PrincipalOf,
                  clock: Callable[[], float], lease_seconds: float = LEASE_SECONDS,
-                 rows_per_transaction: int = ROWS_PER_TRANSACTION) -> None:
+                 rows_per_transaction: int = ROWS_PER_TRANSACTION,
+                 queries: QueryService | None = None) -> None:
         self.store, self.records, self.principal_of, self.clock = (
             store, records, principal_of, clock)
+        self.queries = queries
         self.lease_ms = int(lease_seconds * 1000)
         self.rows_per_transaction = rows_per_transaction
         self.name = uuid.uuid4().hex
@@ -115,6 +128,8 @@ class Runner:
             self.store.finish(job.id, self.name, FAILED_STATE, self._now(),
                               "InvalidUser : the job's user is inactive or gone")
             return
+        if job.kind == "query":
+            return self._query(principal, job)
         if not self.store.part_count(job.id, UPLOAD):
             self.store.finish(job.id, self.name, FAILED_STATE, self._now(),
                               "ClientInputError : No data was uploaded for this job")
@@ -134,6 +149,44 @@ class Runner:
             next(rows, None)
         while self._batch(principal, job, columns, reader.header, rows):
             pass
+        self.store.finish(job.id, self.name, COMPLETE, self._now())
+
+    def _query(self, principal: Principal, job: Job) -> None:
+        """Page through the result by keyset, a part per transaction; a resumed job starts
+        after the rows its parts already hold."""
+        assert self.queries is not None and job.query is not None
+        try:
+            plan = self.queries.plan(principal, job.query, job.operation == "queryAll")
+        except ApiError as exc:  # the object or a field went away, or the right to read it
+            self.store.finish(job.id, self.name, FAILED_STATE, self._now(),
+                              f"{exc.error_code} : {exc.message}")
+            return
+        columns = bulk_query.header(plan)
+        delimiter = csvio.DELIMITERS[job.column_delimiter]
+        ending = csvio.LINE_ENDINGS[job.line_ending]
+        limit = plan.select.limit
+        after: Any = None
+        while True:
+            size = bulk_query.RESULT_PART_ROWS if limit is None else min(
+                bulk_query.RESULT_PART_ROWS, limit - job.rows_done)
+            if size <= 0:
+                break
+            started = time.monotonic()
+            with self.store.batch(job, self.name) as (_, batch_log):
+                keyed = self.queries.store.page(
+                    plan, size, offset=0 if after is not None else
+                    (plan.select.offset or 0) + job.rows_done, after=after)
+                rows = [row for row, _ in keyed]
+                if rows:
+                    batch_log.add_part(RESULT, bulk_query.rows_to_csv(
+                        plan, rows, delimiter, ending), len(rows))
+                elapsed = int((time.monotonic() - started) * 1000)
+                batch_log.advance(len(rows), len(rows), 0, elapsed,
+                                  self._now() + self.lease_ms, columns)
+            job.rows_done += len(rows)
+            if len(rows) < size:
+                break
+            after = keyed[-1][1]
         self.store.finish(job.id, self.name, COMPLETE, self._now())
 
     def _upload(self, job: Job) -> Any:
@@ -179,55 +232,54 @@ class Runner:
         """Apply up to ``rows_per_transaction`` rows in one transaction; False when none was
         left."""
         started = time.monotonic()
-        taken = 0
         ok, failed = csvio.Writer(), csvio.Writer()
         with self.store.batch(job, self.name) as (store, batch_log):
-            records = self.records.with_store(store)
-            for _, row in rows:
-                taken += 1
-                try:
-                    record_id, created = self._apply(records, principal, job, columns, row)
-                    ok.row([record_id, "true" if created else "false", *row])
-                except ApiError as exc:
-                    failed.row([_given_id(columns, row), sf_error(exc), *row])
-                if taken >= self.rows_per_transaction:
-                    break
+            taken = list(itertools.islice(rows, self.rows_per_transaction))
             if not taken:
                 return False
+            records = self.records.with_store(store, cached_schema=True)
+            parsed = [_body(columns, row) for _, row in taken]
+            results = self._results(records, principal, job, parsed)
+            for (_, row), (given_id, _), result in zip(taken, parsed, results, strict=True):
+                if isinstance(result, ApiError):
+                    failed.row([given_id, sf_error(result), *row])
+                else:
+                    ok.row([result[0], "true" if result[1] else "false", *row])
             n_failed = failed.rows
             if ok.rows:
-                batch_log.add_part(SUCCESS, ok.take(), taken - n_failed)
+                batch_log.add_part(SUCCESS, ok.take(), len(taken) - n_failed)
             if n_failed:
                 batch_log.add_part(FAILED, failed.take(), n_failed)
             elapsed = int((time.monotonic() - started) * 1000)
-            batch_log.advance(taken, taken, n_failed, elapsed, self._now() + self.lease_ms,
-                              header)
-        job.rows_done += taken
+            batch_log.advance(len(taken), len(taken), n_failed, elapsed,
+                              self._now() + self.lease_ms, header)
+        job.rows_done += len(taken)
         job.columns = header
-        return taken >= self.rows_per_transaction
+        return len(taken) >= self.rows_per_transaction
+
+    def _results(self, records: Records, principal: Principal, job: Job,
+                 parsed: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bool] | ApiError]:
+        """Per row: ``(Id, created)`` or the error. Inserts go through ``create_many``."""
+        sobject = str(job.object)
+        if job.operation != "insert":
+            return [_attempt(lambda r=record_id, b=body: self._apply(
+                records, principal, job, r, b)) for record_id, body in parsed]
+        out: list[tuple[str, bool] | ApiError] = []
+        bodies: list[dict[str, Any]] = []
+        for record_id, body in parsed:
+            if record_id:
+                out.append(BadRequest("INVALID_FIELD_FOR_INSERT_UPDATE",
+                                      "Id not allowed on insert", ["Id"]))
+            else:
+                out.append(("", True))
+                bodies.append(body)
+        created = iter(records.create_many(principal, sobject, bodies))
+        return [r if isinstance(r, ApiError) else _saved(next(created)) for r in out]
 
     @staticmethod
-    def _apply(records: Records, principal: Principal, job: Job, columns: list[Any],
-               row: list[str]) -> tuple[str, bool]:
-        body: dict[str, Any] = {}
-        record_id = ""
-        for column, value in zip(columns, row, strict=True):
-            if isinstance(column, tuple):
-                if value != "":
-                    body[column[0]] = {column[1]: None if value == csvio.NULL else value}
-                continue
-            if column.lower() == "id":
-                record_id = value
-                continue
-            if value == "":
-                continue  # an empty value leaves the field alone
-            body[column] = None if value == csvio.NULL else value
+    def _apply(records: Records, principal: Principal, job: Job, record_id: str,
+               body: dict[str, Any]) -> tuple[str, bool]:
         sobject = str(job.object)
-        if job.operation == "insert":
-            if record_id:
-                raise BadRequest("INVALID_FIELD_FOR_INSERT_UPDATE",
-                                 "Id not allowed on insert", ["Id"])
-            return records.create(principal, sobject, body).id, True
         if job.operation == "update":
             _need_id(record_id)
             records.update(principal, sobject, record_id, body)
@@ -243,10 +295,37 @@ class Runner:
             key = next((k for k in body if k.lower() == external.lower()), None)
             given = body.pop(key) if key is not None else None
             value = "" if given is None else str(given)
-        if external.lower() != "id" and not value:
-            raise BadRequest("MISSING_ARGUMENT", f"{external} not specified", [external])
+            if not value:
+                raise BadRequest("MISSING_ARGUMENT", f"{external} not specified", [external])
         result = records.upsert(principal, sobject, external, value, body, job.api_version)
         return result.id, result.created
+
+
+def _body(columns: list[Any], row: list[str]) -> tuple[str, dict[str, Any]]:
+    """A CSV row as the given Id and a REST body: ``#N/A`` is null, empty is left out."""
+    body: dict[str, Any] = {}
+    record_id = ""
+    for column, value in zip(columns, row, strict=True):
+        if value == "":
+            continue  # an empty value leaves the field alone
+        if isinstance(column, tuple):
+            body[column[0]] = {column[1]: None if value == csvio.NULL else value}
+        elif column.lower() == "id":
+            record_id = value
+        else:
+            body[column] = None if value == csvio.NULL else value
+    return record_id, body
+
+
+def _attempt(call: Callable[[], tuple[str, bool]]) -> tuple[str, bool] | ApiError:
+    try:
+        return call()
+    except ApiError as exc:
+        return exc
+
+
+def _saved(result: SaveResult | ApiError) -> tuple[str, bool] | ApiError:
+    return result if isinstance(result, ApiError) else (result.id, result.created)
 
 
 def _need_id(record_id: str) -> None:
@@ -256,13 +335,6 @@ def _need_id(record_id: str) -> None:
 
 def _to18(record_id: str) -> str:
     return ids.to18(record_id) if ids.is_valid(record_id) else record_id
-
-
-def _given_id(columns: list[Any], row: list[str]) -> str:
-    for column, value in zip(columns, row, strict=False):
-        if isinstance(column, str) and column.lower() == "id":
-            return value
-    return ""
 
 
 __all__ = ["ABORTED", "Runner", "sf_error"]

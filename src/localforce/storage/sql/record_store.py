@@ -241,6 +241,16 @@ class SqlRecordStore:
         with self._conn() as conn:
             conn.execute(insert(table).values(org_id=org_id, **values))
 
+    def insert_many(self, obj: ObjectDef, org_id: str, rows: Sequence[Mapping[str, Any]]
+                    ) -> None:
+        if not rows:
+            return
+        table = self._table(obj)
+        blank = dict.fromkeys(c.name for c in table.columns)
+        blank["org_id"] = org_id
+        with self._conn() as conn:
+            conn.execute(insert(table), [{**blank, **row} for row in rows])
+
     def insert_if_absent(self, obj: ObjectDef, org_id: str, values: Mapping[str, Any]) -> None:
         table = self._table(obj)
         with self._conn() as conn:

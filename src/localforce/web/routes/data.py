@@ -24,6 +24,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from localforce.bootstrap import Services
+from localforce.data.bulk.ingest import JobResource
 from localforce.data.errors import ApiError, BadRequest, NotFound, UnsupportedMediaType
 from localforce.data.query import batch_size
 from localforce.data.values import is_true, wire_to_epoch
@@ -422,25 +423,30 @@ def query_all(s: Services, c: Call) -> Response:
 # -- Bulk API 2.0 (data/bulk/) -------------------------------------------------------------
 
 
-def ingest_create(s: Services, c: Call) -> Response:
-    return ok(s.bulk.ingest.create(c.principal, c.body, c.version))
+def _jobs(s: Services, c: Call) -> JobResource:
+    """``/jobs/ingest/…`` or ``/jobs/query/…``."""
+    return s.bulk.query if "/jobs/query" in c.request.url.path else s.bulk.ingest
 
 
-def ingest_list(s: Services, c: Call) -> Response:
-    return ok(s.bulk.ingest.list(c.principal, c.request.query_params, c.version))
+def job_create(s: Services, c: Call) -> Response:
+    return ok(_jobs(s, c).create(c.principal, c.body, c.version))  # type: ignore[attr-defined]
 
 
-def ingest_info(s: Services, c: Call) -> Response:
-    return ok(s.bulk.ingest.info(c.principal, c.param("job")))
+def job_list(s: Services, c: Call) -> Response:
+    return ok(_jobs(s, c).list(c.principal, c.request.query_params, c.version))
+
+
+def job_info(s: Services, c: Call) -> Response:
+    return ok(_jobs(s, c).info(c.principal, c.param("job")))
+
+
+def job_delete(s: Services, c: Call) -> Response:
+    _jobs(s, c).delete(c.principal, c.param("job"))
+    return no_content()
 
 
 def ingest_state(s: Services, c: Call) -> Response:
     return ok(s.bulk.ingest.set_state(c.principal, c.param("job"), c.body))
-
-
-def ingest_delete(s: Services, c: Call) -> Response:
-    s.bulk.ingest.delete(c.principal, c.param("job"))
-    return no_content()
 
 
 def ingest_upload(s: Services, c: Call) -> Response:
@@ -452,16 +458,21 @@ def _csv(chunks: Iterator[bytes], headers: dict[str, str] | None = None) -> Resp
     return StreamingResponse(chunks, media_type="text/csv", headers=headers)
 
 
-def ingest_successful(s: Services, c: Call) -> Response:
-    return _csv(s.bulk.ingest.results(c.principal, c.param("job"), "success"))
+def ingest_results(which: str) -> Handler:
+    def results(s: Services, c: Call) -> Response:
+        return _csv(s.bulk.ingest.results(c.principal, c.param("job"), which))
+
+    return results
 
 
-def ingest_failed(s: Services, c: Call) -> Response:
-    return _csv(s.bulk.ingest.results(c.principal, c.param("job"), "failed"))
+def query_job_abort(s: Services, c: Call) -> Response:
+    return ok(s.bulk.query.abort(c.principal, c.param("job"), c.body))
 
 
-def ingest_unprocessed(s: Services, c: Call) -> Response:
-    return _csv(s.bulk.ingest.results(c.principal, c.param("job"), "unprocessed"))
+def query_job_results(s: Services, c: Call) -> Response:
+    chunks, headers = s.bulk.query.results(c.principal, c.param("job"), c.query("locator"),
+                                           c.query("maxRecords"))
+    return _csv(chunks, headers)
 
 
 Methods = dict[str, Handler]
@@ -496,12 +507,15 @@ TABLE: list[tuple[str, Methods]] = [
                              "DELETE": collections_delete}),
     ("/composite/sobjects/{sobject}", {"GET": collection_get, "POST": collection_post}),
     ("/composite/sobjects/{sobject}/{field}", {"PATCH": collection_upsert}),
-    ("/jobs/ingest", {"GET": ingest_list, "POST": ingest_create}),
-    ("/jobs/ingest/{job}", {"GET": ingest_info, "PATCH": ingest_state, "DELETE": ingest_delete}),
+    ("/jobs/ingest", {"GET": job_list, "POST": job_create}),
+    ("/jobs/ingest/{job}", {"GET": job_info, "PATCH": ingest_state, "DELETE": job_delete}),
     ("/jobs/ingest/{job}/batches", {"PUT": ingest_upload}),
-    ("/jobs/ingest/{job}/successfulResults", {"GET": ingest_successful}),
-    ("/jobs/ingest/{job}/failedResults", {"GET": ingest_failed}),
-    ("/jobs/ingest/{job}/unprocessedrecords", {"GET": ingest_unprocessed}),
+    ("/jobs/ingest/{job}/successfulResults", {"GET": ingest_results("success")}),
+    ("/jobs/ingest/{job}/failedResults", {"GET": ingest_results("failed")}),
+    ("/jobs/ingest/{job}/unprocessedrecords", {"GET": ingest_results("unprocessed")}),
+    ("/jobs/query", {"GET": job_list, "POST": job_create}),
+    ("/jobs/query/{job}", {"GET": job_info, "PATCH": query_job_abort, "DELETE": job_delete}),
+    ("/jobs/query/{job}/results", {"GET": query_job_results}),
 ]
 
 #: Routes whose handler reads the request body itself, as it arrives (``BodyStream``).
