@@ -62,6 +62,19 @@ def test_insert_10000_rows_reports_the_failed_ones(sf: Salesforce) -> None:
                                                        int(done[0]["NumberOfEmployees"]))
 
 
+def test_query_pages_through_every_row(sf: Salesforce) -> None:
+    """``sf.bulk2.Account.query`` yields one CSV page per ``maxRecords`` (after the insert
+    test's 9,990 rows)."""
+    pages = list(sf.bulk2.Account.query(
+        "SELECT Name, NumberOfEmployees FROM Account WHERE Site = 'bulk2' ORDER BY Name",
+        max_records=4000, wait=WAIT))
+    rows = [r for page in pages for r in parse(page)]
+    assert [len(parse(page)) for page in pages] == [4000, 4000, ROWS - 10 - 8000]
+    assert [r["Name"] for r in rows] == sorted(
+        f"Bulk2 {n:05d}" for n in range(ROWS) if n % 1000 != 7)
+    assert rows[0] == {"Name": "Bulk2 00000", "NumberOfEmployees": "0"}
+
+
 def test_upsert_update_and_delete(sf: Salesforce) -> None:
     first = sf.Account.create({"Name": "Upsert me", "Site": "bulk2-upsert"})["id"]
     [result] = sf.bulk2.Account.upsert(
