@@ -20,6 +20,8 @@ operator that changes (Summer '24 release notes), and ``:bind`` variables with
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from localforce.soql import ast
@@ -28,11 +30,14 @@ from localforce.soql.errors import MalformedQuery, QueryTooComplicated
 
 if TYPE_CHECKING:
     from localforce.soql.cursor import Cursor
+    from localforce.soql.lexer import Token
 
 __all__ = ["COMPARISON_OPS", "ConditionRules", "check_semi_joins"]
 
 COMPARISON_OPS = {"=": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 MAX_SEMI_JOINS = 2
+#: A currency literal: an ISO 4217 code glued to an amount (``USD5000``).
+_CURRENCY = re.compile(r"[A-Z]{3}\d+")
 #: Bounds that keep a statement inside what the parser's recursion and the databases'
 #: expression depth take (SQLite's is 1,000): beyond them, QUERY_TOO_COMPLICATED.
 MAX_NESTING = 100
@@ -215,7 +220,22 @@ class ConditionRules:
                 c.unexpected()
             c.advance()
             return ast.DateLiteral(word, int(number.text), token.pos)
+        if _CURRENCY.fullmatch(word):
+            return self.currency(token)
         c.unexpected(token)
+
+    def currency(self, token: Token) -> ast.NumberLit:
+        """``USD5000``, ``EUR1500.75``: a currency literal (ISO code + amount). The org has
+        one currency, so the amount compares as written (SOQL & SOSL Reference, "Currency
+        Literals")."""
+        c = self.cursor
+        digits = token.text[3:]
+        after = c.peek()
+        if (after.kind == "NUMBER" and after.text.startswith(".") and after.text[1:].isdigit()
+                and after.pos.offset == token.end):  # the lexer cut "USD5.75" at the dot
+            c.advance()
+            digits += after.text
+        return ast.NumberLit(Decimal(digits), digits, token.pos)
 
 
 def check_semi_joins(where: ast.Condition) -> None:

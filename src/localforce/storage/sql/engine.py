@@ -36,6 +36,10 @@ def make_engine(url: str) -> Engine:
                          hide_parameters=True)
 
 
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_engine(url: str) -> Engine:
     # hide_parameters: a database error's text never carries the bound values (record data,
     # token digests) into logs; both engines.
@@ -55,6 +59,8 @@ def _sqlite_engine(url: str) -> Engine:
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not pysqlite, open transactions, so BEGIN IMMEDIATE works.
         dbapi_connection.isolation_level = None
+        # SOQL's case-insensitive text beyond ASCII (storage/sql/soql_to_sql.py).
+        dbapi_connection.create_function("lf_lower", 1, _lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         if not memory:
             cursor.execute("PRAGMA journal_mode=WAL")

@@ -37,7 +37,7 @@ from localforce.storage.sql import search_index
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.engine import single_statement_reader
 from localforce.storage.sql.record_tables import BINDINGS, column_type, record_table
-from localforce.storage.sql.soql_to_sql import Compiler, NameSource, Source
+from localforce.storage.sql.soql_to_sql import Compiler, NameSource, Source, folding
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -283,8 +283,11 @@ class SqlRecordStore:
         source = self.source(obj)
         alias = source.alias("r")
         column = source.column(alias, f)
-        test = (func.lower(column) == func.lower(literal(value))
-                if f.type in TEXT_TYPES and isinstance(value, str) else column == value)
+        if f.type in TEXT_TYPES and isinstance(value, str):
+            fold = folding([value])
+            test = fold(column) == fold(literal(value))
+        else:
+            test = column == value
         stmt = (select(source.id(alias)).where(source.scope(alias, org_id, False), test)
                 .order_by(source.id(alias)).limit(limit))
         with self._read() as conn:  # not the writer's: reading needs no write lock
@@ -372,8 +375,15 @@ class SqlRecordStore:
     def search(self, plan: QueryPlan, term: Term, scope: str, limit: int,
                offset: int = 0) -> list[tuple[Any, ...]]:
         dialect = self._engine.dialect.name
-        stmt, codecs = self._compiled(plan, ("search", scope, limit, offset), lambda c: c.select(
-            offset, limit, extra=[search_index.condition(dialect, c.root, plan.root, scope)]))
+
+        def build(compiler: Compiler) -> Select[Any]:
+            compiler.lead, match = search_index.condition(dialect, compiler.root, plan.root,
+                                                          scope)
+            # Unordered unless asked: the index's order, so a LIMIT stops the search early.
+            return compiler.select(offset, limit, extra=[match],
+                                   ordered=bool(plan.select.order_by))
+
+        stmt, codecs = self._compiled(plan, ("search", scope, limit, offset), build)
         with self._read() as conn:
             rows = conn.execute(stmt, {search_index.PARAM: search_index.match_text(
                 dialect, term, scope)}).all()

@@ -5,10 +5,10 @@ Each object's searchable text fields (``SEARCH_TYPES``) fall in four groups that
 
 - SQLite: an FTS5 table ``search_<object>`` with one column per group and the record row's
   ``rowid`` as its own, filled by triggers on the record table (insert, delete, update of a
-  searchable column). A search is ``"t0".rowid IN (SELECT rowid FROM search_x WHERE search_x
-  MATCH :q)``: FTS5 finds the rows, the record table's scope (org, not deleted), WHERE and
-  ORDER BY do the rest. (``VACUUM`` may renumber the rowids of a table without an INTEGER
-  PRIMARY KEY: after one, ``rebuild`` each index.)
+  searchable column). A search joins it by rowid (``search_x MATCH :q``): FTS5 finds the
+  rows, the record table's scope (org, not deleted), WHERE and ORDER BY do the rest.
+  (``VACUUM`` may renumber the rowids of a table without an INTEGER PRIMARY KEY: after one,
+  ``rebuild`` each index.)
 - PostgreSQL: a GIN expression index on the ``simple`` text-search vector of every
   searchable column (punctuation blanked first, so ``ada@acme.com`` is the words ``ada acme
   com`` as on SQLite); a search names the same expression, and a narrower ``IN NAME FIELDS``
@@ -20,8 +20,11 @@ diacritics kept (``ölwerk`` finds ``Ölwerk``, not ``olwerk``).
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, TextClause, bindparam, text
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, bindparam, column, table, text
 from sqlalchemy.sql import FromClause
+from sqlalchemy.sql.expression import ColumnClause
 
 from localforce.data.schema import FieldDef, ObjectDef
 from localforce.soql.sosl import And, Not, Phrase, Term
@@ -130,20 +133,25 @@ def rebuild(conn: Connection, obj: ObjectDef) -> None:
 # -- queries -------------------------------------------------------------------------------
 
 
-def condition(dialect: str, alias: FromClause, obj: ObjectDef, scope: str) -> TextClause:
-    """The rows of ``alias`` that match the bound ``search_q`` (``match_text``)."""
+def condition(dialect: str, alias: FromClause, obj: ObjectDef, scope: str
+              ) -> tuple[tuple[FromClause, ColumnElement[Any]] | None, ColumnElement[Any]]:
+    """What selects the rows of ``alias`` that match the bound ``search_q`` (``match_text``):
+    on SQLite the FTS5 table to read first with how it meets ``alias`` (the record table is
+    then read by rowid, and a LIMIT without ORDER BY stops after that many matches), and the
+    condition."""
     param = bindparam(PARAM)
     if dialect == "sqlite":
         name = index_name(obj)
-        return text(f"{_q(alias.name)}.rowid IN (SELECT rowid FROM {name} WHERE {name} "
-                    f"MATCH :{PARAM})").bindparams(param)
+        fts = table(name, column("rowid"))
+        return ((fts, fts.c.rowid == ColumnClause("rowid", _selectable=alias)),
+                text(f"{name} MATCH :{PARAM}").bindparams(param))
     prefix = _q(alias.name) + "."
     sql = f"{_vector(_all(obj), prefix)} @@ to_tsquery('simple', :{PARAM})"
     if scope != "ALL":
         by_group = groups(obj)
         narrow = [f for g in SCOPE_GROUPS[scope] for f in by_group[g]]
         sql += f" AND {_vector(narrow, prefix)} @@ to_tsquery('simple', :{PARAM})"
-    return text(sql).bindparams(param)
+    return None, text(sql).bindparams(param)
 
 
 def match_text(dialect: str, term: Term, scope: str) -> str:

@@ -5,8 +5,11 @@ The only module that sees both the SOQL syntax tree and SQLAlchemy. Semantics ca
 
 * every statement is scoped to the org, and ``/query`` skips deleted rows (``queryAll`` not);
 * text comparisons are case-insensitive: ``lower()`` on both sides, in SQL, so each database
-  folds the column and the literal alike (SQLite's ``lower()`` folds ASCII only; Python's
-  would not match it); ``lower(Name)`` is indexed;
+  folds the column and the literal alike; ``lower(Name)`` is indexed. SQLite's ``lower()``
+  folds ASCII only, so a literal with other letters (``'ölwerk'``) is compared through
+  ``lf_lower`` (Python's ``str.lower``, registered on every SQLite connection by
+  ``storage/sql/engine.py``) on both sides instead: ``'ölwerk'`` finds ``'Ölwerk'`` as on
+  PostgreSQL and Salesforce, without the index;
 * ``!=`` and ``NOT IN`` also match nulls ("null is a value" in SOQL filters);
 * ``ORDER BY`` sorts text case-insensitively, nulls first unless ``NULLS LAST``; record
   queries add ``Id`` as the last key so the order is total, and the next page starts after the
@@ -24,6 +27,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     and_,
     cast,
     false,
@@ -36,7 +40,10 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import FromClause
+from sqlalchemy.sql.expression import Join
+from sqlalchemy.sql.functions import GenericFunction
 
 from localforce.data.plan import AggregateExpr, DatePart, Expr, Path, QueryPlan
 from localforce.data.schema import TEXT_TYPES, FieldDef, ObjectDef
@@ -127,14 +134,19 @@ class Compiler:
         self.root_source = sources(plan.root)
         self.root = self.root_source.alias(self.prefix + "t0")
         self.joins: dict[tuple[str, ...], tuple[FromClause, Source]] = {}
+        #: A table to drive the statement and how it meets the root (a search index).
+        self.lead: tuple[FromClause, Col] | None = None
         self.join_order: list[tuple[FromClause, Col]] = []
 
     # -- statements --------------------------------------------------------------------
 
     def select(self, offset: int = 0, limit: int | None = None,
                after: Sequence[Any] | None = None, keyed: bool = False,
-               extra: Sequence[Col] = (), extra_columns: Sequence[Col] = ()) -> Select[Any]:
-        """``after``: a sort key from a previous ``keyed`` select, whose rows end with theirs."""
+               extra: Sequence[Col] = (), extra_columns: Sequence[Col] = (),
+               ordered: bool = True) -> Select[Any]:
+        """``after``: a sort key from a previous ``keyed`` select, whose rows end with theirs;
+        ``ordered=False``: no ORDER BY at all (rows in whatever order the database finds
+        them)."""
         plan = self.plan
         columns = [self.expr(e) for e in plan.selects] + list(extra_columns)
         if keyed:
@@ -143,7 +155,7 @@ class Compiler:
         if after is not None:
             where.append(self.after(after))
         # Compile every clause before the FROM: each parent path adds its join on first use.
-        order = self.order_by()
+        order = self.order_by() if ordered else []
         group = [self.operand(g) for g in plan.select.group_by] if plan.aggregate else []
         having = (self.condition(plan.select.having)
                   if plan.aggregate and plan.select.having is not None else None)
@@ -174,6 +186,8 @@ class Compiler:
 
     def from_clause(self) -> FromClause:
         current: FromClause = self.root
+        if self.lead is not None:  # a table read first, then the root's rows it names
+            current = LeadingJoin(self.lead[0], self.root, self.lead[1])
         for alias, on in self.join_order:
             current = current.outerjoin(alias, on)
         return current
@@ -285,17 +299,15 @@ class Compiler:
         return self.includes(node)
 
     def _lhs(self, node: Any) -> tuple[Col, bool, Path | None]:
+        """The compared column (not yet folded) and whether text comparison ignores case."""
         expr = self.plan.exprs[node]
         column = self.expr(expr)
         if isinstance(expr, Path):
-            insensitive = expr.field.type in CASE_INSENSITIVE
-            return (func.lower(column) if insensitive else column), insensitive, expr
+            return column, expr.field.type in CASE_INSENSITIVE, expr
         return column, False, None
 
-    def _value(self, path: Path | None, value: Any, insensitive: bool) -> Any:
-        if path is not None:
-            value = self.source_of(path).to_db(path.field, value)
-        return func.lower(literal(value)) if insensitive and isinstance(value, str) else value
+    def _value(self, path: Path | None, value: Any) -> Any:
+        return self.source_of(path).to_db(path.field, value) if path is not None else value
 
     def comparison(self, node: ast.Comparison) -> Col:
         lhs, insensitive, path = self._lhs(node.field)
@@ -303,9 +315,12 @@ class Compiler:
             return lhs.is_(None) if node.op == "=" else lhs.is_not(None)
         raw = self.plan.values[node.value]
         if isinstance(node.value, ast.DateLiteral):
-            start, end = (self._value(path, v, False) for v in raw)
+            start, end = (self._value(path, v) for v in raw)
             return self._range(lhs, node.op, start, end)
-        value = self._value(path, raw, insensitive)
+        value = self._value(path, raw)
+        if insensitive and isinstance(value, str):
+            fold = folding([value])
+            lhs, value = fold(lhs), fold(literal(value))
         op = node.op
         if op == "LIKE":
             return lhs.like(value, escape="\\")
@@ -324,8 +339,12 @@ class Compiler:
 
     def in_list(self, node: ast.InList) -> Col:
         lhs, insensitive, path = self._lhs(node.field)
-        values = [self._value(path, self.plan.values[v], insensitive)
+        values = [self._value(path, self.plan.values[v])
                   for v in node.values if not isinstance(v, ast.NullLit)]
+        if insensitive:
+            fold = folding([v for v in values if isinstance(v, str)])
+            lhs = fold(lhs)
+            values = [fold(literal(v)) if isinstance(v, str) else v for v in values]
         has_null = any(isinstance(v, ast.NullLit) for v in node.values)
         test = lhs.in_(values)
         if has_null:
@@ -349,14 +368,61 @@ class Compiler:
     def includes(self, node: ast.Includes) -> Col:
         """Multi-select picklists: ``;`` in one string is AND, the strings are OR-ed."""
         column = self.operand(node.field)
-        padded = literal(";") + func.lower(func.coalesce(column, "")) + literal(";")
+        fold = folding([value.value for value in node.values])
+        padded = literal(";") + fold(func.coalesce(column, "")) + literal(";")
         alternatives = []
         for value in node.values:
             terms = [t.strip() for t in value.value.split(";") if t.strip()]
-            alternatives.append(and_(*(padded.like(func.lower(literal(f"%;{_escape(term)};%")),
+            alternatives.append(and_(*(padded.like(fold(literal(f"%;{_escape(term)};%")),
                                                    escape="\\") for term in terms)))
         test = or_(*alternatives)
         return not_(test) if node.negated else test
+
+
+class LeadingJoin(Join):
+    """An inner join whose left side SQLite must read first (``CROSS JOIN``: its planner
+    never reorders that): a full-text index driving the record table, so a LIMIT stops the
+    search early instead of matching the index once per record row."""
+
+    inherit_cache = True
+
+
+@compiles(LeadingJoin, "sqlite")
+def _sqlite_leading_join(element: LeadingJoin, compiler: Any, **kw: Any) -> str:
+    kw["asfrom"] = True
+    left, right = compiler.process(element.left, **kw), compiler.process(element.right, **kw)
+    return f"{left} CROSS JOIN {right} ON {compiler.process(element.onclause, **kw)}"
+
+
+@compiles(LeadingJoin)
+def _leading_join(element: LeadingJoin, compiler: Any, **kw: Any) -> str:
+    return str(compiler.visit_join(element, **kw))
+
+
+class unicode_lower(GenericFunction[str]):  # noqa: N801 - SQL function names are lower case
+    """``lower()`` that folds every letter: ``lf_lower`` on SQLite, ``lower`` elsewhere."""
+
+    type = String()
+    name = "unicode_lower"
+    inherit_cache = True
+
+
+@compiles(unicode_lower, "sqlite")
+def _sqlite_unicode_lower(element: unicode_lower, compiler: Any, **kw: Any) -> str:
+    return f"lf_lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower)
+def _unicode_lower(element: unicode_lower, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+def folding(texts: Sequence[str]) -> Callable[[Any], Col]:
+    """How to fold case for comparing with ``texts``: the indexed ``lower()`` while they are
+    ASCII, else ``unicode_lower``."""
+    if all(text.isascii() for text in texts):
+        return func.lower
+    return unicode_lower
 
 
 def _beyond(column: Col, descending: bool, nulls_last: bool, value: Any) -> Col:

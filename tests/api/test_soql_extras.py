@@ -1,0 +1,36 @@
+"""SOQL completeness (issue #14): case-insensitive text beyond ASCII on SQLite as on
+PostgreSQL, currency literals (USD5000), ..."""
+
+from __future__ import annotations
+
+from tests.api.backends import on_both_backends  # noqa: F401  (runs each test twice)
+
+
+def names(api, soql):
+    r = api.query(soql)
+    assert r.status_code == 200, r.text
+    return [row["Name"] for row in r.json()["records"]]
+
+
+def test_text_matching_ignores_case_beyond_ascii(api):
+    for name in ("Ölwerk GmbH", "ÉCOLE Ünïcode", "Plain Acme"):
+        api.post("/sobjects/Account", {"Name": name, "Site": name.upper()})
+    assert names(api, "SELECT Name FROM Account WHERE Name = 'ölwerk gmbh'") == ["Ölwerk GmbH"]
+    assert names(api, "SELECT Name FROM Account WHERE Name LIKE 'ölw%'") == ["Ölwerk GmbH"]
+    assert names(api, "SELECT Name FROM Account WHERE Site LIKE '%ünï%'") == ["ÉCOLE Ünïcode"]
+    assert sorted(names(api, "SELECT Name FROM Account WHERE Name IN ('école ünïcode', "
+                             "'PLAIN ACME')")) == ["Plain Acme", "ÉCOLE Ünïcode"]
+    assert sorted(names(api, "SELECT Name FROM Account WHERE Name != 'ÖLWERK GMBH'")) == [
+        "Plain Acme", "ÉCOLE Ünïcode"]
+    assert names(api, "SELECT Name FROM Account WHERE Name = 'plain acme'") == ["Plain Acme"]
+
+
+def test_currency_literals(api):
+    for name, revenue in (("Small", 4999.5), ("Big", 5000.75)):
+        api.post("/sobjects/Account", {"Name": name, "AnnualRevenue": revenue})
+    assert names(api, "SELECT Name FROM Account WHERE AnnualRevenue > USD5000") == ["Big"]
+    assert names(api, "SELECT Name FROM Account WHERE AnnualRevenue < USD5000.50") == ["Small"]
+    assert names(api, "SELECT Name FROM Account WHERE AnnualRevenue IN (USD4999.5, EUR1)"
+                 ) == ["Small"]
+    bad = api.query("SELECT Name FROM Account WHERE AnnualRevenue > USDX")
+    assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "MALFORMED_QUERY"
