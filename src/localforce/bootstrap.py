@@ -17,6 +17,7 @@ from localforce.audit.services import Audit
 from localforce.audit.writer import BackgroundWriter
 from localforce.data.api import DataApi
 from localforce.data.assignments import AssignmentWrites
+from localforce.data.bulk.classic import ClassicJobs
 from localforce.data.bulk.ingest import IngestJobs
 from localforce.data.bulk.query import QueryJobs
 from localforce.data.bulk.runner import Runner
@@ -67,6 +68,7 @@ class Bulk:
 
     ingest: IngestJobs
     query: QueryJobs
+    classic: ClassicJobs
     runner: Runner
 
 
@@ -138,7 +140,8 @@ def build_bulk(settings: Settings, store: SqlBulkStore, data: DataApi, directory
     runner = Runner(store, data.records, principal_of, clock,
                     lease_seconds=settings.bulk_lease_seconds, queries=data.queries)
     return Bulk(IngestJobs(store, data.records, clock, wake=runner.wake),
-                QueryJobs(store, data.queries, clock, wake=runner.wake), runner)
+                QueryJobs(store, data.queries, clock, wake=runner.wake),
+                ClassicJobs(store, data.records, clock, wake=runner.wake), runner)
 
 
 def build_limits(settings: Settings, engine: Engine, clock: Clock, metrics: Metrics) -> Limits:

@@ -1,5 +1,6 @@
 """jsforce's Bulk API calls, unmodified, on Node 22, against ``serve --tls``: ``bulk2``'s
-``loadAndWaitForResults`` and ``query`` (its CSV pages followed by ``Sforce-Locator``)."""
+``loadAndWaitForResults`` and ``query`` (its CSV pages followed by ``Sforce-Locator``), and
+Bulk API 1.0's ``bulk.load`` (an XML job with a CSV batch)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,14 @@ def test_bulk2_load_and_query(live_server: LiveServer, token: str) -> None:
     assert out["count"] == 1500
     assert (out["first"]["Name"], out["first"]["NumberOfEmployees"]) == (names[0], "0")
     assert out["last"]["Name"] == names[1499] and out["first"]["Id"].startswith("001")
+
+
+def test_bulk_load(live_server: LiveServer, token: str) -> None:
+    out = run_js(live_server, "jsforce_bulk.js", scenario="bulkLoad", accessToken=token,
+                 instanceUrl=live_server.url,
+                 names=["Js1 A", "", "Js1 B"])  # type: ignore[arg-type]
+    assert out["results"] == [
+        [True, True, [], True],
+        [False, False, ["REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --"],
+         False],
+        [True, True, [], True]]

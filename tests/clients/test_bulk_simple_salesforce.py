@@ -1,5 +1,5 @@
-"""simple-salesforce's ``sf.bulk2``, unmodified, against ``serve --tls``: the jobs run on the
-server's background runner, as on Salesforce. Also a server killed in the middle of a job and
+"""simple-salesforce's ``sf.bulk2`` and ``sf.bulk``, unmodified, against ``serve --tls``: the
+jobs run on the server's background runner, as on Salesforce. Also a server killed in the middle of a job and
 started again: the job resumes and every row is applied exactly once."""
 
 from __future__ import annotations
@@ -93,6 +93,19 @@ def test_upsert_update_and_delete(sf: Salesforce) -> None:
                                         wait=WAIT)
     assert (deleted["numberRecordsProcessed"], deleted["numberRecordsFailed"]) == (2, 0)
     assert sf.query(f"SELECT COUNT() FROM Account WHERE Id = '{first}'")["totalSize"] == 0
+
+
+def test_bulk_1_insert_and_query(sf: Salesforce) -> None:
+    """``sf.bulk`` (Bulk API 1.0, JSON, ``X-SFDC-Session``)."""
+    results = sf.bulk.Account.insert([{"Name": "Classic A", "Site": "bulk1"}, {"Site": "bulk1"},
+                                      {"Name": "Classic B", "Site": "bulk1"}])
+    assert [(r["success"], r["created"]) for r in results] == [
+        (True, True), (False, False), (True, True)]
+    assert results[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
+    rows = sf.bulk.Account.query("SELECT Id, Name FROM Account WHERE Site = 'bulk1' "
+                                 "ORDER BY Name", lazy_operation=False, wait=1)
+    assert [r["Name"] for r in rows] == ["Classic A", "Classic B"]
+    assert rows[0]["Id"] == results[0]["id"]
 
 
 def job_info(server: LiveServer, token: str, job_id: str) -> dict[str, object]:

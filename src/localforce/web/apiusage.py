@@ -17,7 +17,8 @@ from localforce.audit.ports import ApiCall
 from localforce.audit.services import Audit
 from localforce.domain.principal import Principal
 
-DATA_PREFIX = "/services/data/"
+#: The data API and Bulk API 1.0 (its jobs appear in the usage log like every data call).
+DATA_PREFIX = ("/services/data/", "/services/async/")
 #: Where the data routes leave the authenticated caller.
 PRINCIPAL_KEY = "principal"
 

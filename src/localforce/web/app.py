@@ -24,13 +24,24 @@ from localforce.web.middleware import (
     SalesforceHostAlias,
 )
 from localforce.web.ratelimit import LoginRateByIp
-from localforce.web.routes import authorize, data, device, identity, meta, oauth, pages, soap
+from localforce.web.routes import (
+    authorize,
+    bulk_async,
+    data,
+    device,
+    identity,
+    meta,
+    oauth,
+    pages,
+    soap,
+)
 
 
 def create_app(services: Services, background: bool = False) -> Starlette:
     """``background``: run the Bulk job runner in this process (``serve``'s workers)."""
     routes: list[BaseRoute] = []
-    for module in (meta, oauth, identity, soap, data, authorize, device, pages, metrics):
+    for module in (meta, oauth, identity, soap, data, bulk_async, authorize, device, pages,
+                   metrics):
         routes.extend(module.routes(services))
     middleware = [  # outermost first
         Middleware(Hsts),

@@ -27,6 +27,12 @@ const scenarios = {
     const records = await stream.toArray();
     return { count: records.length, first: records[0], last: records[records.length - 1] };
   },
+  // Bulk (1.0)#load: an XML job, one CSV batch, polled, its CSV results; then the job closed.
+  async bulkLoad() {
+    const records = cfg.names.map((name) => ({ Name: name, Site: 'bulk1js' }));
+    const results = await conn.bulk.load('Account', 'insert', records);
+    return { results: results.map((r) => [r.success, r.created, r.errors, !!r.id]) };
+  },
 };
 
 scenarios[cfg.scenario]().then(

@@ -45,6 +45,9 @@ class Job:
     records_failed: int = 0
     processing_ms: int = 0
     error_message: str | None = None
+    #: Bulk API 1.0: a batch's job, and the job's contentType (JSON, CSV or XML).
+    parent_id: str | None = None
+    content_type: str | None = None
     runner: str | None = None
     lease_until: int | None = None
 

@@ -12,7 +12,9 @@ number and no record written.
 
 from __future__ import annotations
 
+import csv
 import itertools
+import json
 import logging
 import threading
 import time
@@ -20,7 +22,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from localforce.data.bulk import csvio
+from localforce.data.bulk import classic, csvio
 from localforce.data.bulk import query as bulk_query
 from localforce.data.bulk.ingest import ABORTED, COMPLETE, FAILED_STATE
 from localforce.data.bulk.ports import (
@@ -33,6 +35,7 @@ from localforce.data.bulk.ports import (
     LeaseLost,
 )
 from localforce.data.errors import ApiError, BadRequest
+from localforce.data.plan import QueryPlan
 from localforce.data.query import QueryService
 from localforce.data.records import Records, SaveResult
 from localforce.domain import ids
@@ -130,6 +133,8 @@ class Runner:
             return
         if job.kind == "query":
             return self._query(principal, job)
+        if job.kind == "batch":
+            return self._classic(principal, job)
         if not self.store.part_count(job.id, UPLOAD):
             self.store.finish(job.id, self.name, FAILED_STATE, self._now(),
                               "ClientInputError : No data was uploaded for this job")
@@ -151,12 +156,17 @@ class Runner:
             pass
         self.store.finish(job.id, self.name, COMPLETE, self._now())
 
-    def _query(self, principal: Principal, job: Job) -> None:
+    def _query(self, principal: Principal, job: Job, soql: str | None = None,
+               render: Callable[[QueryPlan, list[Any]], bytes] | None = None) -> None:
         """Page through the result by keyset, a part per transaction; a resumed job starts
-        after the rows its parts already hold."""
-        assert self.queries is not None and job.query is not None
+        after the rows its parts already hold. ``render``: a page as stored (CSV rows by
+        default)."""
+        assert self.queries is not None
         try:
-            plan = self.queries.plan(principal, job.query, job.operation == "queryAll")
+            plan = self.queries.plan(principal, soql or str(job.query),
+                                     job.operation == "queryAll")
+            if plan.aggregate or plan.count_only:
+                raise BadRequest("InvalidBatch", "Aggregate queries are not supported")
         except ApiError as exc:  # the object or a field went away, or the right to read it
             self.store.finish(job.id, self.name, FAILED_STATE, self._now(),
                               f"{exc.error_code} : {exc.message}")
@@ -164,6 +174,7 @@ class Runner:
         columns = bulk_query.header(plan)
         delimiter = csvio.DELIMITERS[job.column_delimiter]
         ending = csvio.LINE_ENDINGS[job.line_ending]
+        render = render or (lambda p, rows: bulk_query.rows_to_csv(p, rows, delimiter, ending))
         limit = plan.select.limit
         after: Any = None
         while True:
@@ -178,8 +189,7 @@ class Runner:
                     (plan.select.offset or 0) + job.rows_done, after=after)
                 rows = [row for row, _ in keyed]
                 if rows:
-                    batch_log.add_part(RESULT, bulk_query.rows_to_csv(
-                        plan, rows, delimiter, ending), len(rows))
+                    batch_log.add_part(RESULT, render(plan, rows), len(rows))
                 elapsed = int((time.monotonic() - started) * 1000)
                 batch_log.advance(len(rows), len(rows), 0, elapsed,
                                   self._now() + self.lease_ms, columns)
@@ -187,6 +197,40 @@ class Runner:
             if len(rows) < size:
                 break
             after = keyed[-1][1]
+        self.store.finish(job.id, self.name, COMPLETE, self._now())
+
+    def _classic(self, principal: Principal, job: Job) -> None:
+        """A Bulk API 1.0 batch: all its records in one transaction (at most 10,000)."""
+        data = b"".join(d for _, _, d in self.store.parts(job.id, UPLOAD))
+        if job.operation in ("query", "queryAll"):
+            assert self.queries is not None
+            queries = self.queries
+            if job.content_type == "JSON":
+                def fragment(plan: QueryPlan, rows: list[Any]) -> bytes:
+                    return json.dumps(queries.records(plan, job.api_version, rows))[1:-1] \
+                        .encode("utf-8")
+                return self._query(principal, job, data.decode("utf-8", "replace"), fragment)
+            return self._query(principal, job, data.decode("utf-8", "replace"))
+        try:
+            bodies = classic.parse_batch(job, data)
+        except (BadRequest, csv.Error, UnicodeError) as exc:
+            message = exc.message if isinstance(exc, BadRequest) else str(exc)
+            self.store.finish(job.id, self.name, FAILED_STATE, self._now(),
+                              f"InvalidBatch : {message}")
+            return
+        parsed = [(str(next((b.pop(k) for k in list(b) if k.lower() == "id"), "") or ""), b)
+                  for b in bodies]
+        started = time.monotonic()
+        with self.store.batch(job, self.name) as (store, batch_log):
+            records = self.records.with_store(store, cached_schema=True)
+            results = self._results(records, principal, job, parsed)
+            rows = [("", False, False, r) if isinstance(r, ApiError) else (r[0], True, r[1], None)
+                    for r in results]
+            n_failed = sum(1 for r in rows if r[3] is not None)
+            batch_log.add_part(RESULT, classic.result_csv(rows), len(rows))
+            batch_log.advance(len(rows), len(rows), n_failed,
+                              int((time.monotonic() - started) * 1000),
+                              self._now() + self.lease_ms)
         self.store.finish(job.id, self.name, COMPLETE, self._now())
 
     def _upload(self, job: Job) -> Any:

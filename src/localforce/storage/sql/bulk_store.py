@@ -25,7 +25,8 @@ P = t.bulk_job_parts.c
 _FIELDS = ("id", "org_id", "user_id", "kind", "operation", "object", "api_version", "state",
            "created_at", "modified_at", "external_id_field", "column_delimiter", "line_ending",
            "query", "columns", "bytes_uploaded", "rows_done", "records_processed",
-           "records_failed", "processing_ms", "error_message", "runner", "lease_until")
+           "records_failed", "processing_ms", "error_message", "runner", "lease_until",
+           "parent_id", "content_type")
 
 
 def _job(row: Any) -> Job:

@@ -387,7 +387,10 @@ bulk_jobs = Table(
     Column("error_message", Text),
     Column("runner", String(64)),
     Column("lease_until", BigInteger),
+    Column("parent_id", ID),  # Bulk API 1.0: a batch's job (migration 0014)
+    Column("content_type", String(8)),  # Bulk API 1.0: JSON, CSV or XML
     Index(None, "org_id", "kind", "created_at", "id"),
+    Index(None, "parent_id"),
     Index(None, "state"),
 )
 

@@ -1,0 +1,96 @@
+"""Bulk API 1.0 through the ASGI app: JSON jobs as simple-salesforce sends them, XML jobs
+with CSV batches as jsforce sends them, the session in ``X-SFDC-Session``, its error shape."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+
+from starlette.testclient import TestClient
+from tests.api.conftest import Api
+
+from localforce.bootstrap import Services
+
+BASE = "/services/async/59.0"
+NS = "{http://www.force.com/2009/06/asyncapi/dataload}"
+
+
+def session(api: Api) -> str:
+    return api.headers["Authorization"].split(" ", 1)[1]
+
+
+def test_json_insert_and_query(services: Services, api: Api, client: TestClient) -> None:
+    headers = {"X-SFDC-Session": session(api), "Content-Type": "application/json"}
+    job = client.post(f"{BASE}/job", headers=headers, content=json.dumps(
+        {"operation": "insert", "object": "Account", "contentType": "JSON"}))
+    assert job.status_code == 201, job.text
+    assert (job.json()["state"], job.json()["contentType"]) == ("Open", "JSON")
+    assert "Sforce-Limit-Info" in job.headers
+    job_id = job.json()["id"]
+    batch = client.post(f"{BASE}/job/{job_id}/batch", headers=headers, content=json.dumps(
+        [{"Name": "Classic 1", "NumberOfEmployees": 3}, {"NumberOfEmployees": 4}]))
+    assert batch.status_code == 201 and batch.json()["state"] == "Queued"
+    services.bulk.runner.run_pending()
+    info = client.get(f"{BASE}/job/{job_id}/batch/{batch.json()['id']}", headers=headers)
+    assert (info.json()["state"], info.json()["numberRecordsProcessed"],
+            info.json()["numberRecordsFailed"]) == ("Completed", 2, 1)
+    results = client.get(f"{BASE}/job/{job_id}/batch/{batch.json()['id']}/result",
+                         headers=headers).json()
+    assert results[0]["success"] is True and results[0]["created"] is True
+    assert results[1] == {"id": None, "success": False, "created": False, "errors": [{
+        "fields": ["Name"], "message": "Required fields are missing: [Name]",
+        "statusCode": "REQUIRED_FIELD_MISSING"}]}
+    closed = client.post(f"{BASE}/job/{job_id}", headers=headers,
+                         content=json.dumps({"state": "Closed"}))
+    assert (closed.json()["state"], closed.json()["numberBatchesCompleted"],
+            closed.json()["numberRecordsProcessed"]) == ("Closed", 1, 2)
+
+    query = client.post(f"{BASE}/job", headers=headers, content=json.dumps(
+        {"operation": "query", "object": "Account", "contentType": "JSON"})).json()
+    qbatch = client.post(f"{BASE}/job/{query['id']}/batch", headers=headers,
+                         content="SELECT Id, Name FROM Account").json()
+    services.bulk.runner.run_pending()
+    [result] = client.get(f"{BASE}/job/{query['id']}/batch/{qbatch['id']}/result",
+                          headers=headers).json()
+    records = client.get(f"{BASE}/job/{query['id']}/batch/{qbatch['id']}/result/{result}",
+                         headers=headers).json()
+    assert [(r["Name"], r["attributes"]["type"]) for r in records] == [("Classic 1", "Account")]
+
+
+def test_xml_job_with_csv_batch(services: Services, api: Api, client: TestClient) -> None:
+    headers = {"X-SFDC-Session": session(api), "Content-Type": "application/xml"}
+    body = (f'<?xml version="1.0" encoding="UTF-8"?><jobInfo xmlns="{NS[1:-1]}">'
+            "<operation>insert</operation><object>Account</object>"
+            "<contentType>CSV</contentType></jobInfo>")
+    job = client.post(f"{BASE}/job", headers=headers, content=body)
+    assert job.status_code == 201 and job.headers["content-type"].startswith("application/xml")
+    job_id = ET.fromstring(job.content).findtext(f"{NS}id")
+    batch = client.post(f"{BASE}/job/{job_id}/batch", content="Name,Site\nCsv Co,x\n,y\n",
+                        headers={"X-SFDC-Session": session(api), "Content-Type": "text/csv"})
+    assert ET.fromstring(batch.content).findtext(f"{NS}state") == "Queued"
+    batch_id = ET.fromstring(batch.content).findtext(f"{NS}id")
+    services.bulk.runner.run_pending()
+    result = client.get(f"{BASE}/job/{job_id}/batch/{batch_id}/result",
+                        headers={"X-SFDC-Session": session(api)})
+    rows = list(csv.DictReader(io.StringIO(result.text)))
+    assert [(r["Success"], r["Created"]) for r in rows] == [("true", "true"),
+                                                           ("false", "false")]
+    assert rows[1]["Error"] == "REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:" \
+        "Name --"
+    listed = client.get(f"{BASE}/job/{job_id}/batch", headers=headers)
+    assert [e.findtext(f"{NS}state") for e in ET.fromstring(listed.content)] == ["Completed"]
+
+
+def test_errors_in_the_bulk_shape(api: Api, client: TestClient) -> None:
+    bad = client.post(f"{BASE}/job", headers={"X-SFDC-Session": "00D!nope",
+                                              "Content-Type": "application/xml"}, content="x")
+    assert bad.status_code == 400
+    error = ET.fromstring(bad.content)
+    assert error.findtext(f"{NS}exceptionCode") == "InvalidSessionId"
+    missing = client.get(f"{BASE}/job/750000000000000AAA", headers={
+        "X-SFDC-Session": session(api), "Content-Type": "application/json"})
+    assert missing.status_code == 400 and missing.json() == {
+        "exceptionCode": "InvalidJob",
+        "exceptionMessage": "Unable to find job with id: 750000000000000AAA"}
