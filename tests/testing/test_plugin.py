@@ -28,30 +28,41 @@ def test_the_org_serves_simple_salesforce_and_the_sdk(localforce_org: Org) -> No
     assert env["NODE_EXTRA_CA_CERTS"] == str(localforce_org.ca)
 
 
+def lock_out(org: Org, http: httpx.Client) -> httpx.Response:
+    """The seed's lockout: 10 failed logins; then the right password's answer."""
+    user, app = org.user, org.app
+    form = {"grant_type": "password", "client_id": app.consumer_key,
+            "client_secret": app.consumer_secret, "username": user.username}
+    for _ in range(10):
+        http.post(f"{org.base_url}/services/oauth2/token", data={**form, "password": "wrong"})
+    return http.post(f"{org.base_url}/services/oauth2/token",
+                     data={**form, "password": user.password + user.security_token})
+
+
 def test_reset_restores_records_users_tokens_and_lockouts(localforce_org: Org) -> None:
     org = localforce_org
     with org.client() as session:
         before = session.query_all("SELECT Id FROM Account")
         session.create("Account", {"Name": "Gone after reset"})
         token = session.login().access_token
-    user = org.user
-    with httpx.Client(verify=str(org.ca), trust_env=False) as http:
-        for _ in range(10):  # the seed's lockout: 10 failed logins
-            http.post(f"{org.base_url}/services/oauth2/token", data={
-                "grant_type": "password", "client_id": org.app.consumer_key,
-                "client_secret": org.app.consumer_secret, "username": user.username,
-                "password": "wrong"})
-        locked = http.post(f"{org.base_url}/services/oauth2/token", data={
-            "grant_type": "password", "client_id": org.app.consumer_key,
-            "client_secret": org.app.consumer_secret, "username": user.username,
-            "password": user.password + user.security_token})
-        assert locked.status_code == 400, locked.text
+    with httpx.Client(verify=org.ssl_context, trust_env=False) as http:
+        assert lock_out(org, http).status_code == 400
         org.reset()
         stale = http.get(f"{org.base_url}/services/data/v62.0/limits",
                          headers={"Authorization": f"Bearer {token}"})
         assert stale.status_code == 401  # the token was issued after the snapshot
     with org.client() as session:  # no longer locked out
         assert session.query_all("SELECT Id FROM Account") == before
+
+
+def test_the_clock_ends_a_lockout(localforce_org: Org) -> None:
+    org = localforce_org
+    with httpx.Client(verify=org.ssl_context, trust_env=False) as http:
+        locked = lock_out(org, http)
+        assert locked.status_code == 400, locked.text
+        org.clock.advance(minutes=16)  # the 15-minute lockout is over
+        with org.client() as session:
+            session.login()
 
 
 def test_the_clock_expires_access_tokens(localforce_org: Org) -> None:
@@ -89,6 +100,7 @@ def test_faults_reach_simple_salesforce_as_salesforce_sends_them(localforce_org:
     with pytest.raises(SalesforceExpiredSession):
         sf.query("SELECT Id FROM Account")
     org.faults.clear()
+    org.faults.slow(seconds=0.05)  # late, then answered as usual
     assert sf.query("SELECT Id FROM Account")["done"] is True
 
 
