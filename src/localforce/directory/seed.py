@@ -16,12 +16,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-
 from localforce.directory.audit import Actor
 from localforce.directory.seed_model import RecordSeeder, SeedError, SeedReport
 from localforce.directory.seed_writer import SeedWriter
-from localforce.directory.service import Directory, DirectoryError, check_callback_url
+from localforce.directory.service import (
+    Directory,
+    DirectoryError,
+    check_callback_url,
+    check_certificate,
+)
 from localforce.domain import ids
 from localforce.domain.models import (
     OBJECT_PERMISSIONS,
@@ -327,8 +330,8 @@ class _Planner:
             except OSError as exc:
                 raise r.fail("certificate", f"cannot read {str(path)!r}: {exc.strerror}") from exc
         try:
-            x509.load_pem_x509_certificate(pem.encode())
-        except ValueError as exc:
+            check_certificate(pem)
+        except DirectoryError as exc:
             raise r.fail("certificate", "is not a PEM X.509 certificate") from exc
         return pem.strip() + "\n"
 

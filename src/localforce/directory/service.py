@@ -42,7 +42,12 @@ _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
 class DirectoryError(ValueError):
-    """A change the directory's rules refuse; the message names the field."""
+    """A change the directory's rules refuse; the message names the field, and ``field``
+    (when known) is the form field or seed key it is about, for the admin console."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class AlreadyAssigned(DirectoryError):
@@ -93,6 +98,54 @@ def check_callback_url(url: str) -> str:
         raise DirectoryError(f"callback URL {url!r}: only https, http on loopback or a "
                              "reverse-domain private-use scheme (com.example.app:/cb)")
     return url
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    """What Setup shows of an app's certificate."""
+
+    subject: str
+    not_after: str  # ISO 8601, UTC
+    sha256: str  # colon-separated upper-case hex, as browsers show it
+
+
+def check_certificate(pem: str) -> CertificateInfo:
+    """Parse a PEM X.509 certificate (the JWT bearer flow's key); raises DirectoryError."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    try:
+        cert = x509.load_pem_x509_certificate(pem.strip().encode())
+    except ValueError as exc:
+        raise DirectoryError("certificate: is not a PEM X.509 certificate",
+                             "certificate") from exc
+    digest = cert.fingerprint(hashes.SHA256()).hex().upper()
+    return CertificateInfo(cert.subject.rfc4514_string(),
+                           cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                           ":".join(digest[i:i + 2] for i in range(0, len(digest), 2)))
+
+
+def check_app(app: ConnectedApp) -> None:
+    """The connected-app rules every way in (Setup, CLI, seed) shares; raises DirectoryError
+    naming the field."""
+    if not app.name.strip():
+        raise DirectoryError("name: required", "name")
+    for url in app.callback_urls:
+        try:
+            check_callback_url(url)
+        except DirectoryError as exc:
+            raise DirectoryError(str(exc), "callback_urls") from None
+    if app.enable_client_credentials and not app.run_as_user_id:
+        raise DirectoryError("run_as: required when client credentials are enabled", "run_as")
+    if not 1 <= app.session_timeout_minutes <= 24 * 60:
+        raise DirectoryError("session_timeout_minutes: must be between 1 and 1440",
+                             "session_timeout_minutes")
+    key = app.consumer_key
+    if key and not key.replace(".", "").replace("_", "").replace("-", "").isalnum():
+        raise DirectoryError("consumer_key: may only contain letters, digits, '.', '_' and '-'",
+                             "consumer_key")
+    if app.certificate:
+        check_certificate(app.certificate)
 
 
 @dataclass
@@ -259,10 +312,7 @@ class Directory:
 
     def create_app(self, app: ConnectedApp, secret: str | None) -> ConnectedApp:
         """Save a new app. ``app.consumer_key`` may be empty: one is generated."""
-        for url in app.callback_urls:
-            check_callback_url(url)
-        if app.enable_client_credentials and not app.run_as_user_id:
-            raise DirectoryError("run_as: required when client credentials are enabled")
+        check_app(app)
         app = replace(app, consumer_key=app.consumer_key or generate_consumer_key(),
                       has_secret=secret is not None)
         with self.store.transaction() as store:
@@ -275,6 +325,30 @@ class Directory:
             tx.record(app.org_id, "createdConnectedApp", audit.SECTION_APPS,
                       f"Created connected app {app.name}")
             if app.certificate:
+                tx.record(app.org_id, "insertCertificate", audit.SECTION_CERTIFICATES,
+                          f"Uploaded certificate for connected app {app.name}")
+        return app
+
+    def update_app(self, app: ConnectedApp) -> ConnectedApp:
+        """Save the changed settings of an existing app (its key and secret unchanged)."""
+        check_app(app)
+        with self.store.transaction() as store:
+            current = store.get_app(app.id)
+            if current is None or current.org_id != app.org_id:
+                raise DirectoryError("no such connected app")
+            app = replace(app, consumer_key=current.consumer_key, has_secret=current.has_secret,
+                          builtin=current.builtin)
+            if app == current:
+                return app
+            other = store.find_app(app.org_id, app.name)
+            if other is not None and other.id != app.id:
+                raise DirectoryError(f"name: {app.name!r} is already used by another app",
+                                     "name")
+            store.save_app(app)
+            tx = replace(self, store=store)
+            tx.record(app.org_id, "changedConnectedApp", audit.SECTION_APPS,
+                      f"Changed connected app {app.name}")
+            if app.certificate and app.certificate != current.certificate:
                 tx.record(app.org_id, "insertCertificate", audit.SECTION_CERTIFICATES,
                           f"Uploaded certificate for connected app {app.name}")
         return app

@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute
 
 from localforce.bootstrap import Services
 from localforce.oauth.endpoints.device_authorization import VERIFICATION_PATH
-from localforce.web import metrics, threads
+from localforce.web import metrics, setup, threads
 from localforce.web.apiusage import ApiUsage
 from localforce.web.clientip import ClientIp
 from localforce.web.errors import EXCEPTION_HANDLERS
@@ -41,6 +41,7 @@ def create_app(services: Services, background: bool = False) -> Starlette:
     """``background``: run the Bulk job runner in this process (``serve``'s workers)."""
     routes: list[BaseRoute] = []
     for module in (meta, oauth, identity, soap, data, bulk_async, authorize, device, pages,
+                   setup,
                    metrics):
         routes.extend(module.routes(services))
     middleware = [  # outermost first
