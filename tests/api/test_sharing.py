@@ -60,7 +60,12 @@ def test_public_read_write_is_the_default_and_changes_nothing(alice, bob):
 def test_private_hides_other_owners_records_on_every_read_path(alice, bob, share):
     share("Account", PRIVATE)
     theirs, mine = owned_account(alice, "Alice's"), owned_account(bob, "Bob's")
-    contact = bob.post("/sobjects/Contact", {"LastName": "C", "AccountId": theirs}).json()["id"]
+    contact = alice.post("/sobjects/Contact", {"LastName": "C", "AccountId": theirs}).json()["id"]
+    # Bob may not point a record at a parent he cannot see.
+    r = bob.post("/sobjects/Contact", {"LastName": "D", "AccountId": theirs})
+    assert (r.status_code, r.json()) == (400, [{
+        "message": "invalid cross reference id", "errorCode": "INVALID_CROSS_REFERENCE_KEY",
+        "fields": ["AccountId"]}])
 
     rows = bob.query("SELECT Name FROM Account").json()
     assert [r["Name"] for r in rows["records"]] == ["Bob's"]

@@ -176,6 +176,7 @@ class Records:
                     ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         """A new record's Id, its stored row (``values`` completed in place with the system
         fields, defaults, derived fields and sales rules) and its opportunity's update."""
+        self._check_references(principal, obj, values)
         given = dict(values)
         record_id = ids.new_id(obj.key_prefix)
         now = self._now()
@@ -205,6 +206,7 @@ class Records:
         require_record_access(principal, obj, current.get(OWNER))
         obj, values = self._values(principal, obj, body, creating=False)
         require_transfer(principal, obj, current.get(OWNER), values.get(OWNER))
+        self._check_references(principal, obj, values)
         merged = {**current, **values}
         merged.update(derive(obj, merged, values))
         self._sales_rules(principal, obj, merged, values, creating=False)
@@ -250,6 +252,30 @@ class Records:
             prefixes = tuple(o.key_prefix for o in (schema.get(n) for n in f.reference_to) if o)
             out[f.name] = to_storage(f, value, prefixes if f.type == "reference" else ())
         return obj, out
+
+    def _check_references(self, principal: Principal, obj: ObjectDef,
+                          values: Mapping[str, Any]) -> None:
+        """Each lookup the body sets names a live record of the caller's org that they may
+        see (else INVALID_CROSS_REFERENCE_KEY, ENTITY_IS_DELETED); an owner is an active
+        user (INACTIVE_OWNER_OR_USER). The id's type was checked when it was parsed."""
+        schema = self.schema_for(principal.org_id)
+        for name, value in values.items():
+            f = obj.field(name)
+            if f is None or f.type != "reference" or not value:
+                continue
+            target = schema.by_prefix(value[:3])
+            scope = owner_scope(principal, target) if target is not None else None
+            wanted = [w for w in (target.field("Id") if target else None, scope and scope[0],
+                                  target.field("IsActive") if target else None) if w]
+            row = self.store.get(target, principal.org_id, value, wanted) if target else None
+            if row is None or (scope is not None and row.get(scope[0].name) != scope[1]):
+                raise BadRequest("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
+                                 [f.name])
+            if row.get("IsDeleted"):
+                raise BadRequest("ENTITY_IS_DELETED", "entity is deleted", [f.name])
+            if f.name == OWNER and row.get("IsActive") is False:
+                raise BadRequest("INACTIVE_OWNER_OR_USER", f"operation performed with inactive "
+                                 f"user [{value}] as owner of {obj.name}", [f.name])
 
     # -- products, price books, line items (data/sales.py) ---------------------------------
 
