@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import fcntl
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.pool import StaticPool
+
+log = logging.getLogger("localforce.storage")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -40,6 +43,19 @@ def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+def private_database_file(path: Path) -> None:
+    """The database holds the org's records and sealed secrets: a new one is created 0600 in
+    a 0700 folder (SQLite gives its -wal and -shm files the database file's mode). An older
+    one readable by others is left as it is, with a warning."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    loose = path.stat().st_mode & 0o077
+    if loose:
+        log.warning("%s is readable by other users (mode %o); chmod 600 it", path,
+                    path.stat().st_mode & 0o777)
+
+
 def _sqlite_engine(url: str) -> Engine:
     # hide_parameters: a database error's text never carries the bound values (record data,
     # token digests) into logs; both engines.
@@ -50,7 +66,7 @@ def _sqlite_engine(url: str) -> Engine:
         kwargs["poolclass"] = StaticPool
     else:
         path = Path(url.split("sqlite:///", 1)[1])
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_database_file(path)
         kwargs["pool_size"] = 8
         kwargs["max_overflow"] = 16
     engine = create_engine(url, **kwargs)
