@@ -140,3 +140,22 @@ def test_keys_rotate_publishes_ahead_and_db_purge(run) -> None:  # type: ignore[
     assert keys[new["kid"]]["signing"] is False
     purged = json.loads(run("db", "purge", "--json").output)
     assert purged == {"tokens": 0, "grants": 0, "jwt_ids": 0}
+
+
+def test_expected_failures_are_one_line_without_a_traceback(run) -> None:  # type: ignore[no-untyped-def]
+    """Issue #16: a duplicate name and an unreachable database printed tracebacks."""
+    assert run("seed", str(EXAMPLE)).exit_code == 0
+    assert run("apps", "create", "Tool", "--callback-url", "http://localhost:9/cb").exit_code == 0
+    again = run("apps", "create", "Tool", "--callback-url", "http://localhost:9/cb")
+    assert (again.exit_code, again.output) == (
+        2, "error: name: an app named 'Tool' already exists\n")
+    unreachable = run("apps", "list", "--database-url",
+                      "postgresql://someone:hunter2@127.0.0.1:1/nothing")
+    assert unreachable.exit_code == 1
+    assert unreachable.output.startswith(
+        "error: cannot open the database postgresql://someone:***@127.0.0.1:1/nothing: ")
+    assert "Traceback" not in unreachable.output and "hunter2" not in unreachable.output
+    assert unreachable.output.count("\n") == 1
+    # --debug shows what happened underneath.
+    debug = run("--debug", "apps", "list", "--database-url", "postgresql://x@127.0.0.1:1/y")
+    assert debug.exit_code == 1 and type(debug.exception).__name__ == "OperationalError"

@@ -10,8 +10,11 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import make_url
+from sqlalchemy.exc import OperationalError
 
 from localforce.bootstrap import Services, build
+from localforce.directory.ports import Conflict
 from localforce.directory.seed import SeedError
 from localforce.directory.service import DirectoryError
 from localforce.domain.models import Org
@@ -25,15 +28,35 @@ DatabaseOption = typer.Option(None, "--database-url", envvar="LOCALFORCE_DATABAS
 JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
+#: Set by ``localforce --debug``: expected failures show their traceback too.
+DEBUG = {"on": False}
+
+
+def fail(message: str, code: int, exc: BaseException) -> typer.Exit:
+    """One line naming what went wrong and what to do; the traceback only with --debug."""
+    if DEBUG["on"]:
+        raise exc
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
 @contextmanager
 def services(database_url: str | None = None, **overrides: Any) -> Iterator[Services]:
     settings = Settings().with_overrides(database_url=database_url, **overrides)
-    built = build(settings)
+    try:
+        built = build(settings)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        where = make_url(settings.effective_database_url).render_as_string(hide_password=True)
+        raise fail(f"cannot open the database {where}: {reason}. Check "
+                   "LOCALFORCE_DATABASE_URL or --database-url, and that the server runs.",
+                   1, exc) from None
     try:
         yield built
     except (DirectoryError, SeedError) as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        raise fail(str(exc), 2, exc) from None
+    except Conflict as exc:
+        raise fail(f"already exists: {exc}", 2, exc) from None
     finally:
         built.close()
 

@@ -8,7 +8,7 @@ import typer
 
 from localforce import __version__
 from localforce.cli import apps, audit, keys, login, objects, users
-from localforce.cli.common import DatabaseOption, JsonOption, console, emit, services
+from localforce.cli.common import DEBUG, DatabaseOption, JsonOption, console, emit, services
 from localforce.cli.serve import serve
 from localforce.directory.seed import apply_seed, load_file
 from localforce.storage.sql.engine import current_revision, upgrade
@@ -32,6 +32,13 @@ app.add_typer(login.app, name="login")
 app.command()(login.whoami)
 app.command()(login.query)
 app.command()(login.logout)
+
+
+@app.callback()
+def main(debug: bool = typer.Option(False, "--debug",
+                                    help="Show the traceback of an error.")) -> None:
+    """A Salesforce-compatible org you run yourself."""
+    DEBUG["on"] = debug
 
 
 @app.command()

@@ -319,6 +319,9 @@ class Directory:
             existing = store.find_app_by_key(app.consumer_key, app.org_id)
             if existing is not None and existing.id != app.id:
                 raise DirectoryError(f"consumer_key {app.consumer_key!r} is already in use")
+            named = store.find_app(app.org_id, app.name)
+            if named is not None and named.id != app.id:
+                raise DirectoryError(f"name: an app named {app.name!r} already exists")
             store.save_app(app)
             store.set_app_secret(app.id, self.box.seal(secret, app.id) if secret else None)
             tx = replace(self, store=store)
