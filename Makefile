@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test test-fast lint bench clean
+.PHONY: serve test test-fast fuzz lint bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser and not clients" -x -q
+
+# The fuzz suite (tests/fuzz) at ten times the cases `make test` runs.
+fuzz: $(STAMP)
+	LOCALFORCE_FUZZ_EXAMPLES=1500 $(BIN)/python -m pytest tests/fuzz -q
 
 # Benchmarks side by side with a floor and a peer (bench/README.md). BENCH_ARGS passes options,
 # e.g. make bench BENCH_ARGS="--backends sqlite --only 'localforce.*'".

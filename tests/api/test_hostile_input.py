@@ -36,7 +36,9 @@ def test_numbers_in_range_and_in_collections(api):
 
 @pytest.mark.parametrize("raw", [b'{"Name": "\xff\xfe"}', b'{"Name": "\\ud800"}',
                                  b'{"Name": NaN}', b'{"Name": "x", "AnnualRevenue": Infinity}',
-                                 b"[" * 100_000 + b"]" * 100_000])
+                                 b"[" * 100_000 + b"]" * 100_000,
+                                 b'{"Name": "x", "NumberOfEmployees": ' + b"9" * 10_000_000
+                                 + b"}"])
 def test_malformed_json_is_a_parser_error(api, raw):
     response = api.client.post(api.url("/sobjects/Account"), content=raw,
                                headers={**api.headers, "Content-Type": "application/json"})
@@ -74,3 +76,19 @@ def test_a_filter_below_the_bounds_still_runs(api):
                                                           f"{nested}"):
         response = api.query(soql)
         assert (response.status_code, response.json()["totalSize"]) == (200, 1)
+
+
+@pytest.mark.parametrize("path", ["recentItems.Id", "objectDescribe", "nothing.here", "x[9]"])
+def test_a_composite_reference_into_the_wrong_shape_is_invalid_reference(api, path):
+    """Found by the fuzz suite: a reference that walked into a list answered 500."""
+    api.post("/sobjects/Account", {"Name": "a"})
+    response = api.post("/composite", {"compositeRequest": [
+        {"method": "GET", "url": "/services/data/v59.0/query?q=SELECT+Id+FROM+Account",
+         "referenceId": "a"},
+        {"method": "GET", "url": f"/services/data/v59.0/sobjects/Account/@{{a.{path}}}",
+         "referenceId": "b"}]})
+    assert response.status_code == 200
+    second = response.json()["compositeResponse"][1]
+    assert (second["httpStatusCode"], second["body"]) == (400, [{
+        "message": f"Invalid reference specified. No value for a.{path} found in a.",
+        "errorCode": "INVALID_REFERENCE"}])

@@ -149,16 +149,21 @@ def resolve_references(value: Any, results: dict[str, Any]) -> Any:
     """Replace ``@{ref.field}`` with values from earlier subresponses."""
     if isinstance(value, str):
         def lookup(match: re.Match[str]) -> str:
-            body = results.get(match.group(1))
-            if body is None:
-                raise BadRequest("INVALID_REFERENCE", f"Invalid reference specified. No value "
+            missing = BadRequest("INVALID_REFERENCE", f"Invalid reference specified. No value "
                                  f"for {match.group(1)}.{match.group(2)} found in "
                                  f"{match.group(1)}.")
-            current: Any = body
+            current: Any = results.get(match.group(1))
             for part in re.split(r"\.|\[(\d+)\]", match.group(2)):
                 if part in (None, ""):
                     continue
-                current = current[int(part)] if part.isdigit() else current.get(part)
+                if part.isdigit() and isinstance(current, list) and int(part) < len(current):
+                    current = current[int(part)]
+                elif isinstance(current, dict):
+                    current = current.get(part)
+                else:
+                    raise missing
+            if current is None or isinstance(current, dict | list):
+                raise missing
             return str(current)
         return _REFERENCE.sub(lookup, value)
     if isinstance(value, dict):

@@ -96,6 +96,9 @@ def _json(request: Request, raw: bytes) -> Any:
     except json.JSONDecodeError as exc:
         raise BadRequest("JSON_PARSER_ERROR", f"Unexpected character: {exc.msg} at "
                          f"[line:{exc.lineno}, column:{exc.colno}]") from None
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        raise BadRequest("JSON_PARSER_ERROR", "Numeric value out of range in the request "
+                         "body") from None
     return body
 
 
