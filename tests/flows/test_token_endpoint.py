@@ -64,3 +64,15 @@ def test_success_is_not_cacheable_and_has_no_expires_in(world: World) -> None:
     assert "no-store" in response.headers["cache-control"]
     assert response.headers["pragma"] == "no-cache"
     assert "expires_in" not in response.json()
+
+
+def test_a_form_the_parser_refuses_is_an_oauth_error_not_plain_text(world) -> None:  # type: ignore[no-untyped-def]
+    """Issue #16: 1,001+ form fields answered Starlette's plain-text 400."""
+    body = "grant_type=password&" + "&".join(f"f{i}=x" for i in range(1500))
+    for path in ("/services/oauth2/token", "/services/oauth2/introspect",
+                 "/services/oauth2/revoke"):
+        r = world.client.post(path, content=body,
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert (r.status_code, r.json()) == (400, {
+            "error": "invalid_request",
+            "error_description": "Too many fields. Maximum number of fields is 1000."}), path

@@ -54,8 +54,7 @@ def no_stack_trace(response: httpx.Response) -> None:
 
 def oauth_shape(response: httpx.Response) -> None:
     no_stack_trace(response)
-    if response.status_code >= 400 and response.headers.get("content-type", "").startswith(
-            "application/json"):
+    if response.status_code >= 400:
         body = response.json()
         assert set(body) >= {"error"} and isinstance(body["error"], str), body
 

@@ -14,8 +14,10 @@ import binascii
 from urllib.parse import unquote
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from localforce.oauth.errors import InvalidRequest
 from localforce.oauth.messages import TokenRequest
 from localforce.web.clientip import client_ip
 
@@ -48,7 +50,10 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
 
 
 async def token_request(request: Request) -> TokenRequest:
-    values = await params(request)
+    try:
+        values = await params(request)
+    except HTTPException as exc:  # a body Starlette's form parser refuses (>1000 fields...)
+        raise InvalidRequest(str(exc.detail)) from None
     basic = basic_credentials(request.headers.get("authorization"))
     if basic is not None:
         client_id, secret = basic
