@@ -11,6 +11,9 @@ from starlette.testclient import TestClient
 from tests.flows.browser_forms import forms, submit
 from tests.flows.conftest import PASSWORD, SECRET, KeyPair, World
 
+from localforce.domain import ids
+from localforce.domain.models import PermissionSet
+
 
 def log_in(client: TestClient, username: str, password: str = PASSWORD) -> None:
     page = client.get("/setup/login")
@@ -61,8 +64,14 @@ def test_a_non_admin_gets_403_on_every_page_and_form(world: World) -> None:
         page = world.client.get(path)
         assert page.status_code == 403, path
         assert "Insufficient privileges" in page.text
+    user = world.user.id
+    for path in ("/setup/users", f"/setup/users/{user}", f"/setup/users/{user}/edit"):
+        assert world.client.get(path).status_code == 403, path
     for path in ("/setup/apps/new", f"/setup/apps/{app}/edit", f"/setup/apps/{app}/rotate",
-                 f"/setup/apps/{app}/revoke", f"/setup/apps/{app}/consumer"):
+                 f"/setup/apps/{app}/revoke", f"/setup/apps/{app}/consumer", "/setup/users/new",
+                 f"/setup/users/{user}/edit", f"/setup/users/{user}/reset-password",
+                 f"/setup/users/{user}/reset-token", f"/setup/users/{user}/unlock",
+                 f"/setup/users/{user}/active"):
         assert world.client.post(path, data={"password": PASSWORD}).status_code == 403, path
     assert world.services.directory.reveal_secret(world.app) == SECRET
     assert audit_actions(world).count("rotatedConsumerSecret") == 0
@@ -199,3 +208,106 @@ def test_revoke_a_users_tokens_of_the_app(admin: World) -> None:
     assert [c.display for c in admin.services.directory.store.list_setup_changes(admin.org.id)
             if c.created_by_context == "Setup"] == [
         f"Revoked OAuth tokens of {admin.user.username} for connected app Acme Integration"]
+
+
+# -- users ------------------------------------------------------------------------------------
+
+def user_page(world: World, username: str) -> tuple[str, str]:
+    """(the user's id, their Setup page)."""
+    found = world.services.directory.store.find_user(username)
+    assert found is not None
+    return found.id, world.client.get(f"/setup/users/{found.id}").text
+
+
+def password_login(world: World, username: str, password: str) -> int:
+    return world.token(grant_type="password", client_id=world.app.consumer_key,  # type: ignore[attr-defined, no-any-return]
+                       client_secret=SECRET, username=username, password=password).status_code
+
+
+def test_create_a_user_then_edit_with_errors_next_to_the_field(admin: World) -> None:
+    page = admin.client.get("/setup/users/new").text
+    taken = submit(admin.client, page, first_name="Grace", last_name="Hopper",
+                   email="grace@acme.test", username=admin.user.username, profile="Standard User",
+                   password="Grace-Pass-1")
+    assert taken.status_code == 400 and 'id="username-error">username' in taken.text
+    assert 'value="Grace"' in taken.text and "already taken" in taken.text
+    done = submit(admin.client, page, first_name="Grace", last_name="Hopper",
+                  email="grace@acme.test", username="grace@acme.test", profile="Standard User",
+                  password="Grace-Pass-1")
+    assert done.status_code == 303
+    user_id, view = user_page(admin, "grace@acme.test")
+    assert done.headers["location"] == f"/setup/users/{user_id}?done=created"
+    assert "Standard User" in view
+    edit = admin.client.get(f"/setup/users/{user_id}/edit").text
+    bad = submit(admin.client, edit, email="not-an-email")
+    assert bad.status_code == 400 and 'id="email-error"' in bad.text
+    assert 'value="not-an-email"' in bad.text
+    saved = submit(admin.client, edit, profile="Read Only", last_name="Hopper-Murray")
+    assert saved.status_code == 303
+    user = admin.services.directory.store.get_user(user_id)
+    assert user is not None and user.last_name == "Hopper-Murray"
+    assert audit_actions(admin) == ["changedprofileforuser", "changeduser", "createduser"]
+
+
+def test_reset_password_and_security_token_and_log_in_with_the_new_ones(admin: World) -> None:
+    admin.services.directory.create_user(admin.org.id, "bob@acme.test", "Bob-Pass-1",
+                                         "System Administrator", security_token="OLDTOKEN")
+    user_id, page = user_page(admin, "bob@acme.test")
+    reset = admin.client.post(f"/setup/users/{user_id}/reset-password", follow_redirects=False,
+                              data={"csrf_token": forms(page)[-1].fields["csrf_token"]})
+    assert reset.status_code == 200 and reset.headers["cache-control"] == "no-store"
+    password = re.search(r'id="shown-value" readonly value="([^"]+)"', reset.text)
+    assert password is not None
+    token_page = admin.client.post(f"/setup/users/{user_id}/reset-token",
+                                   data={"csrf_token": forms(page)[-1].fields["csrf_token"]})
+    token = re.search(r'id="shown-value" readonly value="([^"]+)"', token_page.text)
+    assert token is not None and token.group(1) != "OLDTOKEN"
+    assert password_login(admin, "bob@acme.test", "Bob-Pass-1OLDTOKEN") == 400
+    assert password_login(admin, "bob@acme.test", password.group(1) + "OLDTOKEN") == 400
+    assert password_login(admin, "bob@acme.test", password.group(1) + token.group(1)) == 200
+    assert admin.client.get(f"/setup/users/{user_id}").text.count(password.group(1)) == 0
+    assert audit_actions(admin) == ["resetpassword", "resetsecuritytoken"]
+
+
+def test_unlock_deactivate_and_assign(admin: World) -> None:
+    directory = admin.services.directory
+    user, _ = directory.create_user(admin.org.id, "locked@acme.test", "Locked-Pass-1",
+                                    "Standard User", security_token="TOK")
+    for _ in range(10):
+        password_login(admin, "locked@acme.test", "wrong")
+    assert password_login(admin, "locked@acme.test", "Locked-Pass-1TOK") == 400
+    page = admin.client.get(f"/setup/users/{user.id}").text
+    assert "locked after" in page
+    csrf_token = forms(page)[-1].fields["csrf_token"]
+
+    def post(action: str, **data: str) -> str:
+        done = admin.client.post(f"/setup/users/{user.id}/{action}", follow_redirects=False,
+                                 data={"csrf_token": csrf_token, **data})
+        assert done.status_code == 303, done.text
+        return str(done.headers["location"])
+
+    assert post("unlock").endswith("?done=unlocked")
+    assert password_login(admin, "locked@acme.test", "Locked-Pass-1TOK") == 200
+    assert post("active", active="0").endswith("?done=deactivated")
+    assert password_login(admin, "locked@acme.test", "Locked-Pass-1TOK") == 400
+    post("active", active="1")
+    extra = PermissionSet(ids.new_id("0PS"), admin.org.id, "Extra Access", api_enabled=True)
+    directory.store.save_permission_set(extra)
+    assert post("assign", permission_set_id=extra.id).endswith("?done=assigned")
+    got = directory.store.get_user(user.id)
+    assert got is not None and got.permission_set_ids == (extra.id,)
+    post("unassign", permission_set_id=extra.id)
+    got = directory.store.get_user(user.id)
+    assert got is not None and got.permission_set_ids == ()
+    assert audit_actions(admin) == ["PermSetAssign", "PermSetUnassign", "activateduser",
+                                    "deactivateduser", "unlockeduser"]
+
+
+def test_an_admin_cannot_deactivate_themselves(admin: World) -> None:
+    page = admin.client.get(f"/setup/users/{admin.user.id}").text
+    assert 'id="deactivate"' not in page
+    refused = admin.client.post(f"/setup/users/{admin.user.id}/active",
+                                data={"csrf_token": forms(page)[-1].fields["csrf_token"],
+                                      "active": "0"})
+    assert refused.status_code == 400 and "cannot deactivate your own user" in refused.text
+    assert admin.services.directory.store.get_user(admin.user.id).active  # type: ignore[union-attr]

@@ -13,7 +13,7 @@ from localforce.directory import audit
 from localforce.directory.seed_model import SeedError, SeedReport
 from localforce.directory.service import Directory, generate_consumer_secret
 from localforce.domain import ids
-from localforce.domain.models import ConnectedApp, Org, Profile, Sharing, User
+from localforce.domain.models import ConnectedApp, Org, Profile, Sharing
 from localforce.security.passwords import hash_password, verify_password
 
 
@@ -88,7 +88,7 @@ class SeedWriter:
         changed = wanted != current
         if changed:
             store.save_user(wanted)
-            self._record_user_changes(directory, current, wanted)
+            directory.record_user_changes(current, wanted)
         password_hash, _ = store.get_credentials(current.id)
         if spec["password"] is not None and not verify_password(password_hash, spec["password"]):
             store.set_password_hash(current.id, hash_password(spec["password"]))
@@ -101,23 +101,6 @@ class SeedWriter:
             changed = True
         if changed:
             report.updated.append(f"user {spec['username']}")
-
-    def _record_user_changes(self, directory: Directory, before: User, after: User) -> None:
-        org_id, name = after.org_id, after.username
-        if before.active != after.active:
-            verb = "Activated" if after.active else "Deactivated"
-            directory.record(org_id, "activateduser" if after.active else "deactivateduser",
-                             audit.SECTION_USERS, f"{verb} user {name}")
-        if before.profile_id != after.profile_id:
-            directory.record(org_id, "changedprofileforuser", audit.SECTION_USERS,
-                             f"Changed profile for user {name}")
-        if before.permission_set_ids != after.permission_set_ids:
-            directory.record(org_id, "PermSetAssign", audit.SECTION_USERS,
-                             f"Changed permission set assignments of user {name}")
-        if (before.email, before.first_name, before.last_name) != (
-                after.email, after.first_name, after.last_name):
-            directory.record(org_id, "changeduser", audit.SECTION_USERS,
-                             f"Changed details of user {name}")
 
     def app(self, directory: Directory, org: Org, spec: dict[str, Any],
                    report: SeedReport) -> None:

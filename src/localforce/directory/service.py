@@ -214,7 +214,7 @@ class Directory:
                     permission_sets: tuple[str, ...] = (), active: bool = True) -> tuple[User, str]:
         """Create a user; returns it with its (given or generated) security token."""
         if self.store.find_user(username) is not None:
-            raise DirectoryError(f"username {username!r} is already taken")
+            raise DirectoryError(f"username {username!r} is already taken", "username")
         user = User(ids.new_id("005"), org_id, username, email or username, first_name,
                     last_name or username.split("@")[0], self._profile_id(org_id, profile),
                     active, self._permission_set_ids(org_id, permission_sets))
@@ -239,6 +239,8 @@ class Directory:
                                               f"Changed password for user {user.username}")
 
     def set_active(self, user: User, active: bool) -> User:
+        if not active and user.id == self.actor.user_id:
+            raise DirectoryError("active: you cannot deactivate your own user", "active")
         changed = replace(user, active=active)
         with self.store.transaction() as store:
             store.save_user(changed)
@@ -289,6 +291,72 @@ class Directory:
                 user.org_id, "PermSetUnassign", audit.SECTION_USERS,
                 f"Permission set {ps.name}: unassigned from user {user.username}")
 
+    def update_user(self, user: User, *, username: str, email: str, first_name: str | None,
+                    last_name: str, profile: str) -> User:
+        """Change a user's details and profile (Setup's user edit page)."""
+        username, email = username.strip(), email.strip()
+        if "@" not in username:
+            raise DirectoryError(f"username: {username!r} must look like an email address",
+                                 "username")
+        if "@" not in email:
+            raise DirectoryError(f"email: {email!r} is not an email address", "email")
+        if not last_name.strip():
+            raise DirectoryError("last_name: required", "last_name")
+        profile_id = self._profile_id(user.org_id, profile)
+        changed = replace(user, username=username, email=email,
+                          first_name=(first_name or "").strip() or None,
+                          last_name=last_name.strip(), profile_id=profile_id)
+        if changed == user:
+            return user
+        with self.store.transaction() as store:
+            other = store.find_user(username)
+            if other is not None and other.id != user.id:
+                raise DirectoryError(f"username: {username!r} is already taken", "username")
+            store.save_user(changed)
+            tx = replace(self, store=store)
+            if user.username != username:
+                tx.record(user.org_id, "changedusername", audit.SECTION_USERS,
+                          f"Changed username {user.username} to {username}")
+            tx.record_user_changes(user, changed)
+        return changed
+
+    def record_user_changes(self, before: User, after: User) -> None:
+        """The SetupAuditTrail entries of a user's saved changes (one per kind of change)."""
+        org_id, name = after.org_id, after.username
+        if before.active != after.active:
+            verb = "Activated" if after.active else "Deactivated"
+            self.record(org_id, "activateduser" if after.active else "deactivateduser",
+                        audit.SECTION_USERS, f"{verb} user {name}")
+        if before.profile_id != after.profile_id:
+            self.record(org_id, "changedprofileforuser", audit.SECTION_USERS,
+                        f"Changed profile for user {name}")
+        if before.permission_set_ids != after.permission_set_ids:
+            self.record(org_id, "PermSetAssign", audit.SECTION_USERS,
+                        f"Changed permission set assignments of user {name}")
+        if (before.email, before.first_name, before.last_name) != (
+                after.email, after.first_name, after.last_name):
+            self.record(org_id, "changeduser", audit.SECTION_USERS,
+                        f"Changed details of user {name}")
+
+    def reset_password(self, user: User) -> str:
+        """A new generated password (shown once to the admin); the old one stops working."""
+        password = random_alnum(16)
+        with self.store.transaction() as store:
+            store.set_password_hash(user.id, hash_password(password))
+            replace(self, store=store).record(user.org_id, "resetpassword", audit.SECTION_USERS,
+                                              f"Reset password for user {user.username}")
+        return password
+
+    def reset_security_token(self, user: User) -> str:
+        """A new security token; the old one stops working for API password logins."""
+        token = generate_security_token()
+        with self.store.transaction() as store:
+            store.set_security_token(user.id, self.box.seal(token, user.id))
+            replace(self, store=store).record(user.org_id, "resetsecuritytoken",
+                                              audit.SECTION_USERS,
+                                              f"Reset security token for user {user.username}")
+        return token
+
     def security_token(self, user_id: str) -> str | None:
         sealed = self.store.get_credentials(user_id)[1]
         return self.box.open(sealed, user_id) if sealed else None
@@ -296,7 +364,7 @@ class Directory:
     def _profile_id(self, org_id: str, name: str) -> str:
         profile = self.store.find_profile(org_id, name)
         if profile is None:
-            raise DirectoryError(f"profile: no profile named {name!r}")
+            raise DirectoryError(f"profile: no profile named {name!r}", "profile")
         return profile.id
 
     def _permission_set_ids(self, org_id: str, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -304,7 +372,8 @@ class Directory:
         for name in names:
             ps = self.store.find_permission_set(org_id, name)
             if ps is None:
-                raise DirectoryError(f"permission_sets: no permission set named {name!r}")
+                raise DirectoryError(f"permission_sets: no permission set named {name!r}",
+                                     "permission_sets")
             found.append(ps.id)
         return tuple(sorted(found))
 
