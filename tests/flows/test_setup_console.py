@@ -311,3 +311,37 @@ def test_an_admin_cannot_deactivate_themselves(admin: World) -> None:
                                       "active": "0"})
     assert refused.status_code == 400 and "cannot deactivate your own user" in refused.text
     assert admin.services.directory.store.get_user(admin.user.id).active  # type: ignore[union-attr]
+
+
+# -- logs ---------------------------------------------------------------------------------------
+
+def test_setup_audit_trail_pages_sorts_and_downloads_csv(admin: World) -> None:
+    directory = admin.services.directory
+    for n in range(55):
+        directory.record(admin.org.id, "changeduser", "Manage Users", f"change {n:02d}")
+    directory.record(admin.org.id, "changeduser", "Manage Users", "=HYPERLINK(\"x\")")
+    first = admin.client.get("/setup/audit")
+    assert first.status_code == 200 and first.text.count("<tr><td>") == 50
+    assert "page 1 of 2" in first.text
+    total = len(admin.services.directory.store.list_setup_changes(admin.org.id))
+    assert admin.client.get("/setup/audit?page=2").text.count("<tr><td>") == total - 50
+    download = admin.client.get("/setup/audit?format=csv")
+    assert download.headers["content-type"].startswith("text/csv")
+    assert "attachment" in download.headers["content-disposition"]
+    lines = download.text.splitlines()
+    assert lines[0] == "CreatedDate,CreatedBy,Action,Section,Display,CreatedByContext"
+    assert "'=HYPERLINK" in download.text and ",=HYPERLINK" not in download.text
+
+
+def test_login_history_filters_by_user_and_status_and_downloads_csv(admin: World) -> None:
+    password_login(admin, admin.user.username, "wrong")
+    everyone = admin.client.get("/setup/logins").text
+    assert "Invalid Password" in everyone and "Success" in everyone
+    failed = admin.client.get("/setup/logins", params={"status": "failed",
+                                                       "user": admin.user.username}).text
+    assert "Invalid Password" in failed and "<td>Success</td>" not in failed
+    bad = admin.client.get("/setup/logins", params={"since": "yesterday"})
+    assert bad.status_code == 400 and 'id="since-error"' in bad.text
+    download = admin.client.get("/setup/logins", params={"format": "csv", "status": "success"})
+    assert download.text.splitlines()[0].startswith("LoginTime,Username,Status")
+    assert "Invalid Password" not in download.text and "Success" in download.text
