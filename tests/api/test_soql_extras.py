@@ -1,7 +1,10 @@
 """SOQL completeness (issue #14): case-insensitive text beyond ASCII on SQLite as on
-PostgreSQL, currency literals (USD5000), ..."""
+PostgreSQL, currency literals (USD5000), FORMAT()."""
 
 from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
 
 from tests.api.backends import on_both_backends  # noqa: F401  (runs each test twice)
 
@@ -34,3 +37,21 @@ def test_currency_literals(api):
                  ) == ["Small"]
     bad = api.query("SELECT Name FROM Account WHERE AnnualRevenue > USDX")
     assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "MALFORMED_QUERY"
+
+
+def test_format_gives_the_users_reading(api, admin):
+    api.post("/sobjects/Opportunity", {"Name": "Deal", "StageName": "Prospecting",
+                                       "CloseDate": "2026-12-31", "Amount": -1234567.5,
+                                       "Probability": 12.5})
+    r = api.query("SELECT Name, FORMAT(Amount), FORMAT(CloseDate), FORMAT(Probability), "
+                  "FORMAT(CreatedDate), Amount FROM Opportunity")
+    assert r.status_code == 200, r.text
+    row = r.json()["records"][0]
+    zone = api.query(f"SELECT TimeZoneSidKey FROM User WHERE Id = '{admin.user_id}'").json()[
+        "records"][0]["TimeZoneSidKey"]
+    created = dt.datetime.fromtimestamp(1_790_000_000, ZoneInfo(zone or "UTC"))
+    hour = created.hour % 12 or 12
+    assert (row["Amount"], row["CloseDate"], row["Probability"]) == (
+        "-$1,234,567.50", "12/31/2026", "13%")  # Probability has no decimals: half up
+    assert row["CreatedDate"] == (f"{created.month}/{created.day}/{created.year} {hour}:"
+                                  f"{created.minute:02d} {'AM' if created.hour < 12 else 'PM'}")

@@ -26,7 +26,7 @@ from localforce.data.plan import ChildPlan, Path, QueryPlan
 from localforce.data.ports import Cursor, RecordStore
 from localforce.data.resolve import INVALID_TYPE, Resolver
 from localforce.data.schema import ObjectDef, Schema
-from localforce.data.values import compound_address, to_wire
+from localforce.data.values import compound_address, formatted, to_wire
 from localforce.domain import ids
 from localforce.domain.principal import Principal
 from localforce.soql import SoqlError, ast, format_error, parse
@@ -170,13 +170,13 @@ class QueryService:
         keyed = self.store.page(plan, first + 1, offset=plan.select.offset or 0)
         rows = [row for row, _ in keyed[:first]]
         if len(keyed) <= first or (limit is not None and limit <= first):
-            return self._page(plan, version, rows, len(rows), None)
+            return self._page(plan, version, rows, len(rows), None, principal)
         total = self._limited(plan, self.store.count(plan))
         cursor = Cursor(ids.new_id("01g"), principal.org_id, principal.user_id, soql, query_all,
                         batch, total, {str(first): keyed[first - 1][1]},
                         int(self.clock()) + CURSOR_TTL)
         self.store.save_cursor(cursor)
-        return self._page(plan, version, rows, total, f"{cursor.id}-{first}")
+        return self._page(plan, version, rows, total, f"{cursor.id}-{first}", principal)
 
     def more(self, principal: Principal, locator: str, version: str) -> dict[str, Any]:
         require_api(principal)
@@ -204,7 +204,8 @@ class QueryService:
         self.store.save_cursor(Cursor(cursor.id, cursor.org_id, cursor.user_id, cursor.soql,
                                       cursor.query_all, cursor.batch_size, cursor.total_size,
                                       keys, int(self.clock()) + CURSOR_TTL))
-        return self._page(plan, version, rows, cursor.total_size, next_locator)
+        return self._page(plan, version, rows, cursor.total_size, next_locator,
+                          principal)
 
     @staticmethod
     def _after(plan: QueryPlan, key: Any) -> list[Any] | None:
@@ -222,20 +223,27 @@ class QueryService:
     # -- shaping ------------------------------------------------------------------------
 
     def _page(self, plan: QueryPlan, version: str, rows: list[Any], total: int,
-              locator: str | None) -> dict[str, Any]:
+              locator: str | None, principal: Principal) -> dict[str, Any]:
         out: dict[str, Any] = {"totalSize": total, "done": locator is None}
         if locator is not None:
             out["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}"
-        out["records"] = self.records(plan, version, rows)
+        out["records"] = self.records(plan, version, rows, self.zone_for(plan, principal))
         return out
 
-    def records(self, plan: QueryPlan, version: str, rows: list[Any]) -> list[dict[str, Any]]:
+    def zone_for(self, plan: QueryPlan, principal: Principal) -> dt.tzinfo:
+        """The caller's time zone when the plan formats values (``FORMAT()``), else UTC."""
+        if any(kind == "format" for kind, _, _ in plan.outputs):
+            return self.time_zone(self.schema_for(principal.org_id), principal)
+        return dt.UTC
+
+    def records(self, plan: QueryPlan, version: str, rows: list[Any],
+                zone: dt.tzinfo = dt.UTC) -> list[dict[str, Any]]:
         children = {c.name: self._children(c, version, [r[0] for r in rows])
                     for _, c, _ in plan.outputs if isinstance(c, ChildPlan)}
-        return [self._record(plan, version, row, children) for row in rows]
+        return [self._record(plan, version, row, children, zone) for row in rows]
 
     def _record(self, plan: QueryPlan, version: str, row: Any,
-                children: dict[str, dict[str, Any]]) -> dict[str, Any]:
+                children: dict[str, dict[str, Any]], zone: dt.tzinfo) -> dict[str, Any]:
         record = {"attributes": attributes(plan.root, row[0], version)}
         for kind, spec, path in plan.outputs:
             if kind == "child":
@@ -258,8 +266,9 @@ class QueryService:
                 node[path.field.name] = compound_address(path.field, list(zip(
                     parts, row[index + 1:index + 1 + len(parts)], strict=True)))
             elif node is not None:
-                node[path.field.name] = to_wire(path.field, row[index],
-                                                node["attributes"]["url"])
+                value = to_wire(path.field, row[index], node["attributes"]["url"])
+                node[path.field.name] = value if kind != "format" else formatted(
+                    path.field, value, zone)
         return record
 
     def _children(self, child: ChildPlan, version: str,

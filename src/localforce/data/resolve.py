@@ -156,11 +156,13 @@ class Resolver:
             if isinstance(item, ast.SubQuery):
                 plan.outputs.append(("child", self.child(plan, item), None))
                 continue
+            kind = "field"
             if isinstance(item, ast.FunctionCall):
                 node = item.arg
                 if item.func not in DISPLAY_FUNCTIONS or not isinstance(node, ast.FieldPath):
                     raise self.fail("MALFORMED_QUERY", f"{item.func} can only be used with "
                                     "GROUP BY or in an aggregate query", item.pos)
+                kind = "format" if item.func == "FORMAT" else kind
                 item = node
             path = self.path(item, plan.root)
             plan.exprs[item] = path
@@ -176,7 +178,7 @@ class Resolver:
                     plan.selects.append(self.id_path(path.hops[:depth],
                                                      path.hops[depth - 1].target))
                 hop_ids.append(hop_index[prefix])
-            plan.outputs.append(("field", (len(plan.selects), tuple(hop_ids)), path))
+            plan.outputs.append((kind, (len(plan.selects), tuple(hop_ids)), path))
             plan.selects.append(path)
             if path.field.type == "address":  # its parts follow it (query.py composes them)
                 plan.selects.extend(Path(path.hops, part, path.obj)

@@ -68,7 +68,8 @@ class SearchService:
             limit = min(room, plan.select.limit if plan.select.limit is not None else room)
             rows = store.search(plan, statement.term, statement.scope, limit,
                                 plan.select.offset or 0)
-            records += self.queries.records(plan, version, rows)
+            records += self.queries.records(plan, version, rows,
+                                            self.queries.zone_for(plan, principal))
         return {"searchRecords": records}
 
     def parameterized(self, principal: Principal, params: Mapping[str, Any],

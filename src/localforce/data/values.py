@@ -13,6 +13,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from localforce.data.errors import BadRequest
@@ -191,3 +192,29 @@ def compound_address(address: FieldDef, parts: Sequence[tuple[FieldDef, Any]]) -
     if all(v is None for v in out.values()):
         return None
     return dict(sorted(out.items()))
+
+
+def formatted(f: FieldDef, value: Any, zone: dt.tzinfo) -> Any:
+    """``FORMAT(field)``: the value as the user reads it (en_US patterns; the org's one
+    currency is USD): currency ``$1,234.50``, numbers grouped to the field's scale, percent
+    with ``%``, date ``12/31/2026``, date-time ``12/31/2026 4:05 PM`` in the user's zone."""
+    if value is None:
+        return None
+    kind = f.type
+    if kind in ("currency", "double", "percent", "int", "long"):
+        scale = int(f.describe.get("scale") or 0) if kind != "currency" else 2
+        amount = Decimal(str(value)).quantize(Decimal(1).scaleb(-scale), ROUND_HALF_UP)
+        text = f"{abs(amount):,.{scale}f}"
+        sign = "-" if amount < 0 else ""
+        if kind == "currency":
+            return f"{sign}${text}"
+        return f"{sign}{text}%" if kind == "percent" else f"{sign}{text}"
+    if kind == "date" and isinstance(value, str):
+        day = dt.date.fromisoformat(value[:10])
+        return f"{day.month}/{day.day}/{day.year}"
+    if kind == "datetime" and isinstance(value, str):
+        moment = parse_datetime(value).astimezone(zone)
+        hour = moment.hour % 12 or 12
+        return (f"{moment.month}/{moment.day}/{moment.year} {hour}:{moment.minute:02d} "
+                f"{'AM' if moment.hour < 12 else 'PM'}")
+    return value
