@@ -14,8 +14,9 @@ from localforce.bootstrap import Services
 from localforce.oauth.endpoints.device_authorization import VERIFICATION_PATH
 from localforce.web import metrics, setup, threads
 from localforce.web.apiusage import ApiUsage
-from localforce.web.clientip import ClientIp
+from localforce.web.clientip import ClientIp, ClientIpResolver
 from localforce.web.errors import EXCEPTION_HANDLERS
+from localforce.web.hotpath import HotPath
 from localforce.web.logging import AccessLog
 from localforce.web.middleware import (
     CommitBeforeAnswer,
@@ -37,29 +38,35 @@ from localforce.web.routes import (
 )
 
 
-def create_app(services: Services, background: bool = False) -> Starlette:
-    """``background``: run the Bulk job runner in this process (``serve``'s workers)."""
+def create_app(services: Services, background: bool = False) -> HotPath:
+    """``background``: run the Bulk job runner in this process (``serve``'s workers).
+
+    The hot endpoints are served by the lean dispatcher (web/hotpath.py), every other request
+    by the Starlette app behind it; both apply the same rules, configured once here."""
     routes: list[BaseRoute] = []
     for module in (meta, oauth, identity, soap, data, bulk_async, authorize, device, pages,
                    setup,
                    metrics):
         routes.extend(module.routes(services))
+    trusted = services.settings.trusted_proxies
+    access_log = {"metrics": services.audit.metrics,
+                  "usage": ApiUsage(services.audit, services.clock)}
+    login_rate = {"limiter": services.limits.logins, "extra_paths": (VERIFICATION_PATH,),
+                  "exempt_loopback": not services.settings.rate_limit_loopback}
     middleware = [  # outermost first
         Middleware(Hsts),
         Middleware(SalesforceHostAlias),
-        Middleware(ClientIp, trusted_proxies=services.settings.trusted_proxies),
-        Middleware(AccessLog, metrics=services.audit.metrics,
-                   usage=ApiUsage(services.audit, services.clock)),
+        Middleware(ClientIp, trusted_proxies=trusted),
+        Middleware(AccessLog, **access_log),
         Middleware(CommitBeforeAnswer),
-        Middleware(HttpsRequired, trusted_proxies=services.settings.trusted_proxies),
-        Middleware(LoginRateByIp, limiter=services.limits.logins,
-                   extra_paths=(VERIFICATION_PATH,),
-                   exempt_loopback=not services.settings.rate_limit_loopback),
+        Middleware(HttpsRequired, trusted_proxies=trusted),
+        Middleware(LoginRateByIp, **login_rate),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan(services, background),
                     exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
     app.state.services = services
-    return app
+    return HotPath(app, services, ClientIpResolver(trusted), AccessLog(app, **access_log),
+                   HttpsRequired(app, trusted_proxies=trusted), LoginRateByIp(app, **login_rate))
 
 
 def _lifespan(services: Services, background: bool

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 
@@ -29,8 +30,27 @@ NO_STORE = {
 }
 
 
+def json_bytes(content: object) -> bytes:
+    """The one JSON encoding of every answer (compact, UTF-8, no NaN), as JSONResponse's."""
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None,
+                      separators=(",", ":")).encode("utf-8")
+
+
+def no_store_json_headers(length: int, typed: bool = True) -> list[tuple[bytes, bytes]]:
+    """The raw headers of ``SalesforceJSON(..., headers=NO_STORE)`` (or of an
+    empty ``Response(headers=NO_STORE)``, ``typed=False``), in the order Starlette writes them."""
+    headers = [(k.lower().encode(), v.encode()) for k, v in NO_STORE.items()]
+    headers.append((b"content-length", str(length).encode()))
+    if typed:
+        headers.append((b"content-type", JSON_TYPE.encode()))
+    return headers
+
+
 class SalesforceJSON(JSONResponse):
     media_type = "application/json"
+
+    def render(self, content: object) -> bytes:
+        return json_bytes(content)
 
     def init_headers(self, headers: object = None) -> None:  # type: ignore[override]
         super().init_headers(headers)  # type: ignore[arg-type]
@@ -79,8 +99,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
+    return unexpected_error_response(request.method, request.url.path)
+
+
+def unexpected_error_response(method: str, path: str) -> Response:
+    """Logged with its traceback (call it where the exception is being handled)."""
     error_id = secrets.token_hex(8)
-    log.exception("unhandled error %s on %s %s", error_id, request.method, request.url.path)
+    log.exception("unhandled error %s on %s %s", error_id, method, path)
     return api_error_response(ApiError(
         "An unexpected error occurred. Please include this ErrorId if you contact support: "
         f"{error_id}"))

@@ -134,8 +134,7 @@ class AccessLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started, status = self.clock(), 500
-        usage_at_ms = self.usage.started(scope) if self.usage else None
+        (started, usage_at_ms), status = self.started(scope), 500
 
         async def observe(message: Message) -> None:
             nonlocal status
@@ -146,10 +145,18 @@ class AccessLog:
         try:
             await self.app(scope, receive, observe)
         finally:
-            seconds = self.clock() - started
-            self.metrics.latency.labels(surface(scope["path"])).observe(seconds)
-            self.log.info("request", method=scope["method"], path=scope["path"], status=status,
-                          duration_ms=round(seconds * 1000, 2),
-                          client_ip=(scope.get("state") or {}).get(STATE_KEY))
-            if usage_at_ms is not None:
-                self.usage.record(scope, usage_at_ms, status, seconds)  # type: ignore[union-attr]
+            self.done(scope, started, usage_at_ms, status)
+
+    def started(self, scope: Scope) -> tuple[float, int | None]:
+        """When a request arrived: the timer's start and the usage log's epoch ms."""
+        return self.clock(), self.usage.started(scope) if self.usage else None
+
+    def done(self, scope: Scope, started: float, usage_at_ms: int | None, status: int) -> None:
+        """The request's line, latency and (data API) usage entry, once it has been answered."""
+        seconds = self.clock() - started
+        self.metrics.latency.labels(surface(scope["path"])).observe(seconds)
+        self.log.info("request", method=scope["method"], path=scope["path"], status=status,
+                      duration_ms=round(seconds * 1000, 2),
+                      client_ip=(scope.get("state") or {}).get(STATE_KEY))
+        if usage_at_ms is not None:
+            self.usage.record(scope, usage_at_ms, status, seconds)  # type: ignore[union-attr]

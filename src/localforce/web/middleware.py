@@ -96,10 +96,14 @@ class HttpsRequired:
         self.resolver = ClientIpResolver(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and needs_https(scope["path"]) and not self._secure(scope):
+        if scope["type"] == "http" and self.refuses(scope):
             await refusal(scope["path"])(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    def refuses(self, scope: Scope) -> bool:
+        """An HTTP request to a credential endpoint over plain HTTP from a remote client."""
+        return needs_https(scope["path"]) and not self._secure(scope)
 
     def _secure(self, scope: Scope) -> bool:
         """TLS; or a trusted proxy saying ``https`` (``X-Forwarded-Proto`` or ``Forwarded:
@@ -152,7 +156,7 @@ class Hsts:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("scheme") != "https" or _is_localhost(scope):
+        if scope["type"] != "http" or not hsts_applies(scope):
             await self.app(scope, receive, send)
             return
 
@@ -162,6 +166,11 @@ class Hsts:
             await send(message)
 
         await self.app(scope, receive, send_with_hsts)
+
+
+def hsts_applies(scope: Scope) -> bool:
+    """An HTTPS request to a host that is not a ``localhost`` name."""
+    return scope.get("scheme") == "https" and not _is_localhost(scope)
 
 
 def _is_localhost(scope: Scope) -> bool:

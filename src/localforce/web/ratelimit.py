@@ -49,6 +49,13 @@ class LoginRateByIp:
         return path.startswith(PREFIXES) or path in self.extra_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not await self.allows(scope):
+            await refusal(scope["path"])(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def allows(self, scope: Scope) -> bool:
+        """Count the attempt if this request is guarded; False once its IP is over budget."""
         if self._guarded(scope):
             address = (scope.get("state") or {}).get(STATE_KEY)
             try:
@@ -56,9 +63,8 @@ class LoginRateByIp:
             except RateLimited:
                 if self.on_reject is not None:
                     self.on_reject()
-                await refusal(scope["path"])(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+                return False
+        return True
 
 
 def refusal(path: str) -> Response:
