@@ -196,6 +196,11 @@ def test_user_workflow(chromium: Any, admin: Any, browser_server: LiveServer) ->
 
     page.click("nav >> text=Users")
     shoot(chromium, page, "users")
+    page.click("nav >> text=Profiles")
+    shoot(chromium, page, "profiles")
+    page.click("text=Standard User")
+    assert page.locator("#Account-read").is_checked()
+    shoot(chromium, page, "profile")
     page.click("nav >> text=Login History")
     shoot(chromium, page, "login-history")
     page.click("nav >> text=Setup Audit Trail")

@@ -18,6 +18,7 @@ from localforce.domain.models import (
     ConnectedApp,
     ObjectPermissions,
     Org,
+    PermissionSet,
     Profile,
     Sharing,
     User,
@@ -205,6 +206,31 @@ class Directory:
     def default_org(self) -> Org | None:
         orgs = self.store.list_orgs()
         return orgs[0] if orgs else None
+
+    # -- profiles and permission sets -----------------------------------------------------
+
+    def save_access(self, item: Profile | PermissionSet) -> Profile | PermissionSet:
+        """Save a profile's or permission set's changed rights (object permissions, API
+        Enabled, system permissions, login IP ranges); one audit entry if anything changed.
+        Running API calls see it within the caches' second."""
+        is_profile = isinstance(item, Profile)
+        with self.store.transaction() as store:
+            current = (store.get_profile(item.id) if is_profile
+                       else store.get_permission_set(item.id))
+            if current is None or current.org_id != item.org_id:
+                raise DirectoryError("no such profile or permission set")
+            item = replace(item, name=current.name)  # type: ignore[arg-type]
+            if item == current:
+                return item
+            if isinstance(item, Profile):
+                store.save_profile(item)
+            else:
+                store.save_permission_set(item)
+            label = "profile" if is_profile else "permission set"
+            replace(self, store=store).record(
+                item.org_id, "profileChanged" if is_profile else "PermSetChanged",
+                audit.SECTION_USERS, f"Changed {label} {item.name}")
+        return item
 
     # -- users ----------------------------------------------------------------------------
 
