@@ -55,3 +55,36 @@ def test_format_gives_the_users_reading(api, admin):
         "-$1,234,567.50", "12/31/2026", "13%")  # Probability has no decimals: half up
     assert row["CreatedDate"] == (f"{created.month}/{created.day}/{created.year} {hour}:"
                                   f"{created.minute:02d} {'AM' if created.hour < 12 else 'PM'}")
+
+
+def test_group_by_rollup_and_cube_with_grouping(api):
+    for name, industry, rating in (("A", "Energy", "Hot"), ("B", "Energy", "Cold"),
+                                   ("C", "Media", "Hot"), ("D", "Energy", "Hot")):
+        api.post("/sobjects/Account", {"Name": name, "Industry": industry, "Rating": rating})
+
+    def rows(soql):
+        r = api.query(soql)
+        assert r.status_code == 200, r.text
+        return [{k: v for k, v in x.items() if k != "attributes"} for x in r.json()["records"]]
+
+    assert rows("SELECT Industry, COUNT(Id) n, GROUPING(Industry) g FROM Account "
+                "GROUP BY ROLLUP(Industry)") == [
+        {"Industry": "Energy", "n": 3, "g": 0}, {"Industry": "Media", "n": 1, "g": 0},
+        {"Industry": None, "n": 4, "g": 1}]
+    assert rows("SELECT Industry, Rating, COUNT(Id) n FROM Account "
+                "GROUP BY ROLLUP(Industry, Rating)") == [
+        {"Industry": "Energy", "Rating": "Cold", "n": 1},
+        {"Industry": "Energy", "Rating": "Hot", "n": 2},
+        {"Industry": "Energy", "Rating": None, "n": 3},
+        {"Industry": "Media", "Rating": "Hot", "n": 1},
+        {"Industry": "Media", "Rating": None, "n": 1},
+        {"Industry": None, "Rating": None, "n": 4}]
+    cube = rows("SELECT Industry, Rating, COUNT(Id) n, GROUPING(Rating) gr FROM Account "
+                "GROUP BY CUBE(Industry, Rating) ORDER BY Rating NULLS LAST, Industry "
+                "NULLS LAST")
+    assert [(r["Industry"], r["Rating"], r["n"], r["gr"]) for r in cube] == [
+        ("Energy", "Cold", 1, 0), (None, "Cold", 1, 0), ("Energy", "Hot", 2, 0),
+        ("Media", "Hot", 1, 0), (None, "Hot", 3, 0), ("Energy", None, 3, 1),
+        ("Media", None, 1, 1), (None, None, 4, 1)]
+    bad = api.query("SELECT Industry, GROUPING(Rating) FROM Account GROUP BY ROLLUP(Industry)")
+    assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "MALFORMED_QUERY"

@@ -54,7 +54,15 @@ class DatePart:
     arg: Path
 
 
-Expr = Path | AggregateExpr | DatePart
+@dataclass(frozen=True)
+class GroupingExpr:
+    """``GROUPING(field)`` in a ``GROUP BY ROLLUP|CUBE`` query: 1 on the subtotal rows where
+    ``arg`` (one of the grouped expressions) is rolled up, else 0."""
+
+    arg: Path | DatePart
+
+
+Expr = Path | AggregateExpr | DatePart | GroupingExpr
 
 
 @dataclass

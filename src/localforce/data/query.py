@@ -22,7 +22,7 @@ from localforce.caching import Lru
 from localforce.data.access import owner_scope, readable, require_api
 from localforce.data.columns import column_metadata
 from localforce.data.errors import BadRequest
-from localforce.data.plan import ChildPlan, Path, QueryPlan
+from localforce.data.plan import ChildPlan, GroupingExpr, Path, QueryPlan
 from localforce.data.ports import Cursor, RecordStore
 from localforce.data.resolve import INVALID_TYPE, Resolver
 from localforce.data.schema import ObjectDef, Schema
@@ -298,7 +298,7 @@ class QueryService:
                 expr = plan.selects[index]
                 value = row[index]
                 func = getattr(expr, "func", None)
-                if func in ("COUNT", "COUNT_DISTINCT"):
+                if func in ("COUNT", "COUNT_DISTINCT") or isinstance(expr, GroupingExpr):
                     record[name] = int(value or 0)
                 elif func in ("SUM", "AVG"):
                     record[name] = None if value is None else float(value)

@@ -12,7 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 from localforce.data.errors import BadRequest
-from localforce.data.plan import AggregateExpr, ChildPlan, DatePart, Expr, Hop, Path, QueryPlan
+from localforce.data.plan import (
+    AggregateExpr,
+    ChildPlan,
+    DatePart,
+    Expr,
+    GroupingExpr,
+    Hop,
+    Path,
+    QueryPlan,
+)
 from localforce.data.schema import NUMBER_TYPES, TEXT_TYPES, FieldDef, ObjectDef, Schema
 from localforce.data.values import format_datetime
 from localforce.domain import ids
@@ -110,9 +119,9 @@ class Resolver:
         plan.count_only = (len(items) == 1 and isinstance(items[0], ast.Aggregate)
                            and items[0].func == "COUNT" and items[0].arg is None
                            and not select.group_by)
-        if select.group_by_kind is not None:  # subtotal rows are not computed: say so
-            raise self.fail("MALFORMED_QUERY", f"GROUP BY {select.group_by_kind} is not "
-                            "supported by this server", select.group_by[0].pos)
+        if select.group_by_kind is not None and len(select.group_by) > 3:
+            raise self.fail("MALFORMED_QUERY", f"GROUP BY {select.group_by_kind} can take at "
+                            "most 3 fields", select.group_by[0].pos)
         for g in select.group_by:
             self.operand(plan, g, "groupable", "grouped")
         grouped = {self._key(plan.exprs[g]) for g in select.group_by}
@@ -209,11 +218,11 @@ class Resolver:
                 name = item.alias or f"expr{unnamed}"
                 unnamed += item.alias is None
             else:
-                if self._key(expr) not in grouped:
+                if self._key(expr) not in grouped and not isinstance(expr, GroupingExpr):
                     label = item.name if isinstance(item, ast.FieldPath) else item.func
                     raise self.fail("MALFORMED_QUERY",
                                     f"Field must be grouped or aggregated: {label}", item.pos)
-                if isinstance(expr, DatePart):
+                if isinstance(expr, DatePart | GroupingExpr):
                     name = item.alias or f"expr{unnamed}"
                     unnamed += item.alias is None
                 else:
@@ -229,6 +238,8 @@ class Resolver:
             return ("path", expr.join_key, expr.field.key)
         if isinstance(expr, DatePart):
             return ("date", expr.func, expr.arg.join_key, expr.arg.field.key)
+        if isinstance(expr, GroupingExpr):
+            return ("grouping", Resolver._key(expr.arg))
         return ("agg", expr.func, Resolver._key(expr.arg) if expr.arg else None)
 
     def operand(self, plan: QueryPlan, node: Any, flag: str | None, verb: str | None) -> Expr:
@@ -260,6 +271,14 @@ class Resolver:
 
     def function(self, plan: QueryPlan, node: ast.FunctionCall) -> Expr:
         inner = self.operand(plan, node.arg, None, None)
+        if node.func == "GROUPING":
+            grouped = {self._key(plan.exprs[g]) for g in plan.select.group_by
+                       if g in plan.exprs}
+            if plan.select.group_by_kind is None or self._key(inner) not in grouped or not \
+                    isinstance(inner, Path | DatePart):
+                raise self.fail("MALFORMED_QUERY", "GROUPING can only be used with a field "
+                                "of GROUP BY ROLLUP or CUBE", node.pos)
+            return GroupingExpr(inner)
         if node.func in DISPLAY_FUNCTIONS:
             return inner
         if node.func in DATE_FUNCTIONS and isinstance(inner, Path) and inner.field.type in (

@@ -35,6 +35,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     not_,
+    null,
     or_,
     select,
     true,
@@ -45,7 +46,7 @@ from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.expression import Join
 from sqlalchemy.sql.functions import GenericFunction
 
-from localforce.data.plan import AggregateExpr, DatePart, Expr, Path, QueryPlan
+from localforce.data.plan import AggregateExpr, DatePart, Expr, GroupingExpr, Path, QueryPlan
 from localforce.data.schema import TEXT_TYPES, FieldDef, ObjectDef
 from localforce.soql import ast
 from localforce.storage.sql.record_tables import Binding, record_table
@@ -148,6 +149,8 @@ class Compiler:
         ``ordered=False``: no ORDER BY at all (rows in whatever order the database finds
         them)."""
         plan = self.plan
+        if plan.aggregate and plan.select.group_by_kind is not None:
+            return self.grouping_sets(offset, limit)
         columns = [self.expr(e) for e in plan.selects] + list(extra_columns)
         if keyed:
             columns += [column for column, _, _ in self.order_keys()]
@@ -170,6 +173,62 @@ class Compiler:
         if offset:
             stmt = stmt.offset(offset)
         return stmt
+
+    def grouping_sets(self, offset: int, limit: int | None) -> Select[Any]:
+        """``GROUP BY ROLLUP|CUBE``: one GROUP BY per grouping set, UNION ALL-ed (SQLite has
+        neither): a rolled-up field reads null and its ``GROUPING()`` 1. Each row also carries
+        the group values and flags, which order the result: by the first field, its subtotal
+        after its rows, then the next field (as PostgreSQL's ROLLUP lists them), unless the
+        statement has an ORDER BY (of grouped fields or aggregates)."""
+        plan = self.plan
+        group = [plan.exprs[g] for g in plan.select.group_by]
+        columns = [self.operand(g) for g in plan.select.group_by]
+        n = len(group)
+        if plan.select.group_by_kind == "ROLLUP":
+            sets = [set(range(k)) for k in range(n, -1, -1)]
+        else:
+            sets = sorted((set(i for i in range(n) if mask >> (n - 1 - i) & 1)
+                           for mask in range(2 ** n - 1, -1, -1)), key=lambda a: -len(a))
+        having = (self.condition(plan.select.having)
+                  if plan.select.having is not None else None)
+        where = self.where()
+        parts = []
+        for active in sets:
+            out = []
+            for i, e in enumerate(plan.selects):
+                at = next((j for j, g in enumerate(group) if g == e), None)
+                if isinstance(e, GroupingExpr):
+                    at = next(j for j, g in enumerate(group) if g == e.arg)
+                    out.append(literal_column("0" if at in active else "1").label(f"c{i}"))
+                elif at is not None and at not in active:
+                    out.append(null().label(f"c{i}"))
+                else:
+                    out.append(self.expr(e).label(f"c{i}"))
+            for j in range(n):
+                out.append((columns[j] if j in active else null()).label(f"k{j}"))
+                out.append(literal_column("0" if j in active else "1").label(f"g{j}"))
+            part = select(*out).select_from(self.from_clause()).where(*where)
+            if active:
+                part = part.group_by(*(columns[j] for j in sorted(active)))
+            if having is not None:
+                part = part.having(having)
+            parts.append(part)
+        rows = union_all(*parts).subquery("grouping_sets")
+        order = []
+        for item in plan.select.order_by:
+            expr = plan.exprs[item.field]
+            at = next((j for j, g in enumerate(group) if g is expr or g == expr), None)
+            column = (rows.c[f"k{at}"] if at is not None else
+                      rows.c[f"c{next(i for i, e in enumerate(plan.selects) if e == expr)}"])
+            ordered = column.desc() if item.descending else column.asc()
+            order.append(ordered.nulls_last() if item.nulls == "LAST" else ordered.nulls_first())
+        if not order:
+            for j in range(n):
+                order += [rows.c[f"g{j}"].asc(), rows.c[f"k{j}"].asc()]
+        stmt = select(*(rows.c[f"c{i}"] for i in range(len(plan.selects)))).order_by(*order)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return stmt.offset(offset) if offset else stmt
 
     def count(self) -> Select[Any]:
         where = self.where()
@@ -236,6 +295,8 @@ class Compiler:
             return source.column(alias, e.field)
         if isinstance(e, AggregateExpr):
             return self.aggregate(e)
+        if isinstance(e, GroupingExpr):  # outside grouping sets nothing is rolled up
+            return literal_column("0")
         return self.date_part(e)
 
     def aggregate(self, e: AggregateExpr) -> Col:
