@@ -62,6 +62,7 @@ def test_a_non_admin_gets_403_on_every_page_and_form(world: World) -> None:
     app = world.app.id
     for path in ("/setup", "/setup/apps", "/setup/apps/new", f"/setup/apps/{app}",
                  "/setup/profiles", "/setup/logins", "/setup/audit", "/setup/audit?format=csv",
+                 "/setup/org", "/setup/api-usage",
                  f"/setup/apps/{app}/edit", f"/setup/apps/{app}/rotate",
                  f"/setup/profiles/{world.user.profile_id}"):
         page = world.client.get(path)
@@ -75,7 +76,8 @@ def test_a_non_admin_gets_403_on_every_page_and_form(world: World) -> None:
                  f"/setup/users/{user}/edit", f"/setup/users/{user}/reset-password",
                  f"/setup/users/{user}/reset-token", f"/setup/users/{user}/unlock",
                  f"/setup/users/{user}/active", f"/setup/users/{user}/assign",
-                 f"/setup/users/{user}/revoke", f"/setup/profiles/{world.user.profile_id}"):
+                 f"/setup/users/{user}/revoke", f"/setup/profiles/{world.user.profile_id}",
+                 "/setup/org"):
         assert world.client.post(path, data={"password": PASSWORD}).status_code == 403, path
     assert world.services.directory.reveal_secret(world.app) == SECRET
     assert audit_actions(world).count("rotatedConsumerSecret") == 0
@@ -391,3 +393,39 @@ def test_edit_a_profiles_object_permissions_and_the_api_enforces_them(admin: Wor
                                                "login_ip_ranges": "10.0.0.9-10.0.0.1"})
     assert bad.status_code == 400 and 'id="login_ip_ranges-error"' in bad.text
     assert "10.0.0.9-10.0.0.1" in bad.text
+
+
+# -- org settings and API usage -------------------------------------------------------------------
+
+def test_org_settings_block_the_password_flow_and_set_sharing_defaults(admin: World) -> None:
+    page = admin.client.get("/setup/org").text
+    form = next(f for f in forms(page) if f.action == "/setup/org")
+    levels = {k: v for k, v in form.fields.items() if k.startswith("sharing:")}
+    assert "sharing:Account" in page and 'id="username_password_flow"' in page
+    done = admin.client.post("/setup/org", follow_redirects=False, data={
+        "csrf_token": form.fields["csrf_token"], **levels, "sharing:Account": "Private"})
+    assert done.status_code == 303 and done.headers["location"] == "/setup/org?done=saved"
+    org = admin.services.directory.store.get_org(admin.org.id)
+    assert org is not None and not org.username_password_flow
+    assert org.sharing.level("Account") == "Private"
+    assert password_login(admin, admin.user.username, PASSWORD + "TOKEN123") == 400
+    assert audit_actions(admin) == ["changedOAuthUsernamePasswordFlow", "changedSharingDefault"]
+    bad = admin.client.post("/setup/org", data={"csrf_token": form.fields["csrf_token"],
+                                                "username_password_flow": "1",
+                                                "sharing:Contact": "Everyone"})
+    assert bad.status_code == 400 and "is not one of" in bad.text
+
+
+def test_api_usage_counts_the_last_day_per_app_and_user(admin: World) -> None:
+    issued = admin.token(grant_type="password", client_id=admin.app.consumer_key,
+                         client_secret=SECRET, username=admin.user.username,
+                         password=PASSWORD + "TOKEN123").json()  # type: ignore[attr-defined]
+    for _ in range(3):
+        admin.client.get("/services/data/v62.0/sobjects",
+                         headers={"Authorization": f"Bearer {issued['access_token']}"})
+    admin.services.audit.writer.flush()
+    page = admin.client.get("/setup/api-usage").text
+    assert "API requests, last 24 hours: 3 of 15000" in page
+    by_app = page.split('id="by-app"')[1].split("</table>")[0]
+    assert "<td class=\"wrap\">Acme Integration</td><td>3</td>" in by_app
+    assert f"<td class=\"wrap\">{admin.user.username}</td><td>3</td>" in page

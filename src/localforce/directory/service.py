@@ -203,6 +203,18 @@ class Directory:
                 f"Changed {sobject} organization-wide default from {before} to {level}")
         return changed
 
+    def set_username_password_flow(self, org: Org, allowed: bool) -> Org:
+        """Allow or block the OAuth username-password flow for the org."""
+        if org.username_password_flow == allowed:
+            return org
+        changed = replace(org, username_password_flow=allowed)
+        with self.store.transaction() as store:
+            store.save_org(changed)
+            replace(self, store=store).record(
+                org.id, "changedOAuthUsernamePasswordFlow", audit.SECTION_OAUTH,
+                f"{'Allowed' if allowed else 'Blocked'} OAuth Username-Password Flows")
+        return changed
+
     def default_org(self) -> Org | None:
         orgs = self.store.list_orgs()
         return orgs[0] if orgs else None

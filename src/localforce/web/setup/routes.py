@@ -14,7 +14,7 @@ from localforce.oauth.credentials import LoginContext, LoginFailed
 from localforce.web import threads
 from localforce.web.clientip import client_ip
 from localforce.web.routes.pages import LOGIN_FAILED
-from localforce.web.setup import apps, logs, profiles, users
+from localforce.web.setup import apps, logs, org, profiles, users
 from localforce.web.setup.console import LOGIN_PATH, Console, Ctx, Form, read_form
 
 
@@ -65,4 +65,5 @@ def routes(services: Services) -> list[BaseRoute]:
         *users.routes(console),
         *logs.routes(console),
         *profiles.routes(console),
+        *org.routes(console),
     ]
