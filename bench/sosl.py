@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -92,6 +93,14 @@ def shapes(rows: int, rng: random.Random) -> dict[str, tuple[Callable[[], str], 
 
 
 def main() -> None:
+    home = Path(tempfile.mkdtemp(prefix="lf-sosl-"))
+    try:
+        run(home)
+    finally:  # ~1 GB of SQLite at 10^6 rows
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def run(home: Path) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--n", type=int, default=2000)
@@ -99,7 +108,6 @@ def main() -> None:
     parser.add_argument("--load-only-without-index", action="store_true",
                         help="drop the search index, time the load, stop")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="lf-sosl-"))
     url = args.database_url or f"sqlite:///{home / 'lf.db'}"
     key = generate_key()
     settings = Settings(home=home, database_url=url, secret_key=key,
