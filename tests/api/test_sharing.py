@@ -181,3 +181,28 @@ def test_org_wide_defaults_come_from_the_seed_and_are_audited(services):
     with pytest.raises(ValueError, match="sharing"):
         apply_seed(services.directory, {"org": {"name": "Shared",
                                                 "sharing": {"Account": "Public"}}})
+
+
+def test_using_scope_mine_returns_the_callers_own_records(alice, bob):
+    """Issue #22: USING SCOPE was parsed and ignored (every row came back)."""
+    owned_account(alice, "Alice's")
+    owned_account(bob, "Bob's")
+    for soql, names in (("SELECT Name FROM Account USING SCOPE mine", ["Bob's"]),
+                        ("SELECT Name FROM Account USING SCOPE Mine", ["Bob's"]),
+                        ("SELECT Name FROM Account USING SCOPE everything ORDER BY Name",
+                         ["Alice's", "Bob's"])):
+        rows = bob.query(soql).json()["records"]
+        assert [r["Name"] for r in rows] == names, soql
+    # The same text from the other user is their own rows (no plan is shared between users).
+    assert [r["Name"] for r in alice.query("SELECT Name FROM Account USING SCOPE mine"
+                                           ).json()["records"]] == ["Alice's"]
+    assert bob.query("SELECT COUNT() FROM Account USING SCOPE mine").json()["totalSize"] == 1
+
+
+def test_a_scope_the_object_or_server_does_not_have_is_refused(bob):
+    for soql in ("SELECT Id FROM Account USING SCOPE my_territory",
+                 "SELECT Id FROM Account USING SCOPE team",
+                 "SELECT Id FROM User USING SCOPE mine"):
+        r = bob.query(soql)
+        assert r.status_code == 400 and r.json()[0]["errorCode"] == "MALFORMED_QUERY", soql
+        assert "is not supported for" in r.json()[0]["message"]

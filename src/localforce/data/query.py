@@ -118,10 +118,12 @@ class QueryService:
         resolver = Resolver(schema, soql, lambda obj: ask(obj)[0], principal.org_id, now,
                             query_all,
                             functools.cache(lambda: self.time_zone(schema, principal)),
-                            lambda obj: ask(obj)[1])
+                            lambda obj: ask(obj)[1], principal.user_id)
         plan = resolver.plan(select)
-        # Date literals are the user's today in their zone: such a plan is this call's only.
-        if len(soql) <= PARSED_MAX_CHARS and not plan.uses_date_literals():
+        # Date literals are the user's today in their zone, USING SCOPE mine the user's own
+        # rows: such a plan is this call's only.
+        if len(soql) <= PARSED_MAX_CHARS and not plan.uses_date_literals() \
+                and select.using_scope is None:
             key = (schema.token, principal.org_id, soql, query_all)  # a reload changes it
             self.plans.put(key, Resolved(plan, tuple(asked.values())))
         return plan

@@ -55,12 +55,14 @@ class Resolver:
     def __init__(self, schema: Schema, text: str, readable: Callable[[ObjectDef], bool],
                  org_id: str, now: dt.datetime, query_all: bool = False,
                  zone: Callable[[], dt.tzinfo] = lambda: dt.UTC,
-                 owner_scope: OwnerScope = lambda obj: None) -> None:
+                 owner_scope: OwnerScope = lambda obj: None, user_id: str | None = None
+                 ) -> None:
         """``zone`` gives the user's time zone (looked up only if a date literal needs it);
-        ``owner_scope`` the rows of an object the user is limited to (``data/access.py``)."""
+        ``owner_scope`` the rows of an object the user is limited to (``data/access.py``);
+        ``user_id`` the caller, for ``USING SCOPE mine``."""
         self.schema, self.text, self.readable = schema, text, readable
         self.org_id, self.now, self.query_all, self.zone = org_id, now, query_all, zone
-        self.owner_scope = owner_scope
+        self.owner_scope, self.user_id = owner_scope, user_id
 
     def fail(self, code: str, detail: str, pos: ast.Pos) -> BadRequest:
         return BadRequest(code, format_error(self.text, detail, pos.row, pos.column))
@@ -102,6 +104,23 @@ class Resolver:
         """Readable, and all of it: an object the user sees only part of is no parent."""
         return self.readable(obj) and self.owner_scope(obj) is None
 
+    def using_scope(self, select: ast.Select, root: ObjectDef,
+                    scope: tuple[FieldDef, str] | None) -> tuple[FieldDef, str] | None:
+        """``USING SCOPE``: ``everything`` is every row the caller sees; ``mine`` (and
+        ``mine_and_my_groups``: there are no queues) the caller's own, where the object's
+        describe lists the scope. Teams, territories and delegation do not exist here."""
+        name = (select.using_scope or "everything").lower()
+        if name == "everything":
+            return scope
+        supported = {str(s.get("name", "")).lower()
+                     for s in root.describe.get("supportedScopes") or ()}
+        owner = root.field("OwnerId")
+        if name in ("mine", "mine_and_my_groups") and name in supported and owner is not None \
+                and self.user_id is not None:
+            return owner, self.user_id
+        raise self.fail("MALFORMED_QUERY", f"USING SCOPE {select.using_scope} is not supported "
+                        f"for {root.name} by this server", select.sobject_pos)
+
     def id_path(self, hops: tuple[Hop, ...], obj: ObjectDef) -> Path:
         id_field = obj.field("Id")
         assert id_field is not None
@@ -112,7 +131,7 @@ class Resolver:
     def plan(self, select: ast.Select, obj: ObjectDef | None = None) -> QueryPlan:
         root = obj or self.object(select.sobject, select.sobject_pos)
         plan = QueryPlan(select, root, self.org_id, self.now, self.query_all,
-                         self.owner_scope(root))
+                         self.using_scope(select, root, self.owner_scope(root)))
         items = self.expand(select, root)
         plan.aggregate = bool(select.group_by) or any(
             isinstance(i, ast.Aggregate) for i in items)
