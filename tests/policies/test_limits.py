@@ -128,6 +128,8 @@ def test_login_rate_per_ip_counts_every_credential_post(world: World,
     soap = world.client.post("/services/Soap/u/59.0", content="<x/>",
                              headers={"Content-Type": "text/xml"})
     assert soap.status_code == 500 and "LOGIN_RATE_EXCEEDED" in soap.text
+    setup = world.client.post("/setup/login", data={"username": "a@acme.test", "password": "x"})
+    assert setup.status_code == 429 and "Too many login attempts" in setup.text
     clock.advance(60)
     assert world.token(**password_form()).status_code == 200
 

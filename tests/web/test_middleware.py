@@ -127,6 +127,13 @@ def test_activation_page_over_http_from_a_remote_peer_is_an_error_page() -> None
     assert "error=invalid_request&amp;error_description=HTTPS required" in response.text
 
 
+def test_setup_over_http_from_a_remote_peer_is_refused() -> None:
+    for response in (client(peer=REMOTE).get("/setup"),
+                     client(peer=REMOTE).post("/setup/login", data={"username": "a@b.c"})):
+        assert response.status_code == 400
+        assert "HTTPS required" in response.text
+
+
 def test_soap_login_over_http_from_a_remote_peer_is_a_soap_fault() -> None:
     response = client(peer=REMOTE).post(
         "/services/Soap/u/59.0", content=b"<env:Envelope/>",

@@ -36,6 +36,7 @@ from localforce.web.routes import (
     pages,
     soap,
 )
+from localforce.web.setup.console import LOGIN_PATH as SETUP_LOGIN
 
 
 def create_app(services: Services, background: bool = False) -> HotPath:
@@ -45,13 +46,13 @@ def create_app(services: Services, background: bool = False) -> HotPath:
     by the Starlette app behind it; both apply the same rules, configured once here."""
     routes: list[BaseRoute] = []
     for module in (meta, oauth, identity, soap, data, bulk_async, authorize, device, pages,
-                   setup,
-                   metrics):
+                   setup, metrics):
         routes.extend(module.routes(services))
     trusted = services.settings.trusted_proxies
     access_log = {"metrics": services.audit.metrics,
                   "usage": ApiUsage(services.audit, services.clock)}
-    login_rate = {"limiter": services.limits.logins, "extra_paths": (VERIFICATION_PATH,),
+    login_rate = {"limiter": services.limits.logins,
+                  "extra_paths": (VERIFICATION_PATH, SETUP_LOGIN),
                   "exempt_loopback": not services.settings.rate_limit_loopback}
     middleware = [  # outermost first
         Middleware(Hsts),
