@@ -34,6 +34,7 @@ WIDTHS = (1280, 390)
 def admin(chromium: Any, browser_server: LiveServer) -> Iterator[Any]:
     """One desktop page, logged in to Setup as the seeded System Administrator."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.goto(f"{browser_server.url}/setup")
@@ -127,6 +128,9 @@ def test_connected_app_workflow(chromium: Any, admin: Any, browser_server: LiveS
     key = page.locator("#consumer-key").input_value()
     secret = page.locator("#consumer-secret").input_value()
     assert key.startswith("3MVG9") and len(secret) == 64
+    page.click("button[data-copy=consumer-secret]")
+    assert page.locator("button[data-copy=consumer-secret]").inner_text() == "Copied"
+    assert page.evaluate("navigator.clipboard.readText()") == secret
     assert secret not in page.url
 
     # A real client uses the app at once: JWT bearer (simple-salesforce) and client credentials.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -18,7 +18,7 @@ from localforce.directory.audit import Actor
 from localforce.directory.service import Directory
 from localforce.domain.models import ConnectedApp, Org, User
 from localforce.web import threads
-from localforce.web.routes.pages import Pages
+from localforce.web.routes.pages import PAGE_HEADERS, Pages
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -60,7 +60,18 @@ async def read_form(request: Request) -> Form:
     return form
 
 
+#: Setup pages may run the one static script (copy buttons); nothing inline, nothing else.
+SETUP_CSP = PAGE_HEADERS["Content-Security-Policy"].replace(
+    "default-src 'none';", "default-src 'none'; script-src 'self';")
+
+
 class SetupPages(Pages):
+    def render(self, request: Request, template: str, context: Mapping[str, Any],
+               status: int = 200, browser_id: str | None = None) -> Response:
+        response = super().render(request, template, context, status, browser_id)
+        response.headers["Content-Security-Policy"] = SETUP_CSP
+        return response
+
     @cached_property
     def templates(self) -> Environment:
         from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
