@@ -58,3 +58,46 @@ def test_owner_is_a_name_too(api, admin, world):
     row = api.query("SELECT Owner.Name, Owner.Type FROM Task LIMIT 1").json()["records"][0]
     assert row["Owner"] == name("User", admin.user_id, Name="Test User0", Type="User")
 
+
+
+def record(sobject, record_id, **fields):
+    return {"attributes": {"type": sobject,
+                           "url": f"/services/data/v59.0/sobjects/{sobject}/{record_id}"},
+            **fields}
+
+
+def test_typeof_shapes_each_parent_by_its_type(api, world):
+    """Issue #14: TYPEOF ... WHEN ... THEN ... ELSE ... END on a polymorphic relationship."""
+    api.post("/sobjects/Task", {"Subject": "no parent"})
+    soql = ("SELECT Subject, TYPEOF What WHEN Account THEN Name, Phone WHEN Opportunity THEN "
+            "Name, StageName ELSE Name END FROM Task ORDER BY Subject")
+    rows = api.query(soql).json()["records"]
+    assert [{k: v for k, v in r.items() if k != "attributes"} for r in rows] == [
+        {"Subject": "no parent", "What": None},
+        {"Subject": "on account",
+         "What": record("Account", world["account"], Name="Acme", Phone=None)},
+        {"Subject": "on deal",
+         "What": record("Opportunity", world["opportunity"], Name="Big Deal",
+                        StageName="Prospecting")}]
+    # A type no WHEN names takes the ELSE fields, from the Name object.
+    rows = api.query("SELECT TYPEOF Who WHEN Contact THEN FirstName ELSE Name END FROM Task "
+                     "WHERE Subject = 'on deal'").json()["records"]
+    assert rows[0]["Who"] == record("Lead", world["lead"], Name="Grace Hopper")
+    # Without an ELSE, such a parent carries its attributes alone.
+    rows = api.query("SELECT TYPEOF Who WHEN Contact THEN FirstName END FROM Task "
+                     "ORDER BY Subject DESC LIMIT 2").json()["records"]
+    assert [r["Who"] for r in rows] == [
+        record("Lead", world["lead"]), record("Contact", world["contact"], FirstName="Ada")]
+
+
+@pytest.mark.parametrize("soql, code", [
+    ("SELECT TYPEOF Account WHEN Account THEN Name END FROM Contact", "MALFORMED_QUERY"),
+    ("SELECT TYPEOF What WHEN Lead THEN Name END FROM Task", "INVALID_TYPE"),
+    ("SELECT TYPEOF What WHEN Account THEN Nope END FROM Task", "INVALID_FIELD"),
+    ("SELECT COUNT(Id), TYPEOF What WHEN Account THEN Name END FROM Task", "MALFORMED_QUERY"),
+    ("SELECT TYPEOF What WHEN Account THEN Name FROM Task", "MALFORMED_QUERY"),
+])
+def test_typeof_errors(api, soql, code):
+    response = api.query(soql)
+    assert response.status_code == 400 and response.json()[0]["errorCode"] == code, \
+        response.json()

@@ -37,7 +37,29 @@ class Path:
 
     @property
     def join_key(self) -> tuple[str, ...]:
-        return tuple(h.lookup.key for h in self.hops)
+        # The target too: TYPEOF joins one polymorphic lookup to several objects.
+        return tuple(f"{h.lookup.key}>{h.target.key}" for h in self.hops)
+
+
+@dataclass(frozen=True)
+class TypeOfBranch:
+    """One ``WHEN Type THEN fields`` (or the ``ELSE``, over the ``Name`` object): the select
+    index of the joined parent's Id (None for ELSE) and of each field."""
+
+    obj: ObjectDef
+    id_index: int | None
+    fields: tuple[tuple[FieldDef, int], ...]
+
+
+@dataclass(frozen=True)
+class TypeOfOutput:
+    """A TYPEOF item: the relationship's key in the record, the select index of the lookup's
+    own value, and the branch the parent's type picks."""
+
+    name: str
+    lookup_index: int
+    whens: tuple[TypeOfBranch, ...]
+    else_: TypeOfBranch | None
 
 
 @dataclass(frozen=True)

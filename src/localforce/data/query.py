@@ -22,7 +22,7 @@ from localforce.caching import Lru
 from localforce.data.access import owner_scope, readable, require_api
 from localforce.data.columns import column_metadata
 from localforce.data.errors import BadRequest
-from localforce.data.plan import ChildPlan, GroupingExpr, Path, QueryPlan
+from localforce.data.plan import ChildPlan, GroupingExpr, Path, QueryPlan, TypeOfOutput
 from localforce.data.ports import Cursor, RecordStore
 from localforce.data.resolve import INVALID_TYPE, Resolver
 from localforce.data.schema import ObjectDef, Schema
@@ -251,6 +251,9 @@ class QueryService:
             if kind == "child":
                 record[spec.name] = children[spec.name].get(row[0])
                 continue
+            if kind == "typeof":
+                record[spec.name] = self._type_of(plan, spec, row, version)
+                continue
             assert isinstance(path, Path)
             index, hop_ids = spec
             node: dict[str, Any] | None = record
@@ -272,6 +275,22 @@ class QueryService:
                 node[path.field.name] = value if kind != "format" else formatted(
                     path.field, value, zone)
         return record
+
+    def _type_of(self, plan: QueryPlan, spec: TypeOfOutput, row: Any,
+                 version: str) -> dict[str, Any] | None:
+        """The parent as the branch for its type shapes it: the WHEN whose join found it,
+        else the ELSE (``Name`` fields); its attributes alone when no branch applies."""
+        parent_id = row[spec.lookup_index]
+        if parent_id is None:
+            return None
+        branch = next((b for b in spec.whens if row[b.id_index] is not None), spec.else_)
+        found = self.schema_for(plan.org_id).by_prefix(parent_id[:3])
+        sobject = found.name if found is not None else "Name"
+        url = f"/services/data/v{version}/sobjects/{sobject}/{parent_id}"
+        node: dict[str, Any] = {"attributes": {"type": sobject, "url": url}}
+        for f, index in branch.fields if branch is not None else ():
+            node[f.name] = to_wire(f, row[index], url)
+        return node
 
     def _children(self, child: ChildPlan, version: str,
                   parent_ids: list[str]) -> dict[str, Any]:

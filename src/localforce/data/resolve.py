@@ -21,6 +21,8 @@ from localforce.data.plan import (
     Hop,
     Path,
     QueryPlan,
+    TypeOfBranch,
+    TypeOfOutput,
 )
 from localforce.data.schema import NUMBER_TYPES, TEXT_TYPES, FieldDef, ObjectDef, Schema
 from localforce.data.values import format_datetime
@@ -184,6 +186,9 @@ class Resolver:
             if isinstance(item, ast.SubQuery):
                 plan.outputs.append(("child", self.child(plan, item), None))
                 continue
+            if isinstance(item, ast.TypeOf):
+                plan.outputs.append(("typeof", self.type_of(plan, item), None))
+                continue
             kind = "field"
             if isinstance(item, ast.FunctionCall):
                 node = item.arg
@@ -212,6 +217,48 @@ class Resolver:
                 plan.selects.extend(Path(path.hops, part, path.obj)
                                     for part in path.obj.parts_of(path.field))
 
+    def type_of(self, plan: QueryPlan, item: ast.TypeOf) -> TypeOfOutput:
+        """Each WHEN joins the lookup to that object (a parent of another type finds no
+        row there); the ELSE reads the ``Name`` object. query.py picks the branch per row."""
+        lookup = plan.root.relationship(item.relationship)
+        if lookup is None or not lookup.flag("polymorphicForeignKey"):
+            raise self.fail("MALFORMED_QUERY", f"TYPEOF can only be used on a polymorphic "
+                            f"relationship: {item.relationship}", item.pos)
+        lookup_index = len(plan.selects)
+        plan.selects.append(Path((), lookup, plan.root))
+        whens = []
+        for sobject, pos, fields in item.whens:
+            target = self.schema.get(sobject)
+            if target is None or target.name not in lookup.reference_to \
+                    or not self.readable(target):
+                raise self.fail("INVALID_TYPE", f"{sobject} is not a type of "
+                                f"{item.relationship}", pos)
+            hop = Hop(lookup, target, self.owner_scope(target))
+            whens.append(self.branch(plan, hop, fields))
+        else_ = None
+        if item.else_:
+            name_obj = self.schema.polymorphic_target(lookup, self.whole_parent)
+            if name_obj is None:
+                raise self.fail("INVALID_FIELD", BAD_RELATIONSHIP.format(item.relationship),
+                                item.pos)
+            else_ = self.branch(plan, Hop(lookup, name_obj), item.else_)
+        return TypeOfOutput(lookup.relationship_name or lookup.name, lookup_index,
+                            tuple(whens), else_)
+
+    def branch(self, plan: QueryPlan, hop: Hop,
+               fields: tuple[ast.FieldPath, ...]) -> TypeOfBranch:
+        id_index = len(plan.selects)
+        plan.selects.append(self.id_path((hop,), hop.target))
+        out = []
+        for node in fields:
+            f = hop.target.field(node.parts[-1]) if len(node.parts) == 1 else None
+            if f is None:
+                raise self.fail("INVALID_FIELD", NO_COLUMN.format(".".join(node.parts),
+                                                                  hop.target.name), node.pos)
+            out.append((f, len(plan.selects)))
+            plan.selects.append(Path((hop,), f, hop.target))
+        return TypeOfBranch(hop.target, id_index, tuple(out))
+
     def child(self, parent: QueryPlan, item: ast.SubQuery) -> ChildPlan:
         rel = parent.root.child(item.select.sobject)
         child = self.schema.get(rel.child) if rel else None
@@ -221,7 +268,7 @@ class Resolver:
         lookup = child.field(rel.field)
         assert lookup is not None
         sub = Resolver(self.schema, self.text, self.readable, self.org_id, self.now,
-                       self.query_all, self.zone, self.owner_scope)
+                       self.query_all, self.zone, self.owner_scope, self.user_id)
         plan = sub.plan(item.select, child)
         return ChildPlan(rel.name, lookup, plan)
 
@@ -232,6 +279,9 @@ class Resolver:
             if isinstance(item, ast.SubQuery):
                 raise self.fail("MALFORMED_QUERY", "Aggregate query does not support "
                                 "sub-selects", item.pos)
+            if isinstance(item, ast.TypeOf):
+                raise self.fail("MALFORMED_QUERY", "TYPEOF cannot be used in an aggregate "
+                                "query", item.pos)
             expr = self.operand(plan, item, None, None)
             if isinstance(item, ast.Aggregate):
                 name = item.alias or f"expr{unnamed}"

@@ -5,6 +5,7 @@ A parsed statement is a :class:`Select`::
     Select
       fields:     tuple[SelectItem, ...]
                   SelectItem = FieldPath | Aggregate | FunctionCall | FieldsMacro | SubQuery
+                               | TypeOf
       sobject:    str                      object name as written ("account")
       alias:      str | None               FROM Account a
       using_scope, where, with_, group_by, group_by_kind, having,
@@ -129,6 +130,17 @@ class FieldsMacro:
     """``FIELDS(ALL)``, ``FIELDS(STANDARD)``, ``FIELDS(CUSTOM)``; ``kind`` upper case."""
 
     kind: str
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class TypeOf:
+    """``TYPEOF What WHEN Account THEN Phone, Name WHEN Opportunity THEN Amount ELSE Name
+    END``: per type of a polymorphic relationship's record, the fields to return."""
+
+    relationship: str
+    whens: tuple[tuple[str, Pos, tuple[FieldPath, ...]], ...]
+    else_: tuple[FieldPath, ...]
     pos: Pos
 
 
@@ -325,6 +337,6 @@ class Select:
 
 
 Operand = FieldPath | Aggregate | FunctionCall
-SelectItem = FieldPath | Aggregate | FunctionCall | FieldsMacro | SubQuery
+SelectItem = FieldPath | Aggregate | FunctionCall | FieldsMacro | SubQuery | TypeOf
 Value = StringLit | NumberLit | BoolLit | NullLit | DateLit | DateTimeLit | DateLiteral
 Condition = Comparison | InList | SemiJoin | Includes | And | Or | Not

@@ -156,9 +156,26 @@ class Parser(ConditionRules):
             return ast.SubQuery(child, start.pos)
         if c.at_word("FIELDS") and c.peek(1).text == "(":
             return self.fields_macro()
+        if kind != "semi" and c.at_word("TYPEOF") and c.peek(1).kind == "IDENT" \
+                and c.peek(2).is_word("WHEN"):
+            return self.type_of()
         item = self.operand()
         alias = c.advance().text if c.at_alias() else None
         return item if alias is None else _with_alias(item, alias)
+
+    def type_of(self) -> ast.TypeOf:
+        """``TYPEOF rel (WHEN Type THEN fieldList)+ [ELSE fieldList] END``."""
+        c = self.cursor
+        start = c.advance()
+        relationship = c.expect_ident().text
+        whens = []
+        while c.accept_word("WHEN"):
+            sobject = c.expect_ident()
+            c.expect_word("THEN")
+            whens.append((sobject.text, sobject.pos, self.comma_list(self.field_path)))
+        else_ = self.comma_list(self.field_path) if c.accept_word("ELSE") else ()
+        c.expect_word("END")
+        return ast.TypeOf(relationship, tuple(whens), else_, start.pos)
 
     def fields_macro(self) -> ast.FieldsMacro:
         c = self.cursor
