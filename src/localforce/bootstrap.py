@@ -9,9 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 
+from localforce import caching
 from localforce.audit.metrics import MeteredLoginHistory, Metrics, multiprocess_dir_of
 from localforce.audit.services import Audit
 from localforce.audit.writer import BackgroundWriter
@@ -88,8 +90,13 @@ class Services:
     #: The group-commit writer of tokens and LoginHistory (storage/sql/group_commit.py).
     writes: GroupCommit
     bulk: Bulk
+    #: The cross-process cache invalidation (storage/redis/fanout.py), when Redis is configured.
+    fanout: Any = None
 
     def close(self) -> None:
+        if self.fanout is not None:
+            self.fanout.stop()
+            caching.broadcast_with(None)
         self.bulk.runner.stop()
         self.limits.allocation.flush()  # API requests counted in memory since the last flush
         self.audit.close()
@@ -124,7 +131,24 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
         {"tokens": oauth.tokens, "grants": grants, "jwt_ids": oauth.replay}, clock)
     return Services(settings, engine, box, directory, clock, oauth=oauth, limits=limits,
                     audit=audit, browser=browser,
-                    data=data, housekeeping=housekeeping, writes=writes, bulk=bulk)
+                    data=data, housekeeping=housekeeping, writes=writes, bulk=bulk,
+                    fanout=build_fanout(settings, audit.metrics))
+
+
+def build_fanout(settings: Settings, metrics: Metrics) -> Any:
+    """Cache invalidation across workers and replicas on Redis pub/sub (``caching.announce``);
+    without Redis each process's caches keep their TTL bound alone."""
+    if not settings.redis_url:
+        return None
+    from localforce.storage.redis.fanout import RedisFanOut
+
+    fanout = RedisFanOut.from_url(
+        settings.redis_url, caching.apply,
+        on_failure=lambda: metrics.redis_failures.labels("invalidation").inc(),
+        on_message=lambda direction: metrics.invalidations.labels(direction).inc())
+    caching.broadcast_with(fanout.publish)
+    fanout.start()
+    return fanout
 
 
 def build_bulk(settings: Settings, store: SqlBulkStore, data: DataApi, directory: Directory,

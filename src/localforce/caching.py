@@ -5,6 +5,11 @@ for derived values that stay right as long as their key does.
 policy) takes effect everywhere within 1 s. So entries live for ``seconds`` of the monotonic
 clock (wall-clock steps must not keep an entry alive), the size is bounded, and the owner drops
 everything on its own writes so that a change made in this process is seen at once.
+
+Fan-out — with Redis configured, a process that committed such a change calls ``announce`` and
+every other process (workers and replicas) drops the facts it holds within milliseconds
+(storage/redis/fanout.py delivers, ``apply`` drops); the TTL stays as the bound when Redis is
+down. ``announce(digest)`` names one token (a revocation); ``announce()`` anything else.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -23,15 +28,68 @@ V = TypeVar("V")
 _ALL: weakref.WeakSet[TtlCache[object] | Lru[object, object]] = weakref.WeakSet()
 
 
+class Facts(Protocol):
+    """A holder of facts another process may change: ``clear`` drops them all; ``forget``
+    drops what depends on one token digest."""
+
+    def clear(self) -> None: ...
+
+    def forget(self, key: str) -> None: ...
+
+
+#: Every holder of such facts (TtlCache, the principal cache, the signing keys, declarations).
+_FACTS: weakref.WeakSet[Any] = weakref.WeakSet()
+#: Where ``announce`` sends: set by the composition root when Redis is configured.
+_broadcast: Callable[[str], None] | None = None
+EVERYTHING = "*"
+
+
 def clear_all() -> None:
     """Empty every cache of the process (after the database was restored under them)."""
     for cache in list(_ALL):
         cache.clear()
+    for facts in list(_FACTS):
+        facts.clear()
+
+
+def holds_facts(holder: Facts) -> None:
+    """Register ``holder`` to be emptied when another process announces a change."""
+    _FACTS.add(holder)
+
+
+def broadcast_with(send: Callable[[str], None] | None) -> None:
+    global _broadcast
+    _broadcast = send
+
+
+def announce(token_digest: str | None = None) -> None:
+    """Tell the other processes: this process committed a change they may hold (after the
+    commit, so that they reload the new state); a no-op without Redis."""
+    send = _broadcast
+    if send is not None:
+        send(token_digest or EVERYTHING)
+
+
+def changed(token_digest: str | None = None) -> None:
+    """After a commit: drop what this process holds of it, then ``announce`` it."""
+    apply(token_digest or EVERYTHING)
+    announce(token_digest)
+
+
+def apply(message: str) -> None:
+    """Drop what another process's ``announce`` says changed."""
+    for facts in list(_FACTS):
+        if message == EVERYTHING:
+            facts.clear()
+        else:
+            facts.forget(message)
 
 
 class TtlCache(Generic[V]):
     def __init__(self, seconds: float = 1.0, max_entries: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, *, shared: bool = True) -> None:
+        """``shared=False``: not emptied by another process's change (a cache of this
+        process's own recent work, not of facts)."""
         self._seconds = seconds
         self._max = max_entries
         self._clock = clock
@@ -40,6 +98,8 @@ class TtlCache(Generic[V]):
         #: Bumped by ``clear``: a load that started before a write must not be stored after it.
         self._generation = 0
         _ALL.add(self)  # type: ignore[arg-type]
+        if shared:
+            _FACTS.add(self)
 
     def get(self, key: Hashable, load: Callable[[], V]) -> V:
         """The cached value for ``key``, or ``load()``'s (then cached; ``None`` too)."""
@@ -62,6 +122,9 @@ class TtlCache(Generic[V]):
         with self._lock:
             self._entries.clear()
             self._generation += 1
+
+    def forget(self, key: str) -> None:
+        """Nothing here is keyed by a token digest (``Facts``)."""
 
 
 class Lru(Generic[K, V]):

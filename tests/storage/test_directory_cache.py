@@ -1,6 +1,8 @@
 """The directory read cache: ≤ 1 s old across replicas, a local write seen at once.
 
-Two stores on one database stand for two replicas (each process has its own cache).
+Two stores on one database stand for two replicas (each process has its own cache). Without
+Redis nothing tells one replica of another's change: the TTL is the bound (the replica's cache is
+``shared=False`` here so that this process's own change announcements do not reach it).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class Tick:
 def replicas(svc: Services) -> tuple[Directory, Directory, Tick, ConnectedApp]:
     """Two replicas (this one with a clock the test moves) and an org's PlatformCLI app."""
     tick = Tick()
-    cache: TtlCache[object] = TtlCache(1.0, clock=tick)
+    cache: TtlCache[object] = TtlCache(1.0, clock=tick, shared=False)
     here = replace(svc.directory, store=SqlDirectoryStore(svc.engine, cache=cache))
     there = replace(svc.directory, store=SqlDirectoryStore(svc.engine))
     org = here.create_org("Acme")

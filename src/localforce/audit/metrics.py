@@ -55,6 +55,12 @@ class Metrics:
         self.api_log_dropped = Counter("localforce_api_usage_log_dropped", "API usage log "
                                        "entries dropped because the writer fell behind",
                                        registry=r)
+        self.redis_failures = Counter("localforce_redis_failures", "Redis calls that failed "
+                                      "(the service fell back: database counters, TTL caches)",
+                                      ["use"], registry=r)
+        self.invalidations = Counter("localforce_cache_invalidations", "Cache invalidations "
+                                     "by direction (sent to or received from other processes)",
+                                     ["direction"], registry=r)
 
     def exposition(self) -> bytes:
         """The Prometheus text format: this process's values, or every worker's summed."""

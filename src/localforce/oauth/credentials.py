@@ -74,7 +74,8 @@ class Logins:
         self._lock_seconds = lockout_minutes * 60
         self._rate = rate
         #: Users whose last login this process wrote within the minute (see ``succeeded``).
-        self._recent_logins: TtlCache[bool] = TtlCache(LAST_LOGIN_EVERY, clock=clock)
+        self._recent_logins: TtlCache[bool] = TtlCache(LAST_LOGIN_EVERY, clock=clock,
+                                                           shared=False)
 
     def password(self, username: str, presented: str, context: LoginContext, *,
                  require_token: bool = True) -> User:

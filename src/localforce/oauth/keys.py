@@ -16,6 +16,7 @@ from typing import Any
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from localforce import caching
 from localforce.oauth.ports import SigningKeyRecord, SigningKeyStore
 from localforce.security.secretbox import SecretBox
 
@@ -34,6 +35,7 @@ class KeyRing:
         self._cached: list[SigningKeyRecord] | None = None
         self._cached_at = 0.0
         self._private: dict[str, RSAKey] = {}
+        caching.holds_facts(self)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -47,6 +49,13 @@ class KeyRing:
     def _forget(self) -> None:
         with self._lock:
             self._cached = None
+
+    def clear(self) -> None:
+        """Another process rotated (``caching.apply``)."""
+        self._forget()
+
+    def forget(self, key: str) -> None:
+        """No key here depends on one token (``caching.Facts``)."""
 
     def published(self) -> list[SigningKeyRecord]:
         now = int(self._clock())
@@ -87,6 +96,7 @@ class KeyRing:
                 self._store.retire_key(old.kid, new.active_from + self.token_ttl)
         self._store.delete_keys_retired_before(now)
         self._forget()
+        caching.announce()
         return new
 
     def _create(self, active_from: int) -> SigningKeyRecord:

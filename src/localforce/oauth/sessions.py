@@ -5,7 +5,8 @@ session timeout (Salesforce sessions expire on inactivity, salesforce-wire.md §
 must still be active. The data API also needs the ``api`` or ``full`` scope.
 
 A per-process cache keeps a resolved principal for at most ``cache_seconds`` (default 1 s), so
-a revocation on any replica is seen within a second (DESIGN.md); last-use is written at most
+a revocation on any replica is seen within a second even without Redis, at once with it
+(``caching.announce``, DESIGN.md); last-use is written at most
 every ``touch_every`` seconds per token to keep the hot path free of writes.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from localforce import caching
 from localforce.directory.service import Directory
 from localforce.domain import scopes as scope_words
 from localforce.domain.principal import Principal
@@ -39,6 +41,7 @@ class Sessions:
         self._touch_every = touch_every
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
+        caching.holds_facts(self)
 
     def resolve(self, token: str, *, require_api: bool = True) -> Principal:
         """The principal behind ``token``; raises ``InvalidSession``."""
@@ -53,9 +56,12 @@ class Sessions:
             self._cache.pop(token_digest, None)
 
     def forget_all(self) -> None:
-        """Drop every cached principal (a test server's database was restored)."""
+        """Drop every cached principal (a test server's database was restored; a user, app
+        or token family changed)."""
         with self._lock:
             self._cache.clear()
+
+    clear = forget_all  # caching.Facts
 
     def _cached(self, key: str) -> Principal | None:
         with self._lock:

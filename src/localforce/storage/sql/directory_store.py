@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from localforce import caching
 from localforce.caching import TtlCache
 from localforce.directory.audit import SetupChange
 from localforce.directory.ports import Conflict
@@ -83,6 +84,7 @@ class SqlDirectoryStore:
                 yield SqlDirectoryStore(self._engine, connection, self._cache)
         finally:
             self._cache.clear()  # what the transaction wrote is committed (or not) now
+            caching.changed()  # principals here and every cache in the other processes
 
     @contextmanager
     def _conn(self) -> Iterator[Connection]:
@@ -96,6 +98,8 @@ class SqlDirectoryStore:
                     yield connection
         finally:
             self._cache.clear()
+            if self._bound is None:
+                caching.changed()
 
     @contextmanager
     def _reading(self, one_statement: bool = False) -> Iterator[Connection]:

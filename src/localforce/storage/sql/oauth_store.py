@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from localforce import caching
 from localforce.domain import ids
 from localforce.oauth.ports import LoginAttempt, SigningKeyRecord, TokenRecord
 from localforce.storage.sql import tables as t
@@ -74,6 +75,7 @@ class SqlTokenStore:
             done = c.execute(update(t.tokens).where(_tk.digest == digest,
                                                     _tk.revoked_at.is_(None))
                              .values(revoked_at=now)).rowcount
+        caching.changed(digest)  # committed: every process drops the principal
         return bool(done)
 
     def revoke_family(self, family_id: str, now: int) -> int:
@@ -87,8 +89,11 @@ class SqlTokenStore:
 
     def _revoke_where(self, condition: Any, now: int) -> int:
         with self._engine.begin() as c:
-            return int(c.execute(update(t.tokens).where(condition, _tk.revoked_at.is_(None))
+            done = int(c.execute(update(t.tokens).where(condition, _tk.revoked_at.is_(None))
                                  .values(revoked_at=now)).rowcount)
+        if done:
+            caching.changed()  # which access tokens went is unknown here: drop every principal
+        return done
 
     def purge(self, before: int) -> int:
         dead = or_(_tk.revoked_at < before, _tk.rotated_at < before, _tk.expires_at < before,

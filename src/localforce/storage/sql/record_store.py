@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
+from localforce import caching
 from localforce.caching import Lru
 from localforce.data.errors import BadRequest
 from localforce.data.plan import Expr, QueryPlan
@@ -69,6 +70,7 @@ class DeclarationCache:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl, self._max, self._clock = ttl, max_orgs, clock
         self._copies: dict[str, tuple[float, tuple[tuple[dict[str, Any], str | None], ...]]] = {}
+        caching.holds_facts(self)
 
     def get(self, org_id: str, load: Callable[[], Declarations]) -> Declarations:
         now = self._clock()
@@ -82,7 +84,12 @@ class DeclarationCache:
         return [(dict(decl), prefix) for decl, prefix in found[1]]  # callers may not share
 
     def forget(self, org_id: str) -> None:
+        """Drop one org's copy (also called with a token digest by ``caching.apply``: a no-op)."""
         self._copies.pop(org_id, None)
+
+    def clear(self) -> None:
+        """Drop every copy (another process changed a custom object: ``caching.apply``)."""
+        self._copies.clear()
 
 
 #: SQLite's and PostgreSQL's texts for a statement nested deeper than they evaluate.
@@ -113,6 +120,8 @@ class SqlRecordStore:
         finally:  # after the commit: a copy re-read meanwhile held the old schema
             for org_id in changed:
                 self._declarations.forget(org_id)
+            if changed:
+                caching.announce()  # the other processes' copies
 
     @property
     def connection(self) -> Connection:
@@ -210,6 +219,8 @@ class SqlRecordStore:
             for obj in objects:
                 self._sync_table(conn, obj)
         self._declarations.forget(org_id)  # committed (outside a transaction)
+        if self._connection is None:
+            caching.announce()
 
     def _sync_table(self, conn: Connection, obj: ObjectDef) -> None:
         """Create the object's table, or add the columns and indexes it lacks."""
