@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# Type-checked strictly in `make test`: the pure layers and the SDK (the rest: issue #22).
+MYPY_STRICT := --strict src/localforce/soql src/localforce/domain src/localforce/security src/localforce/client
+
 .PHONY: serve test test-fast fuzz lint bench clean
 
 $(STAMP): pyproject.toml
@@ -18,6 +21,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	bash scripts/test-setup.sh
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy $(MYPY_STRICT)
 	$(BIN)/python -m pytest
 	cd examples/pytest-demo && ../../$(BIN)/python -m pytest -q
 

@@ -73,7 +73,7 @@ class IpRange:
 
     def __post_init__(self) -> None:
         low, high = ipaddress.ip_address(self.start), ipaddress.ip_address(self.end)
-        if low.version != high.version or low > high:
+        if low.version != high.version or int(low) > int(high):
             raise ValueError(f"bad IP range {self.start} - {self.end}")
 
     def contains(self, address: str) -> bool:
