@@ -169,13 +169,16 @@ def build_bulk(settings: Settings, store: SqlBulkStore, data: DataApi, directory
 
 
 def build_limits(settings: Settings, engine: Engine, clock: Clock, metrics: Metrics) -> Limits:
-    """Counters shared by every worker and replica: Redis when configured, else the database."""
+    """Counters shared by every worker and replica: Redis when configured (the database's
+    while Redis is away), else the database."""
     counters: Counters
     if settings.redis_url:
         # Imported here: the redis client costs ~40 ms of every process's start-up otherwise.
-        from localforce.storage.redis.counters import RedisCounters
+        from localforce.storage.redis.counters import FallbackCounters, RedisCounters
 
-        counters = RedisCounters.from_url(settings.redis_url)
+        counters = FallbackCounters(
+            RedisCounters.from_url(settings.redis_url), SqlCounters(engine),
+            on_failure=lambda: metrics.redis_failures.labels("counters").inc())
     else:
         counters = SqlCounters(engine)
     return Limits.of(counters, clock, daily_api_requests=settings.daily_api_requests,

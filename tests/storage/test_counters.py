@@ -109,3 +109,25 @@ def test_takes_several_at_once_and_refuses_all_of_them_past_the_limit(
     assert counters.take("api:org", DAY, T0, 10, n=2) == Taken(False, 9)  # none of the two
     assert counters.take("api:org", DAY, T0, 10) == Taken(True, 10)
     assert counters.count("api:org", DAY, T0) == 10
+
+
+def test_redis_away_falls_back_to_the_database_and_is_retried_each_second(tmp_path: Path) -> None:
+    """Issue #15: a dead Redis leaves limits working on the database's counters (with a
+    warning metric), and Redis is tried again after the pause."""
+    from localforce.storage.redis.counters import FallbackCounters
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'lf.db'}")
+    upgrade(engine)
+    dead = RedisCounters.from_url("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    failures: list[int] = []
+    now = [0.0]
+    counters = FallbackCounters(dead, SqlCounters(engine), on_failure=lambda: failures.append(1),
+                                clock=lambda: now[0])
+    assert counters.take("k", DAY, T0, limit=2) == Taken(True, 1)
+    assert counters.take("k", DAY, T0, limit=2) == Taken(True, 2)  # not retried within a second
+    assert counters.take("k", DAY, T0, limit=2) == Taken(False, 2)
+    assert counters.count("k", DAY, T0) == 2
+    assert failures == [1]
+    now[0] += 1.0
+    assert counters.count("k", DAY, T0) == 2 and failures == [1, 1]  # retried, still away
+    engine.dispose()
