@@ -254,13 +254,18 @@ class SqlRecordStore:
 
     def insert_many(self, obj: ObjectDef, org_id: str, rows: Sequence[Mapping[str, Any]]
                     ) -> None:
+        """One DBAPI ``executemany`` of prebuilt SQL (SQLAlchemy's per-parameter processing
+        cost more than the insert itself on a Bulk job's 10,000 rows)."""
         if not rows:
             return
         table = self._table(obj)
-        blank = dict.fromkeys(c.name for c in table.columns)
-        blank["org_id"] = org_id
+        names = [c.name for c in table.columns if c.name != "org_id"]
         with self._conn() as conn:
-            conn.execute(insert(table), [{**blank, **row} for row in rows])
+            quote = conn.dialect.identifier_preparer.quote
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            sql = (f"INSERT INTO {quote(table.name)} (org_id, {', '.join(map(quote, names))}) "
+                   f"VALUES ({', '.join([mark] * (len(names) + 1))})")
+            conn.exec_driver_sql(sql, [(org_id, *map(row.get, names)) for row in rows])
 
     def insert_if_absent(self, obj: ObjectDef, org_id: str, values: Mapping[str, Any]) -> None:
         table = self._table(obj)
