@@ -67,3 +67,15 @@ def test_query_all_sees_deleted_rows_and_errors(services: Services, api: Api,
     assert [j["id"] for j in api.get(QUERY).json()["records"]] == [plain, every]
     assert api.delete(f"{QUERY}/{plain}").status_code == 204
     assert api.get(f"{QUERY}/{plain}").status_code == 404
+
+
+def test_jobs_count_against_the_daily_bulk_allocations(services: Services, api: Api) -> None:
+    finished(services, api, "SELECT Id FROM Account")
+    ingest = api.post("/jobs/ingest", {"object": "Account", "operation": "insert"}).json()
+    api.client.put(api.url(f"/jobs/ingest/{ingest['id']}/batches"), content=b"Name\nA\n",
+                   headers={**api.headers, "Content-Type": "text/csv"})
+    api.patch(f"/jobs/ingest/{ingest['id']}", {"state": "UploadComplete"})
+    services.bulk.runner.run_pending()
+    limits = api.get("/limits").json()
+    assert limits["DailyBulkV2QueryJobs"] == {"Max": 10000, "Remaining": 9999}
+    assert limits["DailyBulkApiBatches"] == {"Max": 15000, "Remaining": 14999}

@@ -171,6 +171,8 @@ class ClassicJobs(JobResource):
                 raise AsyncApiError("InvalidBatch", "A batch can be at most 10 MB")
         if not data.strip():
             raise AsyncApiError("InvalidBatch", "The batch is empty")
+        if self.allocations(job.org_id)["DailyBulkApiBatches"]["Remaining"] <= 0:
+            raise AsyncApiError("ExceededQuota", "DailyBulkApiBatches Limit exceeded.")
         now = self._now()
         batch = Job(ids.new_id(BATCH_PREFIX), job.org_id, job.user_id, "batch", job.operation,
                     job.object, job.api_version, UPLOAD_COMPLETE, now, now,

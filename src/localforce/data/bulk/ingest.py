@@ -32,6 +32,9 @@ MAX_UPLOAD = 150 * 1024 * 1024
 PART_SIZE = 1024 * 1024
 LIST_PAGE = 1000
 JOB_PREFIX = "750"
+#: Developer Edition's daily allocations (data/limits.py lists the same).
+DAILY_BATCHES, DAILY_QUERY_JOBS = 15_000, 10_000
+DAY_MS = 24 * 3600 * 1000
 
 
 class InvalidJobState(ApiError):
@@ -80,6 +83,20 @@ class JobResource:
 
     def render(self, job: Job, full: bool = True) -> dict[str, Any]:
         return job_info(job, full)
+
+    def allocations(self, org_id: str) -> dict[str, dict[str, int]]:
+        """``DailyBulkV2QueryJobs`` and ``DailyBulkApiBatches`` for ``/limits``: the last 24
+        hours' use of Developer Edition's allocations."""
+        queries, batches = self.store.usage(org_id, self._now() - DAY_MS)
+        return {"DailyBulkApiBatches": {"Max": DAILY_BATCHES,
+                                        "Remaining": max(0, DAILY_BATCHES - batches)},
+                "DailyBulkV2QueryJobs": {"Max": DAILY_QUERY_JOBS,
+                                         "Remaining": max(0, DAILY_QUERY_JOBS - queries)}}
+
+    def check_allocation(self, org_id: str, name: str) -> None:
+        """Refuse a new job or batch when the day's allocation is spent."""
+        if self.allocations(org_id)[name]["Remaining"] <= 0:
+            raise ApiError(f"{name} Limit exceeded.", error_code="EXCEEDED_QUOTA", status=400)
 
     def job(self, principal: Principal, job_id: str) -> Job:
         require_api(principal)
@@ -155,6 +172,7 @@ class IngestJobs(JobResource):
         if operation == "hardDelete":
             raise InsufficientAccess("You need the Bulk API Hard Delete permission to create "
                                      "a hardDelete job")
+        self.check_allocation(principal.org_id, "DailyBulkApiBatches")
         now = self._now()
         job = Job(ids.new_id(JOB_PREFIX), principal.org_id, principal.user_id, "ingest",
                   operation, obj.name, version, OPEN, now, now, external, delimiter, ending)

@@ -100,5 +100,10 @@ class BulkStore(Protocol):
         """One transaction: the record store to write through and the job's log."""
         ...
 
+    def usage(self, org_id: str, since: int) -> tuple[int, int]:
+        """Since ``since`` (epoch ms): query jobs created, and batches (Bulk API 1.0 batches,
+        plus a batch per started 10,000 rows of each Bulk API 2.0 ingest job)."""
+        ...
+
     def finish(self, job_id: str, runner: str, state: str, now: int,
                error_message: str | None = None) -> bool: ...

@@ -120,6 +120,7 @@ class QueryJobs(JobResource):
                 isinstance(c, ChildPlan) for _, c, _ in plan.outputs):
             raise BadRequest("INVALIDJOB", "Aggregate queries, COUNT() and subqueries are "
                              "not supported by Bulk API 2.0 query jobs")
+        self.check_allocation(principal.org_id, "DailyBulkV2QueryJobs")
         now = self._now()
         job = Job(ids.new_id(JOB_PREFIX), principal.org_id, principal.user_id, "query",
                   operation, plan.root.name, version, UPLOAD_COMPLETE, now, now,

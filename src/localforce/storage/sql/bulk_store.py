@@ -11,7 +11,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
 from localforce.data.bulk.ports import BatchLog, Job, LeaseLost
 from localforce.data.ports import RecordStore
@@ -128,6 +140,17 @@ class SqlBulkStore:
         with self._engine.begin() as c:
             c.execute(delete(t.bulk_job_parts).where(P.job_id == job_id))
             c.execute(delete(t.bulk_jobs).where(J.id == job_id))
+
+    def usage(self, org_id: str, since: int) -> tuple[int, int]:
+        recent = and_(J.org_id == org_id, J.created_at >= since)
+        with self._reader.connect() as c:
+            queries, batches = c.execute(select(
+                func.count().filter(J.kind == "query"),
+                func.coalesce(func.sum(case(
+                    (J.kind == "batch", 1),
+                    (J.kind == "ingest", (J.rows_done + 9999) / 10000), else_=0)), 0),
+            ).where(recent)).one()
+        return int(queries), int(batches)
 
     def claim(self, runner: str, now: int, lease_ms: int) -> Job | None:
         claimable = or_(J.state == "UploadComplete",

@@ -338,7 +338,9 @@ def query_more(s: Services, c: Call) -> Response:
 
 def limits(s: Services, c: Call) -> Response:
     usage = s.limits.allocation.usage(c.principal.org_id)
-    return ok(s.data.limits(c.principal, usage.limits_entry()))
+    body = s.data.limits(c.principal, usage.limits_entry())
+    body.update(s.bulk.ingest.allocations(c.principal.org_id))
+    return ok(body)
 
 
 def collections_create(s: Services, c: Call) -> Response:
