@@ -155,6 +155,9 @@ class SqlBulkStore:
     def claim(self, runner: str, now: int, lease_ms: int) -> Job | None:
         claimable = or_(J.state == "UploadComplete",
                         and_(J.state == "InProgress", J.lease_until < now))
+        with self._reader.connect() as c:  # idle runners poll without taking the write lock
+            if c.execute(select(J.id).where(claimable).limit(1)).first() is None:
+                return None
         with self._engine.begin() as c:
             found = c.execute(select(J.id, J.state, J.runner).where(claimable)
                               .order_by(J.modified_at, J.id).limit(1)).first()
@@ -174,6 +177,17 @@ class SqlBulkStore:
     def batch(self, job: Job, runner: str) -> Iterator[tuple[RecordStore, BatchLog]]:
         with self._records.transaction() as records:
             yield records, _SqlBatchLog(records.connection, job, runner)
+        if self._engine.dialect.name == "sqlite":
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """Fold the WAL back into the database after each big transaction. SQLite's own
+        checkpoints are passive: with readers coming and going (pollers, other workers) the
+        WAL was never reset and grew to 17 GB over a 10^6-row job; this one waits for the
+        readers of older snapshots (busy timeout) and truncates it."""
+        with self._engine.connect() as c:
+            c.connection.driver_connection.execute(  # type: ignore[union-attr]
+                "PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def finish(self, job_id: str, runner: str, state: str, now: int,
                error_message: str | None = None) -> bool:
