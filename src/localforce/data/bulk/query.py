@@ -37,7 +37,7 @@ from localforce.domain import ids
 from localforce.domain.principal import Principal
 
 OPERATIONS = ("query", "queryAll")
-RESULT_PART_ROWS = 5_000
+RESULT_PART_ROWS = 20_000
 DEFAULT_MAX_RECORDS = 50_000  # simple-salesforce's page size too
 NULL_LOCATOR = "null"
 
