@@ -102,13 +102,28 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return unexpected_error_response(request.method, request.url.path)
 
 
+#: Paths whose clients read OAuth's ``{error, error_description}``.
+OAUTH_PATHS = ("/services/oauth2/", "/.well-known/", "/id/")
+
+
 def unexpected_error_response(method: str, path: str) -> Response:
-    """Logged with its traceback (call it where the exception is being handled)."""
+    """Logged with its traceback (call it where the exception is being handled); answered
+    in the shape the path's clients read: OAuth JSON, a SOAP fault, the data API's error
+    list, or plain text for pages."""
     error_id = secrets.token_hex(8)
     log.exception("unhandled error %s on %s %s", error_id, method, path)
-    return api_error_response(ApiError(
-        "An unexpected error occurred. Please include this ErrorId if you contact support: "
-        f"{error_id}"))
+    message = ("An unexpected error occurred. Please include this ErrorId if you contact "
+               f"support: {error_id}")
+    if path.startswith(OAUTH_PATHS):
+        return oauth_error_response(OAuthError(message, status=500))
+    if path.startswith("/services/Soap/"):
+        from localforce.oauth.endpoints.soap_login import SoapLoginFault
+        from localforce.web.routes.soap import fault
+
+        return fault(SoapLoginFault("UNKNOWN_EXCEPTION", message))
+    if path.startswith("/services/"):
+        return api_error_response(ApiError(message))
+    return Response(message, status_code=500, media_type="text/plain")
 
 
 EXCEPTION_HANDLERS = {
