@@ -13,6 +13,7 @@ number and no record written.
 from __future__ import annotations
 
 import csv
+import functools
 import itertools
 import json
 import logging
@@ -306,8 +307,8 @@ class Runner:
         """Per row: ``(Id, created)`` or the error. Inserts go through ``create_many``."""
         sobject = str(job.object)
         if job.operation != "insert":
-            return [_attempt(lambda r=record_id, b=body: self._apply(
-                records, principal, job, r, b)) for record_id, body in parsed]
+            return [_attempt(functools.partial(self._apply, records, principal, job, record_id,
+                                               body)) for record_id, body in parsed]
         out: list[tuple[str, bool] | ApiError] = []
         bodies: list[dict[str, Any]] = []
         for record_id, body in parsed:
