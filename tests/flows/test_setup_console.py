@@ -5,6 +5,7 @@ secret rotation and token revocation, each change in the Setup Audit Trail."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -431,3 +432,20 @@ def test_api_usage_counts_the_last_day_per_app_and_user(admin: World) -> None:
     by_app = page.split('id="by-app"')[1].split("</table>")[0]
     assert "<td class=\"wrap\">Acme Integration</td><td>3</td>" in by_app
     assert f"<td class=\"wrap\">{admin.user.username}</td><td>3</td>" in page
+
+
+def test_the_users_and_app_manager_lists_page_by_50(admin: World) -> None:
+    directory = admin.services.directory
+    for n in range(55):
+        directory.store.save_user(replace(admin.user, id=ids.new_id("005"),
+                                          username=f"bulk{n:02d}@acme.test"))
+        directory.store.save_app(replace(admin.app, id=ids.new_id("0H4"), name=f"App {n:02d}",
+                                         consumer_key=f"3MVG9paging{n:02d}"))
+    for path, marker in (("/setup/users", "/setup/users/005"), ("/setup/apps", "/setup/apps/0H4")):
+        first = admin.client.get(path).text
+        assert "page 1 of 2" in first and 'rel="next"' in first and "Download CSV" not in first
+        second = admin.client.get(f"{path}?page=2").text
+        assert "page 2 of 2" in second and 'rel="prev"' in second
+        listed = first.count(f'<a href="{marker}') + second.count(f'<a href="{marker}')
+        assert first.count(f'<a href="{marker}') == 50, path
+        assert listed >= 55, path

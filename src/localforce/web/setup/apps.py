@@ -25,7 +25,7 @@ from localforce.domain.models import (
 )
 from localforce.domain.scopes import SCOPE_LABELS
 from localforce.security.passwords import verify_password
-from localforce.web.setup.console import Console, Ctx, Form
+from localforce.web.setup.console import Console, Ctx, Form, page_of
 
 _FLAGS = ("require_pkce", "require_secret_web_server", "require_secret_refresh",
           "enable_implicit", "enable_device_flow", "enable_client_credentials",
@@ -129,12 +129,13 @@ def routes(console: Console) -> list[BaseRoute]:
 
     def apps(c: Ctx) -> Response:
         rows = []
-        for app in sorted(store.list_apps(c.org.id), key=lambda a: a.name.lower()):
+        listed = page_of(c, sorted(store.list_apps(c.org.id), key=lambda a: a.name.lower()))
+        for app in listed["rows"]:
             usage = services.audit.queries.app_users(app.id, int(services.clock()))
             last = max((u.last_used_at for u in usage if u.last_used_at), default=None)
             rows.append({"app": app, "flows": flows(app),
                          "last_used": iso_ms(last * 1000) if last else ""})
-        return render(c, "setup_apps.html", {"rows": rows})
+        return render(c, "setup_apps.html", {**listed, "rows": rows})
 
     def edit_form(c: Ctx, app: ConnectedApp | None, values: dict[str, Any],
                   errors: dict[str, str], status: int = 200) -> Response:

@@ -172,3 +172,19 @@ class Console:
             return await run(guarded, request, form)
 
         return endpoint
+
+
+#: Rows a Setup table shows a page.
+PAGE_SIZE = 50
+
+
+def page_of(c: Ctx, rows: list[Any]) -> dict[str, Any]:
+    """The ``PAGE_SIZE`` rows of the page the query asks for, and the paging links' state."""
+    try:
+        page = max(1, int(c.request.query_params.get("page", "1")))
+    except ValueError:
+        page = 1
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(page, pages)
+    return {"rows": rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], "page": page,
+            "pages": pages, "total": len(rows)}

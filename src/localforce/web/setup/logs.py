@@ -15,9 +15,8 @@ from starlette.routing import BaseRoute, Route
 
 from localforce.audit.export import iso_ms
 from localforce.web.routes.pages import PAGE_HEADERS
-from localforce.web.setup.console import Console, Ctx
+from localforce.web.setup.console import Console, Ctx, page_of
 
-PAGE_SIZE = 50
 #: How many rows a page or a CSV reads at most.
 MAX_ROWS = 10_000
 
@@ -37,18 +36,10 @@ def csv_response(name: str, header: Sequence[str], rows: list[Sequence[Any]]) ->
 
 
 def paged(c: Ctx, rows: list[Any]) -> dict[str, Any]:
-    """The page of ``rows`` (newest first) the query asks for, and the paging links' state."""
+    """A page of dated ``rows`` (newest first unless ``order=asc``)."""
     ascending = c.request.query_params.get("order") == "asc"
-    if ascending:
-        rows = rows[::-1]
-    try:
-        page = max(1, int(c.request.query_params.get("page", "1")))
-    except ValueError:
-        page = 1
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    page = min(page, pages)
-    return {"rows": rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], "page": page,
-            "pages": pages, "order": "asc" if ascending else "desc", "total": len(rows)}
+    return {**page_of(c, rows[::-1] if ascending else rows),
+            "order": "asc" if ascending else "desc"}
 
 
 def routes(console: Console) -> list[BaseRoute]:

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 from localforce.audit.export import iso_ms
 from localforce.directory.service import AlreadyAssigned, DirectoryError
 from localforce.domain.models import User
-from localforce.web.setup.console import Console, Ctx
+from localforce.web.setup.console import Console, Ctx, page_of
 
 _NOTICES = {"created": "User created.", "saved": "User saved.", "unlocked": "User unlocked.",
             "activated": "User activated.", "deactivated": "User deactivated.",
@@ -42,7 +42,7 @@ def routes(console: Console) -> list[BaseRoute]:
         names = profile_names(c)
         rows = [{"user": u, "profile": names.get(u.profile_id, ""), "locked": locked(u)}
                 for u in sorted(store.list_users(c.org.id), key=lambda u: u.username)]
-        return render(c, "setup_users.html", {"rows": rows})
+        return render(c, "setup_users.html", page_of(c, rows))
 
     def edit_form(c: Ctx, user: User | None, values: dict[str, str], errors: dict[str, str],
                   status: int = 200) -> Response:
