@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import FixedClock
-from tests.flows.browser_forms import AUTHORIZE, code_from, log_in, submit
+from tests.flows.browser_forms import AUTHORIZE, code_from, forms, log_in, submit
 from tests.flows.browser_world import CALLBACK, KEY, PASSWORD, SECRET, World, world_fixture  # noqa: F401
 
 from localforce.domain import ids
@@ -182,3 +182,31 @@ def test_logout_ends_the_session(world: World) -> None:
     again = world.client.get(AUTHORIZE, follow_redirects=False, params={
         "response_type": "code", "client_id": KEY, "redirect_uri": CALLBACK})
     assert 'name="password"' in again.text
+
+
+@pytest.mark.parametrize("param", ["post_logout_redirect_uri", "retURL", "startURL"])
+def test_logout_never_redirects_anywhere(world: World, param: str) -> None:
+    """No open redirector (RFC 9700 §2.1): the logout page takes no return URL at all."""
+    get_code(world)
+    evil = {param: "https://evil.test/phish"}
+    page = world.client.get("/logout", params=evil, follow_redirects=False)
+    assert page.status_code == 200 and "location" not in page.headers
+    assert "evil.test" not in page.text
+    (form,) = forms(page.text)
+    out = world.client.post("/logout", params=evil, data={**form.fields, **evil},
+                            follow_redirects=False)
+    assert (out.status_code, "location" in out.headers) == (200, False)
+    assert "You are logged out." in out.text and "evil.test" not in out.text
+
+
+def test_a_cross_site_logout_cannot_end_the_session(world: World) -> None:
+    """Forced logout (ASVS 10.6.2): a GET only shows the form, a POST needs the CSRF token."""
+    get_code(world)
+    assert world.client.get("/logout").status_code == 200
+    forged = world.client.post("/logout", data={"csrf_token": "0" * 64},
+                               follow_redirects=False)
+    assert forged.status_code == 403 and "location" not in forged.headers
+    again = world.client.get(AUTHORIZE, follow_redirects=False, params={
+        "response_type": "code", "client_id": KEY, "redirect_uri": CALLBACK,
+        "scope": "api refresh_token"})  # still logged in, consent remembered
+    assert again.status_code == 302 and again.headers["location"].startswith(f"{CALLBACK}?code=")

@@ -58,6 +58,18 @@ def test_near_miss_redirect_uris_get_a_page_not_a_redirect(world: World,
     assert "redirect_uri must match configuration" in response.text
 
 
+@pytest.mark.parametrize("redirect_uri", ["http://localhost:1718/OauthRedirect",
+                                          "http://127.0.0.1:1717/OauthRedirect",
+                                          "http://localhost/OauthRedirect"])
+def test_a_loopback_callback_matches_exactly_too(world: World, redirect_uri: str) -> None:
+    """No RFC 8252 port wildcard: Salesforce compares loopback callbacks exactly as well."""
+    response = world.client.get(AUTHORIZE, follow_redirects=False, params={
+        "response_type": "code", "client_id": "PlatformCLI", "redirect_uri": redirect_uri,
+        "code_challenge": CHALLENGE})
+    assert response.status_code == 400 and "location" not in response.headers
+    assert "redirect_uri_mismatch" in response.text
+
+
 def test_a_missing_redirect_uri_gets_a_page(world: World) -> None:
     response = authorize(world, redirect_uri=None)
     assert response.status_code == 400 and "location" not in response.headers

@@ -10,7 +10,8 @@ from joserfc import jwt
 from tests.conftest import make_settings
 from tests.flows.conftest import KEY, PASSWORD, SECRET, SECURITY_TOKEN, World
 
-from localforce.domain.models import IpRange
+from localforce.domain import ids
+from localforce.domain.models import ConnectedApp, IpRange
 from localforce.oauth.issuing import signature
 from localforce.settings import Settings
 
@@ -110,6 +111,21 @@ def test_success_resets_the_failure_count(world: World) -> None:
 def test_refused_while_the_org_blocks_the_flow(world: World) -> None:
     world.set_org(username_password_flow=False)
     response = login(world)
+    assert (response.status_code, response.json()) == (400, AUTH_FAILURE)
+    assert world.history()[-1]["status"] == "Username-Password Flow Disabled"
+
+
+def test_a_new_org_blocks_the_flow_by_default(world: World) -> None:
+    """RFC 9700 §2.4: the password grant is off unless the org turns it on (as in
+    Salesforce orgs created since Summer '23)."""
+    directory = world.services.directory
+    fresh = directory.create_org("Fresh")
+    directory.create_user(fresh.id, "fay@fresh.test", PASSWORD, "System Administrator",
+                          security_token=SECURITY_TOKEN)
+    directory.create_app(ConnectedApp(id=ids.new_id("0H4"), org_id=fresh.id, name="Fresh App",
+                                      consumer_key="3MVG9fresh", scopes=("api",)), "fresh-secret")
+    response = login(world, client_id="3MVG9fresh", client_secret="fresh-secret",
+                     username="fay@fresh.test", scope=None)
     assert (response.status_code, response.json()) == (400, AUTH_FAILURE)
     assert world.history()[-1]["status"] == "Username-Password Flow Disabled"
 

@@ -87,6 +87,19 @@ def test_consent_is_remembered_for_the_same_scopes(world: World) -> None:
     assert again.headers["location"] == f"{CALLBACK}?code={code}&state=xyz&{ISS}"
 
 
+def test_the_consent_page_names_the_app_each_scope_and_how_to_revoke(world: World) -> None:
+    """ASVS 10.7.1-10.7.3: the user sees who asks for what, and where to take it back."""
+    page = log_in(world.client, authorize(world, scope="api refresh_token openid"),
+                  world.user.username, PASSWORD)
+    assert page.status_code == 200 and "Allow access?" in page.text
+    assert "<strong>Acme Web</strong> is asking to:" in page.text
+    for label in ("Manage user data via APIs (api)", "Perform requests at any time "
+                  "(refresh_token)", "Access unique user identifiers (openid)"):
+        assert f"<li>{label}</li>" in page.text
+    assert f"Logged in as {world.user.username}." in page.text
+    assert 'href="/settings/connected-apps"' in page.text
+
+
 def test_more_scopes_than_consented_ask_again(world: World) -> None:
     through_consent(world)
     again = authorize(world, scope="api refresh_token web")

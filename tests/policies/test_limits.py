@@ -134,6 +134,23 @@ def test_login_rate_per_ip_counts_every_credential_post(world: World,
     assert world.token(**password_form()).status_code == 200
 
 
+def test_client_secret_guessing_spends_the_ip_budget(world: World, clock: FixedClock) -> None:
+    """Guessing a consumer secret (client credentials, introspection) is throttled like a
+    password (anchors.md §3 #21, #35)."""
+    invalid = {"error": "invalid_client", "error_description": "invalid client credentials"}
+    for guess in range(3):
+        wrong = world.token(grant_type="client_credentials", client_id=KEY,
+                            client_secret=f"guess-{guess}")
+        assert (wrong.status_code, wrong.json()) == (400, invalid)
+        probe = world.client.post("/services/oauth2/introspect", auth=(KEY, f"guess-{guess}"),
+                                  data={"token": "x"})
+        assert (probe.status_code, probe.json()) == (401, invalid)
+    right = world.token(grant_type="client_credentials", client_id=KEY, client_secret=SECRET)
+    assert (right.status_code, right.json()) == (400, RATE)
+    clock.advance(60)
+    assert access_token(world)
+
+
 def test_metrics_are_scraped_and_move(world: World) -> None:
     def scrape() -> dict[str, float]:
         response = world.client.get("/metrics")
