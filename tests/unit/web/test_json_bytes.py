@@ -1,0 +1,31 @@
+"""Every answer's JSON is byte for byte what ``json.dumps`` (Starlette's JSONResponse) writes,
+whichever encoder made it."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from localforce.web.errors import json_bytes
+
+scalars = (st.none() | st.booleans() | st.integers()
+           | st.floats(allow_nan=False, allow_infinity=False) | st.text())
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                      | st.dictionaries(st.text(), inner, max_size=4), max_leaves=20)
+
+
+def reference(content: object) -> bytes:
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None,
+                      separators=(",", ":")).encode("utf-8")
+
+
+@given(values)
+def test_the_same_bytes_as_the_standard_library(content: object) -> None:
+    assert json_bytes(content) == reference(content)
+
+
+def test_the_spellings_orjson_would_change() -> None:
+    for content in (1e-05, 1e16, -6.8e-05, 2**70, {1: "int key"}, [1.5e300, "0.00001"]):
+        assert json_bytes(content) == reference(content)
