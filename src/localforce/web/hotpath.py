@@ -29,6 +29,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import compile_path
@@ -160,7 +161,7 @@ def _form_body(scope: Scope) -> bool:
     """A form-urlencoded body with a length: what ``forms.urlencoded`` parses as Starlette does."""
     length = content_type = None
     for name, value in scope["headers"]:
-        if name == b"content-type":
+        if name == b"content-type" and content_type is None:  # the first, as Headers.get
             content_type = value
         elif name == b"content-length":
             length = value
@@ -210,9 +211,7 @@ async def _token_request(scope: Scope, receive: Receive) -> TokenRequest:
 
 
 def _url(scope: Scope) -> str:
-    """The request URL without its query, as Starlette's ``request.url`` spells it."""
-    from starlette.datastructures import URL
-
+    """The request URL (it has no query here), as Starlette's ``request.url`` spells it."""
     return str(URL(scope=scope))
 
 
