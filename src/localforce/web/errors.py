@@ -3,6 +3,8 @@
 - ``ApiError`` -> Salesforce's list ``[{"message","errorCode","fields"?}]`` with its status.
 - ``OAuthError`` -> ``{"error","error_description"}`` with ``Cache-Control: no-store``.
 - anything unexpected on ``/services/data`` -> ``UNKNOWN_EXCEPTION``, never a stack trace.
+- the database unreachable -> 503 with ``Retry-After``: ``SERVER_UNAVAILABLE`` on the data API,
+  ``temporarily_unavailable`` on OAuth endpoints (issue #15); the next request tries again.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import json
 import logging
 import re
 import secrets
+import sys
 
+from sqlalchemy import exc as sql_errors
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -128,12 +132,46 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 #: Paths whose clients read OAuth's ``{error, error_description}``.
 OAUTH_PATHS = ("/services/oauth2/", "/.well-known/", "/id/")
+#: Seconds a client is told to wait when the database is away.
+RETRY_AFTER = "5"
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """True for a failure to reach the database (down, restarting, pool exhausted), not for a
+    bad statement."""
+    while exc is not None:
+        if isinstance(exc, (sql_errors.OperationalError, sql_errors.InterfaceError,
+                            sql_errors.TimeoutError)) or (
+                isinstance(exc, sql_errors.DBAPIError) and exc.connection_invalidated):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def unavailable_response(path: str) -> Response:
+    headers = {"Retry-After": RETRY_AFTER}
+    if path.startswith(OAUTH_PATHS):
+        return SalesforceJSON({"error": "temporarily_unavailable", "error_description":
+                               "the service is temporarily unavailable"}, status_code=503,
+                              headers={**NO_STORE, **headers})
+    if path.startswith("/services/"):
+        return SalesforceJSON([{"message": "Server temporarily unavailable, please retry later",
+                                "errorCode": "SERVER_UNAVAILABLE"}], status_code=503,
+                              headers=headers)
+    return Response("Service temporarily unavailable, please retry later", status_code=503,
+                    media_type="text/plain", headers=headers)
 
 
 def unexpected_error_response(method: str, path: str) -> Response:
     """Logged with its traceback (call it where the exception is being handled); answered
     in the shape the path's clients read: OAuth JSON, a SOAP fault, the data API's error
-    list, or plain text for pages."""
+    list, or plain text for pages. The database being unreachable is a 503
+    (``unavailable_response``), logged in one line."""
+    current = sys.exc_info()[1]
+    if database_unavailable(current):
+        log.warning("database unavailable on %s %s: %s", method, path,
+                    current.__class__.__name__)
+        return unavailable_response(path)
     error_id = secrets.token_hex(8)
     log.exception("unhandled error %s on %s %s", error_id, method, path)
     message = ("An unexpected error occurred. Please include this ErrorId if you contact "
