@@ -3,8 +3,9 @@ connected app with a certificate and client credentials (a refused http:// callb
 PEM first), see the consumer details after re-entering the password (a wrong one refused), use
 the app at once from simple-salesforce (JWT bearer) and a client-credentials call, rotate the
 secret and see the old one refused, revoke the admin's tokens of the app, create a user, reset
-their password and security token and log in with the new ones, unlock them after a lockout;
-every change in the Setup Audit Trail. Screenshots of every page at 1280 and 390 px go to
+their password and security token and log in with the new ones, unlock them after a lockout,
+take an object away from their profile and see the API refuse it; every change in the Setup
+Audit Trail. Screenshots of every page at 1280 and 390 px go to
 ``docs/setup/`` (the README links them)."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 import pytest
 import requests
 from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceMalformedRequest
 from tests.clients.server import LiveServer
 from tests.clients.test_auth_simple_salesforce_http import ToHttp
 from tests.flows.browser_forms import forms
@@ -210,6 +212,16 @@ def test_user_workflow(chromium: Any, admin: Any, browser_server: LiveServer) ->
     page.click("text=Standard User")
     assert page.locator("#Account-read").is_checked()
     shoot(chromium, page, "profile")
+    # Take Accounts away from Standard User: Grace's API session loses them at once.
+    assert sf.query("SELECT Id FROM Account")["done"] is True
+    for permission in ("read", "create", "edit", "delete"):
+        page.uncheck(f"#Account-{permission}")
+    page.click("#save")
+    assert "/setup/profiles/" in page.url
+    time.sleep(1.1)  # the per-process session cache's bound
+    with pytest.raises(SalesforceMalformedRequest) as refused:
+        sf.query("SELECT Id FROM Account")
+    assert refused.value.content[0]["errorCode"] == "INVALID_TYPE"
     page.click("nav >> text=API Usage")
     shoot(chromium, page, "api-usage")
     page.click("nav >> text=Org Settings")
@@ -218,6 +230,7 @@ def test_user_workflow(chromium: Any, admin: Any, browser_server: LiveServer) ->
     shoot(chromium, page, "login-history")
     page.click("nav >> text=Setup Audit Trail")
     trail = page.locator("#audit").inner_text()
-    for action in ("createduser", "resetpassword", "resetsecuritytoken", "unlockeduser"):
+    for action in ("createduser", "resetpassword", "resetsecuritytoken", "unlockeduser",
+                   "profileChanged"):
         assert action in trail, action
     shoot(chromium, page, "audit-trail")
