@@ -130,8 +130,11 @@ def test_connected_app_workflow(chromium: Any, admin: Any, browser_server: LiveS
     key = page.locator("#consumer-key").input_value()
     secret = page.locator("#consumer-secret").input_value()
     assert key.startswith("3MVG9") and len(secret) == 64
-    page.click("button[data-copy=consumer-secret]")
-    assert page.locator("button[data-copy=consumer-secret]").inner_text() == "Copied"
+    copy = "button[data-copy=consumer-secret]"
+    page.click(copy)
+    # The clipboard write is a promise: wait for the button to say how it went.
+    page.wait_for_function(f"document.querySelector({copy!r}).textContent !== 'Copy'")
+    assert page.locator(copy).inner_text() == "Copied"
     assert page.evaluate("navigator.clipboard.readText()") == secret
     assert secret not in page.url
 
