@@ -26,6 +26,10 @@ def normalise_url(url: str) -> str:
     return url
 
 
+#: Seconds a new PostgreSQL connection may take (libpq's ``connect_timeout``).
+PG_CONNECT_TIMEOUT = 5
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
@@ -35,8 +39,11 @@ def make_engine(url: str) -> Engine:
     # the server dropped (a restart) fails the one statement that finds out; SQLAlchemy then
     # invalidates the whole pool, so the next checkouts are fresh connections
     # (tests/storage/test_pg_reconnect.py).
+    # connect_timeout: a PostgreSQL that accepts the connection and never answers (hung, or
+    # a black-holed port) fails the request with a 503 in seconds instead of holding it.
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=False,
-                         hide_parameters=True)
+                         hide_parameters=True,
+                         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT})
 
 
 def _lower(value: Any) -> Any:
