@@ -263,14 +263,17 @@ class Records:
             f = obj.field(name)
             if f is None or f.type != "reference" or not value:
                 continue
+            cross = BadRequest("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
+                               [f.name])
             target = schema.by_prefix(value[:3])
-            scope = owner_scope(principal, target) if target is not None else None
-            wanted = [w for w in (target.field("Id") if target else None, scope and scope[0],
-                                  target.field("IsActive") if target else None) if w]
-            row = self.store.get(target, principal.org_id, value, wanted) if target else None
+            if target is None:
+                raise cross
+            scope = owner_scope(principal, target)
+            wanted = [w for w in (target.field("Id"), scope[0] if scope else None,
+                                  target.field("IsActive") if f.name == OWNER else None) if w]
+            row = self.store.get(target, principal.org_id, value, wanted)
             if row is None or (scope is not None and row.get(scope[0].name) != scope[1]):
-                raise BadRequest("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
-                                 [f.name])
+                raise cross
             if row.get("IsDeleted"):
                 raise BadRequest("ENTITY_IS_DELETED", "entity is deleted", [f.name])
             if f.name == OWNER and row.get("IsActive") is False:
