@@ -37,6 +37,7 @@ from localforce.oauth.flows.refresh_token import RefreshTokenFlow
 from localforce.oauth.housekeeping import Housekeeping
 from localforce.oauth.issuing import Issuer
 from localforce.oauth.keys import KeyRing
+from localforce.oauth.maintenance import Maintenance, Observer, Schedule
 from localforce.oauth.server import AuthorizationServer
 from localforce.oauth.services import OAuthServices
 from localforce.oauth.sessions import Sessions
@@ -51,6 +52,7 @@ from localforce.storage.sql.directory_store import SqlDirectoryStore
 from localforce.storage.sql.engine import make_engine, upgrade
 from localforce.storage.sql.grant_store import SqlGrantStore
 from localforce.storage.sql.group_commit import GroupCommit
+from localforce.storage.sql.maintenance_lock import maintenance_lock
 from localforce.storage.sql.oauth_store import (
     SqlConsentStore,
     SqlLoginHistory,
@@ -90,10 +92,13 @@ class Services:
     #: The group-commit writer of tokens and LoginHistory (storage/sql/group_commit.py).
     writes: GroupCommit
     bulk: Bulk
+    #: Scheduled purge and key rotation (oauth/maintenance.py), started by ``serve``'s workers.
+    maintenance: Maintenance
     #: The cross-process cache invalidation (storage/redis/fanout.py), when Redis is configured.
     fanout: Any = None
 
     def close(self) -> None:
+        self.maintenance.stop()
         if self.fanout is not None:
             self.fanout.stop()
             caching.broadcast_with(None)
@@ -132,7 +137,23 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
     return Services(settings, engine, box, directory, clock, oauth=oauth, limits=limits,
                     audit=audit, browser=browser,
                     data=data, housekeeping=housekeeping, writes=writes, bulk=bulk,
+                    maintenance=build_maintenance(settings, engine, housekeeping, oauth.keys,
+                                                  clock, audit.metrics),
                     fanout=build_fanout(settings, audit.metrics))
+
+
+def build_maintenance(settings: Settings, engine: Engine, housekeeping: Housekeeping,
+                      keys: KeyRing, clock: Clock, metrics: Metrics) -> Maintenance:
+    """The purge and key rotation on ``settings``' schedule, under the deployment-wide lock;
+    runs are counted in ``/metrics``. Started only by ``serve`` (``settings.maintenance``)."""
+    schedule = Schedule(interval=settings.maintenance_interval_seconds,
+                        retention_days=settings.purge_retention_days,
+                        rotate_every=round(settings.key_rotation_days * 86400),
+                        publish_ahead=round(settings.key_publish_ahead_hours * 3600))
+    observer = Observer(ran=metrics.maintenance_ran,
+                        lock=lambda held: metrics.maintenance_lock.set(1 if held else 0),
+                        failed=metrics.maintenance_failures.inc)
+    return Maintenance(housekeeping, keys, maintenance_lock(engine), schedule, clock, observer)
 
 
 def build_fanout(settings: Settings, metrics: Metrics) -> Any:

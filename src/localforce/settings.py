@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -68,10 +68,31 @@ class Settings(BaseSettings):
     #: suites and CI log in from 127.0.0.1 as often as they like (a request relayed by a
     #: local reverse proxy is still limited; so is every user, per hour).
     rate_limit_loopback: bool = False
+    #: Scheduled maintenance in ``serve``: the purge below and signing-key rotation, run by one
+    #: process of the deployment at a time (a PostgreSQL advisory lock; a file lock beside a
+    #: SQLite database). Off: run ``localforce db purge`` and ``keys rotate`` yourself.
+    maintenance: bool = True
+    #: Seconds between maintenance runs; a process not holding the lock tries to take it as
+    #: often, so a replica that died hands maintenance over within one interval.
+    maintenance_interval_seconds: float = Field(default=3600.0, gt=0)
+    #: Dead tokens, codes, sessions and JWT ids are kept this long before the purge deletes
+    #: them (a replayed code or refresh token is recognised only while its row exists).
+    purge_retention_days: int = Field(default=7, ge=0)
+    #: Days a signing key signs before its successor takes over (0 = rotation by hand only).
+    key_rotation_days: float = Field(default=90.0, ge=0)
+    #: Hours the successor is published at /id/keys before it starts signing.
+    key_publish_ahead_hours: float = Field(default=24.0, ge=0)
     #: Set only by the pytest plugin (``localforce.testing``): a server started for tests,
     #: whose clock, faults and reset are controlled with this key (web/testcontrol.py). Never
     #: set it on a real server; one worker only.
     test_control_key: str | None = None
+
+    @model_validator(mode="after")
+    def _rotation_after_publication(self) -> Settings:
+        if self.key_rotation_days and \
+                self.key_rotation_days * 24 <= self.key_publish_ahead_hours:
+            raise ValueError("key_rotation_days must be longer than key_publish_ahead_hours")
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -17,12 +17,16 @@ import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from localforce.oauth.errors import OAuthError
 from localforce.oauth.ports import PASSWORD_LOCKOUT, LoginAttempt, LoginHistory
+
+if TYPE_CHECKING:
+    from localforce.oauth.maintenance import Run as MaintenanceRun
 
 #: Latency buckets in seconds: sub-millisecond hits up to the 10 s of a heavy query.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
@@ -61,6 +65,29 @@ class Metrics:
         self.invalidations = Counter("localforce_cache_invalidations", "Cache invalidations "
                                      "by direction (sent to or received from other processes)",
                                      ["direction"], registry=r)
+
+        self.maintenance_last_run = Gauge(
+            "localforce_maintenance_last_run_timestamp_seconds", "When this process last ran "
+            "the scheduled maintenance (purge and key rotation; epoch seconds)",
+            multiprocess_mode="max", registry=r)
+        self.maintenance_purged = Counter("localforce_maintenance_purged_rows", "Rows the "
+                                          "scheduled purge deleted, by store", ["store"],
+                                          registry=r)
+        self.key_rotations = Counter("localforce_signing_key_rotations", "Signing keys the "
+                                     "schedule published", registry=r)
+        self.maintenance_lock = Gauge("localforce_maintenance_lock_held", "1 while this "
+                                      "process holds the maintenance lock (one process of a "
+                                      "deployment does)", multiprocess_mode="livesum",
+                                      registry=r)
+        self.maintenance_failures = Counter("localforce_maintenance_failures", "Maintenance "
+                                            "runs that failed (the database away)", registry=r)
+
+    def maintenance_ran(self, run: MaintenanceRun) -> None:
+        self.maintenance_last_run.set(run.at)
+        for store, rows in run.purged.items():
+            self.maintenance_purged.labels(store).inc(rows)
+        if run.rotated:
+            self.key_rotations.inc()
 
     def exposition(self) -> bytes:
         """The Prometheus text format: this process's values, or every worker's summed."""

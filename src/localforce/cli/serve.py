@@ -6,9 +6,11 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
 from localforce.audit.metrics import MULTIPROCESS_ENV, fresh_multiprocess_dir
 from localforce.bootstrap import Services
@@ -45,6 +47,19 @@ def serve(
                                          help="Serve HTTPS with this PEM certificate (chain)."),
     tls_key: Path | None = typer.Option(None, "--tls-key", envvar="LOCALFORCE_TLS_KEY",
                                         help="The PEM private key for --tls-cert."),
+    maintenance: bool | None = typer.Option(
+        None, "--maintenance/--no-maintenance", show_default=False,
+        help="Purge dead OAuth state and rotate signing keys on a schedule, one process of "
+             "the deployment at a time [default: on]."),
+    maintenance_interval: float | None = typer.Option(
+        None, "--maintenance-interval", min=1, show_default=False,
+        help="Seconds between maintenance runs [default: 3600]."),
+    purge_retention_days: int | None = typer.Option(
+        None, "--purge-retention-days", min=0, show_default=False,
+        help="Keep dead tokens, codes and sessions this long before purging [default: 7]."),
+    key_rotation_days: float | None = typer.Option(
+        None, "--key-rotation-days", min=0, show_default=False,
+        help="Days a signing key signs before the next takes over; 0: by hand [default: 90]."),
 ) -> None:
     """Run the server. On an empty store with no seed, create a demo org and print its logins."""
     settings = Settings()
@@ -54,8 +69,17 @@ def serve(
     files = tls_files(settings.home, tls, tls_cert, tls_key)
     if files is not None and public_url is None:
         public_url = f"https://{f'[{host}]' if ':' in host else host}:{port}"
-    overrides = {"host": host, "port": port, "workers": workers, "database_url": database_url,
-                 "public_url": public_url}
+    overrides: dict[str, Any] = {
+        "host": host, "port": port, "workers": workers, "database_url": database_url,
+        "public_url": public_url, "maintenance": maintenance,
+        "maintenance_interval_seconds": maintenance_interval,
+        "purge_retention_days": purge_retention_days, "key_rotation_days": key_rotation_days}
+    try:  # the workers read these from the environment: refuse a bad combination here
+        Settings(**{name: value for name, value in overrides.items() if value is not None})
+    except ValidationError as exc:
+        reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        err_console.print(f"[red]error:[/red] {reason}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     with services(**overrides) as svc:
         prepare(svc, seed)
         home = svc.settings.home

@@ -99,6 +99,28 @@ class KeyRing:
         caching.announce()
         return new
 
+    def rotate_if_due(self, every: int, publish_ahead: int) -> SigningKeyRecord | None:
+        """Scheduled rotation (oauth/maintenance.py): once the signing key has signed for
+        ``every - publish_ahead`` seconds, publish its successor to start signing
+        ``publish_ahead`` seconds later. Nothing while a successor is already published, nor
+        before the first key exists (the first signature creates it)."""
+        now = int(self._clock())
+        unretired = [k for k in self._store.list_keys() if k.retire_after is None]
+        if not unretired or any(k.active_from > now for k in unretired):
+            return None
+        signing = max(unretired, key=lambda k: (k.active_from, k.kid))
+        if now < signing.active_from + every - publish_ahead:
+            return None
+        return self.rotate(publish_ahead)
+
+    def retire_expired(self) -> int:
+        """Delete the keys whose last id_token has expired (``retire_after`` passed; every
+        process already stopped publishing them then, so nobody needs telling)."""
+        done = self._store.delete_keys_retired_before(int(self._clock()))
+        if done:
+            self._forget()
+        return done
+
     def _create(self, active_from: int) -> SigningKeyRecord:
         key = RSAKey.generate_key(2048)
         kid = str(secrets.randbelow(10**9))

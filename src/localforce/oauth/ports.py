@@ -183,3 +183,14 @@ class LoginHistory(Protocol):
     def record(self, attempt: LoginAttempt) -> str:
         """Write one attempt; returns its LoginHistory Id (``0Ya`` prefix)."""
         ...
+
+
+class MaintenanceLock(Protocol):
+    def acquire(self) -> bool:
+        """Take the lock, or confirm this process still holds it; False while another
+        process holds it. Raises when the store cannot be reached."""
+        ...
+
+    def release(self) -> None:
+        """Let go of the lock if held; never raises (a broken connection lost it already)."""
+        ...

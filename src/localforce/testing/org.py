@@ -230,7 +230,10 @@ def start_org(folder: Path, seed: Path | None = None, timeout: float = 60) -> Or
     home = folder / "home"
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("LOCALFORCE_") and k.lower() not in PROXY_VARS}
-    env.update(LOCALFORCE_HOME=str(home), LOCALFORCE_TEST_CONTROL_KEY=key)
+    # No scheduled maintenance: tests move this server's clock and restore its database, and
+    # a purge or key rotation on its own schedule would act on both underneath them.
+    env.update(LOCALFORCE_HOME=str(home), LOCALFORCE_TEST_CONTROL_KEY=key,
+               LOCALFORCE_MAINTENANCE="false")
     log = folder / "server.log"
     with log.open("wb") as out:  # the folder is the working directory: no stray localforce.toml
         process = subprocess.Popen(

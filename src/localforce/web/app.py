@@ -40,7 +40,8 @@ from localforce.web.setup.console import LOGIN_PATH as SETUP_LOGIN
 
 
 def create_app(services: Services, background: bool = False) -> HotPath:
-    """``background``: run the Bulk job runner in this process (``serve``'s workers).
+    """``background``: run the Bulk job runner and, unless ``settings.maintenance`` is off,
+    the scheduled maintenance in this process (``serve``'s workers).
 
     The hot endpoints are served by the lean dispatcher (web/hotpath.py), every other request
     by the Starlette app behind it; both apply the same rules, configured once here."""
@@ -77,7 +78,10 @@ def _lifespan(services: Services, background: bool
         threads.install(services.settings.request_threads)
         if background:
             services.bulk.runner.start()
+            if services.settings.maintenance:
+                services.maintenance.start()
         yield
+        services.maintenance.stop()
         services.bulk.runner.stop()
         # A worker stopping: the API requests it counted in memory go to the shared counter,
         # and the usage log entries its writer still holds (it batches) to the database.
