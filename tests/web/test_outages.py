@@ -60,3 +60,26 @@ def test_the_token_endpoint_answers_temporarily_unavailable(down: TestClient) ->
     assert response.headers["cache-control"].endswith("no-store,private")
     assert response.json() == {"error": "temporarily_unavailable",
                                "error_description": "the service is temporarily unavailable"}
+
+
+@pytest.mark.parametrize(("method", "path", "form"), [
+    ("POST", "/services/oauth2/token", {"grant_type": "client_credentials", "client_id": "k",
+                                        "client_secret": "s"}),     # the lean hot path
+    ("GET", "/services/data/v62.0/limits", None),                     # hot data route
+    ("GET", "/id/keys", None),                                        # Starlette's
+])
+def test_the_503_is_an_answer_not_an_exception_the_server_sees(
+        tmp_path: Path, method: str, path: str, form: dict[str, str] | None) -> None:
+    """The server closes the connection after an exception escapes the app, even once the
+    answer was sent; a load balancer then drops its clients' next requests on it. A database
+    outage is answered and handled, so nothing escapes."""
+    services = build(make_settings(tmp_path / "home", DEAD_DATABASE), migrate=False)
+    try:
+        with TestClient(create_app(services), client=("127.0.0.1", 50000),
+                        raise_server_exceptions=True) as client:
+            response = client.request(method, path, data=form, headers={
+                "Authorization": "Bearer 00D000000000001!abc"})
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "5"
+    finally:
+        services.close()

@@ -188,9 +188,22 @@ def unexpected_error_response(method: str, path: str) -> Response:
     return Response(message, status_code=500, media_type="text/plain")
 
 
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """The database away is a 503, handled here rather than by ``_unexpected``: Starlette
+    re-raises what reaches that one, and the server then closes the connection (a load
+    balancer in front drops its clients' next requests on it unanswered)."""
+    if not database_unavailable(exc):
+        raise exc
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
+                exc.__class__.__name__)
+    return unavailable_response(request.url.path)
+
+
 EXCEPTION_HANDLERS = {
     ApiError: _api_error,
     OAuthError: _oauth_error,
     HTTPException: _http_error,
+    sql_errors.DBAPIError: _database_error,
+    sql_errors.TimeoutError: _database_error,
     Exception: _unexpected,
 }

@@ -45,6 +45,7 @@ from localforce.web import forms, threads
 from localforce.web.apiusage import DATA_PREFIX
 from localforce.web.clientip import STATE_KEY, ClientIpResolver
 from localforce.web.errors import (
+    database_unavailable,
     json_bytes,
     no_store_json_headers,
     oauth_error_response,
@@ -112,10 +113,14 @@ class HotPath:
                     reply = await self._answer(scope, receive, route)
                     if pending:  # no answer before the rows it vouches for are committed
                         await commits.settle(pending)
-                except Exception:
-                    await _send(scope, send, _reply(unexpected_error_response(
-                        scope["method"], scope["path"])))
-                    raise
+                except Exception as exc:
+                    reply = _reply(unexpected_error_response(scope["method"], scope["path"]))
+                    if not database_unavailable(exc):
+                        await _send(scope, send, reply)
+                        raise  # the server logs it and closes the connection
+                    # The database away: the 503 is the whole answer (logged in one line),
+                    # and the connection stays open, as for any other answer; closing it
+                    # made a load balancer drop its clients' next requests unanswered.
             status = reply[0]
             await _send(scope, send, reply)
         finally:
