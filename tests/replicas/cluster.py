@@ -26,6 +26,7 @@ class Replica:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    port: int = 0
 
 
 @dataclass
@@ -35,6 +36,8 @@ class Cluster:
     redis_url: str | None
     secret_key: str = field(default_factory=generate_key)
     replicas: list[Replica] = field(default_factory=list)
+    #: More ``LOCALFORCE_*`` settings for every replica.
+    settings: dict[str, str] = field(default_factory=dict)
 
     def env(self, name: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
@@ -43,6 +46,7 @@ class Cluster:
                    LOCALFORCE_DATABASE_URL=self.database_url)
         if self.redis_url:
             env["LOCALFORCE_REDIS_URL"] = self.redis_url
+        env.update(self.settings)
         return env
 
     def start(self, n: int, timeout: float = 60) -> None:
@@ -57,15 +61,29 @@ class Cluster:
         for replica in self.replicas[1:]:
             self._wait(replica, timeout)
 
-    def _launch(self, i: int, extra: list[str]) -> None:
-        port = free_port()
+    def _launch(self, i: int, extra: list[str], port: int | None = None) -> Replica:
+        port = port or free_port()
         log = self.folder / f"replica{i}.log"
-        with log.open("wb") as out:
+        with log.open("ab") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "localforce.cli.main", "serve", "--port", str(port),
                  *extra], cwd=self.folder, env=self.env(f"home{i}"), stdout=out,
                 stderr=subprocess.STDOUT)
-        self.replicas.append(Replica(f"http://127.0.0.1:{port}", process, log))
+        replica = Replica(f"http://127.0.0.1:{port}", process, log, port)
+        if i < len(self.replicas):
+            self.replicas[i] = replica
+        else:
+            self.replicas.append(replica)
+        return replica
+
+    def kill(self, i: int) -> None:
+        """kill -9: no shutdown of any kind."""
+        self.replicas[i].process.kill()
+        self.replicas[i].process.wait()
+
+    def restart(self, i: int, timeout: float = 60) -> None:
+        """Start replica ``i`` again on its port (after ``kill``)."""
+        self._wait(self._launch(i, [], self.replicas[i].port), timeout)
 
     @staticmethod
     def _wait(replica: Replica, timeout: float) -> None:
