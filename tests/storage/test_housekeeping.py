@@ -66,3 +66,19 @@ def test_purge_keeps_live_and_recently_dead_state(svc: Services) -> None:
 def test_negative_retention_is_refused(svc: Services) -> None:
     with pytest.raises(ValueError):
         svc.housekeeping.purge(retention_days=-1)
+
+
+def test_the_token_purge_goes_in_batches_to_the_end(svc: Services) -> None:
+    """A backlog larger than a batch is purged whole, a batch per transaction."""
+    now = int(svc.clock())
+    org = svc.directory.create_org("Acme")
+    user, _ = svc.directory.create_user(org.id, "u@acme.test", "pw-123456", "Standard User")
+    tokens = svc.oauth.tokens
+    for i in range(25):
+        tokens.add(TokenRecord(f"dead{i:02d}x".ljust(64, "0"), REFRESH, org.id, user.id, None,
+                               ("api",), "f", "test", now - 30 * DAY, now - 30 * DAY,
+                               expires_at=now - 10 * DAY))
+    tokens.add(TokenRecord("live".ljust(64, "0"), REFRESH, org.id, user.id, None, ("api",),
+                           "f", "test", now, now, expires_at=now + DAY))
+    assert tokens.purge(now - 7 * DAY, batch=10) == 25  # type: ignore[call-arg]
+    assert _count(svc, t.tokens) == 1

@@ -40,6 +40,10 @@ def _token(row: Mapping[str, Any]) -> TokenRecord:
         rotated_at=row["rotated_at"])
 
 
+#: Rows the token purge deletes per transaction.
+PURGE_BATCH = 5000
+
+
 class SqlTokenStore:
     def __init__(self, engine: Engine, writes: GroupCommit) -> None:
         self._engine = engine
@@ -95,12 +99,20 @@ class SqlTokenStore:
             caching.changed()  # which access tokens went is unknown here: drop every principal
         return done
 
-    def purge(self, before: int) -> int:
+    def purge(self, before: int, batch: int = PURGE_BATCH) -> int:
+        """In transactions of ``batch`` rows: a backlog of 10^6 dead tokens never holds the
+        write lock (SQLite) or one huge transaction (PostgreSQL) while grants wait."""
         dead = or_(_tk.revoked_at < before, _tk.rotated_at < before, _tk.expires_at < before,
                    and_(_tk.idle_timeout.is_not(None),
                         _tk.last_used_at + _tk.idle_timeout < before))
-        with self._engine.begin() as c:
-            return int(c.execute(delete(t.tokens).where(dead)).rowcount)
+        some = select(_tk.digest).where(dead).limit(batch).scalar_subquery()
+        total = 0
+        while True:
+            with self._engine.begin() as c:
+                done = int(c.execute(delete(t.tokens).where(_tk.digest.in_(some))).rowcount)
+            total += done
+            if done < batch:
+                return total
 
 
 class SqlConsentStore:
