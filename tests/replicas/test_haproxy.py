@@ -9,6 +9,7 @@ so it comes last.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +19,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import redis
-from tests.conftest import REDIS_URL, missing_service
+from sqlalchemy import create_engine, text
+from tests.conftest import PG_ADMIN_URL, REDIS_URL, missing_service
 from tests.replicas.cluster import CONSUMER_KEY, CONSUMER_SECRET, Cluster
 from tests.replicas.haproxy import HAProxy, haproxy_binary
 from tests.replicas.tcpproxy import TcpProxy
@@ -44,8 +46,29 @@ class Deployment:
 
 
 @pytest.fixture(scope="module")
-def deployment(pg_database: str, tmp_path_factory: pytest.TempPathFactory
+def own_database() -> Iterator[str]:
+    """A database of this module's own: the session's (``pg_database``) may hold another
+    module's org, and its API calls would count against the allocation tested here."""
+    name = f"lf_test_replicas_{secrets.token_hex(4)}"
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means "absent"
+        missing_service(f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {exc.__class__.__name__}")
+        return
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def deployment(own_database: str, tmp_path_factory: pytest.TempPathFactory
                ) -> Iterator[Deployment]:
+    pg_database = own_database
     binary = haproxy_binary()
     if binary is None:
         missing_service("HAProxy is not installed (scripts/test-setup.sh installs it)")
