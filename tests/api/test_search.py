@@ -149,3 +149,22 @@ def test_custom_objects_and_fields_are_searched(services, org, api, world):
         ("Account", world["Globex"]), ("Gizmo__c", gizmo)]
     assert names(search(api, "FIND {ölwerk} RETURNING Account(Name)").json()) == [
         ("Account", "Ölwerk GmbH")]  # rows from before the rebuild are indexed again
+
+
+def test_records_a_bulk_job_inserts_are_found_as_soon_as_it_commits(services, api, world):
+    """The index is filled in the transaction that inserts the rows (one statement per Bulk
+    transaction on SQLite): no record is ever committed and not yet searchable."""
+    from tests.api.test_bulk_ingest import run_job
+
+    services.bulk.runner.rows_per_transaction = 7  # several transactions, a partial last one
+    data = "Name,BillingCity\n" + "".join(f"Zeppelin {n:02d},Lakehurst\n" for n in range(20))
+    info = run_job(services, api, "insert", data)
+    assert (info["numberRecordsProcessed"], info["numberRecordsFailed"]) == (20, 0)
+    body = search(api, "FIND {zeppelin} RETURNING Account(Name ORDER BY Name)").json()
+    assert [n for _, n in names(body)] == [f"Zeppelin {n:02d}" for n in range(20)]
+    one = api.post("/sobjects/Account", {"Name": "Zeppelin 99"}).json()["id"]  # REST, too
+    found = search(api, "FIND {lakehurst OR zeppelin} RETURNING Account(Id)").json()
+    assert len(found["searchRecords"]) == 21 and one in {
+        r["Id"] for r in found["searchRecords"]}
+    assert names(search(api, "FIND {ölwerk} RETURNING Account(Name)").json()) == [
+        ("Account", "Ölwerk GmbH")]  # the rows from before are still there once

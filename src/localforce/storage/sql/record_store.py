@@ -250,7 +250,9 @@ class SqlRecordStore:
     def insert(self, obj: ObjectDef, org_id: str, values: Mapping[str, Any]) -> None:
         table = self._table(obj)
         with self._conn() as conn:
+            since = search_index.high_water(conn, obj)
             conn.execute(insert(table).values(org_id=org_id, **values))
+            search_index.index_after(conn, obj, since)
 
     def insert_many(self, obj: ObjectDef, org_id: str, rows: Sequence[Mapping[str, Any]]
                     ) -> None:
@@ -265,14 +267,18 @@ class SqlRecordStore:
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             sql = (f"INSERT INTO {quote(table.name)} (org_id, {', '.join(map(quote, names))}) "
                    f"VALUES ({', '.join([mark] * (len(names) + 1))})")
+            since = search_index.high_water(conn, obj)
             conn.exec_driver_sql(sql, [(org_id, *map(row.get, names)) for row in rows])
+            search_index.index_after(conn, obj, since)  # the SOSL index: one statement
 
     def insert_if_absent(self, obj: ObjectDef, org_id: str, values: Mapping[str, Any]) -> None:
         table = self._table(obj)
         with self._conn() as conn:
             dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            since = search_index.high_water(conn, obj)
             conn.execute(dialect.insert(table).values(org_id=org_id, **values)
                          .on_conflict_do_nothing(index_elements=["Id"]))
+            search_index.index_after(conn, obj, since)
 
     def get(self, obj: ObjectDef, org_id: str, record_id: str,
             fields: Sequence[FieldDef]) -> dict[str, Any] | None:
