@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from localforce.data import assignments, sales
@@ -59,6 +59,16 @@ class MultipleChoices(ApiError):
 
     def body(self) -> list[Any]:  # type: ignore[override]
         return list(self.urls)
+
+
+@dataclass
+class Memo:
+    """What the bodies of one batch of writes share: the org's schema, and per body key of
+    ``obj`` the field it names with its reference prefixes (``Records._values``)."""
+
+    schema: Schema
+    obj: ObjectDef
+    fields: dict[str, tuple[FieldDef, tuple[str, ...]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -152,10 +162,14 @@ class Records:
                     for body in bodies]
         results: list[SaveResult | ApiError] = []
         rows: list[dict[str, Any]] = []
+        new_ids = iter(ids.new_ids(obj.key_prefix, len(bodies)))  # side by side in indexes
+        now = self._now()
+        memo = Memo(self.schema_for(principal.org_id), obj)
         for body in bodies:
             try:
-                obj, values = self._values(principal, obj, body, creating=True)
-                record_id, row, _ = self._new_record(principal, obj, values)
+                obj, values = self._values(principal, obj, body, True, memo)
+                record_id, row, _ = self._new_record(principal, obj, values, next(new_ids), now,
+                                                     memo.schema)
             except ApiError as exc:
                 results.append(exc)
                 continue
@@ -172,31 +186,37 @@ class Records:
         except ApiError as exc:
             return exc
 
-    def _new_record(self, principal: Principal, obj: ObjectDef, values: dict[str, Any]
+    def _new_record(self, principal: Principal, obj: ObjectDef, values: dict[str, Any],
+                    record_id: str | None = None, now: str | None = None,
+                    schema: Schema | None = None
                     ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         """A new record's Id, its stored row (``values`` completed in place with the system
-        fields, defaults, derived fields and sales rules) and its opportunity's update."""
-        self._check_references(principal, obj, values)
+        fields, defaults, derived fields and sales rules) and its opportunity's update.
+        ``record_id``/``now``/``schema``: what a batch of creates minted or read for all."""
+        self._check_references(principal, obj, values, schema)
         given = dict(values)
-        record_id = ids.new_id(obj.key_prefix)
-        now = self._now()
+        record_id = record_id or ids.new_id(obj.key_prefix)
+        now = now or self._now()
         system = {"Id": record_id, "IsDeleted": False, "CreatedDate": now,
                   "CreatedById": principal.user_id, "LastModifiedDate": now,
                   "LastModifiedById": principal.user_id, "SystemModstamp": now}
-        for f in obj.stored_fields:
-            if f.name in system:
-                values[f.name] = system[f.name]
-            elif f.name == "OwnerId" and values.get("OwnerId") is None:
-                values["OwnerId"] = principal.user_id
-            elif f.name not in values and f.default_value is not None and f.flag(
-                    "defaultedOnCreate"):
-                values[f.name] = f.default_value
-            elif f.flag("autoNumber"):
-                values[f.name] = f"{self.store.next_number(obj, principal.org_id, f):08d}"
+        for name, what, default in obj.create_plan:
+            if what == "system":
+                values[name] = system[name]
+            elif what == "owner":
+                if values.get(name) is None:
+                    values[name] = principal.user_id
+            elif what == "default":
+                values.setdefault(name, default)
+            else:
+                f = obj.field(name)
+                assert f is not None
+                values[name] = f"{self.store.next_number(obj, principal.org_id, f):08d}"
         values.update(derive(obj, values, given))
         follow_up = self._sales_rules(principal, obj, values, given, creating=True)
         self._required(obj, values)
-        row = {k: v for k, v in values.items() if obj.field(k) and obj.field(k).stored}
+        stored = obj.stored_keys
+        row = {k: v for k, v in values.items() if k in stored}
         return record_id, row, follow_up
 
     def update(self, principal: Principal, sobject: str, record_id: str, body: Any) -> None:
@@ -220,14 +240,20 @@ class Records:
             self.with_store(store)._after_write(principal, obj, merged, None)
 
     def _values(self, principal: Principal, obj: ObjectDef, body: Any,
-                creating: bool) -> tuple[ObjectDef, dict[str, Any]]:
+                creating: bool, memo: Memo | None = None) -> tuple[ObjectDef, dict[str, Any]]:
         """The body's values in stored form, and the object they belong to (reloaded when
-        the body names a custom field this process has not seen yet)."""
+        the body names a custom field this process has not seen yet). ``memo``: shared by
+        the bodies of one batch, what their keys resolved to (once per key, not per row)."""
         if not isinstance(body, Mapping):
             raise BadRequest("JSON_PARSER_ERROR", "The request body must be a JSON object")
-        schema = self.schema_for(principal.org_id)
+        schema = memo.schema if memo is not None else self.schema_for(principal.org_id)
         out: dict[str, Any] = {}
+        known = memo.fields if memo is not None and memo.obj is obj else None
         for key, value in body.items():
+            if known is not None and key in known:
+                seen, prefixes = known[key]
+                out[seen.name] = to_storage(seen, value, prefixes)
+                continue
             if key == "attributes":
                 continue
             f = obj.field(key)
@@ -249,20 +275,26 @@ class Records:
                                      "The Id field should not be specified in the sobject data.")
                 continue
             self._check_writable(f, creating)
-            prefixes = tuple(o.key_prefix for o in (schema.get(n) for n in f.reference_to) if o)
-            out[f.name] = to_storage(f, value, prefixes if f.type == "reference" else ())
+            prefixes = tuple(o.key_prefix for o in (schema.get(n) for n in f.reference_to)
+                             if o) if f.type == "reference" else ()
+            out[f.name] = to_storage(f, value, prefixes)
+            if memo is not None and memo.obj is obj:
+                memo.fields[key] = (f, prefixes)
         return obj, out
 
     def _check_references(self, principal: Principal, obj: ObjectDef,
-                          values: Mapping[str, Any]) -> None:
+                          values: Mapping[str, Any], schema: Schema | None = None) -> None:
         """Each lookup the body sets names a live record of the caller's org that they may
         see (else INVALID_CROSS_REFERENCE_KEY, ENTITY_IS_DELETED); an owner is an active
         user (INACTIVE_OWNER_OR_USER). The id's type was checked when it was parsed."""
-        schema = self.schema_for(principal.org_id)
-        for name, value in values.items():
-            f = obj.field(name)
-            if f is None or f.type != "reference" or not value:
-                continue
+        lookups = obj.reference_keys
+        named = [n for n in values if n in lookups and values[n]]
+        if not named:
+            return
+        schema = schema or self.schema_for(principal.org_id)
+        for name in named:
+            f, value = obj.field(name), values[name]
+            assert f is not None
             cross = BadRequest("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
                                [f.name])
             target = schema.by_prefix(value[:3])
@@ -371,9 +403,7 @@ class Records:
 
     @staticmethod
     def _required(obj: ObjectDef, values: Mapping[str, Any]) -> None:
-        missing = [f.name for f in obj.stored_fields
-                   if not f.flag("nillable") and f.flag("createable")
-                   and not f.flag("defaultedOnCreate") and values.get(f.name) in (None, "")]
+        missing = [name for name in obj.required_on_create if values.get(name) in (None, "")]
         if missing:
             raise BadRequest("REQUIRED_FIELD_MISSING",
                              f"Required fields are missing: [{', '.join(missing)}]", missing)

@@ -61,7 +61,7 @@ class FieldDef:
     def flag(self, name: str) -> bool:
         return bool(self.describe.get(name))
 
-    @property
+    @cached_property
     def length(self) -> int:
         return int(self.describe.get("length") or 0)
 
@@ -169,6 +169,40 @@ class ObjectDef:
     def stored_names(self) -> tuple[str, ...]:
         """The stored fields' names: what an object's table looks like."""
         return tuple(f.name for f in self.stored_fields)
+
+    @cached_property
+    def stored_keys(self) -> frozenset[str]:
+        return frozenset(self.stored_names)
+
+    @cached_property
+    def reference_keys(self) -> frozenset[str]:
+        """Names of the stored lookup fields."""
+        return frozenset(f.name for f in self.stored_fields if f.type == "reference")
+
+    @cached_property
+    def create_plan(self) -> tuple[tuple[str, str, Any], ...]:
+        """What a create adds to the values a body gave, field by field in stored order, as
+        ``(name, what, default)``: ``system`` (the server's), ``owner`` (the caller unless
+        set), ``default`` (``defaultedOnCreate`` with a default, unless set), ``auto`` (an
+        auto-number). Worked out once per object, not per record."""
+        out = []
+        for f in self.stored_fields:
+            if f.name in SYSTEM_FIELDS:
+                out.append((f.name, "system", None))
+            elif f.name == "OwnerId":
+                out.append((f.name, "owner", None))
+            elif f.default_value is not None and f.flag("defaultedOnCreate"):
+                out.append((f.name, "default", f.default_value))
+            elif f.flag("autoNumber"):
+                out.append((f.name, "auto", None))
+        return tuple(out)
+
+    @cached_property
+    def required_on_create(self) -> tuple[str, ...]:
+        """Stored fields a write must leave non-empty: not nillable, createable and not
+        defaulted on create."""
+        return tuple(f.name for f in self.stored_fields if not f.flag("nillable")
+                     and f.flag("createable") and not f.flag("defaultedOnCreate"))
 
 
 class Schema:

@@ -128,6 +128,52 @@ def new_id(prefix: str, token_bytes: int = 9) -> str:
     return id15 + checksum(id15)
 
 
+_SPAN = 62 ** 9
+
+
+def new_ids(prefix: str, count: int) -> list[str]:
+    """``count`` new 18-character IDs in a row: consecutive sequences from a random start, as
+    Salesforce's own IDs for one batch follow each other. A Bulk transaction's rows then land
+    side by side in every index that ends in the Id, instead of at random pages (what made a
+    10,000-row insert touch ~10,000 pages of each index). They never collide among themselves,
+    and no likelier with existing IDs than as many random ones would."""
+    if len(prefix) != 3:
+        raise ValueError(f"key prefix must be 3 characters: {prefix!r}")
+    start = secrets.randbelow(_SPAN - count)
+    head = prefix + _POD + _RESERVED
+    out = []
+    # The 9-character sequence is 4 digits closing the second checksum chunk (worked out
+    # once per value it takes) and 5 making the third (its upper-case bits as it is spelled).
+    chunks: dict[int, tuple[str, str]] = {}
+    for n in range(start, start + count):
+        high, low = divmod(n, _CHUNK)
+        if high not in chunks:
+            chunks.clear()
+            whole = head + _base62(high, 4)
+            chunks[high] = whole, checksum(whole + "00000")[:2]
+        whole, sum12 = chunks[high]
+        digits, bits = [], 0
+        for position in range(4, -1, -1):
+            low, digit = divmod(low, 62)
+            digits.append(_BASE62[digit])
+            if 10 <= digit < 36:
+                bits |= 1 << position
+        id15 = whole + "".join(reversed(digits))
+        out.append(id15 + sum12 + _CHECKSUM_ALPHABET[bits])
+    return out
+
+
+_CHUNK = 62 ** 5
+
+
+def _base62(n: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        n, digit = divmod(n, 62)
+        digits.append(_BASE62[digit])
+    return "".join(reversed(digits))
+
+
 def derived_id(prefix: str, seed: str) -> str:
     """The same 18-character ID for the same ``seed`` every time (records the platform creates
     once per org, such as its standard price book, so that creating one twice is impossible)."""

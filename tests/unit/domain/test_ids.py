@@ -53,6 +53,22 @@ def test_new_ids_carry_prefix_and_valid_checksum() -> None:
         assert ids.to18(value[:15]) == value
 
 
+def test_a_batch_of_new_ids_follows_on_in_order_with_valid_checksums(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    batch = ids.new_ids("001", 5000)  # a random start: the carries differ from run to run
+    assert len(set(batch)) == 5000
+    sequence = [sum(ids._BASE62.index(c) * 62 ** (8 - i) for i, c in enumerate(value[6:15]))
+                for value in batch]
+    assert sequence == list(range(sequence[0], sequence[0] + 5000))
+    assert all(v[:6] == "0015g0" and ids.to18(v[:15]) == v for v in batch)
+    monkeypatch.setattr(ids.secrets, "randbelow", lambda _: 62 ** 5 - 2)
+    carried = ids.new_ids("a01", 4)  # across a carry into the second checksum chunk
+    assert [v[6:15] for v in carried] == ["0000zzzzy", "0000zzzzz", "000100000", "000100001"]
+    assert all(ids.to18(v[:15]) == v for v in carried)
+    with pytest.raises(ValueError):
+        ids.new_ids("01", 1)
+
+
 def test_same_id_compares_across_forms() -> None:
     assert ids.same_id("001B000001LntWl", "001B000001LntWlIAJ")
     assert not ids.same_id("001B000001LntWl", "001B000001LntWm")

@@ -283,7 +283,7 @@ class Runner:
             if not taken:
                 return False
             records = self.records.with_store(store, cached_schema=True)
-            parsed = [_body(columns, row) for _, row in taken]
+            parsed = _bodies(columns, [row for _, row in taken])
             results = self._results(records, principal, job, parsed)
             for (_, row), (given_id, _), result in zip(taken, parsed, results, strict=True):
                 if isinstance(result, ApiError):
@@ -346,20 +346,35 @@ class Runner:
         return result.id, result.created
 
 
-def _body(columns: list[Any], row: list[str]) -> tuple[str, dict[str, Any]]:
-    """A CSV row as the given Id and a REST body: ``#N/A`` is null, empty is left out."""
-    body: dict[str, Any] = {}
-    record_id = ""
-    for column, value in zip(columns, row, strict=True):
-        if value == "":
-            continue  # an empty value leaves the field alone
-        if isinstance(column, tuple):
-            body[column[0]] = {column[1]: None if value == csvio.NULL else value}
-        elif column.lower() == "id":
-            record_id = value
+def _bodies(columns: list[Any], rows: list[list[str]]) -> list[tuple[str, dict[str, Any]]]:
+    """CSV rows as the given Id and a REST body each: ``#N/A`` is null, empty is left out (it
+    leaves the field alone). What each column is, is worked out once for all the rows."""
+    plain = [(n, c) for n, c in enumerate(columns) if isinstance(c, str) and c.lower() != "id"]
+    ids_at = [n for n, c in enumerate(columns) if isinstance(c, str) and c.lower() == "id"]
+    related = any(isinstance(c, tuple) for c in columns)
+    null = csvio.NULL
+    out = []
+    for row in rows:
+        body: dict[str, Any]
+        if related:  # in column order, as the body's errors are found
+            body = {}
+            for n, column in enumerate(columns):
+                if row[n] == "" or n in ids_at:
+                    continue
+                value = None if row[n] == null else row[n]
+                if isinstance(column, tuple):
+                    body[column[0]] = {column[1]: value}
+                else:
+                    body[column] = value
         else:
-            body[column] = None if value == csvio.NULL else value
-    return record_id, body
+            body = {name: None if row[n] == null else row[n] for n, name in plain
+                    if row[n] != ""}
+        record_id = ""
+        for n in ids_at:
+            if row[n] != "":
+                record_id = row[n]
+        out.append((record_id, body))
+    return out
 
 
 def _attempt(call: Callable[[], tuple[str, bool]]) -> tuple[str, bool] | ApiError:

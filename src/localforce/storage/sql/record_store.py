@@ -257,11 +257,13 @@ class SqlRecordStore:
     def insert_many(self, obj: ObjectDef, org_id: str, rows: Sequence[Mapping[str, Any]]
                     ) -> None:
         """One DBAPI ``executemany`` of prebuilt SQL (SQLAlchemy's per-parameter processing
-        cost more than the insert itself on a Bulk job's 10,000 rows)."""
+        cost more than the insert itself on a Bulk job's 10,000 rows), naming only the columns
+        some row sets (the others are null either way)."""
         if not rows:
             return
         table = self._table(obj)
-        names = [c.name for c in table.columns if c.name != "org_id"]
+        given = set().union(*rows)
+        names = [c.name for c in table.columns if c.name != "org_id" and c.name in given]
         with self._conn() as conn:
             quote = conn.dialect.identifier_preparer.quote
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
