@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -32,7 +33,7 @@ from localforce.data.bulk.ports import RESULT, BulkStore, Job
 from localforce.data.errors import BadRequest
 from localforce.data.plan import ChildPlan, Path, QueryPlan
 from localforce.data.query import QueryService
-from localforce.data.values import to_wire
+from localforce.data.schema import TEXT_TYPES, FieldDef
 from localforce.domain import ids
 from localforce.domain.principal import Principal
 
@@ -64,16 +65,54 @@ def header(plan: QueryPlan) -> list[str]:
             for kind, _, path in plan.outputs if kind != "child" and isinstance(path, Path)]
 
 
-def csv_values(plan: QueryPlan, row: Any) -> list[str]:
-    """A result row as Salesforce's CSV writes it: wire values, null as empty."""
-    out = []
-    for kind, spec, path in plan.outputs:
-        if kind == "child" or not isinstance(path, Path):
-            continue
-        value = None if path.field.type == "address" else to_wire(path.field, row[spec[0]], "")
-        out.append("" if value is None else "true" if value is True else "false"
-                   if value is False else str(value))
-    return out
+Cell = Callable[[Any], str]
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return ""
+    number = float(value)
+    return str(number) if math.isfinite(number) else ""
+
+
+def _integer(value: Any) -> str:
+    return "" if value is None else str(int(value))
+
+
+def _boolean(value: Any) -> str:
+    return "" if value is None else "true" if value else "false"
+
+
+def _other(value: Any) -> str:
+    return "" if value is None else "true" if value is True else "false" \
+        if value is False else str(value)
+
+
+def _cell(f: FieldDef) -> Cell | None:
+    """How a stored value of ``f`` is written: its wire value (``to_wire``) as Salesforce's
+    CSV has it, null as empty; chosen once per column, not per value. None: as stored (text;
+    the CSV writer writes null as empty itself)."""
+    kind = f.type
+    if kind == "address":
+        return lambda _: ""
+    if kind == "base64":
+        url = f"/{f.name}"  # to_wire's blob URL, relative to no record
+        return lambda value: "" if value is None else url
+    if kind in ("double", "currency", "percent"):
+        return _number
+    if kind in ("int", "long"):
+        return _integer
+    if kind == "boolean":
+        return _boolean
+    if kind in TEXT_TYPES or kind in ("id", "reference", "date", "datetime"):
+        return None
+    return _other
+
+
+def formatters(plan: QueryPlan) -> list[tuple[int, Cell | None]]:
+    """Per CSV column (``header``'s order): the result column it reads and its writer."""
+    return [(spec[0], _cell(path.field)) for kind, spec, path in plan.outputs
+            if kind != "child" and isinstance(path, Path)]
 
 
 def encode_locator(offset: int) -> str:
@@ -193,8 +232,24 @@ def _line(values: list[str], delimiter: str, ending: str) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def rows_to_csv(plan: QueryPlan, rows: list[Any], delimiter: str, ending: str) -> bytes:
+def rows_to_csv(plan: QueryPlan, rows: list[Any], delimiter: str, ending: str,
+                cells: list[tuple[int, Cell | None]] | None = None) -> bytes:
+    """``cells``: ``formatters(plan)``, worked out once per job rather than per page. Text
+    columns go to the CSV writer as they are; only the others are converted."""
+    cells = cells if cells is not None else formatters(plan)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator=ending, quoting=csv.QUOTE_ALL)
-    writer.writerows(csv_values(plan, row) for row in rows)
+    picked = [at for at, _ in cells]
+    converted = [(n, cell) for n, (_, cell) in enumerate(cells) if cell is not None]
+    if converted:
+        def line(row: Any) -> list[Any]:
+            values = [row[at] for at in picked]
+            for n, cell in converted:
+                values[n] = cell(values[n])
+            return values
+        writer.writerows(map(line, rows))
+    elif rows and picked == list(range(len(rows[0]))):
+        writer.writerows(rows)  # every column text, in order: as the rows are
+    else:
+        writer.writerows([row[at] for at in picked] for row in rows)
     return out.getvalue().encode("utf-8")

@@ -175,7 +175,9 @@ class Runner:
         columns = bulk_query.header(plan)
         delimiter = csvio.DELIMITERS[job.column_delimiter]
         ending = csvio.LINE_ENDINGS[job.line_ending]
-        render = render or (lambda p, rows: bulk_query.rows_to_csv(p, rows, delimiter, ending))
+        cells = bulk_query.formatters(plan)
+        render = render or (lambda p, rows: bulk_query.rows_to_csv(p, rows, delimiter, ending,
+                                                                   cells))
         limit = plan.select.limit
         after: Any = None
         while True:
