@@ -197,3 +197,53 @@ def test_a_job_resumes_after_its_last_committed_transaction(services: Services,
     assert (info["state"], info["numberRecordsProcessed"]) == ("JobComplete", 5)
     names = sorted(r["Name"] for r in api.query("SELECT Name FROM Account").json()["records"])
     assert names == [f"R{i}" for i in range(5)]
+
+
+def test_hard_delete_needs_the_bulk_api_hard_delete_permission(
+        services: Services, org: Any, api: Api, api_as: Callable[..., Api], clock: Any) -> None:
+    """Off for everyone by default, System Administrator included, as on Salesforce: the job
+    is refused (FEATURENOTENABLED, what the sf CLI looks for). Granted through a permission
+    set, the records go for good: no recycle bin, no ``queryAll`` row, no ``/deleted``
+    entry, no search hit."""
+    import datetime as dt
+
+    from tests.api.conftest import principal_of
+
+    from localforce.domain import ids
+    from localforce.domain.models import ObjectPermissions, PermissionSet
+
+    refused = api.post(INGEST, {"object": "Account", "operation": "hardDelete"})
+    assert refused.status_code == 400
+    assert refused.json() == [{"errorCode": "FEATURENOTENABLED", "message": (
+        "hardDelete requires the Bulk API Hard Delete permission, which the user's profile or "
+        "permission sets do not grant")}]
+    assert api.query("SELECT PermissionsBulkApiHardDelete FROM Profile WHERE Name = "
+                     "'System Administrator'").json()["records"][0][
+        "PermissionsBulkApiHardDelete"] is False
+
+    made = [api.post("/sobjects/Account", {"Name": f"Purge {n}"}).json()["id"] for n in range(3)]
+    org_id = org.id
+    services.directory.store.save_permission_set(PermissionSet(
+        ids.new_id("0PS"), org_id, "Purgers", bulk_api_hard_delete=True,
+        objects=ObjectPermissions({"Account": frozenset({"read", "create", "edit",
+                                                         "delete"})})))
+    user, _ = services.directory.create_user(org_id, "purger@acme.test", "Passw0rd-long!",
+                                             "Standard User", permission_sets=("Purgers",))
+    purger = api_as(principal_of(services, user))
+    start = clock()
+    info = run_job(services, purger, "hardDelete",
+                   f"Id\n{made[0]}\n{made[1][:15]}\n001000000000000AAA\n")
+    assert (info["numberRecordsProcessed"], info["numberRecordsFailed"]) == (3, 1)
+    assert [r["sf__Id"] for r in rows(purger, info["id"], "successfulResults")] == made[:2]
+    failed = rows(purger, info["id"], "failedResults")
+    assert [r["sf__Error"].split(":")[0] for r in failed] == ["NOT_FOUND"]
+    for record_id in made[:2]:
+        assert api.get(f"/sobjects/Account/{record_id}").status_code == 404
+    everything = api.get("/queryAll", params={"q": "SELECT Id FROM Account"}).json()
+    assert [r["Id"] for r in everything["records"]] == [made[2]]
+    clock.advance(120)
+    window = {"start": dt.datetime.fromtimestamp(start - 60, dt.UTC).isoformat(),
+              "end": dt.datetime.fromtimestamp(clock() + 60, dt.UTC).isoformat()}
+    assert api.get("/sobjects/Account/deleted", params=window).json()["deletedRecords"] == []
+    found = api.get("/search", params={"q": "FIND {purge} RETURNING Account(Id)"}).json()
+    assert [r["Id"] for r in found["searchRecords"]] == [made[2]]

@@ -66,6 +66,9 @@ class RecordStore(Protocol):
 
     def update(self, obj: ObjectDef, org_id: str, record_id: str,
                values: Mapping[str, Any]) -> None: ...
+    def remove(self, obj: ObjectDef, org_id: str, record_id: str) -> None:
+        """Delete the row itself (a hard delete: no recycle bin, no ``IsDeleted`` row)."""
+        ...
     def find_ids(self, obj: ObjectDef, org_id: str, f: FieldDef, value: Any,
                  limit: int = 10) -> list[str]:
         """Ids of live records whose ``f`` equals ``value`` (text compared case-insensitively)."""

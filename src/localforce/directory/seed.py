@@ -46,9 +46,9 @@ __all__ = ["RecordSeeder", "SeedError", "SeedReport", "apply_seed", "load_file",
 
 _ORG_KEYS = {"name", "id", "my_domain", "username_password_flow", "sharing"}
 _PROFILE_KEYS = {"name", "api_enabled", "objects", "login_ip_ranges", "view_all_data",
-                 "modify_all_data", "manage_users", "transfer_record"}
+                 "modify_all_data", "manage_users", "transfer_record", "bulk_api_hard_delete"}
 _PS_KEYS = {"name", "api_enabled", "objects", "view_all_data", "modify_all_data", "manage_users",
-            "transfer_record"}
+            "transfer_record", "bulk_api_hard_delete"}
 _USER_KEYS = {"username", "password", "security_token", "profile", "permission_sets", "email",
               "first_name", "last_name", "active"}
 _APP_KEYS = {"name", "consumer_key", "consumer_secret", "callback_urls", "scopes", "certificate",
@@ -229,7 +229,8 @@ class _Planner:
             modify_all_data=r.get("modify_all_data", bool, False),
             manage_users=r.get("manage_users", bool, False),
             objects=self._objects(r), login_ip_ranges=tuple(ranges),
-            transfer_record=r.get("transfer_record", bool, False))
+            transfer_record=r.get("transfer_record", bool, False),
+            bulk_api_hard_delete=r.get("bulk_api_hard_delete", bool, False))
 
     def _permission_set(self, org: Org, index: int, data: Any) -> PermissionSet:
         r = _Reader(self.source, f"permission_sets[{index}]", data, _PS_KEYS)
@@ -239,7 +240,8 @@ class _Planner:
             view_all_data=r.get("view_all_data", bool, False),
             modify_all_data=r.get("modify_all_data", bool, False),
             manage_users=r.get("manage_users", bool, False), objects=self._objects(r),
-            transfer_record=r.get("transfer_record", bool, False))
+            transfer_record=r.get("transfer_record", bool, False),
+            bulk_api_hard_delete=r.get("bulk_api_hard_delete", bool, False))
 
     def _user(self, index: int, data: Any, profiles: set[str], perm_sets: set[str]
               ) -> dict[str, Any]:

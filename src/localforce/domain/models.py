@@ -159,6 +159,8 @@ class Profile:
     login_ip_ranges: tuple[IpRange, ...] = ()
     #: "Transfer Record": change the owner of records the user does not own.
     transfer_record: bool = False
+    #: "Bulk API Hard Delete": Bulk ``hardDelete`` jobs (off by default, also for admins).
+    bulk_api_hard_delete: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ class PermissionSet:
     manage_users: bool = False
     objects: ObjectPermissions = field(default_factory=ObjectPermissions)
     transfer_record: bool = False
+    bulk_api_hard_delete: bool = False
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,7 @@ class Access:
     objects: ObjectPermissions
     login_ip_ranges: tuple[IpRange, ...]
     transfer_record: bool = False
+    bulk_api_hard_delete: bool = False
     #: The org's defaults the user's record access starts from.
     sharing: Sharing = field(default_factory=Sharing)
 
@@ -229,6 +233,8 @@ class Access:
         return cls(
             transfer_record=profile.transfer_record
             or any(ps.transfer_record for ps in permission_sets),
+            bulk_api_hard_delete=profile.bulk_api_hard_delete
+            or any(ps.bulk_api_hard_delete for ps in permission_sets),
             sharing=sharing or Sharing(),
             api_enabled=profile.api_enabled or any(ps.api_enabled for ps in permission_sets),
             view_all_data=profile.view_all_data or any(ps.view_all_data for ps in permission_sets),

@@ -16,7 +16,7 @@ from typing import Any
 from localforce.data.access import require_api
 from localforce.data.bulk import csvio
 from localforce.data.bulk.ports import FAILED, SUCCESS, UPLOAD, BulkStore, Job
-from localforce.data.errors import ApiError, BadRequest, InsufficientAccess, NotFound
+from localforce.data.errors import ApiError, BadRequest, NotFound
 from localforce.data.records import Records
 from localforce.data.values import format_datetime
 from localforce.domain import ids
@@ -35,6 +35,14 @@ JOB_PREFIX = "750"
 #: Developer Edition's daily allocations (data/limits.py lists the same).
 DAILY_BATCHES, DAILY_QUERY_JOBS = 15_000, 10_000
 DAY_MS = 24 * 3600 * 1000
+
+
+class FeatureNotEnabled(ApiError):
+    """The code Salesforce answers a hardDelete job without "Bulk API Hard Delete" with (the
+    sf CLI's ``data delete bulk --hard-delete`` recognises it; the text is ours)."""
+
+    error_code = "FEATURENOTENABLED"
+    status = 400
 
 
 class InvalidJobState(ApiError):
@@ -169,9 +177,9 @@ class IngestJobs(JobResource):
             external = f.name
         else:
             external = None
-        if operation == "hardDelete":
-            raise InsufficientAccess("You need the Bulk API Hard Delete permission to create "
-                                     "a hardDelete job")
+        if operation == "hardDelete" and not principal.access.bulk_api_hard_delete:
+            raise FeatureNotEnabled("hardDelete requires the Bulk API Hard Delete permission, "
+                                    "which the user's profile or permission sets do not grant")
         self.check_allocation(principal.org_id, "DailyBulkApiBatches")
         now = self._now()
         job = Job(ids.new_id(JOB_PREFIX), principal.org_id, principal.user_id, "ingest",

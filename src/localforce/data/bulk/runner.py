@@ -259,7 +259,7 @@ class Runner:
                 out.append(name)
             else:
                 raise BadRequest("INVALID_FIELD", f"Field name not found : {name}")
-        if job.operation in ("update", "delete") and "id" not in (
+        if job.operation in ("update", "delete", "hardDelete") and "id" not in (
                 c.lower() for c in out if isinstance(c, str)):
             raise BadRequest("INVALID_FIELD", "The Id field is required for "
                              f"{job.operation}")
@@ -334,6 +334,10 @@ class Runner:
         if job.operation == "delete":
             _need_id(record_id)
             records.delete(principal, sobject, record_id)
+            return _to18(record_id), False
+        if job.operation == "hardDelete":
+            _need_id(record_id)
+            records.hard_delete(principal, sobject, record_id)
             return _to18(record_id), False
         external = str(job.external_id_field)
         if external.lower() == "id":

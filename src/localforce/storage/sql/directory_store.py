@@ -185,6 +185,7 @@ class SqlDirectoryStore:
             "manage_users": profile.manage_users, "objects": _objects_json(profile.objects),
             "login_ip_ranges": [[r.start, r.end] for r in profile.login_ip_ranges],
             "transfer_record": profile.transfer_record,
+            "bulk_api_hard_delete": profile.bulk_api_hard_delete,
         })
 
     def get_permission_set(self, permission_set_id: str) -> PermissionSet | None:
@@ -214,6 +215,7 @@ class SqlDirectoryStore:
             "view_all_data": ps.view_all_data, "modify_all_data": ps.modify_all_data,
             "manage_users": ps.manage_users, "objects": _objects_json(ps.objects),
             "transfer_record": ps.transfer_record,
+            "bulk_api_hard_delete": ps.bulk_api_hard_delete,
         })
 
     # -- users ----------------------------------------------------------------------------
@@ -421,6 +423,7 @@ def _profile(row: Mapping[str, Any]) -> Profile:
         objects=_objects(row["objects"]),
         login_ip_ranges=tuple(IpRange(a, b) for a, b in row["login_ip_ranges"]),
         transfer_record=bool(row["transfer_record"]),
+        bulk_api_hard_delete=bool(row["bulk_api_hard_delete"]),
     )
 
 
@@ -434,6 +437,7 @@ def _permission_set(row: Mapping[str, Any]) -> PermissionSet:
         view_all_data=bool(row["view_all_data"]), modify_all_data=bool(row["modify_all_data"]),
         manage_users=bool(row["manage_users"]), objects=_objects(row["objects"]),
         transfer_record=bool(row["transfer_record"]),
+        bulk_api_hard_delete=bool(row["bulk_api_hard_delete"]),
     )
 
 

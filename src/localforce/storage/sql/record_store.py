@@ -15,6 +15,7 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
+    delete,
     false,
     func,
     insert,
@@ -301,6 +302,12 @@ class SqlRecordStore:
         with self._conn() as conn:
             conn.execute(update(table).where(table.c.Id == record_id,
                                              table.c.org_id == org_id).values(**values))
+
+    def remove(self, obj: ObjectDef, org_id: str, record_id: str) -> None:
+        table = self._table(obj)
+        with self._conn() as conn:  # the SOSL index's delete trigger drops its entry
+            conn.execute(delete(table).where(table.c.Id == record_id,
+                                             table.c.org_id == org_id))
 
     def find_ids(self, obj: ObjectDef, org_id: str, f: FieldDef, value: Any,
                  limit: int = 10) -> list[str]:

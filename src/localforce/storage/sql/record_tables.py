@@ -170,14 +170,16 @@ BINDINGS: dict[str, Binding] = {
         "Id": "id", "Name": "name", "PermissionsApiEnabled": "api_enabled",
         "PermissionsViewAllData": "view_all_data", "PermissionsModifyAllData": "modify_all_data",
         "PermissionsManageUsers": "manage_users",
-        "PermissionsTransferAnyEntity": "transfer_record", "UserType": _const("Standard"),
+        "PermissionsTransferAnyEntity": "transfer_record",
+        "PermissionsBulkApiHardDelete": "bulk_api_hard_delete", "UserType": _const("Standard"),
         **_AUDIT},
         _EPOCH),
     "PermissionSet": Binding(t.permission_sets, "org_id", {
         "Id": "id", "Name": "name", "Label": "name", "IsCustom": _const(True),
         "PermissionsApiEnabled": "api_enabled", "PermissionsViewAllData": "view_all_data",
         "PermissionsModifyAllData": "modify_all_data", "PermissionsManageUsers": "manage_users",
-        "PermissionsTransferAnyEntity": "transfer_record", **_AUDIT}, _EPOCH),
+        "PermissionsTransferAnyEntity": "transfer_record",
+        "PermissionsBulkApiHardDelete": "bulk_api_hard_delete", **_AUDIT}, _EPOCH),
     # Written through the directory (data/assignments.py), read here like the others.
     "PermissionSetAssignment": Binding(t.user_permission_sets, "org_id", {
         "Id": "id", "AssigneeId": "user_id", "PermissionSetId": "permission_set_id",

@@ -62,6 +62,7 @@ profiles = Table(
     Column("modify_all_data", Boolean, nullable=False, default=False),
     Column("manage_users", Boolean, nullable=False, default=False),
     Column("transfer_record", Boolean, nullable=False, default=False),
+    Column("bulk_api_hard_delete", Boolean, nullable=False, default=False),
     Column("objects", JSON, nullable=False),  # {"Account": ["read", ...]}
     Column("login_ip_ranges", JSON, nullable=False),  # [["start", "end"], ...]
     Column("created_at", BigInteger, nullable=False),
@@ -80,6 +81,7 @@ permission_sets = Table(
     Column("modify_all_data", Boolean, nullable=False, default=False),
     Column("manage_users", Boolean, nullable=False, default=False),
     Column("transfer_record", Boolean, nullable=False, default=False),
+    Column("bulk_api_hard_delete", Boolean, nullable=False, default=False),
     Column("objects", JSON, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("modified_at", BigInteger, nullable=False),

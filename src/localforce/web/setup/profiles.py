@@ -21,7 +21,8 @@ from localforce.domain.models import (
 from localforce.web.setup.console import Console, Ctx
 
 _SYSTEM = (("api_enabled", "API Enabled"), ("view_all_data", "View All Data"),
-           ("modify_all_data", "Modify All Data"), ("transfer_record", "Transfer Record"))
+           ("modify_all_data", "Modify All Data"), ("transfer_record", "Transfer Record"),
+           ("bulk_api_hard_delete", "Bulk API Hard Delete"))
 _LABELS = {"read": "Read", "create": "Create", "edit": "Edit", "delete": "Delete",
            "view_all": "View All", "modify_all": "Modify All"}
 
