@@ -4,9 +4,9 @@
 
 Builds a fresh home (SQLite unless ``--database-url``), creates one Account through the data
 API and clones it to ``--rows`` Accounts straight through SQL (``benchlib/bulk.py``: names
-``Bench Account 0000042``, cities from a list of 50; the search index triggers fire on every
-insert, as for any write), starts ``uvicorn --factory localforce.web.asgi:create`` with one
-worker, and sends each query shape ``--n`` times, one after another, on one keep-alive
+``Bench Account 0000042``, cities from a list of 50; the search index is then filled with one
+statement, as the record store does per transaction), starts
+``uvicorn --factory localforce.web.asgi:create`` with one worker, and sends each query shape ``--n`` times, one after another, on one keep-alive
 connection. Prints p50/p99/max per shape and the time the inserts took (index upkeep
 included). On PostgreSQL the table is ANALYZEd after the load, as autovacuum would soon do.
 Every answer is checked: 200 and the expected number of records.
@@ -122,7 +122,7 @@ def run(home: Path) -> None:
     token, seconds = populate(settings, args.rows, index)
     print(f"{args.rows:,} Accounts inserted in {seconds:.0f} s "
           f"({args.rows / max(seconds, 1e-9):,.0f} rows/s, "
-          f"{'search index kept by triggers' if index else 'no search index'})")
+          f"{'search index filled after the load' if index else 'no search index'})")
     if not index:
         return
     port = free_port()
