@@ -6,8 +6,8 @@ Builds a fresh home (SQLite unless ``--database-url``), creates one Account thro
 API and clones it to ``--rows`` Accounts straight through SQL (``benchlib/bulk.py``: names
 ``Bench Account 0000042``, cities from a list of 50; the search index is then filled with one
 statement, as the record store does per transaction), starts
-``uvicorn --factory localforce.web.asgi:create`` with one worker, and sends each query shape ``--n`` times, one after another, on one keep-alive
-connection. Prints p50/p99/max per shape and the time the inserts took (index upkeep
+``uvicorn --factory localforce.web.asgi:create`` with one worker, and sends each query shape
+``--n`` times, one after another, on one keep-alive connection. Prints p50/p99/max per shape and the time the inserts took (index upkeep
 included). On PostgreSQL the table is ANALYZEd after the load, as autovacuum would soon do.
 Every answer is checked: 200 and the expected number of records.
 """
