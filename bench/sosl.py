@@ -7,9 +7,10 @@ API and clones it to ``--rows`` Accounts straight through SQL (``benchlib/bulk.p
 ``Bench Account 0000042``, cities from a list of 50; the search index is then filled with one
 statement, as the record store does per transaction), starts
 ``uvicorn --factory localforce.web.asgi:create`` with one worker, and sends each query shape
-``--n`` times, one after another, on one keep-alive connection. Prints p50/p99/max per shape and the time the inserts took (index upkeep
-included). On PostgreSQL the table is ANALYZEd after the load, as autovacuum would soon do.
-Every answer is checked: 200 and the expected number of records.
+``--n`` times, one after another, on one keep-alive connection. Prints p50/p99/max per shape
+and the time the inserts took (index upkeep included). On PostgreSQL the table is ANALYZEd
+after the load, as autovacuum would soon do. Every answer is checked: 200 and the expected
+number of records.
 """
 
 from __future__ import annotations
