@@ -247,3 +247,27 @@ def test_hard_delete_needs_the_bulk_api_hard_delete_permission(
     assert api.get("/sobjects/Account/deleted", params=window).json()["deletedRecords"] == []
     found = api.get("/search", params={"q": "FIND {purge} RETURNING Account(Id)"}).json()
     assert [r["Id"] for r in found["searchRecords"]] == [made[2]]
+
+
+def test_hard_delete_permission_alone_does_not_delete_what_the_user_may_not(
+        services: Services, org: Any, api: Api, api_as: Callable[..., Api]) -> None:
+    """Bulk API Hard Delete without Delete on the object: the job is created, every row fails
+    with the object permission's error and the records stay."""
+    from tests.api.conftest import principal_of
+
+    from localforce.domain import ids
+    from localforce.domain.models import ObjectPermissions, PermissionSet
+
+    kept = api.post("/sobjects/Account", {"Name": "Keep Me"}).json()["id"]
+    services.directory.store.save_permission_set(PermissionSet(
+        ids.new_id("0PS"), org.id, "HardButReadOnly", bulk_api_hard_delete=True,
+        objects=ObjectPermissions({"Account": frozenset({"read"})})))
+    user, _ = services.directory.create_user(org.id, "reader@acme.test", "Passw0rd-long!",
+                                             "Read Only", permission_sets=("HardButReadOnly",))
+    reader = api_as(principal_of(services, user))
+    info = run_job(services, reader, "hardDelete", f"Id\n{kept}\n")
+    assert (info["numberRecordsProcessed"], info["numberRecordsFailed"]) == (1, 1)
+    assert [r["sf__Error"] for r in rows(reader, info["id"], "failedResults")] == [
+        "INSUFFICIENT_ACCESS_OR_READONLY:insufficient access rights on object "
+        "id: --"]
+    assert api.get(f"/sobjects/Account/{kept}").status_code == 200
