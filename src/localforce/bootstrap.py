@@ -24,6 +24,7 @@ from localforce.data.bulk.ingest import IngestJobs
 from localforce.data.bulk.query import QueryJobs
 from localforce.data.bulk.runner import Runner
 from localforce.directory.service import Directory
+from localforce.domain.models import OrgPolicies
 from localforce.domain.principal import Principal
 from localforce.limits.ports import Counters
 from localforce.limits.services import Limits
@@ -121,9 +122,11 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
     if migrate:
         upgrade(engine)
     box = SecretBox(master_key(settings))
-    directory = Directory(SqlDirectoryStore(engine), box, clock)
+    directory = Directory(SqlDirectoryStore(engine), box, clock,
+                          defaults=server_policies(settings))
     audit = build_audit(engine)
-    limits = build_limits(settings, engine, clock, audit.metrics)
+    limits = build_limits(settings, engine, clock, audit.metrics,
+                          api_limit_of=directory.api_allocation)
     writes = GroupCommit(engine)
     oauth = build_oauth(settings, engine, box, directory, clock, limits=limits,
                         metrics=audit.metrics, writes=writes)
@@ -154,6 +157,14 @@ def build_maintenance(settings: Settings, engine: Engine, housekeeping: Housekee
                         lock=lambda held: metrics.maintenance_lock.set(1 if held else 0),
                         failed=metrics.maintenance_failures.inc)
     return Maintenance(housekeeping, keys, maintenance_lock(engine), schedule, clock, observer)
+
+
+def server_policies(settings: Settings) -> OrgPolicies:
+    """The org policies of an org that has set none: the server's settings."""
+    return OrgPolicies(lockout_attempts=settings.lockout_attempts,
+                       lockout_minutes=settings.lockout_minutes,
+                       session_timeout_minutes=settings.session_timeout_minutes,
+                       daily_api_requests=settings.daily_api_requests)
 
 
 def build_fanout(settings: Settings, metrics: Metrics) -> Any:
@@ -189,7 +200,8 @@ def build_bulk(settings: Settings, store: SqlBulkStore, data: DataApi, directory
                 ClassicJobs(store, data.records, clock, wake=runner.wake), runner)
 
 
-def build_limits(settings: Settings, engine: Engine, clock: Clock, metrics: Metrics) -> Limits:
+def build_limits(settings: Settings, engine: Engine, clock: Clock, metrics: Metrics,
+                 api_limit_of: Callable[[str], int] | None = None) -> Limits:
     """Counters shared by every worker and replica: Redis when configured (the database's
     while Redis is away), else the database."""
     counters: Counters
@@ -205,7 +217,8 @@ def build_limits(settings: Settings, engine: Engine, clock: Clock, metrics: Metr
     return Limits.of(counters, clock, daily_api_requests=settings.daily_api_requests,
                      per_user_hour=settings.login_rate_per_user_hour,
                      per_ip_minute=settings.token_rate_per_ip_minute,
-                     on_reject=lambda limit: metrics.limit_rejections.labels(limit).inc())
+                     on_reject=lambda limit: metrics.limit_rejections.labels(limit).inc(),
+                     api_limit_of=api_limit_of)
 
 
 def build_audit(engine: Engine) -> Audit:
@@ -230,10 +243,9 @@ def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: D
         consents=SqlConsentStore(engine), replay=SqlReplayStore(engine), history=history,
         keys=keys,
         issuer=Issuer(tokens, keys, directory.reveal_secret, base_url, clock,
-                      refresh_max_days=settings.refresh_token_max_days),
-        logins=Logins(directory, history, clock, lockout_attempts=settings.lockout_attempts,
-                      lockout_minutes=settings.lockout_minutes,
-                      rate=limits.logins if limits else None),
+                      refresh_max_days=settings.refresh_token_max_days,
+                      session_seconds=directory.session_seconds),
+        logins=Logins(directory, history, clock, rate=limits.logins if limits else None),
         clients=ClientAuthenticator(directory), sessions=Sessions(tokens, directory, clock),
         server=AuthorizationServer([]), jwt_audiences=jwt_audiences(settings))
     for flow in (PasswordFlow, ClientCredentialsFlow, JwtBearerFlow, RefreshTokenFlow):

@@ -43,10 +43,15 @@ class Settings(BaseSettings):
     jwt_audiences: list[str] = Field(default_factory=list)
     #: Redis URL for cross-replica state (revocation fan-out, counters); optional.
     redis_url: str | None = None
-    #: Failed logins before lockout and the lockout period (Salesforce defaults).
+    #: The defaults of the org policies Setup edits per org (``Org settings``; an org that set
+    #: its own uses those): failed logins before lockout (0 = no limit) and the lockout period
+    #: in minutes (0 = until an admin unlocks), Salesforce's defaults;
     lockout_attempts: int = 10
     lockout_minutes: int = 15
-    #: Rolling 24-hour API request allocation per org (Developer Edition's).
+    #: the session timeout in minutes (browser sessions, SOAP sessions, and the access tokens
+    #: of apps that set no timeout of their own), Salesforce's default 2 hours;
+    session_timeout_minutes: int = Field(default=120, ge=1, le=1440)
+    #: the rolling 24-hour API request allocation (Developer Edition's; 0 = no limit).
     daily_api_requests: int = 15000
     #: Lifetime of an authorization code, in seconds: RFC 6749 §4.1.2's 10 minutes at most.
     authorization_code_seconds: int = Field(default=600, ge=10, le=600)

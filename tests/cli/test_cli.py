@@ -159,3 +159,30 @@ def test_expected_failures_are_one_line_without_a_traceback(run) -> None:  # typ
     # --debug shows what happened underneath.
     debug = run("--debug", "apps", "list", "--database-url", "postgresql://x@127.0.0.1:1/y")
     assert debug.exit_code == 1 and type(debug.exception).__name__ == "OperationalError"
+
+
+def test_org_set_changes_the_settings_in_force_and_audits_each(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("seed", str(EXAMPLE)).exit_code == 0
+    shown = json.loads(run("org", "show", "--json").output)
+    assert (shown["lockout_attempts"], shown["lockout_attempts_source"]) == (10, "server")
+    result = run("org", "set", "--lockout-attempts", "3", "--session-timeout", "30",
+                 "--api-requests", "1000", "--trusted-ip-range", "10.0.0.0-10.0.0.255",
+                 "--trusted-ip-range", "::1", "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert (shown["lockout_attempts"], shown["lockout_attempts_source"]) == (3, "org")
+    assert shown["session_timeout_minutes"] == 30 and shown["daily_api_requests"] == 1000
+    assert shown["trusted_ip_ranges"] == ["10.0.0.0-10.0.0.255", "::1-::1"]
+    trail = json.loads(run("audit", "setup", "--json").output)
+    actions = sorted(e["Action"] for e in trail if e["Section"] in (
+        "Password Policies", "Session Settings", "Network Access", "Company Profile"))
+    assert actions == ["addedTrustedIpRange", "addedTrustedIpRange",
+                       "changedApiRequestAllocation", "changedLockoutAttempts",
+                       "changedSessionTimeout"]
+    bad = run("org", "set", "--lockout-minutes", "45")
+    assert bad.exit_code == 2
+    assert "lockout_minutes: must be one of 15, 30, 60 or 0" in bad.output
+    bad = run("org", "set", "--trusted-ip-range", "10.0.0.9-10.0.0.1")
+    assert bad.exit_code == 2 and "start address comes after the end address" in bad.output
+    cleared = json.loads(run("org", "set", "--no-trusted-ip-ranges", "--json").output)
+    assert cleared["trusted_ip_ranges"] == []

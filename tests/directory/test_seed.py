@@ -92,6 +92,15 @@ def test_a_changed_value_is_updated(services: Services) -> None:
      "seed.toml: profiles[0]: field 'objects': Account: permissions must be a list of"),
     (lambda d: d["users"][0].update(active="yes"), "seed.toml: users[0]: field 'active': must be bool, not str"),
     (lambda d: d["org"].pop("name"), "seed.toml: org: field 'name': is required"),
+    (lambda d: d["org"].update(lockout_attempts=4),
+     "seed.toml: org: field 'lockout_attempts': must be one of 3, 5, 10 or 0 (no limit)"),
+    (lambda d: d["org"].update(session_timeout_minutes=90),
+     "seed.toml: org: field 'session_timeout_minutes': must be one of 15, 30, 60, 120"),
+    (lambda d: d["org"].update(trusted_ip_ranges=[["10.0.0.9", "10.0.0.1"]]),
+     "seed.toml: org: field 'trusted_ip_ranges': bad range ['10.0.0.9', '10.0.0.1']: bad IP "
+     "range 10.0.0.9 - 10.0.0.1: the start address comes after the end address"),
+    (lambda d: d["org"].update(daily_api_requests="many"),
+     "seed.toml: org: field 'daily_api_requests': must be int, not str"),
 ])
 def test_bad_files_are_refused_naming_the_field_and_nothing_is_written(
         services: Services, mutate, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -164,3 +173,33 @@ def test_seed_changes_are_in_the_setup_audit_trail(services: Services, clock) ->
         ("PermSetAssign", "Changed permission set assignments of user integration@acme.test",
          "Seed file"),
     ])
+
+
+def test_org_policies_from_the_seed_are_set_audited_and_kept_when_left_out(
+        services: Services) -> None:
+    from localforce.domain.models import IpRange, OrgPolicies
+
+    data = load_file(EXAMPLE)
+    data["org"].update(lockout_attempts=3, session_timeout_minutes=30, daily_api_requests=500,
+                       trusted_ip_ranges=[["10.0.0.0", "10.0.0.255"]])
+    report = _load(services, data)
+    wanted = OrgPolicies(lockout_attempts=3, session_timeout_minutes=30,
+                         daily_api_requests=500,
+                         trusted_ip_ranges=(IpRange("10.0.0.0", "10.0.0.255"),))
+    org = services.directory.store.get_org(report.org.id)
+    assert org is not None and org.policies == wanted
+    assert services.directory.policies(org.id).lockout_minutes == 15  # the server's
+    policy_actions = {"addedTrustedIpRange", "changedLockoutAttempts", "changedSessionTimeout",
+                      "changedApiRequestAllocation", "changedLockoutPeriod"}
+    actions = sorted(c.action for c in services.directory.store.list_setup_changes(org.id)
+                     if c.action in policy_actions and c.created_by_context == "Seed file")
+    assert actions == ["addedTrustedIpRange", "changedApiRequestAllocation",
+                       "changedLockoutAttempts", "changedSessionTimeout"]
+    assert not _load(services, data).changed
+    data["org"] = {k: v for k, v in data["org"].items() if k != "lockout_attempts"}
+    data["org"]["daily_api_requests"] = 600
+    again = _load(services, data)
+    assert again.updated == ["org Acme policies"]
+    org = services.directory.store.get_org(report.org.id)
+    assert org is not None and org.policies.lockout_attempts == 3  # left out: kept
+    assert org.policies.daily_api_requests == 600

@@ -20,19 +20,55 @@ class Form:
 
 
 class _Parser(HTMLParser):
+    """Inputs (every checkbox, checked or not: the tests pick theirs), a select's selected
+    option (else its first, as a browser sends; a multiple select only a selected one), a
+    textarea's text."""
+
     def __init__(self) -> None:
         super().__init__()
         self.forms: list[Form] = []
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self._option_text = False
+        self._multiple = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
             self.forms.append(Form(a.get("action", ""), a.get("method", "get").lower()))
-        elif tag in ("input", "button") and self.forms and a.get("name"):
+        elif not self.forms:
+            return
+        elif tag in ("input", "button") and a.get("name"):
             if tag == "button" or a.get("type") == "submit":
                 self.forms[-1].buttons.setdefault(a["name"], []).append(a.get("value", ""))
             else:
                 self.forms[-1].fields[a["name"]] = a.get("value", "")
+        elif tag == "select" and a.get("name"):
+            self._select = a["name"]
+            self._multiple = "multiple" in a
+        elif tag == "option" and self._select is not None:
+            fields = self.forms[-1].fields
+            first = self._select not in fields and not self._multiple
+            if first or "selected" in a:
+                fields[self._select] = a.get("value", "")
+                self._option_text = "value" not in a  # the option's text is its value
+        elif tag == "textarea" and a.get("name"):
+            self._textarea = a["name"]
+            self.forms[-1].fields[self._textarea] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self.forms[-1].fields[self._textarea] += data
+        elif self._option_text and self._select is not None:
+            self.forms[-1].fields[self._select] += data.strip()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "option":
+            self._option_text = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
 
 
 def forms(html: str) -> list[Form]:

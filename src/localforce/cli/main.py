@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from localforce import __version__
-from localforce.cli import apps, audit, keys, login, objects, users
+from localforce.cli import apps, audit, keys, login, objects, org, users
 from localforce.cli.common import DEBUG, DatabaseOption, JsonOption, console, emit, services
 from localforce.cli.serve import serve
 from localforce.directory.seed import apply_seed, load_file
@@ -18,6 +18,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 app.command()(serve)
 app.add_typer(apps.app, name="apps")
 app.add_typer(users.app, name="users")
+app.add_typer(org.app, name="org")
 app.add_typer(audit.app, name="audit")
 app.add_typer(audit.tokens_app, name="tokens")
 apps.app.command("usage")(audit.apps_usage)

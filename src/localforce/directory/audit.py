@@ -17,6 +17,9 @@ SECTION_CERTIFICATES = "Certificate and Key Management"
 SECTION_OAUTH = "OAuth and OpenID Connect Settings"
 SECTION_COMPANY = "Company Profile"
 SECTION_SHARING = "Sharing Defaults"
+SECTION_PASSWORD = "Password Policies"
+SECTION_SESSION = "Session Settings"
+SECTION_NETWORK = "Network Access"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from localforce.directory.service import (
     DirectoryError,
     check_callback_url,
     check_certificate,
+    check_policies,
 )
 from localforce.domain import ids
 from localforce.domain.models import (
@@ -34,6 +35,7 @@ from localforce.domain.models import (
     IpRelaxation,
     ObjectPermissions,
     Org,
+    OrgPolicies,
     PermissionSet,
     PermittedUsers,
     Profile,
@@ -44,7 +46,9 @@ from localforce.domain.models import (
 
 __all__ = ["RecordSeeder", "SeedError", "SeedReport", "apply_seed", "load_file", "user_summary"]
 
-_ORG_KEYS = {"name", "id", "my_domain", "username_password_flow", "sharing"}
+_POLICY_KEYS = {"lockout_attempts", "lockout_minutes", "session_timeout_minutes",
+                "daily_api_requests", "trusted_ip_ranges"}
+_ORG_KEYS = {"name", "id", "my_domain", "username_password_flow", "sharing", *_POLICY_KEYS}
 _PROFILE_KEYS = {"name", "api_enabled", "objects", "login_ip_ranges", "view_all_data",
                  "modify_all_data", "manage_users", "transfer_record", "bulk_api_hard_delete"}
 _PS_KEYS = {"name", "api_enabled", "objects", "view_all_data", "modify_all_data", "manage_users",
@@ -125,6 +129,7 @@ class _Planner:
             raise SeedError(self.source, unknown[0], None, "unknown section")
         org_in = _Reader(self.source, "org", data.get("org"), _ORG_KEYS)
         org = self._org(org_in)
+        policies = self._policies(org_in)
         existing = self.store.get_org(org.id)
         profiles = [self._profile(org, i, e) for i, e in enumerate(self._list(data, "profiles"))]
         perm_sets = [self._permission_set(org, i, e)
@@ -152,7 +157,7 @@ class _Planner:
             with self.store.transaction() as store:
                 directory = replace(self.directory, store=store)
                 writer = SeedWriter(self.source)
-                writer.org(directory, org, existing, report)
+                writer.org(directory, org, existing, report, policies)
                 for profile in profiles:
                     writer.named(directory, store.find_profile, store.save_profile, org,
                                  profile, "profile", report)
@@ -203,6 +208,25 @@ class _Planner:
                              f"{', '.join(SHARING_LEVELS)}")
         return Org(org_id, name, r.get("my_domain", str),
                    r.get("username_password_flow", bool, False), Sharing(sharing))
+
+    def _policies(self, r: _Reader) -> dict[str, Any]:
+        """The org policies the seed sets (those it leaves out keep theirs), checked by the
+        rules Setup and the CLI use."""
+        changes: dict[str, Any] = {k: r.get(k, int) for k in _POLICY_KEYS - {"trusted_ip_ranges"}
+                                   if k in r.data}
+        if "trusted_ip_ranges" in r.data:
+            ranges = []
+            for pair in r.get("trusted_ip_ranges", list):
+                try:
+                    ranges.append(IpRange(*pair))
+                except (TypeError, ValueError) as exc:
+                    raise r.fail("trusted_ip_ranges", f"bad range {pair!r}: {exc}") from exc
+            changes["trusted_ip_ranges"] = tuple(ranges)
+        try:
+            check_policies(OrgPolicies(**changes))
+        except DirectoryError as exc:
+            raise r.fail(exc.field, str(exc).partition(": ")[2] or str(exc)) from None
+        return changes
 
     def _objects(self, r: _Reader) -> ObjectPermissions:
         value = r.get("objects", dict, {})
@@ -297,8 +321,8 @@ class _Planner:
                 r.get("refresh_token_policy", str, "valid_until_revoked"))
         except ValueError as exc:
             raise r.fail("refresh_token_policy", str(exc)) from exc
-        timeout = r.get("session_timeout_minutes", int, 120)
-        if not 1 <= timeout <= 24 * 60:
+        timeout = r.get("session_timeout_minutes", int)  # None: the org's
+        if timeout is not None and not 1 <= timeout <= 24 * 60:
             raise r.fail("session_timeout_minutes", "must be between 1 and 1440")
         key = r.get("consumer_key", str)
         if key is not None and not key.replace(".", "").replace("_", "").replace("-", "").isalnum():

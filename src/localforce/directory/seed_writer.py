@@ -22,11 +22,14 @@ class SeedWriter:
         self.source = source
 
     def org(self, directory: Directory, org: Org, existing: Org | None,
-                   report: SeedReport) -> None:
+            report: SeedReport, policies: dict[str, Any] | None = None) -> None:
         """Create or update the org; the seed's sharing levels are set one by one (each an
-        audit entry), objects it does not name keep theirs."""
+        audit entry), objects it does not name keep theirs; so do the org policies it leaves
+        out (``policies``: those it sets)."""
         wanted, org = org.sharing, replace(org, sharing=existing.sharing if existing
                                             else Sharing())
+        if existing is not None:
+            org = replace(org, policies=existing.policies)
         if existing is None:
             current = directory.create_org(org.name, org.id, org.my_domain,
                                            org.username_password_flow)
@@ -38,7 +41,14 @@ class SeedWriter:
                 current = directory.set_sharing(current, sobject, level)
                 if existing is not None:
                     report.updated.append(f"org {org.name} sharing {sobject}")
-        if existing is not None and existing != org:
+        if policies:
+            before = current.policies
+            current = directory.set_policies(current, **policies)
+            if existing is not None and current.policies != before:
+                report.updated.append(f"org {org.name} policies")
+        org = replace(org, policies=current.policies)
+        if existing is not None and existing != replace(org, sharing=existing.sharing,
+                                                         policies=existing.policies):
             directory.store.save_org(replace(org, sharing=current.sharing))
             report.updated.append(f"org {org.name}")
             if existing.username_password_flow != org.username_password_flow:

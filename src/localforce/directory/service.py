@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from localforce.directory import audit
@@ -13,11 +14,15 @@ from localforce.directory.audit import Actor, SetupChange
 from localforce.directory.ports import DirectoryStore
 from localforce.domain import ids
 from localforce.domain.models import (
+    LOCKOUT_ATTEMPTS,
+    LOCKOUT_MINUTES,
+    SESSION_TIMEOUTS,
     SHARING_LEVELS,
     Assignment,
     ConnectedApp,
     ObjectPermissions,
     Org,
+    OrgPolicies,
     PermissionSet,
     Profile,
     Sharing,
@@ -138,7 +143,8 @@ def check_app(app: ConnectedApp) -> None:
             raise DirectoryError(str(exc), "callback_urls") from None
     if app.enable_client_credentials and not app.run_as_user_id:
         raise DirectoryError("run_as: required when client credentials are enabled", "run_as")
-    if not 1 <= app.session_timeout_minutes <= 24 * 60:
+    timeout = app.session_timeout_minutes
+    if timeout is not None and not 1 <= timeout <= 24 * 60:
         raise DirectoryError("session_timeout_minutes: must be between 1 and 1440",
                              "session_timeout_minutes")
     key = app.consumer_key
@@ -149,6 +155,76 @@ def check_app(app: ConnectedApp) -> None:
         check_certificate(app.certificate)
 
 
+#: The largest API request allocation an org may set (Salesforce's allocations are below it).
+MAX_DAILY_API_REQUESTS = 1_000_000_000
+#: Salesforce's defaults, for an org and a server that set none.
+DEFAULT_POLICIES = OrgPolicies(lockout_attempts=10, lockout_minutes=15,
+                               session_timeout_minutes=120, daily_api_requests=15000)
+
+
+def _choices(values: tuple[int, ...], zero: str) -> str:
+    shown = [str(v) for v in values if v]
+    return f"{', '.join(shown)} or 0 ({zero})" if 0 in values else ", ".join(shown)
+
+
+def check_policies(policies: OrgPolicies) -> None:
+    """The org-policy rules every way in (Setup, CLI, seed) shares: Salesforce's choices;
+    raises DirectoryError naming the field. (A trusted IP range is checked as it is made:
+    ``IpRange``, same family, start not after end.)"""
+    rules = (("lockout_attempts", LOCKOUT_ATTEMPTS, "no limit"),
+             ("lockout_minutes", LOCKOUT_MINUTES, "until an admin unlocks"),
+             ("session_timeout_minutes", SESSION_TIMEOUTS, ""))
+    for name, allowed, zero in rules:
+        value = getattr(policies, name)
+        if value is not None and value not in allowed:
+            raise DirectoryError(f"{name}: must be one of {_choices(allowed, zero)}", name)
+    api = policies.daily_api_requests
+    if api is not None and not 1 <= api <= MAX_DAILY_API_REQUESTS:
+        raise DirectoryError(f"daily_api_requests: must be between 1 and "
+                             f"{MAX_DAILY_API_REQUESTS}", "daily_api_requests")
+
+
+def _minutes(value: int | None, zero: str) -> str:
+    if not value:
+        return zero
+    return f"{value // 60} hours" if value % 60 == 0 and value > 60 else f"{value} minutes"
+
+
+def policy_changes(before: OrgPolicies, after: OrgPolicies) -> list[tuple[str, str, str]]:
+    """The SetupAuditTrail entries (action, section, display) of a change of the org's
+    (resolved) policies: one per setting, one per trusted IP range added or removed."""
+    out = []
+    if before.lockout_attempts != after.lockout_attempts:
+        def attempts(n: int | None) -> str:
+            return str(n) if n else "No limit"
+        out.append(("changedLockoutAttempts", audit.SECTION_PASSWORD,
+                    f"Changed maximum invalid login attempts from "
+                    f"{attempts(before.lockout_attempts)} to {attempts(after.lockout_attempts)}"))
+    if before.lockout_minutes != after.lockout_minutes:
+        out.append(("changedLockoutPeriod", audit.SECTION_PASSWORD,
+                    f"Changed lockout effective period from "
+                    f"{_minutes(before.lockout_minutes, 'Forever')} to "
+                    f"{_minutes(after.lockout_minutes, 'Forever')}"))
+    if before.session_timeout_minutes != after.session_timeout_minutes:
+        out.append(("changedSessionTimeout", audit.SECTION_SESSION,
+                    f"Changed session timeout from "
+                    f"{_minutes(before.session_timeout_minutes, '')} to "
+                    f"{_minutes(after.session_timeout_minutes, '')}"))
+    if before.daily_api_requests != after.daily_api_requests:
+        out.append(("changedApiRequestAllocation", audit.SECTION_COMPANY,
+                    f"Changed API request allocation (24 hours) from "
+                    f"{before.daily_api_requests} to {after.daily_api_requests}"))
+    for r in after.trusted_ip_ranges:
+        if r not in before.trusted_ip_ranges:
+            out.append(("addedTrustedIpRange", audit.SECTION_NETWORK,
+                        f"Added trusted IP range {r.start} to {r.end}"))
+    for r in before.trusted_ip_ranges:
+        if r not in after.trusted_ip_ranges:
+            out.append(("deletedTrustedIpRange", audit.SECTION_NETWORK,
+                        f"Deleted trusted IP range {r.start} to {r.end}"))
+    return out
+
+
 @dataclass
 class Directory:
     store: DirectoryStore
@@ -156,6 +232,8 @@ class Directory:
     clock: Callable[[], float]
     #: Who the changes made through this instance are attributed to in the audit trail.
     actor: Actor = field(default_factory=Actor)
+    #: The server's settings: the policies of an org that has not set its own.
+    defaults: OrgPolicies = DEFAULT_POLICIES
 
     def as_actor(self, actor: Actor) -> Directory:
         return replace(self, actor=actor)
@@ -213,6 +291,45 @@ class Directory:
             replace(self, store=store).record(
                 org.id, "changedOAuthUsernamePasswordFlow", audit.SECTION_OAUTH,
                 f"{'Allowed' if allowed else 'Blocked'} OAuth Username-Password Flows")
+        return changed
+
+    def policies(self, org_id: str) -> OrgPolicies:
+        """The org's policies in force, every one set: the org's own over the server's.
+        Read through the store's cache: a change is in force within its second."""
+        org = self.store.get_org(org_id)
+        return (org.policies if org is not None else OrgPolicies()).over(self.defaults)
+
+    def session_seconds(self, org_id: str) -> int:
+        """The org's session timeout in seconds."""
+        minutes = self.policies(org_id).session_timeout_minutes
+        return (minutes or DEFAULT_POLICIES.session_timeout_minutes or 120) * 60
+
+    def api_allocation(self, org_id: str) -> int:
+        """The org's rolling 24-hour API request allocation (0: no limit). Read on every data
+        API request: one cached org read, nothing built."""
+        org = self.store.get_org(org_id)
+        own = org.policies.daily_api_requests if org is not None else None
+        return (own if own is not None else self.defaults.daily_api_requests) or 0
+
+    def set_policies(self, org: Org, **changes: Any) -> Org:
+        """Change some of the org's policies (keywords: ``OrgPolicies`` fields; a value of
+        None goes back to the server's setting). One SetupAuditTrail entry per setting that
+        changes, and per trusted IP range added or removed (Setup's Password Policies, Session
+        Settings, Network Access). Running API calls see it within the caches' second."""
+        try:
+            wanted = replace(org.policies, **changes)
+        except TypeError as exc:
+            raise DirectoryError(f"unknown org setting: {exc}") from None
+        check_policies(wanted)
+        if wanted == org.policies:
+            return org
+        entries = policy_changes(org.policies.over(self.defaults), wanted.over(self.defaults))
+        changed = replace(org, policies=wanted)
+        with self.store.transaction() as store:
+            store.save_org(changed)
+            tx = replace(self, store=store)
+            for action, section, display in entries:
+                tx.record(org.id, action, section, display)
         return changed
 
     def default_org(self) -> Org | None:

@@ -73,8 +73,18 @@ class IpRange:
 
     def __post_init__(self) -> None:
         low, high = ipaddress.ip_address(self.start), ipaddress.ip_address(self.end)
-        if low.version != high.version or int(low) > int(high):
-            raise ValueError(f"bad IP range {self.start} - {self.end}")
+        if low.version != high.version:
+            raise ValueError(f"bad IP range {self.start} - {self.end}: start and end must both "
+                             "be IPv4 or both IPv6")
+        if int(low) > int(high):
+            raise ValueError(f"bad IP range {self.start} - {self.end}: the start address comes "
+                             "after the end address")
+
+    @classmethod
+    def parse(cls, text: str) -> IpRange:
+        """``start-end``, or one address; raises ValueError."""
+        start, _, end = text.partition("-")
+        return cls(start.strip(), (end or start).strip())
 
     def contains(self, address: str) -> bool:
         try:
@@ -136,6 +146,44 @@ class Sharing:
                     PUBLIC_READ_WRITE)
 
 
+#: Salesforce's choices (Setup: Password Policies, Session Settings). 0 attempts: no limit;
+#: 0 minutes: locked until an admin unlocks the user.
+LOCKOUT_ATTEMPTS = (3, 5, 10, 0)
+LOCKOUT_MINUTES = (15, 30, 60, 0)
+SESSION_TIMEOUTS = (15, 30, 60, 120, 240, 480, 720, 1440)
+
+
+@dataclass(frozen=True)
+class OrgPolicies:
+    """The org's Password Policies (lockout), Session Settings (timeout), Network Access
+    (trusted IP ranges) and API request allocation. ``None``: the server's setting
+    (``Settings``) applies; ``Directory.policies`` resolves them."""
+
+    lockout_attempts: int | None = None
+    lockout_minutes: int | None = None
+    session_timeout_minutes: int | None = None
+    daily_api_requests: int | None = None
+    trusted_ip_ranges: tuple[IpRange, ...] = ()
+
+    def over(self, defaults: OrgPolicies) -> OrgPolicies:
+        """These values, each unset one taken from ``defaults``."""
+        def pick(mine: int | None, theirs: int | None) -> int | None:
+            return mine if mine is not None else theirs
+
+        return OrgPolicies(
+            lockout_attempts=pick(self.lockout_attempts, defaults.lockout_attempts),
+            lockout_minutes=pick(self.lockout_minutes, defaults.lockout_minutes),
+            session_timeout_minutes=pick(self.session_timeout_minutes,
+                                         defaults.session_timeout_minutes),
+            daily_api_requests=pick(self.daily_api_requests, defaults.daily_api_requests),
+            trusted_ip_ranges=self.trusted_ip_ranges)
+
+    def trusted(self, address: str | None) -> bool:
+        """From a trusted network (Network Access): API password logins need no security
+        token. No ranges: nothing is trusted."""
+        return address is not None and any(r.contains(address) for r in self.trusted_ip_ranges)
+
+
 @dataclass(frozen=True)
 class Org:
     id: str
@@ -143,6 +191,7 @@ class Org:
     my_domain: str | None = None
     username_password_flow: bool = False
     sharing: Sharing = field(default_factory=Sharing)
+    policies: OrgPolicies = field(default_factory=OrgPolicies)
 
 
 @dataclass(frozen=True)
@@ -286,7 +335,8 @@ class ConnectedApp:
     authorized_profile_ids: tuple[str, ...] = ()
     authorized_permission_set_ids: tuple[str, ...] = ()
     ip_relaxation: IpRelaxation = IpRelaxation.ENFORCE
-    session_timeout_minutes: int = 120
+    #: The access tokens' inactivity timeout; None: the org's session timeout.
+    session_timeout_minutes: int | None = None
     refresh_token_policy: RefreshTokenPolicy = field(default_factory=RefreshTokenPolicy)
     rotate_refresh_tokens: bool = False
     builtin: bool = False

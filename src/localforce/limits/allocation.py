@@ -74,32 +74,42 @@ class _Tally:
 
 class ApiAllocation:
     def __init__(self, counters: Counters, clock: Callable[[], float], daily_max: int, *,
-                 on_reject: Callable[[str], None] | None = None) -> None:
+                 on_reject: Callable[[str], None] | None = None,
+                 limit_of: Callable[[str], int] | None = None) -> None:
+        """``daily_max``: every org's allocation, unless ``limit_of(org_id)`` (the org's own,
+        set in Setup; read through the directory's cache, so a change is in force within its
+        second) says otherwise."""
         self._counters = counters
         self._clock = clock
         self.daily_max = daily_max
+        self._limit_of = limit_of
         self._on_reject = on_reject
         self._tallies: dict[str, _Tally] = {}
         self._lock = threading.Lock()
 
+    def limit(self, org_id: str) -> int:
+        return self._limit_of(org_id) if self._limit_of is not None else self.daily_max
+
     def consume(self, org_id: str) -> Usage:
         """Count one request; raises ``AllocationSpent`` when the allocation is spent.
 
-        ``daily_max`` 0 or less turns the limit off (requests are still counted)."""
+        A limit of 0 or less turns it off (requests are still counted)."""
         key = _key(org_id)
+        limit = self.limit(org_id)
         with self._lock:
             now = self._clock()
             tally = self._tallies.get(key)
-            if tally is not None and self._may_count_here(tally, now):
+            if tally is not None and self._may_count_here(tally, now, limit):
                 tally.pending += 1
-                return Usage(tally.shared + tally.pending, self.daily_max)
-            return self._take_shared(key, tally, now)
+                return Usage(tally.shared + tally.pending, limit)
+            return self._take_shared(key, tally, now, limit)
 
     def usage(self, org_id: str) -> Usage:
         key = _key(org_id)
         with self._lock:
             self._flush(key, self._clock())
-            return Usage(self._counters.count(key, DAY, int(self._clock())), self.daily_max)
+            return Usage(self._counters.count(key, DAY, int(self._clock())),
+                         self.limit(org_id))
 
     def flush(self) -> None:
         """Add every pending count to the shared counters (at shutdown)."""
@@ -113,15 +123,17 @@ class ApiAllocation:
         with self._lock:
             self._tallies.clear()
 
-    def _may_count_here(self, tally: _Tally, now: float) -> bool:
+    @staticmethod
+    def _may_count_here(tally: _Tally, now: float, limit: int) -> bool:
         fresh = now - tally.read_at < FLUSH_SECONDS and tally.pending < MAX_PENDING
-        roomy = self.daily_max <= 0 or self.daily_max - tally.shared - tally.pending > HEADROOM
+        roomy = limit <= 0 or limit - tally.shared - tally.pending > HEADROOM
         return fresh and roomy
 
-    def _take_shared(self, key: str, tally: _Tally | None, now: float) -> Usage:
+    def _take_shared(self, key: str, tally: _Tally | None, now: float, daily_max: int
+                     ) -> Usage:
         """Count this request in the shared counters (after the pending ones), exactly."""
         self._flush(key, now)
-        limit = self.daily_max if self.daily_max > 0 else None
+        limit = daily_max if daily_max > 0 else None
         taken = self._counters.take(key, DAY, int(now), limit)
         self._tallies.pop(key, None)
         if len(self._tallies) >= MAX_ORGS:  # bounded: tallies of idle orgs are flushed
@@ -130,8 +142,8 @@ class ApiAllocation:
         if not taken.granted:
             if self._on_reject is not None:
                 self._on_reject("daily_api_requests")
-            raise AllocationSpent(Usage(taken.count, self.daily_max))
-        return Usage(taken.count, self.daily_max)
+            raise AllocationSpent(Usage(taken.count, daily_max))
+        return Usage(taken.count, daily_max)
 
     def _flush(self, key: str, now: float, drop: bool = False) -> None:
         tally = self._tallies.get(key)

@@ -20,9 +20,11 @@ class Limits:
     @classmethod
     def of(cls, counters: Counters, clock: Callable[[], float], *, daily_api_requests: int,
            per_user_hour: int, per_ip_minute: int,
-           on_reject: Callable[[str], None] | None = None) -> Limits:
-        """``on_reject(limit)`` observes each refusal (metrics)."""
+           on_reject: Callable[[str], None] | None = None,
+           api_limit_of: Callable[[str], int] | None = None) -> Limits:
+        """``on_reject(limit)`` observes each refusal (metrics); ``api_limit_of(org_id)``:
+        an org's own API request allocation (``daily_api_requests`` otherwise)."""
         return cls(counters, ApiAllocation(counters, clock, daily_api_requests,
-                                           on_reject=on_reject),
+                                           on_reject=on_reject, limit_of=api_limit_of),
                    LoginRateLimiter(counters, clock, per_user_hour=per_user_hour,
                                     per_ip_minute=per_ip_minute, on_reject=on_reject))

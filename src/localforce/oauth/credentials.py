@@ -14,7 +14,14 @@ from dataclasses import dataclass
 
 from localforce.caching import TtlCache
 from localforce.directory.service import Directory
-from localforce.domain.models import Access, ConnectedApp, IpRelaxation, PermittedUsers, User
+from localforce.domain.models import (
+    Access,
+    ConnectedApp,
+    IpRelaxation,
+    OrgPolicies,
+    PermittedUsers,
+    User,
+)
 from localforce.limits.rate import LOGIN_RATE_EXCEEDED, LoginRateLimiter, RateLimited
 from localforce.oauth import ports
 from localforce.oauth.ports import LoginAttempt, LoginHistory
@@ -63,15 +70,21 @@ def user_access(directory: Directory, user: User) -> Access:
     return Access.of(profile, sets, org.sharing if org else None)
 
 
+#: "Locked until an admin unlocks" (a lockout period of 0, "Forever"): the last second a
+#: datetime holds, 9999-12-31T23:59:59Z.
+FOREVER = 253402300799
+
+
 class Logins:
+    """Lockout attempts and period, and the trusted IP ranges, are the user's org's policies
+    (``Directory.policies``: the org's own over the server's settings), read through the
+    store's cache, so a change from Setup is in force within its second."""
+
     def __init__(self, directory: Directory, history: LoginHistory, clock: Callable[[], float],
-                 *, lockout_attempts: int = 10, lockout_minutes: int = 15,
-                 rate: LoginRateLimiter | None = None) -> None:
+                 *, rate: LoginRateLimiter | None = None) -> None:
         self.directory = directory
         self.history = history
         self._clock = clock
-        self._attempts = lockout_attempts
-        self._lock_seconds = lockout_minutes * 60
         self._rate = rate
         #: Users whose last login this process wrote within the minute (see ``succeeded``).
         self._recent_logins: TtlCache[bool] = TtlCache(LAST_LOGIN_EVERY, clock=clock,
@@ -81,6 +94,9 @@ class Logins:
                  require_token: bool = True) -> User:
         """Check ``password`` (+ security token appended, for API logins) and admit the user.
 
+        ``require_token``: an API login (OAuth password grant, SOAP ``login()``); from an
+        address inside the org's trusted IP ranges (Network Access) the token may be left off,
+        as on Salesforce. The login page never takes one.
         Every failure is recorded and counts toward lockout; an unknown username costs the same
         argon2 work as a wrong password.
         """
@@ -94,8 +110,10 @@ class Logins:
             # apart by timing either (anchors.md §3 #35).
             verify_password(None, presented)
             raise self.failed(context, ports.PASSWORD_LOCKOUT, user)
-        if not self._secret_matches(user, presented, require_token):
-            self._count_failure(user)
+        policies = self.directory.policies(user.org_id)
+        if not self._secret_matches(user, presented, require_token,
+                                    trusted=policies.trusted(context.source_ip)):
+            self._count_failure(user, policies)
             raise self.failed(context, ports.INVALID_PASSWORD, user)
         self.admit(user, context, counted=True)
         self.succeeded(user, context)
@@ -110,7 +128,10 @@ class Logins:
         except RateLimited:
             raise self.failed(context, LOGIN_RATE_EXCEEDED, user) from None
 
-    def _secret_matches(self, user: User, presented: str, require_token: bool) -> bool:
+    def _secret_matches(self, user: User, presented: str, require_token: bool, *,
+                        trusted: bool = False) -> bool:
+        """One argon2 verification whatever the case. From a trusted address the token may be
+        appended or not: with the token's text at the end, what precedes it is the password."""
         password_hash, _ = self.directory.store.get_credentials(user.id)
         password = presented
         token_ok = True
@@ -118,12 +139,15 @@ class Logins:
             token = self.directory.security_token(user.id) or ""
             password = presented[: len(presented) - len(token)] if token else presented
             token_ok = bool(token) and constant_time_equals(presented[len(password):], token)
+            if trusted and not token_ok:
+                password, token_ok = presented, True
         return verify_password(password_hash, password) and token_ok
 
-    def _count_failure(self, user: User) -> None:
-        now = self._clock()
-        lock = (int(now) + self._lock_seconds
-                if self._attempts and user.failed_logins + 1 >= self._attempts else None)
+    def _count_failure(self, user: User, policies: OrgPolicies) -> None:
+        attempts, minutes = policies.lockout_attempts, policies.lockout_minutes
+        lock = None
+        if attempts and user.failed_logins + 1 >= attempts:
+            lock = int(self._clock()) + minutes * 60 if minutes else FOREVER
         self.directory.store.record_login_failure(user.id, lock)
 
     def admit(self, user: User, context: LoginContext, *, counted: bool = False) -> None:

@@ -65,8 +65,12 @@ class Issued:
 class Issuer:
     def __init__(self, tokens: TokenStore, keys: KeyRing, secret_of: Callable[[ConnectedApp],
                  str | None], base_url: str, clock: Callable[[], float], *,
-                 refresh_max_days: int = 365) -> None:
+                 refresh_max_days: int = 365,
+                 session_seconds: Callable[[str], int] | None = None) -> None:
+        """``session_seconds(org_id)``: the org's session timeout, for the access tokens of
+        apps that set none of their own and for SOAP sessions."""
         self._tokens = tokens
+        self._session_seconds = session_seconds or (lambda _org_id: DEFAULT_SESSION_SECONDS)
         self._keys = keys
         self._secret_of = secret_of
         self.base_url = base_url.rstrip("/")
@@ -97,7 +101,7 @@ class Issuer:
         access = new_access_token(user.org_id)
         self._tokens.add(TokenRecord(
             digest(access), ACCESS, user.org_id, user.id, app.id, scopes, family, flow, now, now,
-            idle_timeout=app.session_timeout_minutes * 60, parent_digest=parent_digest))
+            idle_timeout=self.session_seconds(app, user.org_id), parent_digest=parent_digest))
         refresh = None
         if with_refresh:
             refresh = new_refresh_token()
@@ -133,9 +137,18 @@ class Issuer:
             claims["nonce"] = nonce
         return self._keys.sign(claims)
 
+    def session_seconds(self, app: ConnectedApp | None, org_id: str) -> int:
+        """An access token's inactivity timeout: the app's own, else the org's."""
+        if app is not None and app.session_timeout_minutes:
+            return app.session_timeout_minutes * 60
+        return self._session_seconds(org_id)
+
     def issue_session(self, user: User, flow: str = "soap",
-                      seconds_valid: int = DEFAULT_SESSION_SECONDS) -> Issued:
-        """A session id without an app (SOAP partner ``login()``): full access."""
+                      seconds_valid: int | None = None) -> Issued:
+        """A session id without an app (SOAP partner ``login()``): full access, for the org's
+        session timeout unless ``seconds_valid`` says otherwise."""
+        if seconds_valid is None:
+            seconds_valid = self._session_seconds(user.org_id)
         now = int(self._clock())
         access = new_access_token(user.org_id)
         self._tokens.add(TokenRecord(digest(access), ACCESS, user.org_id, user.id, None,

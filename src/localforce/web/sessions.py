@@ -6,7 +6,10 @@
   ``Secure`` whenever the page was served over TLS, ``Path=/``.
 - A browser that has not logged in still gets a cookie (no server state) so its forms carry
   CSRF tokens; logging in replaces the id (no session fixation), logging out deletes it.
-- Sessions end after ``lifetime`` seconds (Salesforce's default session timeout, 2 hours).
+- Sessions end after the user's org's session timeout (Setup's Session Settings; the server's
+  ``session_timeout_minutes`` otherwise, Salesforce's 2 hours), counted from the login. A
+  timeout shortened in Setup ends longer sessions already running within the cache's second;
+  one lengthened applies to sessions started after it.
 """
 
 from __future__ import annotations
@@ -31,11 +34,12 @@ def is_tls(request: Request) -> bool:
 
 class BrowserSessions:
     def __init__(self, store: SessionStore, users: DirectoryStore, clock: Callable[[], float],
-                 lifetime: int = LIFETIME) -> None:
+                 timeout_of: Callable[[str], int] | None = None) -> None:
+        """``timeout_of(org_id)``: the org's session timeout in seconds."""
         self._store = store
         self._users = users
         self._clock = clock
-        self._lifetime = lifetime
+        self._timeout_of = timeout_of or (lambda _org_id: LIFETIME)
 
     @staticmethod
     def browser_id(request: Request) -> str | None:
@@ -45,8 +49,11 @@ class BrowserSessions:
         """The logged-in, active user of this browser, if any."""
         browser_id = self.browser_id(request)
         session = self._store.get_session(digest(browser_id)) if browser_id else None
-        if session is None or session.expires_at <= self._clock():
+        now = self._clock()
+        if session is None or session.expires_at <= now:
             return None
+        if now - session.auth_time >= self._timeout_of(session.org_id):
+            return None  # the org's timeout was shortened since
         user = self._users.get_user(session.user_id)
         return user if user is not None and user.active else None
 
@@ -56,7 +63,7 @@ class BrowserSessions:
         browser_id = random_token(32)
         now = int(self._clock())
         self._store.save_session(LoginSession(digest(browser_id), user.id, user.org_id, now,
-                                              now + self._lifetime))
+                                              now + self._timeout_of(user.org_id)))
         return browser_id
 
     def log_out(self, request: Request) -> None:
@@ -64,6 +71,10 @@ class BrowserSessions:
         if browser_id:
             self._store.delete_session(digest(browser_id))
 
-    def set_cookie(self, request: Request, response: Response, browser_id: str) -> None:
-        response.set_cookie(COOKIE, browser_id, max_age=self._lifetime, path="/",
+    def set_cookie(self, request: Request, response: Response, browser_id: str,
+                   user: User | None = None) -> None:
+        """The cookie lives as long as ``user``'s session (a browser without a login: the
+        default timeout); the server's record decides either way."""
+        max_age = self._timeout_of(user.org_id) if user is not None else LIFETIME
+        response.set_cookie(COOKIE, browser_id, max_age=max_age, path="/",
                             secure=is_tls(request), httponly=True, samesite="lax")

@@ -13,7 +13,6 @@ from localforce.domain import ids
 from localforce.domain.models import Org, User
 from localforce.oauth import ports
 from localforce.oauth.credentials import LoginContext, LoginFailed
-from localforce.oauth.issuing import DEFAULT_SESSION_SECONDS
 from localforce.oauth.services import OAuthServices
 from localforce.security.tokens import digest
 
@@ -57,7 +56,7 @@ class SoapLogin:
             raise SoapLoginFault() from None
         org = oauth.directory.store.get_org(user.org_id)
         assert org is not None
-        issued = oauth.issuer.issue_session(user, "soap", DEFAULT_SESSION_SECONDS)
+        issued = oauth.issuer.issue_session(user, "soap")
         org15 = ids.to15(org.id)
         return SoapSession(
             session_id=issued.access_token,

@@ -41,6 +41,7 @@ from localforce.domain.models import (
     IpRelaxation,
     ObjectPermissions,
     Org,
+    OrgPolicies,
     PermissionSet,
     PermittedUsers,
     Profile,
@@ -155,7 +156,7 @@ class SqlDirectoryStore:
         self._upsert(t.orgs, "id", {
             "id": org.id, "name": org.name, "my_domain": org.my_domain,
             "username_password_flow": org.username_password_flow,
-            "sharing": dict(org.sharing.defaults),
+            "sharing": dict(org.sharing.defaults), "policies": _policies_json(org.policies),
         })
 
     # -- profiles and permission sets -----------------------------------------------------
@@ -357,7 +358,7 @@ class SqlDirectoryStore:
             "authorized_profile_ids": list(app.authorized_profile_ids),
             "authorized_permission_set_ids": list(app.authorized_permission_set_ids),
             "ip_relaxation": app.ip_relaxation.value,
-            "session_timeout_minutes": app.session_timeout_minutes,
+            "session_timeout_minutes": app.session_timeout_minutes or 0,
             "refresh_token_policy": app.refresh_token_policy.render(),
             "rotate_refresh_tokens": app.rotate_refresh_tokens,
             "builtin": app.builtin,
@@ -412,7 +413,26 @@ def _objects(value: dict[str, list[str]]) -> ObjectPermissions:
 def _org(row: Mapping[str, Any]) -> Org:
     return Org(id=row["id"], name=row["name"], my_domain=row["my_domain"],
                username_password_flow=bool(row["username_password_flow"]),
-               sharing=Sharing(dict(row["sharing"] or {})))
+               sharing=Sharing(dict(row["sharing"] or {})),
+               policies=_policies(row["policies"] or {}))
+
+
+_POLICY_NUMBERS = ("lockout_attempts", "lockout_minutes", "session_timeout_minutes",
+                   "daily_api_requests")
+
+
+def _policies(value: Mapping[str, Any]) -> OrgPolicies:
+    return OrgPolicies(**{k: value.get(k) for k in _POLICY_NUMBERS}, trusted_ip_ranges=tuple(
+        IpRange(a, b) for a, b in value.get("trusted_ip_ranges", ())))
+
+
+def _policies_json(policies: OrgPolicies) -> dict[str, Any]:
+    """Only what the org set: an absent key follows the server's setting."""
+    out: dict[str, Any] = {k: getattr(policies, k) for k in _POLICY_NUMBERS
+                           if getattr(policies, k) is not None}
+    if policies.trusted_ip_ranges:
+        out["trusted_ip_ranges"] = [[r.start, r.end] for r in policies.trusted_ip_ranges]
+    return out
 
 
 def _profile(row: Mapping[str, Any]) -> Profile:
@@ -471,7 +491,7 @@ def _app(row: Mapping[str, Any]) -> ConnectedApp:
         authorized_profile_ids=tuple(row["authorized_profile_ids"]),
         authorized_permission_set_ids=tuple(row["authorized_permission_set_ids"]),
         ip_relaxation=IpRelaxation(row["ip_relaxation"]),
-        session_timeout_minutes=row["session_timeout_minutes"],
+        session_timeout_minutes=row["session_timeout_minutes"] or None,
         refresh_token_policy=RefreshTokenPolicy.parse(row["refresh_token_policy"]),
         rotate_refresh_tokens=bool(row["rotate_refresh_tokens"]), builtin=bool(row["builtin"]),
     )

@@ -46,6 +46,9 @@ orgs = Table(
     Column("username_password_flow", Boolean, nullable=False, default=False),
     # Org-wide defaults: {sobject: "Private" | "Public Read Only" | "Public Read/Write"}.
     Column("sharing", JSON, nullable=False, default=dict),
+    # Setup's org policies: {"lockout_attempts": 3, "trusted_ip_ranges": [[start, end]], ...};
+    # an absent key takes the server's setting.
+    Column("policies", JSON, nullable=False, default=dict),
     Column("created_at", BigInteger, nullable=False),
     Column("modified_at", BigInteger, nullable=False),
 )
@@ -153,7 +156,7 @@ apps = Table(
     Column("authorized_profile_ids", JSON, nullable=False),
     Column("authorized_permission_set_ids", JSON, nullable=False),
     Column("ip_relaxation", String(30), nullable=False),
-    Column("session_timeout_minutes", Integer, nullable=False),
+    Column("session_timeout_minutes", Integer, nullable=False),  # 0: the org's
     Column("refresh_token_policy", String(40), nullable=False),
     Column("rotate_refresh_tokens", Boolean, nullable=False, default=False),
     Column("builtin", Boolean, nullable=False, default=False),

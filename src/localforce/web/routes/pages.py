@@ -62,7 +62,7 @@ class Pages:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.sessions = BrowserSessions(services.browser.grants, services.directory.store,
-                                        services.clock)
+                                        services.clock, services.directory.session_seconds)
 
     @cached_property
     def templates(self) -> Environment:
@@ -122,7 +122,7 @@ class Pages:
         """After a good login: a new session id, and 303 to where the user was going."""
         browser_id = self.sessions.log_in(request, user)
         response = self.redirect(request, url)
-        self.sessions.set_cookie(request, response, browser_id)
+        self.sessions.set_cookie(request, response, browser_id, user)
         return response
 
     def login_page(self, request: Request, action: str, app: ConnectedApp,

@@ -61,7 +61,7 @@ def values_from_app(app: ConnectedApp | None) -> dict[str, Any]:
         "profiles": set(app.authorized_profile_ids),
         "permission_sets": set(app.authorized_permission_set_ids),
         "ip_relaxation": app.ip_relaxation.value,
-        "session_timeout_minutes": str(app.session_timeout_minutes),
+        "session_timeout_minutes": str(app.session_timeout_minutes or ""),
         "refresh_token_policy": app.refresh_token_policy.render(), "public": not app.has_secret,
     }
 
@@ -76,7 +76,7 @@ def values_from_form(form: Form) -> dict[str, Any]:
         "profiles": set(form.get("profiles", [])),
         "permission_sets": set(form.get("permission_sets", [])),
         "ip_relaxation": form.one("ip_relaxation", "enforce"),
-        "session_timeout_minutes": form.one("session_timeout_minutes", "120").strip(),
+        "session_timeout_minutes": form.one("session_timeout_minutes").strip(),
         "refresh_token_policy": form.one("refresh_token_policy",
                                          "valid_until_revoked").strip(),
         "public": form.flag("public"),
@@ -96,7 +96,8 @@ def app_from_values(base: ConnectedApp, v: dict[str, Any]
             errors[field] = message or str(exc)
             return default
 
-    timeout = parse("session_timeout_minutes", int, 120, "must be a whole number of minutes")
+    timeout = parse("session_timeout_minutes", lambda text: int(text) if text else None, None,
+                    "must be a whole number of minutes, or empty for the org's timeout")
     policy = parse("refresh_token_policy", RefreshTokenPolicy.parse, RefreshTokenPolicy(), "")
     permitted = parse("permitted_users", PermittedUsers, PermittedUsers.ALL, "unknown choice")
     relax = parse("ip_relaxation", IpRelaxation, IpRelaxation.ENFORCE, "unknown choice")
@@ -195,6 +196,7 @@ def routes(console: Console) -> list[BaseRoute]:
         run_as = store.get_user(app.run_as_user_id) if app.run_as_user_id else None
         return render(c, "setup_app.html", {
             "app": app, "cert": cert, "flows": flows(app), "consumer": consumer,
+            "org_timeout": c.directory.session_seconds(c.org.id) // 60,
             "password_error": password_error, "run_as": run_as.username if run_as else None,
             "scope_labels": [(s, SCOPE_LABELS.get(s, s)) for s in app.scopes],
             "profiles": [profiles.get(i, i) for i in app.authorized_profile_ids],

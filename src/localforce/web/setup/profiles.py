@@ -27,17 +27,16 @@ _LABELS = {"read": "Read", "create": "Create", "edit": "Edit", "delete": "Delete
            "view_all": "View All", "modify_all": "Modify All"}
 
 
-def parse_ranges(text: str) -> tuple[IpRange, ...]:
+def parse_ranges(text: str, field: str = "login_ip_ranges") -> tuple[IpRange, ...]:
     """``start-end`` (or one address) per line; raises ValueError naming the bad line."""
     ranges = []
     for line in text.splitlines():
         if not line.strip():
             continue
-        start, _, end = line.partition("-")
         try:
-            ranges.append(IpRange(start.strip(), (end or start).strip()))
+            ranges.append(IpRange.parse(line))
         except ValueError as exc:
-            raise ValueError(f"login_ip_ranges: {line.strip()!r}: {exc}") from None
+            raise ValueError(f"{field}: {line.strip()!r}: {exc}") from None
     return tuple(ranges)
 
 
