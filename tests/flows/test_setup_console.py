@@ -449,3 +449,80 @@ def test_the_users_and_app_manager_lists_page_by_50(admin: World) -> None:
         listed = first.count(f'<a href="{marker}') + second.count(f'<a href="{marker}')
         assert first.count(f'<a href="{marker}') == 50, path
         assert listed >= 55, path
+
+
+# -- new profiles and permission sets -------------------------------------------------------------
+
+def test_new_profile_clones_an_existing_one(admin: World) -> None:
+    store = admin.services.directory.store
+    read_only = store.find_profile(admin.org.id, "Read Only")
+    assert read_only is not None
+    page = admin.client.get("/setup/profiles/new").text
+    assert 'id="clone_of"' in page and "Standard User" in page
+    taken = submit(admin.client, page, name="read only", clone_of=read_only.id)
+    assert taken.status_code == 400 and 'id="name-error">name: a profile named' in taken.text
+    assert 'value="read only"' in taken.text
+    empty = submit(admin.client, page, name="  ", clone_of=read_only.id)
+    assert empty.status_code == 400 and 'id="name-error">name: required' in empty.text
+    foreign = submit(admin.client, page, name="Auditors", clone_of="00e000000000000AAA")
+    assert foreign.status_code == 400 and 'id="clone_of-error"' in foreign.text
+    done = submit(admin.client, page, name="Auditors", clone_of=read_only.id)
+    assert done.status_code == 303
+    made = store.find_profile(admin.org.id, "Auditors")
+    assert made is not None
+    assert done.headers["location"] == f"/setup/profiles/{made.id}?done=created"
+    assert made.objects == read_only.objects and made.api_enabled and not made.standard
+    assert made.id != read_only.id
+    assert "Created." in admin.client.get(done.headers["location"]).text
+    assert audit_actions(admin) == ["profileCreate"]
+    trail = [c.display for c in store.list_setup_changes(admin.org.id)
+             if c.action == "profileCreate"]
+    assert trail == ["Created profile Auditors (cloned from Read Only)"]
+
+
+def test_new_permission_set_with_label_and_api_name(admin: World) -> None:
+    store = admin.services.directory.store
+    page = admin.client.get("/setup/permission-sets/new").text
+    bad = submit(admin.client, page, label="Deleters", api_name="2_bad__name_")
+    assert bad.status_code == 400 and 'id="api_name-error">api_name:' in bad.text
+    assert "must begin with a letter" in bad.text and 'value="2_bad__name_"' in bad.text
+    no_label = submit(admin.client, page, label="", api_name="")
+    assert no_label.status_code == 400 and 'id="label-error">label: required' in no_label.text
+    done = submit(admin.client, page, label="Account deleters (EU)", api_name="")
+    assert done.status_code == 303
+    made = store.find_permission_set(admin.org.id, "Account_deleters_EU")
+    assert made is not None and made.label == "Account deleters (EU)"
+    assert not made.api_enabled and made.objects.grants == {}
+    listing = admin.client.get("/setup/profiles").text
+    assert "<td>Account_deleters_EU</td>" in listing and "Account deleters (EU)" in listing
+    again = submit(admin.client, page, label="Other", api_name="account_deleters_eu")
+    assert again.status_code == 400 and "already exists" in again.text
+    assert audit_actions(admin) == ["PermSetCreate"]
+    # The data API serves the label as PermissionSet.Label.
+    token = admin.token(grant_type="password", client_id=admin.app.consumer_key,
+                        client_secret=SECRET, username=admin.user.username,
+                        password=PASSWORD + "TOKEN123").json()["access_token"]  # type: ignore[attr-defined]
+    rows = admin.client.get("/services/data/v62.0/query", params={
+        "q": "SELECT Name, Label FROM PermissionSet WHERE Name = 'Account_deleters_EU'"},
+        headers={"Authorization": f"Bearer {token}"}).json()["records"]
+    assert [(r["Name"], r["Label"]) for r in rows] == [("Account_deleters_EU",
+                                                         "Account deleters (EU)")]
+
+
+def test_new_profile_and_permission_set_forms_are_guarded(world: World) -> None:
+    world.services.directory.create_user(world.org.id, "std2@acme.test", PASSWORD,
+                                         "Standard User")
+    log_in(world.client, "std2@acme.test")
+    for path in ("/setup/profiles/new", "/setup/permission-sets/new"):
+        assert world.client.get(path).status_code == 403
+        assert world.client.post(path, data={"name": "X", "label": "X"}).status_code == 403
+    world.client.cookies.clear()
+    log_in(world.client, world.user.username)
+    page = world.client.get("/setup/permission-sets/new").text
+    fields = next(f for f in forms(page) if f.action == "/setup/permission-sets/new").fields
+    for token in (None, "0" * 64):
+        data = {**{k: v for k, v in fields.items() if k != "csrf_token"}, "label": "Forged"}
+        if token:
+            data["csrf_token"] = token
+        assert world.client.post("/setup/permission-sets/new", data=data).status_code == 403
+    assert world.services.directory.store.find_permission_set(world.org.id, "Forged") is None

@@ -3,6 +3,7 @@ sealed security tokens, connected apps with generated keys and sealed secrets.""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -153,6 +154,30 @@ def check_app(app: ConnectedApp) -> None:
                              "consumer_key")
     if app.certificate:
         check_certificate(app.certificate)
+
+
+PROFILE_NAME_MAX = 255
+API_NAME_MAX = 80
+
+
+def api_name_of(label: str) -> str:
+    """The API name Setup proposes for a label: runs of other characters become one ``_``,
+    and a leading digit gets an ``X`` (``Account deleters (EU)`` -> ``Account_deleters_EU``)."""
+    name = re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_")
+    return ("X" + name if name[:1].isdigit() else name)[:API_NAME_MAX].rstrip("_")
+
+
+def check_api_name(name: str) -> None:
+    """Salesforce's rule for an API (developer) name: it starts with a letter, holds only
+    letters, digits and underscores, has no two underscores in a row and does not end in one,
+    at most 80 characters."""
+    if (not name or len(name) > API_NAME_MAX
+            or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name)
+            or "__" in name or name.endswith("_")):
+        raise DirectoryError(
+            f"api_name: {name!r} must begin with a letter, use only letters, digits and "
+            "single underscores, not end with an underscore, and be at most 80 characters",
+            "api_name")
 
 
 #: The largest API request allocation an org may set (Salesforce's allocations are below it).
@@ -337,6 +362,50 @@ class Directory:
         return orgs[0] if orgs else None
 
     # -- profiles and permission sets -----------------------------------------------------
+
+    def create_profile(self, org_id: str, name: str, clone_of: str) -> Profile:
+        """Setup's New Profile: a custom profile with the rights of an existing one of the org
+        (``clone_of``, its id), as Salesforce clones. One audit entry."""
+        name = name.strip()
+        if not name:
+            raise DirectoryError("name: required", "name")
+        if len(name) > PROFILE_NAME_MAX:
+            raise DirectoryError(f"name: at most {PROFILE_NAME_MAX} characters", "name")
+        with self.store.transaction() as store:
+            source = store.get_profile(clone_of)
+            if source is None or source.org_id != org_id:
+                raise DirectoryError("clone_of: no such profile in the org", "clone_of")
+            if store.find_profile(org_id, name) is not None:
+                raise DirectoryError(f"name: a profile named {name!r} already exists", "name")
+            profile = replace(source, id=ids.new_id("00e"), name=name, standard=False)
+            store.save_profile(profile)
+            replace(self, store=store).record(
+                org_id, "profileCreate", audit.SECTION_USERS,
+                f"Created profile {name} (cloned from {source.name})")
+        return profile
+
+    def create_permission_set(self, org_id: str, label: str, api_name: str = ""
+                              ) -> PermissionSet:
+        """Setup's New Permission Set: a label and an API name (made from the label when
+        empty, as Setup fills it in), no rights yet. One audit entry."""
+        label = label.strip()
+        if not label:
+            raise DirectoryError("label: required", "label")
+        if len(label) > API_NAME_MAX:
+            raise DirectoryError(f"label: at most {API_NAME_MAX} characters", "label")
+        api_name = api_name.strip() or api_name_of(label)
+        check_api_name(api_name)
+        with self.store.transaction() as store:
+            if store.find_permission_set(org_id, api_name) is not None:
+                raise DirectoryError(f"api_name: a permission set named {api_name!r} already "
+                                     "exists", "api_name")
+            ps = PermissionSet(ids.new_id("0PS"), org_id, api_name,
+                               label="" if label == api_name else label)
+            store.save_permission_set(ps)
+            replace(self, store=store).record(
+                org_id, "PermSetCreate", audit.SECTION_USERS,
+                f"Created permission set {label} ({api_name})")
+        return ps
 
     def save_access(self, item: Profile | PermissionSet) -> Profile | PermissionSet:
         """Save a profile's or permission set's changed rights (object permissions, API

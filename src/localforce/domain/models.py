@@ -216,6 +216,7 @@ class Profile:
 class PermissionSet:
     id: str
     org_id: str
+    #: The API name (``Name``): letters, digits and single underscores.
     name: str
     api_enabled: bool = False
     view_all_data: bool = False
@@ -224,6 +225,12 @@ class PermissionSet:
     objects: ObjectPermissions = field(default_factory=ObjectPermissions)
     transfer_record: bool = False
     bulk_api_hard_delete: bool = False
+    #: The ``Label`` Setup shows; empty: the API name.
+    label: str = ""
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.name
 
 
 @dataclass(frozen=True)

@@ -212,7 +212,8 @@ class SqlDirectoryStore:
     def save_permission_set(self, permission_set: PermissionSet) -> None:
         ps = permission_set
         self._upsert(t.permission_sets, "id", {
-            "id": ps.id, "org_id": ps.org_id, "name": ps.name, "api_enabled": ps.api_enabled,
+            "id": ps.id, "org_id": ps.org_id, "name": ps.name, "label": ps.label or ps.name,
+            "api_enabled": ps.api_enabled,
             "view_all_data": ps.view_all_data, "modify_all_data": ps.modify_all_data,
             "manage_users": ps.manage_users, "objects": _objects_json(ps.objects),
             "transfer_record": ps.transfer_record,
@@ -453,7 +454,10 @@ def _assignment(row: Mapping[str, Any]) -> Assignment:
 
 def _permission_set(row: Mapping[str, Any]) -> PermissionSet:
     return PermissionSet(
-        id=row["id"], org_id=row["org_id"], name=row["name"], api_enabled=bool(row["api_enabled"]),
+        id=row["id"], org_id=row["org_id"], name=row["name"],
+        # A label equal to the API name is the default one: read back as "" (as made).
+        label=row["label"] if row["label"] not in (None, row["name"]) else "",
+        api_enabled=bool(row["api_enabled"]),
         view_all_data=bool(row["view_all_data"]), modify_all_data=bool(row["modify_all_data"]),
         manage_users=bool(row["manage_users"]), objects=_objects(row["objects"]),
         transfer_record=bool(row["transfer_record"]),

@@ -175,7 +175,7 @@ BINDINGS: dict[str, Binding] = {
         **_AUDIT},
         _EPOCH),
     "PermissionSet": Binding(t.permission_sets, "org_id", {
-        "Id": "id", "Name": "name", "Label": "name", "IsCustom": _const(True),
+        "Id": "id", "Name": "name", "Label": "label", "IsCustom": _const(True),
         "PermissionsApiEnabled": "api_enabled", "PermissionsViewAllData": "view_all_data",
         "PermissionsModifyAllData": "modify_all_data", "PermissionsManageUsers": "manage_users",
         "PermissionsTransferAnyEntity": "transfer_record",

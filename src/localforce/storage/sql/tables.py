@@ -78,7 +78,8 @@ permission_sets = Table(
     metadata,
     Column("id", ID, primary_key=True),
     Column("org_id", ID, ForeignKey("orgs.id"), nullable=False),
-    Column("name", String(80), nullable=False),
+    Column("name", String(80), nullable=False),  # the API name
+    Column("label", String(80)),  # NULL only in rows written before 0018
     Column("api_enabled", Boolean, nullable=False, default=False),
     Column("view_all_data", Boolean, nullable=False, default=False),
     Column("modify_all_data", Boolean, nullable=False, default=False),

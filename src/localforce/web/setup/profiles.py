@@ -1,16 +1,18 @@
-"""Profiles and permission sets: the object-permission matrix (read, create, edit, delete,
+"""Profiles and permission sets: New Profile (cloned from an existing one) and New Permission
+Set (label and API name); the object-permission matrix (read, create, edit, delete,
 view all, modify all per object, standard and custom), API Enabled, the system permissions,
 a profile's login IP ranges, and who holds it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from localforce.directory.service import STANDARD_OBJECTS, DirectoryError
+from localforce.directory.service import STANDARD_OBJECTS, STANDARD_USER, DirectoryError
 from localforce.domain.models import (
     OBJECT_PERMISSIONS,
     IpRange,
@@ -23,6 +25,7 @@ from localforce.web.setup.console import Console, Ctx
 _SYSTEM = (("api_enabled", "API Enabled"), ("view_all_data", "View All Data"),
            ("modify_all_data", "Modify All Data"), ("transfer_record", "Transfer Record"),
            ("bulk_api_hard_delete", "Bulk API Hard Delete"))
+_NOTICES = {"saved": "Saved.", "created": "Created."}
 _LABELS = {"read": "Read", "create": "Create", "edit": "Edit", "delete": "Delete",
            "view_all": "View All", "modify_all": "Modify All"}
 
@@ -75,7 +78,7 @@ def routes(console: Console) -> list[BaseRoute]:
             "granted": {o: item.objects.grants.get(o, frozenset()) for o in objects(c)},
             "system": [(name, label, getattr(item, name)) for name, label in _SYSTEM],
             "ranges": ranges or "", "errors": errors or {}, "holders": holders,
-            "notice": "Saved." if c.request.query_params.get("done") == "saved" else None},
+            "notice": _NOTICES.get(c.request.query_params.get("done", ""))},
             status)
 
     def edit(c: Ctx) -> Response:
@@ -105,5 +108,40 @@ def routes(console: Console) -> list[BaseRoute]:
             return page(c, item, ranges_text, {exc.field or "form": str(exc)}, 400)
         return console.redirect(c, f"/setup/profiles/{item.id}?done=saved")
 
+    def new_form(c: Ctx, kind: str, values: dict[str, str], errors: dict[str, str],
+                 status: int = 200) -> Response:
+        return console.render(c, "setup_profile_new.html", {
+            "kind": kind, "v": values, "errors": errors,
+            "profiles": store.list_profiles(c.org.id)}, status)
+
+    def create(c: Ctx, kind: str, v: dict[str, str],
+               make: Callable[[], Profile | PermissionSet]) -> Response:
+        try:
+            made = make()
+        except DirectoryError as exc:
+            return new_form(c, kind, v, {exc.field or "form": str(exc)}, 400)
+        return console.redirect(c, f"/setup/profiles/{made.id}?done=created")
+
+    def new_profile(c: Ctx) -> Response:
+        """Setup's New Profile: an existing profile to clone and a name."""
+        if c.method == "GET":
+            standard = store.find_profile(c.org.id, STANDARD_USER)
+            return new_form(c, "profile", {"name": "",
+                                           "clone_of": standard.id if standard else ""}, {})
+        v = {"name": c.form.one("name"), "clone_of": c.form.one("clone_of")}
+        return create(c, "profile", v, lambda: c.directory.create_profile(
+            c.org.id, v["name"], v["clone_of"]))
+
+    def new_permission_set(c: Ctx) -> Response:
+        """Setup's New Permission Set: a label and an API name (from the label if empty)."""
+        if c.method == "GET":
+            return new_form(c, "permission set", {"label": "", "api_name": ""}, {})
+        v = {"label": c.form.one("label"), "api_name": c.form.one("api_name")}
+        return create(c, "permission set", v, lambda: c.directory.create_permission_set(
+            c.org.id, v["label"], v["api_name"]))
+
+    both = ["GET", "POST"]
     return [Route("/setup/profiles", console.gate(listing)),
-            Route("/setup/profiles/{item_id}", console.gate(edit), methods=["GET", "POST"])]
+            Route("/setup/profiles/new", console.gate(new_profile), methods=both),
+            Route("/setup/permission-sets/new", console.gate(new_permission_set), methods=both),
+            Route("/setup/profiles/{item_id}", console.gate(edit), methods=both)]
