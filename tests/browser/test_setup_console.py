@@ -4,8 +4,10 @@ PEM first), see the consumer details after re-entering the password (a wrong one
 the app at once from simple-salesforce (JWT bearer) and a client-credentials call, rotate the
 secret and see the old one refused, revoke the admin's tokens of the app, create a user, reset
 their password and security token and log in with the new ones, unlock them after a lockout,
-take an object away from their profile and see the API refuse it; every change in the Setup
-Audit Trail. Screenshots of every page at 1280 and 390 px go to
+take an object away from their profile and see the API refuse it; set the org's policies (a bad
+trusted IP range refused next to the field first) and log in to the API without the security
+token from inside the trusted range, not from outside it; create a profile by cloning one and a
+permission set by label; every change in the Setup Audit Trail. Screenshots of every page at 1280 and 390 px go to
 ``docs/setup/`` (the README links them)."""
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ import httpx
 import pytest
 import requests
 from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import SalesforceMalformedRequest
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceMalformedRequest,
+)
 from tests.clients.server import LiveServer
 from tests.clients.test_auth_simple_salesforce_http import ToHttp
 from tests.flows.browser_forms import forms
@@ -237,3 +242,87 @@ def test_user_workflow(chromium: Any, admin: Any, browser_server: LiveServer) ->
                    "profileChanged"):
         assert action in trail, action
     shoot(chromium, page, "audit-trail")
+
+
+def api_login(server: LiveServer, password: str) -> Salesforce:
+    """SOAP login() as simple-salesforce does it: the password, no security token appended."""
+    return Salesforce(username=server.username, password=password, security_token="",
+                      domain=f"{server.hostport}/login", session=sf_session(server))
+
+
+def save_org(page: Any, attempts: str, minutes: str, timeout: str, api_requests: str,
+             ranges: str) -> None:
+    """Fill the Org settings form's policies and save it."""
+    page.select_option("#lockout_attempts", attempts)
+    page.select_option("#lockout_minutes", minutes)
+    page.select_option("#session_timeout_minutes", timeout)
+    page.fill("#daily_api_requests", api_requests)
+    page.fill("#trusted_ip_ranges", ranges)
+    page.click("#save")
+
+
+def test_org_settings_and_new_profile_workflow(chromium: Any, admin: Any,
+                                               browser_server: LiveServer) -> None:
+    server, page = browser_server, admin
+    with pytest.raises(SalesforceAuthenticationFailed):  # no trusted range: the token is needed
+        api_login(server, server.password)
+    page.click("nav >> text=Org Settings")
+    assert page.locator("#lockout_attempts").input_value() == "10"
+    save_org(page, "3", "0", "60", "5000", "127.0.0.9-127.0.0.1")
+    error = page.locator("#trusted_ip_ranges-error").inner_text()
+    assert "the start address comes after the end address" in error
+    assert page.locator("#trusted_ip_ranges").input_value() == "127.0.0.9-127.0.0.1"
+    assert page.locator("#lockout_attempts").input_value() == "3"  # the rest kept too
+    assert page.locator("#trusted_ip_ranges").get_attribute("aria-invalid") == "true"
+    shoot(chromium, page, "org-settings-errors")
+    page.fill("#trusted_ip_ranges", "127.0.0.1-127.0.0.255\n::1")
+    page.click("#save")
+    assert page.locator("[role=status]").inner_text() == "Saved."
+    assert page.locator("#session_timeout_minutes").input_value() == "60"
+    assert "(server setting)" not in page.locator("label[for=lockout_attempts]").inner_text()
+    # From 127.0.0.1, inside the trusted range: the password alone logs in to the API.
+    sf = api_login(server, server.password)
+    assert sf.query("SELECT Id FROM User")["totalSize"] >= 1
+    assert sf.limits()["DailyApiRequests"]["Max"] == 5000
+    page.fill("#trusted_ip_ranges", "10.0.0.0-10.0.0.255")
+    page.click("#save")
+    with pytest.raises(SalesforceAuthenticationFailed):
+        api_login(server, server.password)
+
+    page.click("nav >> text=Profiles")
+    page.click("#new-profile")
+    page.select_option("#clone_of", label="Read Only")
+    page.fill("#name", "Read Only")
+    page.click("#save")
+    assert "already exists" in page.locator("#name-error").inner_text()
+    page.fill("#name", "Auditors")
+    shoot(chromium, page, "profile-new")
+    page.click("#save")
+    assert page.locator("[role=status]").inner_text() == "Created."
+    assert page.locator("h1").inner_text() == "Profile: Auditors"
+    assert page.locator("#Account-read").is_checked()  # Read Only's rights, cloned
+    assert not page.locator("#Account-edit").is_checked()
+    page.click("nav >> text=Profiles")
+    page.click("#new-permission-set")
+    page.fill("#label", "Report Exporters")
+    page.fill("#api_name", "Report__Exporters")
+    page.click("#save")
+    assert "single underscores" in page.locator("#api_name-error").inner_text()
+    assert page.locator("#label").input_value() == "Report Exporters"
+    shoot(chromium, page, "permission-set-new")
+    page.fill("#api_name", "")
+    page.click("#save")
+    assert page.locator("[role=status]").inner_text() == "Created."
+    assert "Report_Exporters" in page.locator("main").inner_text()
+
+    # The server is shared with later tests: back to Salesforce's defaults.
+    page.click("nav >> text=Org Settings")
+    save_org(page, "10", "15", "120", "15000", "")
+    assert page.locator("[role=status]").inner_text() == "Saved."
+
+    page.click("nav >> text=Setup Audit Trail")
+    trail = page.locator("#audit").inner_text()
+    for action in ("changedLockoutAttempts", "changedLockoutPeriod", "changedSessionTimeout",
+                   "changedApiRequestAllocation", "addedTrustedIpRange",
+                   "deletedTrustedIpRange", "profileCreate", "PermSetCreate"):
+        assert action in trail, action
