@@ -35,6 +35,8 @@ from benchlib.scenarios import (  # noqa: E402
     peer_scenarios,
 )
 
+from localforce.web.servers import DEFAULT_SERVER, SERVERS  # noqa: E402
+
 BENCH = Path(__file__).resolve().parent
 DEFAULT_OUT = BENCH / "results" / "latest.json"
 
@@ -44,6 +46,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--only", default="*",
                    help="comma-separated glob patterns of scenario keys, e.g. 'floor.*,peer.*'")
     p.add_argument("--backends", default="sqlite,postgres")
+    p.add_argument("--servers", default=DEFAULT_SERVER,
+                   help="HTTP servers to run the floors and localforce under, in turn "
+                        f"(granian, uvicorn; default: serve's, {DEFAULT_SERVER})")
     p.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
     p.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up")
     p.add_argument("--runs", type=int, default=3)
@@ -71,6 +76,8 @@ class Bench:
                              connections=args.connections)
         self.report = Report(settings={k: (str(v) if isinstance(v, Path) else v)
                                        for k, v in vars(args).items()})
+        #: The HTTP server the floors and localforce run under now ("-": the peer's own).
+        self.http_server = "-"
 
     def wanted(self, key: str) -> bool:
         return any(fnmatch.fnmatchcase(key, p) for p in self.patterns)
@@ -85,8 +92,8 @@ class Bench:
             phase: str = "base") -> None:
         if not self.wanted(scenario.key):
             return
-        row = Row(scenario.key, scenario.label, backend, phase)
-        log(f"{scenario.key} [{backend}/{phase}]")
+        row = Row(scenario.key, scenario.label, backend, phase, self.http_server)
+        log(f"{scenario.key} [{self.http_server}/{backend}/{phase}]")
         try:
             spec_for_run = scenario.prepare()
             background = scenario.background() if scenario.background else None
@@ -107,7 +114,8 @@ class Bench:
             log(f"  {m.median.rps:,.0f} req/s p50 {m.median.p50_ms:.1f} ms "
                 f"p99 {m.median.p99_ms:.1f} ms errors {m.errors} (runs {list(m.runs)})")
             if any(fnmatch.fnmatchcase(scenario.key, p) for p in self.profile_patterns):
-                self.profile(scenario, spec_for_run, server, f"{backend}-{phase}")
+                self.profile(scenario, spec_for_run, server,
+                             f"{self.http_server}-{backend}-{phase}")
 
     def profile(self, scenario: Scenario, spec_for_run: SpecForRun, server: Server,
                 where: str) -> None:
@@ -139,16 +147,17 @@ class Bench:
     # -- floor and peer -------------------------------------------------------------------
 
     def floor(self) -> None:
+        """The two floors on the current server: bare Starlette, then a raw ASGI callable."""
         if not self.any_wanted("floor"):
             return
-        port = free_port()
-        server = Server(
-            name="floor", port=port, health_path="/hello", log=self.workdir / "floor.log",
-            cwd=BENCH, argv=[sys.executable, "-m", "uvicorn", "--factory", "floor_app:create",
-                             "--app-dir", str(BENCH), *uvicorn_settings(port, self.args.workers)])
-        with self.serving(server, "floor"):
-            for scenario in floor_scenarios(server.base_url):
-                self.run(scenario, server)
+        for factory, raw in (("floor_app:create", False), ("floor_app:raw", True)):
+            port = free_port()
+            server = Server(
+                name="floor", port=port, health_path="/hello", log=self.workdir / "floor.log",
+                cwd=BENCH, argv=server_argv(self.http_server, factory, port, self.args.workers))
+            with self.serving(server, f"floor/{self.http_server}" + (" raw" if raw else "")):
+                for scenario in floor_scenarios(server.base_url, raw):
+                    self.run(scenario, server)
 
     def peer(self) -> None:
         if not self.any_wanted("peer"):
@@ -165,14 +174,24 @@ class Bench:
                 self.run(scenario, server)
 
 
-def uvicorn_settings(port: int, workers: int) -> list[str]:
-    """The uvicorn settings `localforce serve` uses (cli/serve.py), for the floor."""
-    return ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+def server_argv(server: str, factory: str, port: int, workers: int) -> list[str]:
+    """A floor under ``server`` with the settings `localforce serve` gives it (web/servers.py)."""
+    if server == "granian":
+        exe = Path(sys.executable).with_name("granian")
+        return [str(exe), "--interface", "asgi", "--factory", factory, "--working-dir",
+                str(BENCH), "--host", "127.0.0.1", "--port", str(port), "--workers",
+                str(workers), "--loop", "uvloop", "--log-level", "info", "--no-access-log"]
+    return [sys.executable, "-m", "uvicorn", "--factory", factory, "--app-dir", str(BENCH),
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
             "--log-level", "info", "--no-proxy-headers", "--no-server-header"]
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    if not servers or any(s not in SERVERS for s in servers):
+        print(f"--servers takes {', '.join(SERVERS)}", file=sys.stderr)
+        return 2
     if args.no_install:
         if not install.shutil.which("wrk"):
             print("wrk is not installed (run without --no-install)", file=sys.stderr)
@@ -182,20 +201,22 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="lf-bench-") as tmp:
         bench = Bench(args, Path(tmp))
         try:
-            bench.floor()
             bench.peer()
             from benchlib.localforce import run_localforce
 
-            for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
-                if bench.any_wanted("localforce"):
-                    run_localforce(bench, backend)
+            for server in servers:
+                bench.http_server = server
+                bench.floor()
+                for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+                    if bench.any_wanted("localforce"):
+                        run_localforce(bench, backend, server)
         except (ServerFailed, install.InstallFailed) as exc:
             log(f"stopped: {exc}")
             bench.report.notes.append(f"run stopped early: {str(exc).splitlines()[0]}")
         report = bench.report
     print(report.table())
-    for backend in sorted({r.backend for r in report.rows if r.backend != "-"}):
-        print(f"\nTargets ({backend}):\n" + report.targets_table(backend))
+    for backend, server in report.combos():
+        print(f"\nTargets ({backend}, {server}):\n" + report.targets_table(backend, server))
     if report.startup:
         print("\nFirst 200 after start (s): " +
               ", ".join(f"{k} {v:.2f}" for k, v in report.startup.items()))

@@ -26,17 +26,17 @@ if TYPE_CHECKING:
     from run import Bench
 
 
-def run_localforce(bench: Bench, backend: str) -> None:
-    workdir = bench.workdir / backend
+def run_localforce(bench: Bench, backend: str, server: str) -> None:
+    workdir = bench.workdir / f"{backend}-{server}"
     workdir.mkdir(parents=True)
     try:
         with database(bench, backend, workdir) as url:
-            _run(bench, backend, url)
+            _run(bench, backend, url, server, workdir)
     except (NotAvailable, ServerFailed) as exc:
         reason = str(exc).splitlines()[0]
         log(f"localforce on {backend}: {reason}")
         bench.report.notes.append(f"localforce on {backend}: {reason}")
-        bench.report.rows.append(Row("localforce.*", "localforce", backend, "base",
+        bench.report.rows.append(Row("localforce.*", "localforce", backend, "base", server,
                                      unavailable=reason))
 
 
@@ -66,33 +66,34 @@ def database(bench: Bench, backend: str, workdir: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def _run(bench: Bench, backend: str, url: str) -> None:
+def _run(bench: Bench, backend: str, url: str, server: str, workdir: Path) -> None:
     from localforce.storage.sql.engine import make_engine
 
-    args, workdir = bench.args, bench.workdir / backend
+    args = bench.args
     org = Org.generate()
     seed = workdir / "seed.toml"
     seed.write_text(org.seed_toml())
-    server = localforce_server(workdir, url, seed, free_port(), args.workers)
+    process = localforce_server(workdir, url, seed, free_port(), args.workers, server)
     engine = make_engine(url)
     store = BenchStore(engine, log=log)
-    scenarios = LocalforceScenarios(server.base_url, org, store, workdir,
+    scenarios = LocalforceScenarios(process.base_url, org, store, workdir,
                                     account_name(args.accounts // 2))
+    label = f"localforce/{backend}/{server}"
     try:
-        with bench.serving(server, f"localforce/{backend} cold"):
+        with bench.serving(process, f"{label} cold"):
             _populate(bench, scenarios, store, args.tokens_base)
-        with bench.serving(server, f"localforce/{backend} warm"):
+        with bench.serving(process, f"{label} warm"):
             selected = scenarios.all()
             for scenario in selected:
-                bench.run(scenario, server, backend)
+                bench.run(scenario, process, backend)
             growth = [s for s in selected if s.growth and bench.wanted(s.key)]
             grow = growth and args.tokens_growth > args.tokens_base and _grow(
                 bench, scenarios, store)
         if grow:
             # Fresh workers, so the growth rows' RSS is theirs and not the logins' before.
-            with bench.serving(server, f"localforce/{backend} growth"):
+            with bench.serving(process, f"{label} growth"):
                 for scenario in growth:
-                    bench.run(scenario, server, backend, "growth")
+                    bench.run(scenario, process, backend, "growth")
     finally:
         engine.dispose()
 

@@ -142,14 +142,14 @@ def _self_signed(key: rsa.RSAPrivateKey) -> str:
 
 
 def localforce_server(workdir: Path, database_url: str, seed: Path, port: int,
-                      workers: int = 2) -> Server:
+                      workers: int = 2, server: str = "granian") -> Server:
     """`localforce serve` as a user runs it: a seed file, N workers, settings from the
     environment; its home (master key, SQLite file) under ``workdir``."""
     exe = Path(sys.executable).with_name("localforce")
     return Server(
         name="localforce", health_path="/healthz", port=port, log=workdir / "localforce.log",
         argv=[str(exe), "serve", "--workers", str(workers), "--port", str(port),
-              "--seed", str(seed), "--database-url", database_url],
+              "--seed", str(seed), "--database-url", database_url, "--server", server],
         env={"LOCALFORCE_HOME": str(workdir / "home"), **BENCH_SETTINGS}, cwd=workdir)
 
 

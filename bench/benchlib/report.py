@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .load import Measured
+from .scenarios import RAW_OF
 
 MAX_RSS_MIB = 120.0
 MAX_STARTUP_S = 1.5
@@ -22,12 +23,14 @@ class Row:
     label: str
     backend: str  # "-" for floor and peer, else "sqlite" / "postgres"
     phase: str  # "base" or "growth"
+    server: str = "-"  # the HTTP server ("granian", "uvicorn"); "-" for the peer
     measured: Measured | None = None
     rss_mib: float | None = None
     cpu_ms_per_request: float | None = None  # the workers' CPU time / requests served
     unavailable: str | None = None  # why the scenario could not run
     vs_peer: float | None = None
     vs_floor: float | None = None
+    vs_raw: float | None = None  # ÷ the raw-callable floor on the same server
 
     @property
     def flagged(self) -> bool:
@@ -39,14 +42,15 @@ class Row:
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"key": self.key, "label": self.label, "backend": self.backend,
-                               "phase": self.phase}
+                               "phase": self.phase, "server": self.server}
         if self.unavailable:
             return out | {"status": "not available yet", "reason": self.unavailable}
         assert self.measured is not None
         return out | {"status": "errors" if self.flagged else "ok",
                       **self.measured.as_json(), "peak_rss_mib_per_worker": self.rss_mib,
                       "cpu_ms_per_request": self.cpu_ms_per_request,
-                      "vs_peer": self.vs_peer, "vs_floor": self.vs_floor}
+                      "vs_peer": self.vs_peer, "vs_floor": self.vs_floor,
+                      "vs_raw": self.vs_raw}
 
 
 @dataclass
@@ -57,14 +61,20 @@ class Report:
     servers: dict[str, dict[str, int]] = field(default_factory=dict)  # label -> pid, port
     notes: list[str] = field(default_factory=list)
 
-    def find(self, key: str, backend: str = "-", phase: str = "base") -> Row | None:
-        return next((r for r in self.rows if (r.key, r.backend, r.phase) == (key, backend, phase)
+    def find(self, key: str, backend: str = "-", phase: str = "base", server: str = "-"
+             ) -> Row | None:
+        return next((r for r in self.rows
+                     if (r.key, r.backend, r.phase, r.server) == (key, backend, phase, server)
                      and r.measured is not None), None)
 
     def add(self, row: Row, peer: str | None = None, floor: str | None = None) -> Row:
+        """Append ``row`` with its ratios: to the peer, and to the floors on its own server."""
         if row.rps:
-            for other_key, attr in ((peer, "vs_peer"), (floor, "vs_floor")):
-                other = self.find(other_key) if other_key else None
+            raw = RAW_OF.get(floor) if floor else None
+            for other_key, server, attr in ((peer, "-", "vs_peer"),
+                                            (floor, row.server, "vs_floor"),
+                                            (raw, row.server, "vs_raw")):
+                other = self.find(other_key, server=server) if other_key else None
                 if other is not None and other.rps:
                     setattr(row, attr, round(row.rps / other.rps, 2))
         self.rows.append(row)
@@ -72,24 +82,28 @@ class Report:
 
     # -- targets --------------------------------------------------------------------------
 
-    def targets(self, backend: str) -> list[dict[str, Any]]:
-        """The issue's targets for one backend: name, measured value, bar, met (None: no data)."""
+    def combos(self) -> list[tuple[str, str]]:
+        """(backend, server) pairs localforce ran on, in run order."""
+        seen = dict.fromkeys((r.backend, r.server) for r in self.rows if r.backend != "-")
+        return list(seen)
+
+    def targets(self, backend: str, server: str) -> list[dict[str, Any]]:
+        """The targets for one backend and server: name, value, bar, met (None: no data)."""
         lf = "localforce."
 
         def row(key: str, phase: str = "base") -> Row | None:
-            return self.find(lf + key, backend, phase)
+            return self.find(lf + key, backend, phase, server)
 
         def ratio(key: str, attr: str) -> float | None:
             r = row(key)
             return getattr(r, attr) if r else None
 
+        # Issue #18's bars (its longer-term goals: 1.5, 3.0 and 0.5; bench/README.md).
         out = [
-            _target("client_credentials / peer", ratio("client_credentials", "vs_peer"), 1.5),
-            _target("client_credentials / form-POST floor",
-                    ratio("client_credentials", "vs_floor"), 0.7),
-            _target("JWT bearer / peer client_credentials", ratio("jwt_bearer", "vs_peer"), 1.3),
-            _target("introspection / peer", ratio("introspection", "vs_peer"), 3.0),
-            _target("query / bare GET floor", ratio("query", "vs_floor"), 0.5),
+            _target("client_credentials / peer", ratio("client_credentials", "vs_peer"), 1.0),
+            _target("JWT bearer / peer client_credentials", ratio("jwt_bearer", "vs_peer"), 0.8),
+            _target("introspection / peer", ratio("introspection", "vs_peer"), 1.5),
+            _target("query / bare GET floor", ratio("query", "vs_floor"), 0.35),
         ]
         password = row("password")
         per_core = round(password.rps / (os.cpu_count() or 1), 1) if password and password.rps \
@@ -111,10 +125,11 @@ class Report:
             out.append(_target(f"WHERE Name = p99 over 10^6 rows, {where} (ms)",
                                name.measured.median.p99_ms if name and name.measured else None,
                                10.0, higher_is_better=False))
-        peak = max((r.rss_mib or 0 for r in self.rows if r.backend == backend), default=0)
+        peak = max((r.rss_mib or 0 for r in self.rows
+                    if (r.backend, r.server) == (backend, server)), default=0)
         out.append(_target("peak RSS per worker (MiB)", peak or None, MAX_RSS_MIB,
                            higher_is_better=False))
-        warm = self.startup.get(f"localforce/{backend} warm")
+        warm = self.startup.get(f"localforce/{backend}/{server} warm")
         out.append(_target("first 200 after start (s)", warm, MAX_STARTUP_S,
                            higher_is_better=False))
         return out
@@ -122,39 +137,39 @@ class Report:
     # -- output ---------------------------------------------------------------------------
 
     def table(self) -> str:
-        head = ("scenario", "backend", "phase", "req/s", "p50 ms", "p99 ms", "errors",
-                "RSS MiB/worker", "CPU ms/req", "÷peer", "÷floor")
+        head = ("scenario", "server", "backend", "phase", "req/s", "p50 ms", "p99 ms", "errors",
+                "RSS MiB/worker", "CPU ms/req", "÷peer", "÷floor", "÷raw")
         lines = [head]
         for r in self.rows:
             name = f"{r.key}"
             if r.unavailable:
-                lines.append((name, r.backend, r.phase, "not available yet", "", "", "", "", "",
-                              "", ""))
+                lines.append((name, r.server, r.backend, r.phase, "not available yet", "", "",
+                              "", "", "", "", "", ""))
                 continue
             m = r.measured
             assert m is not None
-            lines.append((name, r.backend, r.phase, f"{m.median.rps:,.0f}",
+            lines.append((name, r.server, r.backend, r.phase, f"{m.median.rps:,.0f}",
                           f"{m.median.p50_ms:.1f}", f"{m.median.p99_ms:.1f}",
                           f"{m.errors}" + (" FLAGGED" if r.flagged else ""),
                           f"{r.rss_mib:.0f}" if r.rss_mib else "",
                           _fmt(r.cpu_ms_per_request, 3), _fmt(r.vs_peer),
-                          _fmt(r.vs_floor)))
+                          _fmt(r.vs_floor), _fmt(r.vs_raw)))
         return _markdown(lines)
 
-    def targets_table(self, backend: str) -> str:
+    def targets_table(self, backend: str, server: str) -> str:
         lines = [("target", "measured", "bar", "met")]
-        for t in self.targets(backend):
+        for t in self.targets(backend, server):
             met = "n/a" if t["met"] is None else ("yes" if t["met"] else "NO")
             bar = ("≥ " if t["higher_is_better"] else "≤ ") + str(t["bar"])
             lines.append((t["name"], "" if t["value"] is None else str(t["value"]), bar, met))
         return _markdown(lines)
 
     def as_json(self) -> dict[str, Any]:
-        backends = sorted({r.backend for r in self.rows if r.backend != "-"})
         return {"machine": machine(), "settings": self.settings, "startup_s": self.startup,
                 "servers": self.servers,
                 "results": [r.as_json() for r in self.rows],
-                "targets": {b: self.targets(b) for b in backends}, "notes": self.notes}
+                "targets": {f"{b}/{s}": self.targets(b, s) for b, s in self.combos()},
+                "notes": self.notes}
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -79,14 +79,20 @@ def basic(user: str, password: str) -> str:
 # -- floor and peer ------------------------------------------------------------------------
 
 FLOOR_GET, FLOOR_POST = "floor.get", "floor.form_post"
+RAW_GET, RAW_POST = "floor.raw_get", "floor.raw_post"
+#: Each Starlette floor's raw-callable twin (the second floor: the HTTP server alone).
+RAW_OF = {FLOOR_GET: RAW_GET, FLOOR_POST: RAW_POST}
 PEER_CC, PEER_INTROSPECT = "peer.client_credentials", "peer.introspection"
 
 
-def floor_scenarios(base: str) -> list[Scenario]:
+def floor_scenarios(base: str, raw: bool = False) -> list[Scenario]:
+    """The Starlette floor's two scenarios, or (``raw``) the raw callable's."""
+    get, post = (RAW_GET, RAW_POST) if raw else (FLOOR_GET, FLOOR_POST)
+    kind = "raw callable" if raw else "bare"
     return [
-        Scenario(FLOOR_GET, "bare GET", None, None,
+        Scenario(get, f"{kind} GET", None, None,
                  static(LoadSpec(base + "/hello"), has("hello"))),
-        Scenario(FLOOR_POST, "bare form POST", None, None,
+        Scenario(post, f"{kind} form POST", None, None,
                  static(LoadSpec(base + "/token", "POST", "grant_type=client_credentials"),
                         has("access_token"))),
     ]

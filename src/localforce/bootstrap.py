@@ -98,6 +98,13 @@ class Services:
     #: The cross-process cache invalidation (storage/redis/fanout.py), when Redis is configured.
     fanout: Any = None
 
+    @property
+    def reads_never_wait(self) -> bool:
+        """SQLite (WAL): a read never waits for a writer, so hot calls that only read may run
+        on the event loop (commits.py, "calls made on the event loop"). On PostgreSQL every
+        read is a network round trip: they stay on threads."""
+        return self.engine.dialect.name == "sqlite"
+
     def close(self) -> None:
         self.maintenance.stop()
         if self.fanout is not None:

@@ -20,10 +20,14 @@ request's context, so the list noted in the worker thread is the request's own.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 _PENDING: ContextVar[list[Future[None]] | None] = ContextVar("localforce_pending_commits",
                                                              default=None)
@@ -55,3 +59,99 @@ async def settle(pending: list[Future[None]]) -> None:
     first failure."""
     while pending:
         await asyncio.wrap_future(pending.pop(0))
+
+
+# -- calls made on the event loop -------------------------------------------------------------
+#
+# On SQLite (WAL) a read never waits: it reads its snapshot while a writer holds the lock. So a
+# hot call that only reads and hands rows to the group-commit writer can run on the event loop
+# itself (``web/threads.py`` ``on_loop``), without the hand-off to a request thread and back
+# (bench/README.md: that hand-off cost about as much CPU as an introspection). What such a call
+# must never do there is wait, or run long, since every other request of the worker waits
+# with it:
+#
+# - a store call that can wait — for SQLite's write lock (an in-place UPDATE, a counter) or
+#   for the network (Redis) — calls ``may_wait()`` first, which raises ``WouldWait`` on the
+#   loop before anything is written;
+# - SQLite checks ``overran()`` as it executes (a progress handler, storage/sql/engine.py) and
+#   interrupts a statement once the call has run ``LOOP_BUDGET_S``;
+#
+# and in either case the whole call runs again on a request thread. The rows a call hands to
+# the group-commit writer meanwhile are held back (``hold``) and queued only once the call has
+# finished on the loop, so a call run twice writes its rows once.
+
+#: Wall time a call may run on the event loop before SQLite interrupts it (a typical hot call
+#: takes 0.2-0.5 ms; a query that scans a large table is moved to a thread after this long).
+LOOP_BUDGET_S = 0.005
+
+
+class WouldWait(Exception):
+    """A store call would wait (a write lock, the network) while the caller is on the event
+    loop; nothing was written."""
+
+
+class _LoopCall:
+    __slots__ = ("held", "deadline", "over")
+
+    def __init__(self) -> None:
+        self.held: list[Callable[[], None]] = []
+        self.deadline = time.monotonic() + LOOP_BUDGET_S
+        self.over = False
+
+
+_ON_LOOP: ContextVar[_LoopCall | None] = ContextVar("localforce_on_loop", default=None)
+
+
+def may_wait() -> None:
+    """Called by a store right before an operation that can wait; raises ``WouldWait`` when
+    the caller runs on the event loop."""
+    if _ON_LOOP.get() is not None:
+        raise WouldWait
+
+
+def overran() -> bool:
+    """True once a call on the event loop has used its budget (SQLite then interrupts it)."""
+    call = _ON_LOOP.get()
+    if call is None or time.monotonic() < call.deadline:
+        return False
+    call.over = True
+    return True
+
+
+def hold(append: Callable[[], None]) -> bool:
+    """Keep ``append`` (a row handed to the group-commit writer) until the call on the loop
+    has finished; False when the caller is not on the loop (append now)."""
+    call = _ON_LOOP.get()
+    if call is None:
+        return False
+    call.held.append(append)
+    return True
+
+
+def attempt(work: Callable[..., T], *args: Any) -> tuple[bool, T | None]:
+    """Run ``work(*args)`` as a call on the event loop: ``(True, result)``, or ``(False,
+    None)`` if it would have waited or ran past its budget (then none of its rows were
+    written: run it on a thread)."""
+    call = _LoopCall()
+    token = _ON_LOOP.set(call)
+    try:
+        result = work(*args)
+    except WouldWait:
+        _ON_LOOP.reset(token)
+        return False, None
+    except BaseException:
+        _ON_LOOP.reset(token)
+        if call.over:  # SQLite's "interrupted", however the call reported it
+            return False, None
+        _release(call.held)  # e.g. a refused login's LoginHistory row, written as on a thread
+        raise
+    _ON_LOOP.reset(token)
+    if call.over:  # interrupted, and the call answered with an error of its own
+        return False, None
+    _release(call.held)
+    return True, result
+
+
+def _release(held: list[Callable[[], None]]) -> None:
+    for append in held:
+        append()

@@ -186,3 +186,22 @@ def test_org_set_changes_the_settings_in_force_and_audits_each(run) -> None:  # 
     assert bad.exit_code == 2 and "start address comes after the end address" in bad.output
     cleared = json.loads(run("org", "set", "--no-trusted-ip-ranges", "--json").output)
     assert cleared["trusted_ip_ranges"] == []
+
+
+def test_serve_refuses_a_port_in_use_and_an_unknown_server_in_one_line(run) -> None:  # type: ignore[no-untyped-def]
+    """Before a server starts: granian reports a port in use as a Rust panic with its
+    backtrace, so ``serve`` asks first."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for server in ("granian", "uvicorn"):
+            busy = run("serve", "--port", str(port), "--server", server)
+            assert (busy.exit_code, busy.output) == (
+                2, f"error: 127.0.0.1:{port} is in use (another server?); choose another "
+                   "with --port\n")
+    unknown = run("serve", "--server", "hypercorn")
+    assert (unknown.exit_code, unknown.output) == (
+        2, "error: --server must be one of granian, uvicorn\n")

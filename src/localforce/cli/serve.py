@@ -1,4 +1,4 @@
-"""``localforce serve``: prepare the store (seed or demo org), then run uvicorn."""
+"""``localforce serve``: prepare the store (seed or demo org), then run the HTTP server."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import uvicorn
 from pydantic import ValidationError
 
 from localforce.audit.metrics import MULTIPROCESS_ENV, fresh_multiprocess_dir
@@ -25,6 +24,7 @@ from localforce.security.tls import (
     trust_instructions,
 )
 from localforce.settings import Settings
+from localforce.web import servers
 
 
 def record_seeder(svc: Services) -> RecordSeeder | None:
@@ -60,8 +60,17 @@ def serve(
     key_rotation_days: float | None = typer.Option(
         None, "--key-rotation-days", min=0, show_default=False,
         help="Days a signing key signs before the next takes over; 0: by hand [default: 90]."),
+    server: str = typer.Option(servers.DEFAULT_SERVER, "--server", envvar="LOCALFORCE_SERVER",
+                               help=f"HTTP server: {' or '.join(servers.SERVERS)}."),
 ) -> None:
     """Run the server. On an empty store with no seed, create a demo org and print its logins."""
+    if server not in servers.SERVERS:
+        err_console.print(f"[red]error:[/red] --server must be one of {', '.join(servers.SERVERS)}")
+        raise typer.Exit(2)
+    if not servers.can_bind(host, port):
+        err_console.print(f"[red]error:[/red] {host}:{port} is in use (another server?); "
+                          "choose another with --port")
+        raise typer.Exit(2)
     settings = Settings()
     if settings.test_control_key and workers > 1:
         err_console.print("[red]error:[/red] a server started for tests runs one worker")
@@ -94,14 +103,9 @@ def serve(
         metrics_dir = fresh_multiprocess_dir(home, os.getpid())
         os.environ[MULTIPROCESS_ENV] = str(metrics_dir)
     try:
-        uvicorn.run("localforce.web.asgi:create", factory=True, host=host, port=port,
-                    workers=workers if workers > 1 else None, log_level="info",
-                    proxy_headers=False, server_header=False,
-                    # Ours (web/logging.py) is the access log: uvicorn's prints query strings,
-                    # where GET revoke and identity calls carry tokens.
-                    access_log=False,
-                    ssl_certfile=str(files.certfile) if files else None,
-                    ssl_keyfile=str(files.keyfile) if files else None)
+        servers.run(server, servers.Listen(  # type: ignore[arg-type]  # checked above
+            host, port, workers, files.certfile if files else None,
+            files.keyfile if files else None))
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -17,16 +17,25 @@ refusal is exact across workers and replicas. Overshoot past the limit needs mor
 then at most ``MAX_PENDING`` per process. Reported usage (``Sforce-Limit-Info``) includes
 other processes' requests as of the last read, at most a second old (Salesforce itself reports
 it "accurate within 5 minutes").
+
+A call on the event loop (commits.py) never waits for the shared counters: when its tally is
+due for a read far from the limit, it counts in memory and the read is made on a flush thread;
+near the limit the call moves to a thread and is counted exactly.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from localforce.commits import WouldWait
 from localforce.data.errors import RequestLimitExceeded
 from localforce.limits.ports import Counters, Window
+
+log = logging.getLogger("localforce.limits")
 
 DAY = Window(seconds=86_400, bucket=300)
 FLUSH_SECONDS = 1.0
@@ -70,6 +79,12 @@ class _Tally:
     shared: int
     read_at: float
     pending: int = 0
+    #: Requests being added to the shared counters by the background flush.
+    inflight: int = 0
+
+    @property
+    def used(self) -> int:
+        return self.shared + self.inflight + self.pending
 
 
 class ApiAllocation:
@@ -86,6 +101,8 @@ class ApiAllocation:
         self._on_reject = on_reject
         self._tallies: dict[str, _Tally] = {}
         self._lock = threading.Lock()
+        self._flushing: set[str] = set()
+        self._flusher: ThreadPoolExecutor | None = None
 
     def limit(self, org_id: str) -> int:
         return self._limit_of(org_id) if self._limit_of is not None else self.daily_max
@@ -101,8 +118,15 @@ class ApiAllocation:
             tally = self._tallies.get(key)
             if tally is not None and self._may_count_here(tally, now, limit):
                 tally.pending += 1
-                return Usage(tally.shared + tally.pending, limit)
-            return self._take_shared(key, tally, now, limit)
+                return Usage(tally.used, limit)
+            try:
+                return self._take_shared(key, tally, now, limit)
+            except WouldWait:  # on the event loop (commits.py): the counters can wait
+                if tally is None or not self._roomy(tally, limit):
+                    raise  # near the limit: counted exactly, on a thread
+                tally.pending += 1
+                self._flush_soon(key)
+                return Usage(tally.used, limit)
 
     def usage(self, org_id: str) -> Usage:
         key = _key(org_id)
@@ -126,8 +150,49 @@ class ApiAllocation:
     @staticmethod
     def _may_count_here(tally: _Tally, now: float, limit: int) -> bool:
         fresh = now - tally.read_at < FLUSH_SECONDS and tally.pending < MAX_PENDING
-        roomy = limit <= 0 or limit - tally.shared - tally.pending > HEADROOM
-        return fresh and roomy
+        return fresh and ApiAllocation._roomy(tally, limit)
+
+    @staticmethod
+    def _roomy(tally: _Tally, limit: int) -> bool:
+        return limit <= 0 or limit - tally.used > HEADROOM
+
+    def _flush_soon(self, key: str) -> None:
+        """Add ``key``'s pending count to the shared counters on the flush thread: a call on
+        the event loop never waits for them (they may wait for SQLite's write lock)."""
+        if key in self._flushing:
+            return
+        self._flushing.add(key)
+        if self._flusher is None:  # made in the process that uses it (never across a fork)
+            self._flusher = ThreadPoolExecutor(1, thread_name_prefix="allocation-flush")
+        self._flusher.submit(self._flush_in_background, key)
+
+    def _flush_in_background(self, key: str) -> None:
+        with self._lock:
+            tally = self._tallies.get(key)
+            n = tally.pending if tally is not None else 0
+            if tally is not None:
+                tally.pending, tally.inflight = 0, tally.inflight + n
+        try:
+            taken = self._counters.take(key, DAY, int(self._clock()), None, n) if n else None
+        except Exception:  # noqa: BLE001 - the count stays pending; the next flush adds it
+            log.warning("API allocation: pending requests not added to the shared counters",
+                        exc_info=True)
+            taken = None
+            if tally is not None:
+                with self._lock:
+                    tally.pending, tally.inflight = tally.pending + n, tally.inflight - n
+                    self._flushing.discard(key)
+                return
+        with self._lock:
+            self._flushing.discard(key)
+            if tally is not None:
+                # A flush on a thread meanwhile may have read the shared total with these
+                # requests in it already (``used`` was then ahead by ``n`` until now); it
+                # only grows within a read's second.
+                tally.inflight -= n
+                if taken is not None:
+                    tally.shared = max(tally.shared, taken.count)
+                tally.read_at = self._clock()
 
     def _take_shared(self, key: str, tally: _Tally | None, now: float, daily_max: int
                      ) -> Usage:

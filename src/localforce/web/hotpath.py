@@ -66,6 +66,12 @@ HOT_DATA = {"/sobjects/{sobject}": {"POST"},
             "/sobjects/{sobject}/{id}": {"GET", "PATCH", "DELETE"},
             "/query": {"GET"}, "/queryAll": {"GET"}, "/limits": {"GET"}}
 
+#: Grants tried on the event loop on SQLite (web/threads.py ``on_loop``): they read and hand
+#: rows to the group-commit writer. The others write in place (a code or device consumed) or
+#: verify a password, and go to a thread at once.
+INLINE_GRANTS = frozenset({"client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                           "refresh_token"})
+
 DATA_PATH = DATA_PREFIX[0]
 _FORM = b"application/x-www-form-urlencoded"
 _HSTS = (b"strict-transport-security", HSTS_VALUE.encode())
@@ -116,6 +122,7 @@ class HotPath:
                 except Exception as exc:
                     reply = _reply(unexpected_error_response(scope["method"], scope["path"]))
                     if not database_unavailable(exc):
+                        status = reply[0]
                         await _send(scope, send, reply)
                         raise  # the server logs it and closes the connection
                     # The database away: the 503 is the whole answer (logged in one line),
@@ -141,21 +148,25 @@ def oauth_routes(services: Services) -> dict[str, Route]:
     """``/services/oauth2/{token,introspect,revoke}``: the same flows as web/routes/oauth.py."""
     oauth, metrics = services.oauth, services.audit.metrics
     revocation, introspection = Revocation(oauth), Introspection(oauth)
+    inline = services.reads_never_wait
 
     async def token(scope: Scope, receive: Receive) -> Reply:
         token_request = await _token_request(scope, receive)
-        # The password grant waits on argon2: it runs on the login threads.
-        run = threads.login if token_request.grant_type == "password" else threads.run
-        with metrics.grant(token_request.grant_type):
-            reply = await run(oauth.server.token, token_request)
+        grant = token_request.grant_type
+        with metrics.grant(grant):
+            if grant == "password":  # waits on argon2: on the login threads
+                reply = await threads.login(oauth.server.token, token_request)
+            else:
+                reply = await threads.on_loop(inline and grant in INLINE_GRANTS,
+                                              oauth.server.token, token_request)
         return _json(reply.body())
 
     async def introspect(scope: Scope, receive: Receive) -> Reply:
-        return _json(await threads.run(introspection.introspect,
-                                       await _token_request(scope, receive)))
+        return _json(await threads.on_loop(inline, introspection.introspect,
+                                           await _token_request(scope, receive)))
 
     async def revoke(scope: Scope, receive: Receive) -> Reply:
-        await threads.run(revocation.revoke, await _token_request(scope, receive))
+        await threads.write(revocation.revoke, await _token_request(scope, receive))
         return 200, _NO_STORE_EMPTY, b""
 
     return {"/services/oauth2/token": token, "/services/oauth2/introspect": introspect,

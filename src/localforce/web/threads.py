@@ -1,4 +1,5 @@
-"""Where a request's blocking work runs: two small thread pools per worker.
+"""Where a request's blocking work runs: the event loop, or one of three small thread pools per
+worker.
 
 The core is synchronous (SQLAlchemy, argon2), so every route awaits its core call in a worker
 thread. Under the GIL those threads only help while they wait, and most of a request's work —
@@ -14,6 +15,11 @@ it ran (bench/README.md, "threads").
 - ``run(...)``: ordinary calls, on ``settings.request_threads`` threads (``install`` sizes them
   when the app starts; it also sizes anyio's default limiter, which Starlette's own internals
   still use).
+- ``write(...)``: calls that write in place (a record created, updated or deleted; a token
+  revoked), on threads of their own, as many as the request threads. On SQLite they all wait
+  for one write lock, on PostgreSQL for row locks and the network: while a long transaction
+  holds a lock, they queue here, and reads keep the request threads (and the event loop,
+  ``on_loop``) to themselves.
 - ``login(...)``: calls that verify a password (the password grant, SOAP ``login()``, the login
   and activation forms). They spend ~20 ms waiting on the argon2 pool (security/passwords.py)
   with the GIL released; on their own threads they never take the ones everything else needs,
@@ -34,6 +40,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from anyio import to_thread
+
+from localforce import commits
 
 T = TypeVar("T")
 
@@ -72,12 +80,15 @@ class _Pool:
 
 
 _REQUESTS = _Pool("request", DEFAULT_REQUEST_THREADS)
+_WRITES = _Pool("write", DEFAULT_REQUEST_THREADS)
 _LOGINS = _Pool("login", LOGIN_THREADS)
 
 
 def install(request_threads: int) -> None:
-    """Size the request threads, and this event loop's anyio limiter (from the lifespan)."""
+    """Size the request and write threads, and this event loop's anyio limiter (from the
+    lifespan)."""
     _REQUESTS.resize(request_threads)
+    _WRITES.resize(request_threads)
     to_thread.current_default_thread_limiter().total_tokens = request_threads
 
 
@@ -85,8 +96,23 @@ async def run(work: Callable[..., T], *args: object, **kwargs: object) -> T:
     return await _on(_REQUESTS, functools.partial(work, *args, **kwargs))
 
 
+async def write(work: Callable[..., T], *args: object, **kwargs: object) -> T:
+    return await _on(_WRITES, functools.partial(work, *args, **kwargs))
+
+
 async def login(work: Callable[..., T], *args: object, **kwargs: object) -> T:
     return await _on(_LOGINS, functools.partial(work, *args, **kwargs))
+
+
+async def on_loop(inline: bool, work: Callable[..., T], *args: object) -> T:
+    """``work(*args)`` on the event loop itself when ``inline`` and it need not wait
+    (``commits.attempt``: reads on SQLite, rows for the group-commit writer), else on a request
+    thread like ``run``. Only calls that never verify a password may be inline."""
+    if inline:
+        done, result = commits.attempt(work, *args)
+        if done:
+            return result  # type: ignore[return-value]  # T, which may itself be None
+    return await run(work, *args)
 
 
 async def _on(pool: _Pool, call: Callable[[], T]) -> T:

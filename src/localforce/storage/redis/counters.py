@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import redis
 
+from localforce.commits import may_wait
 from localforce.limits.ports import Counters, Taken, Window
 
 T = TypeVar("T")
@@ -61,6 +62,7 @@ class RedisCounters:
         return cls(redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5))
 
     def take(self, key: str, window: Window, now: int, limit: int | None, n: int = 1) -> Taken:
+        may_wait()  # a network round trip: never on the event loop
         granted, total = self._take(
             keys=[self._prefix + key],
             args=[window.bucket_of(now), window.oldest(now), -1 if limit is None else limit,
@@ -68,6 +70,7 @@ class RedisCounters:
         return Taken(bool(granted), int(total))
 
     def count(self, key: str, window: Window, now: int) -> int:
+        may_wait()
         return int(self._count(keys=[self._prefix + key], args=[window.oldest(now)]))
 
 

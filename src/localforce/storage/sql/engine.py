@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.pool import StaticPool
 
+from localforce.commits import may_wait, overran
+
 log = logging.getLogger("localforce.storage")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -63,6 +65,15 @@ def private_database_file(path: Path) -> None:
                     path.stat().st_mode & 0o777)
 
 
+#: SQLite virtual-machine steps between two looks at the event-loop budget (tens of
+#: microseconds of SQLite work; the look itself is a ContextVar read).
+PROGRESS_STEPS = 10_000
+
+
+def _loop_overran() -> int:
+    return 1 if overran() else 0
+
+
 def _sqlite_engine(url: str) -> Engine:
     # hide_parameters: a database error's text never carries the bound values (record data,
     # token digests) into logs; both engines.
@@ -91,6 +102,9 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        # A call on the event loop that runs past its budget is interrupted here and moved to
+        # a thread (commits.py); elsewhere the handler only reads a ContextVar.
+        dbapi_connection.set_progress_handler(_loop_overran, PROGRESS_STEPS)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
@@ -105,6 +119,9 @@ def _sqlite_engine(url: str) -> Engine:
             # readers never queue behind writers (or each other).
             connection.exec_driver_sql("BEGIN")
         else:
+            # A writer may wait for the lock (busy_timeout): never on the event loop
+            # (commits.py, "calls made on the event loop"), where this raises first.
+            may_wait()
             # Writers take the lock up front: no deadlock-prone read->write upgrades.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 

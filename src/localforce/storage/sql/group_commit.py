@@ -1,4 +1,4 @@
-"""Group commit: rows from concurrent requests INSERTed in one transaction.
+"""Group commit: rows from concurrent requests written in one transaction.
 
 A grant writes a token row and a LoginHistory row. Each in a transaction of its own cost about
 80 % of a grant's CPU in process (pool checkout, ``BEGIN IMMEDIATE``, the events, ``COMMIT``)
@@ -28,15 +28,15 @@ from concurrent.futures import Future
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import UpdateBase
 
-from localforce.commits import defer_or_wait
+from localforce.commits import defer_or_wait, hold
 from localforce.storage.sql.engine import writer_lock
 
 log = logging.getLogger("localforce.storage")
 
 Row = Mapping[str, Any]
-_Item = tuple[Insert, Row, Future[None]]
+_Item = tuple[UpdateBase, Row, Future[None]]
 
 
 class GroupCommit:
@@ -48,13 +48,14 @@ class GroupCommit:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
-    def append(self, statement: Insert, row: Row) -> None:
-        """INSERT ``row`` with ``statement``; returns once it is committed, or notes the commit
-        for the caller's ``commits.deferred()``."""
-        done: Future[None] = Future()
-        self._ensure_started()
-        self._queue.put((statement, row, done))
-        defer_or_wait(done)
+    def append(self, statement: UpdateBase, row: Row) -> None:
+        """Run ``statement`` (an INSERT, or an UPDATE by key) with ``row``; returns once it is
+        committed, or notes the commit for the caller's ``commits.deferred()``."""
+        if not hold(lambda: self.append(statement, row)):  # on the loop: once it succeeds
+            done: Future[None] = Future()
+            self._ensure_started()
+            self._queue.put((statement, row, done))
+            defer_or_wait(done)
 
     def close(self) -> None:
         """Write what is queued, then stop the thread."""
@@ -111,8 +112,8 @@ class GroupCommit:
         return self._lock.held() if self._lock is not None else contextlib.nullcontext()
 
 
-def _by_statement(batch: list[_Item]) -> dict[Insert, list[Row]]:
-    grouped: dict[Insert, list[Row]] = {}
+def _by_statement(batch: list[_Item]) -> dict[UpdateBase, list[Row]]:
+    grouped: dict[UpdateBase, list[Row]] = {}
     for statement, row, _ in batch:
         grouped.setdefault(statement, []).append(row)
     return grouped

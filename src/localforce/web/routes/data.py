@@ -186,16 +186,19 @@ class BodyStream:
 MIN_STREAM_PIECE = 1024 * 1024
 
 
-def endpoint(services: Services, handler: Handler,
-             streamed: frozenset[str] = frozenset()) -> Callable[[Request], Any]:
-    """``streamed``: the methods whose handler reads the body itself (a ``BodyStream``)."""
+def endpoint(services: Services, handler: Handler, streamed: frozenset[str] = frozenset(),
+             inline: bool = False) -> Callable[[Request], Any]:
+    """``streamed``: the methods whose handler reads the body itself (a ``BodyStream``).
+    ``inline``: GET calls are tried on the event loop (web/threads.py ``on_loop``); calls of
+    other methods run on the write threads."""
     async def run(request: Request) -> Response:
         usage: list[str] = []  # the Sforce-Limit-Info value, once the call is counted
         loop = asyncio.get_running_loop()
 
         def call(raw: bytes) -> Response:
             principal = _principal(services, request)
-            usage.append(services.limits.allocation.consume(principal.org_id).header())
+            if not usage:  # counted once, also when a call on the loop runs again on a thread
+                usage.append(services.limits.allocation.consume(principal.org_id).header())
             body = BodyStream(request, loop) if request.method in streamed else \
                 _json(request, _inflated(request, raw))
             return handler(services, Call(request, principal, version, body))
@@ -205,7 +208,10 @@ def endpoint(services: Services, handler: Handler,
             # The body is read here but parsed after authentication: a caller without a valid
             # session learns nothing about what the body should have been.
             raw = b"" if request.method in streamed else await request.body()
-            response = await threads.run(call, raw)
+            if request.method in READS:
+                response = await threads.on_loop(inline, call, raw)
+            else:
+                response = await threads.write(call, raw)
         except AllocationSpent as exc:
             response, usage[:] = api_error_response(exc), [exc.usage.header()]
         except ApiError as exc:
@@ -542,11 +548,21 @@ def _dispatch(methods: Methods) -> Handler:
 BASE = "/services/data/{version}"
 
 
+#: Methods that only read (``POST`` ones that do, such as parameterized search, count as
+#: writes: a write thread serves them all the same).
+READS = frozenset({"GET", "HEAD"})
+#: Routes whose GET is tried on the event loop on SQLite: bounded reads (a query runs there
+#: until the loop budget, then moves to a thread; commits.py).
+INLINE_READS = frozenset({"/query", "/queryAll", "/sobjects/{sobject}/{id}", "/limits"})
+
+
 def endpoints(services: Services) -> list[tuple[str, Methods, Callable[[Request], Any]]]:
     """Each route of ``TABLE`` in order: its path under ``BASE``, methods and endpoint (the
     Starlette routes below, and the lean dispatcher's hot routes, web/hotpath.py)."""
+    inline = services.reads_never_wait
     return [(path, methods,
-             endpoint(services, _dispatch(methods), STREAMED.get(path, frozenset())))
+             endpoint(services, _dispatch(methods), STREAMED.get(path, frozenset()),
+                      inline and path in INLINE_READS))
             for path, methods in TABLE]
 
 

@@ -41,7 +41,7 @@ def routes(services: Services) -> list[BaseRoute]:
     async def revoke(request: Request) -> Response:
         if request.method == "HEAD":  # Starlette answers HEAD on GET routes; a HEAD never writes
             return Response(status_code=405, headers={"Allow": "GET, POST"})
-        await threads.run(revocation.revoke, await forms.token_request(request))
+        await threads.write(revocation.revoke, await forms.token_request(request))
         return Response(status_code=200, headers=NO_STORE)
 
     async def introspect(request: Request) -> Response:

@@ -1,0 +1,181 @@
+"""Two localforce set-ups measured in alternation, in the same minutes: A/B on a shared machine.
+
+    python bench/ab.py --a server=uvicorn --b server=granian
+    python bench/ab.py --a src=/path/to/old/src,server=uvicorn --b server=granian --floors
+
+`make bench` measures one set-up after another; on a machine other work shares, a minute's
+difference in load moved the bare GET floor by 5x (bench/README.md). Here both set-ups run at
+once, each with its own SQLite home and the same bench org, and each round loads A then B (B
+then A in the next round) for ``--duration`` seconds per scenario: whatever the machine does,
+both sides see it about equally. Reported per scenario: the median req/s and CPU ms per
+request of each side over the rounds, and the median of the per-round ratios B/A (the figure
+to quote). ``--floors`` adds the bare GET and the raw-callable GET/POST floors under each
+side's server.
+
+A side is ``key=value`` pairs: ``server`` (granian or uvicorn; omitted: `serve`'s default
+of that source tree, for trees older than ``--server``), ``src`` (a ``src`` folder put first on
+PYTHONPATH, e.g. a worktree of another commit), ``env.NAME`` (an environment variable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import install, log  # noqa: E402
+from benchlib.load import LoadSpec, wrk_once  # noqa: E402
+from benchlib.org import Org, localforce_server  # noqa: E402
+from benchlib.procs import RssSampler, Server, free_port, running  # noqa: E402
+from benchlib.scenarios import LocalforceScenarios, SpecForRun, floor_scenarios  # noqa: E402
+from benchlib.store import BenchStore  # noqa: E402
+from run import server_argv  # noqa: E402
+
+from localforce.storage.sql.engine import make_engine  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+
+
+@dataclass
+class Side:
+    name: str
+    server: str | None = None
+    src: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, name: str, text: str) -> Side:
+        side = cls(name)
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            key, _, value = part.partition("=")
+            if key == "server":
+                side.server = value
+            elif key == "src":
+                side.src = str(Path(value).resolve())
+            elif key.startswith("env."):
+                side.env[key[4:]] = value
+            else:
+                raise SystemExit(f"unknown side setting {key!r} (server, src, env.NAME)")
+        if side.src:
+            side.env["PYTHONPATH"] = side.src
+        return side
+
+    def describe(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in (("server", self.server), ("src", self.src))
+                         if v) + "".join(f", {k}={v}" for k, v in self.env.items()
+                                         if k != "PYTHONPATH") or "defaults"
+
+
+def localforce(side: Side, workdir: Path, org: Org, seed: Path, workers: int) -> Server:
+    home = workdir / side.name
+    home.mkdir()
+    server = localforce_server(home, f"sqlite:///{home / 'home' / 'localforce.db'}", seed,
+                               free_port(), workers, side.server or "granian")
+    if side.server is None:  # a tree older than --server: its own default
+        argv = list(server.argv)
+        at = argv.index("--server")
+        del argv[at:at + 2]
+        server.argv = argv
+    server.env.update(side.env)
+    return server
+
+
+def floor(side: Side, factory: str, workers: int, workdir: Path) -> Server:
+    port = free_port()
+    return Server(name="floor", port=port, health_path="/hello",
+                  log=workdir / f"floor-{side.name}.log", cwd=BENCH,
+                  argv=server_argv(side.server or "granian", factory, port, workers))
+
+
+def once(server: Server, spec: LoadSpec, args: argparse.Namespace, what: str
+         ) -> tuple[float, float]:
+    """req/s and CPU ms per request of one run."""
+    wrk_once(spec, args.warmup, args.connections, 10.0)
+    with RssSampler(server) as sampler:
+        result = wrk_once(spec, args.duration, args.connections, 10.0)
+    if result.errors:
+        raise SystemExit(f"{what}: {result.errors} errors")
+    return result.rps, 1000 * sampler.cpu_s / max(result.requests, 1)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--a", default="server=uvicorn")
+    p.add_argument("--b", default="server=granian")
+    p.add_argument("--scenarios", default="client_credentials,jwt_bearer,introspection,query,"
+                   "retrieve")
+    p.add_argument("--floors", action="store_true")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--duration", type=float, default=3.0)
+    p.add_argument("--warmup", type=float, default=0.5)
+    p.add_argument("--connections", type=int, default=64)
+    p.add_argument("--workers", type=int, default=2)
+    args = p.parse_args()
+    install.ensure_wrk()
+    sides = [Side.parse("A", args.a), Side.parse("B", args.b)]
+    wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    org = Org.generate()
+    # (scenario, side) -> [(rps, cpu_ms)]
+    results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="lf-ab-") as tmp, ExitStack() as stack:
+        workdir = Path(tmp)
+        seed = workdir / "seed.toml"
+        seed.write_text(org.seed_toml())
+        plans: list[tuple[str, dict[str, tuple[Server, SpecForRun]]]] = []
+        if args.floors:
+            for factory, raw in (("floor_app:create", False), ("floor_app:raw", True)):
+                by_key: dict[str, dict[str, tuple[Server, SpecForRun]]] = {}
+                for side in sides:
+                    server = stack.enter_context(running(floor(side, factory, args.workers,
+                                                               workdir)))
+                    for scenario in floor_scenarios(server.base_url, raw):
+                        by_key.setdefault(scenario.key, {})[side.name] = (
+                            server, scenario.prepare())
+                plans.extend(by_key.items())
+        per_side: dict[str, dict[str, tuple[Server, SpecForRun]]] = {}
+        for side in sides:
+            server = stack.enter_context(running(localforce(side, workdir, org, seed,
+                                                            args.workers)))
+            log(f"side {side.name} ({side.describe()}) on port {server.port}")
+            engine = make_engine(f"sqlite:///{workdir / side.name / 'home' / 'localforce.db'}")
+            stack.callback(engine.dispose)
+            store = BenchStore(engine, log=log)  # refresh tokens for the refresh scenarios
+            scenarios = LocalforceScenarios(server.base_url, org, store, workdir / side.name,
+                                            "Bench Seed Account 1")
+            for scenario in scenarios.all():
+                short = scenario.key.split(".", 1)[1]
+                if short in wanted:
+                    per_side.setdefault(scenario.key, {})[side.name] = (
+                        server, scenario.prepare())
+        plans.extend(per_side.items())
+        for round_ in range(args.rounds):
+            order = sides if round_ % 2 == 0 else sides[::-1]
+            for key, specs in plans:
+                for side in order:
+                    server, spec_for_run = specs[side.name]
+                    results.setdefault((key, side.name), []).append(
+                        once(server, spec_for_run(round_), args, f"{key} on {side.name}"))
+            log(f"round {round_ + 1}/{args.rounds} done")
+    print(f"A: {sides[0].describe()}\nB: {sides[1].describe()}\n")
+    print("| scenario | A req/s | B req/s | B/A req/s (median of rounds) | A CPU ms/req | "
+          "B CPU ms/req | B/A CPU |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for key, _ in plans:
+        a, b = results[(key, "A")], results[(key, "B")]
+        ratio = statistics.median(rb[0] / ra[0] for ra, rb in zip(a, b, strict=True))
+        a_cpu = statistics.median(r[1] for r in a)
+        b_cpu = statistics.median(r[1] for r in b)
+        print(f"| {key} | {statistics.median(r[0] for r in a):,.0f} | "
+              f"{statistics.median(r[0] for r in b):,.0f} | {ratio:.2f} | {a_cpu:.3f} | "
+              f"{b_cpu:.3f} | {b_cpu / a_cpu:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

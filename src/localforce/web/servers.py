@@ -1,0 +1,84 @@
+"""The HTTP servers ``localforce serve`` can run the app under: granian (the default) or uvicorn.
+
+Both load the same ASGI factory (``localforce.web.asgi:create``) in each worker process and
+serve it unchanged: same routes, same wire bytes, same lifespan. They differ in what carries a
+request from the socket to the app. Measured side by side in ``make bench`` (bench/README.md,
+"HTTP server"), granian's Rust HTTP/1.1 stack (hyper on tokio, one thread per worker feeding
+the worker's asyncio loop) costs less CPU per request than uvicorn's httptools protocol on
+uvloop, so it is the default; ``--server uvicorn`` stays for whoever needs uvicorn's behaviour
+(e.g. its proxy-header handling or debugging with its logs).
+
+Settings common to both, as ``serve`` has always run uvicorn: the server's own access log off
+(ours, web/logging.py, redacts query strings, where GET revoke and identity calls carry
+tokens), no ``Server`` header, no proxy-header rewriting (web/clientip.py decides which peers'
+``X-Forwarded-For`` to believe), TLS from the given PEM files.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+ServerName = Literal["granian", "uvicorn"]
+SERVERS: tuple[ServerName, ...] = ("granian", "uvicorn")
+DEFAULT_SERVER: ServerName = "granian"
+APP = "localforce.web.asgi:create"
+
+
+@dataclass(frozen=True)
+class Listen:
+    host: str
+    port: int
+    workers: int
+    certfile: Path | None = None
+    keyfile: Path | None = None
+
+
+def can_bind(host: str, port: int) -> bool:
+    """Whether ``host:port`` is free to listen on, as the server will (``SO_REUSEADDR``): asked
+    before starting, so a port in use is one clear line rather than the server's own report
+    (granian's is a Rust panic with its backtrace)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.errno != errno.EADDRINUSE
+    return True
+
+
+def run(server: ServerName, listen: Listen) -> None:
+    """Serve until stopped (SIGINT/SIGTERM), in this process and ``listen.workers`` workers."""
+    if server == "granian":
+        _granian(listen)
+    else:
+        _uvicorn(listen)
+
+
+def _granian(listen: Listen) -> None:
+    from granian.constants import HTTPModes, Interfaces, Loops, SSLProtocols
+    from granian.server import Server
+
+    Server(APP, factory=True, interface=Interfaces.ASGI, address=listen.host,
+           port=listen.port, workers=listen.workers, loop=Loops.uvloop,
+           # HTTP/1.1 as with uvicorn: no HTTP/2 by ALPN that some clients would then take.
+           http=HTTPModes.http1,
+           # Our access log replaces granian's (off by default); its own messages stay.
+           log_access=False,
+           ssl_cert=listen.certfile, ssl_key=listen.keyfile,
+           # TLS 1.2 still, as uvicorn (Python's ssl defaults) and Salesforce accept it.
+           ssl_protocol_min=SSLProtocols.tls12).serve()
+
+
+def _uvicorn(listen: Listen) -> None:
+    import uvicorn
+
+    uvicorn.run(APP, factory=True, host=listen.host, port=listen.port,
+                workers=listen.workers if listen.workers > 1 else None, log_level="info",
+                proxy_headers=False, server_header=False, access_log=False,
+                ssl_certfile=str(listen.certfile) if listen.certfile else None,
+                ssl_keyfile=str(listen.keyfile) if listen.keyfile else None)
