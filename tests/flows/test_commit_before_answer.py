@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 from starlette.testclient import TestClient
 from tests.flows.conftest import KEY, SECRET, World
-from tests.storage.test_group_commit import GatedInserts, token_count
+from tests.storage.test_group_commit import GatedInserts, inserts_tokens, token_count
 
 from localforce.storage.sql import tables as t
 from localforce.web.app import create_app
@@ -39,11 +39,11 @@ def test_the_answer_waits_for_the_token_commit(world: World) -> None:
 def test_a_failed_commit_is_a_500_without_a_token(world: World) -> None:
     engine = world.services.engine
 
-    def refuse_tokens(_conn: Any, clause: Any, *_args: Any) -> None:
-        if getattr(clause, "table", None) is t.tokens:
+    def refuse_tokens(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if inserts_tokens(statement):
             raise RuntimeError("disk full")
 
-    event.listen(engine, "before_execute", refuse_tokens)
+    event.listen(engine, "before_cursor_execute", refuse_tokens)
     try:
         with TestClient(create_app(world.services), raise_server_exceptions=False,
                         client=("127.0.0.1", 50000)) as client:
@@ -51,6 +51,6 @@ def test_a_failed_commit_is_a_500_without_a_token(world: World) -> None:
         assert response.status_code == 500
         assert "access_token" not in response.text
     finally:
-        event.remove(engine, "before_execute", refuse_tokens)
+        event.remove(engine, "before_cursor_execute", refuse_tokens)
     with engine.connect() as c:
         assert c.execute(select(func.count()).select_from(t.tokens)).scalar_one() == 0

@@ -26,6 +26,12 @@ def token_count(engine: Engine) -> int:
         return int(c.execute(select(func.count()).select_from(t.tokens)).scalar_one())
 
 
+def inserts_tokens(statement: str) -> bool:
+    """The SQL of a ``before_cursor_execute`` event writes tokens (the writer sends its SQL
+    with ``exec_driver_sql``, which no ``before_execute`` event sees)."""
+    return statement.startswith("INSERT INTO tokens ")
+
+
 class GatedInserts:
     """Holds the writer inside its transaction at its first INSERT INTO tokens until
     ``release``; counts the writer's commits."""
@@ -34,12 +40,11 @@ class GatedInserts:
         self.engine = engine
         self.reached, self.gate = threading.Event(), threading.Event()
         self.commits = 0
-        event.listen(engine, "before_execute", self._before)
+        event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "commit", self._commit)
 
-    def _before(self, _conn: Any, clause: Any, *_args: Any) -> None:
-        if getattr(clause, "table", None) is t.tokens and threading.current_thread().name \
-                == "group-commit":
+    def _before(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if inserts_tokens(statement) and threading.current_thread().name == "group-commit":
             self.reached.set()
             assert self.gate.wait(10), "never released"
 
@@ -51,7 +56,7 @@ class GatedInserts:
         self.gate.set()
 
     def remove(self) -> None:
-        event.remove(self.engine, "before_execute", self._before)
+        event.remove(self.engine, "before_cursor_execute", self._before)
         event.remove(self.engine, "commit", self._commit)
 
 
