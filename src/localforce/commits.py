@@ -74,13 +74,14 @@ async def settle(pending: list[Future[None]]) -> None:
 #   for the network (Redis) — calls ``may_wait()`` first, which raises ``WouldWait`` on the
 #   loop before anything is written;
 # - SQLite checks ``overran()`` as it executes (a progress handler, storage/sql/engine.py) and
-#   interrupts a statement once the call has run ``LOOP_BUDGET_S``;
+#   interrupts a statement once the call has used ``LOOP_BUDGET_S`` of CPU (the thread's own
+#   time: waiting for the GIL while other threads run does not count);
 #
 # and in either case the whole call runs again on a request thread. The rows a call hands to
 # the group-commit writer meanwhile are held back (``hold``) and queued only once the call has
 # finished on the loop, so a call run twice writes its rows once.
 
-#: Wall time a call may run on the event loop before SQLite interrupts it (a typical hot call
+#: CPU time a call may use on the event loop before SQLite interrupts it (a typical hot call
 #: takes 0.2-0.5 ms; a query that scans a large table is moved to a thread after this long).
 LOOP_BUDGET_S = 0.005
 
@@ -95,7 +96,7 @@ class _LoopCall:
 
     def __init__(self) -> None:
         self.held: list[Callable[[], None]] = []
-        self.deadline = time.monotonic() + LOOP_BUDGET_S
+        self.deadline = time.thread_time() + LOOP_BUDGET_S
         self.over = False
 
 
@@ -112,7 +113,7 @@ def may_wait() -> None:
 def overran() -> bool:
     """True once a call on the event loop has used its budget (SQLite then interrupts it)."""
     call = _ON_LOOP.get()
-    if call is None or time.monotonic() < call.deadline:
+    if call is None or time.thread_time() < call.deadline:
         return False
     call.over = True
     return True
