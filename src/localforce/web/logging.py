@@ -98,14 +98,18 @@ def configure_logging(level: int = logging.INFO, stream: Any = None) -> None:
     handler = logging.StreamHandler(out)
     handler.addFilter(_RedactingFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    for name in ("", "uvicorn", "uvicorn.error"):
+    # The servers' own loggers too: granian's (``_granian``) reports an application's
+    # exception with its traceback, which must pass the same redaction.
+    for name in ("", "uvicorn", "uvicorn.error", "_granian"):
         logger = logging.getLogger(name)
         logger.handlers = [handler]
         logger.propagate = False
         logger.setLevel(level)
-    # uvicorn logs access lines whenever this logger has a handler; ours replaces it.
-    access = logging.getLogger("uvicorn.access")
-    access.handlers, access.propagate, access.disabled = [], False, True
+    # uvicorn logs access lines whenever this logger has a handler; ours replaces it (and
+    # granian's, off in web/servers.py).
+    for name in ("uvicorn.access", "granian.access"):
+        access = logging.getLogger(name)
+        access.handlers, access.propagate, access.disabled = [], False, True
 
 
 def surface(path: str) -> str:

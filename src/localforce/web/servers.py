@@ -17,6 +17,7 @@ tokens), no ``Server`` header, no proxy-header rewriting (web/clientip.py decide
 from __future__ import annotations
 
 import errno
+import multiprocessing
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,11 @@ def run(server: ServerName, listen: Listen) -> None:
 def _granian(listen: Listen) -> None:
     from granian.constants import HTTPModes, Interfaces, Loops, SSLProtocols
     from granian.server import Server
+
+    # Workers start as fresh interpreters, as uvicorn's do. Forked (granian's default on
+    # Linux), they inherited this process's state from preparing the store: its argon2 pool,
+    # whose threads a child does not have, hung every password check.
+    multiprocessing.set_start_method("spawn", force=True)
 
     Server(APP, factory=True, interface=Interfaces.ASGI, address=listen.host,
            port=listen.port, workers=listen.workers, loop=Loops.uvloop,
