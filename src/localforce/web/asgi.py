@@ -12,9 +12,11 @@ from localforce.bootstrap import build
 from localforce.settings import Settings
 from localforce.web.app import create_app
 from localforce.web.logging import configure_logging
+from localforce.web.servers import follow_supervisor
 
 
 def create() -> ASGIApp:
+    follow_supervisor()
     configure_logging()
     settings = Settings()
     if settings.test_control_key:  # started for tests (localforce.testing)

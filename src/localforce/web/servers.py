@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import errno
 import multiprocessing
+import os
+import signal
 import socket
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -54,10 +58,35 @@ def can_bind(host: str, port: int) -> bool:
 
 def run(server: ServerName, listen: Listen) -> None:
     """Serve until stopped (SIGINT/SIGTERM), in this process and ``listen.workers`` workers."""
+    os.environ[SUPERVISOR_ENV] = str(os.getpid())  # read by each worker: follow_supervisor
     if server == "granian":
         _granian(listen)
     else:
         _uvicorn(listen)
+
+
+#: The pid of the process that started the workers (set by ``run``).
+SUPERVISOR_ENV = "LOCALFORCE_SUPERVISOR_PID"
+#: Seconds between a worker's looks at its parent.
+FOLLOW_EVERY_S = 0.1
+
+
+def follow_supervisor() -> None:
+    """In a worker process (not one that serves in the supervisor's own process, as uvicorn
+    does with one worker): end with the supervisor. A ``kill -9`` of ``localforce serve`` left
+    its workers running — still holding the port, still running Bulk jobs — where the same
+    kill of a single-process server ends everything; the worker now kills itself the same way
+    within ``FOLLOW_EVERY_S`` of finding itself re-parented."""
+    supervisor = int(os.environ.get(SUPERVISOR_ENV, "0") or 0)
+    if not supervisor or supervisor == os.getpid() or os.getppid() != supervisor:
+        return
+
+    def watch() -> None:
+        while os.getppid() == supervisor:
+            time.sleep(FOLLOW_EVERY_S)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="follow-supervisor", daemon=True).start()
 
 
 def _granian(listen: Listen) -> None:
