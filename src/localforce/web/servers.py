@@ -16,6 +16,7 @@ tokens), no ``Server`` header, no proxy-header rewriting (web/clientip.py decide
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import multiprocessing
 import os
@@ -80,6 +81,7 @@ def follow_supervisor() -> None:
     supervisor = int(os.environ.get(SUPERVISOR_ENV, "0") or 0)
     if not supervisor or supervisor == os.getpid() or os.getppid() != supervisor:
         return
+    _kill_on_parent_death()
 
     def watch() -> None:
         while os.getppid() == supervisor:
@@ -87,6 +89,20 @@ def follow_supervisor() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
     threading.Thread(target=watch, name="follow-supervisor", daemon=True).start()
+
+
+def _kill_on_parent_death() -> None:
+    """Linux: the kernel sends SIGKILL the moment the parent dies (``PR_SET_PDEATHSIG``); the
+    watching thread stays for other systems and as a second line."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+#: prctl(2) option: the signal sent to this process when its parent dies.
+PR_SET_PDEATHSIG = 1
 
 
 def _granian(listen: Listen) -> None:
