@@ -151,6 +151,8 @@ class Bench:
         if not self.any_wanted("floor"):
             return
         for factory, raw in (("floor_app:create", False), ("floor_app:raw", True)):
+            if not any(self.wanted(s.key) for s in floor_scenarios("", raw)):
+                continue
             port = free_port()
             server = Server(
                 name="floor", port=port, health_path="/hello", log=self.workdir / "floor.log",

@@ -37,10 +37,10 @@ def test_one_short_floor_run_reports_and_stops_its_server(tmp_path: Path) -> Non
     assert (row["key"], row["status"], row["errors"]) == ("floor.get", "ok", 0)
     assert row["requests"] > 0 and len(row["runs_rps"]) == 1
     assert row["peak_rss_mib_per_worker"] > 0
-    assert set(report["startup_s"]) == {"floor"}
+    assert set(report["startup_s"]) == {"floor/granian"}  # serve's server; no raw floor
     assert report["machine"]["cpus"] >= 1
     # Stopped by its process group: the server is gone and its port is closed.
-    server = report["servers"]["floor"]
+    server = report["servers"]["floor/granian"]
     assert not Path(f"/proc/{server['pid']}").exists()
     with socket.socket() as s, pytest.raises(ConnectionRefusedError):
         s.connect(("127.0.0.1", server["port"]))
