@@ -26,18 +26,11 @@ SLOW = text("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHER
 
 @pytest.fixture
 def svc(home: Path):  # type: ignore[no-untyped-def]
-    services = build(make_settings(home))  # SQLite: the only store whose reads run on the loop
+    # SQLite only: the only store whose reads run on the loop (tests/storage/conftest.py's
+    # ``ids`` takes this ``svc``).
+    services = build(make_settings(home))
     yield services
     services.close()
-
-
-@pytest.fixture
-def ids(svc: Services) -> tuple[str, str, str]:
-    org = svc.directory.create_org("Acme")
-    user, _ = svc.directory.create_user(org.id, "a@acme.test", None, "Standard User")
-    app = svc.directory.store.find_app(org.id, "PlatformCLI")
-    assert app is not None
-    return org.id, user.id, app.id
 
 
 def test_sqlite_reads_run_on_the_loop(svc: Services) -> None:
