@@ -13,6 +13,7 @@ proxies are trustworthy; the left end of the list is whatever the client sent).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 
@@ -27,6 +28,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 STATE_KEY = "client_ip"
 
 
+@functools.lru_cache(maxsize=1024)  # the same few peers again and again (~20 us each)
 def parse_address(text: str) -> Address | None:
     """An IP from a socket peer or a forwarded hop; ``None`` for anything else (``unknown``,
     obfuscated identifiers, garbage). IPv4-mapped IPv6 peers are reported as IPv4."""
@@ -71,6 +73,8 @@ class ClientIpResolver:
     def for_scope(self, scope: Scope) -> str | None:
         client = scope.get("client")
         peer = client[0] if client else None
+        if not self._trusted:  # no proxy to believe: the socket peer is the client
+            return self.resolve(peer)
         return self.resolve(peer, forwarded_for(Headers(scope=scope)))
 
 

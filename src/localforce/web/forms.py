@@ -13,7 +13,6 @@ import base64
 import binascii
 from urllib.parse import unquote, unquote_plus
 
-import python_multipart as multipart
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -81,30 +80,19 @@ def too_many_fields() -> InvalidRequest:
 
 def urlencoded(body: bytes) -> dict[str, str]:
     """An ``application/x-www-form-urlencoded`` body, parsed as Starlette's form parser does
-    (python-multipart's querystring parser; names and values latin-1 then percent-decoded),
-    without its streaming machinery: the lean dispatcher has the whole body already."""
+    (python-multipart's querystring parser, non-strict): fields split on ``&``, empty ones
+    skipped, each name and value split at the first ``=`` (none: an empty value), latin-1 then
+    percent-decoded, the last of a repeated name kept. The lean dispatcher has the whole body
+    already, so it is split here in one pass (tests/web/test_forms.py holds the two parsers to
+    the same answers)."""
     out: dict[str, str] = {}
-    name, value, fields = bytearray(), bytearray(), [0]
-
-    def on_field_start() -> None:
-        name.clear()
-        value.clear()
-
-    def on_field_name(data: bytes, start: int, end: int) -> None:
-        name.extend(data[start:end])
-
-    def on_field_data(data: bytes, start: int, end: int) -> None:
-        value.extend(data[start:end])
-
-    def on_field_end() -> None:
-        fields[0] += 1
-        if fields[0] > MAX_FIELDS:
+    fields = 0
+    for field in body.split(b"&"):
+        if not field:
+            continue
+        fields += 1
+        if fields > MAX_FIELDS:
             raise too_many_fields()
+        name, _, value = field.partition(b"=")
         out[unquote_plus(name.decode("latin-1"))] = unquote_plus(value.decode("latin-1"))
-
-    parser = multipart.QuerystringParser({
-        "on_field_start": on_field_start, "on_field_name": on_field_name,
-        "on_field_data": on_field_data, "on_field_end": on_field_end})
-    parser.write(body)
-    parser.finalize()
     return out

@@ -226,9 +226,21 @@ async def _token_request(scope: Scope, receive: Receive) -> TokenRequest:
                                     _url(scope))
 
 
+#: ``_url``'s answers by what they depend on: the same few per server (~15 us each to build).
+_URLS: dict[tuple[Any, ...], str] = {}
+
+
 def _url(scope: Scope) -> str:
     """The request URL (it has no query here), as Starlette's ``request.url`` spells it."""
-    return str(URL(scope=scope))
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    server = scope.get("server")
+    key = (scope.get("scheme"), host, tuple(server) if server else None, scope["path"])
+    url = _URLS.get(key)
+    if url is None:
+        if len(_URLS) >= 256:  # bounded whatever Host headers clients send
+            _URLS.clear()
+        url = _URLS[key] = str(URL(scope=scope))
+    return url
 
 
 async def _body(receive: Receive) -> bytes:

