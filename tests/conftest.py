@@ -50,7 +50,9 @@ def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session; its URL."""
     name = f"lf_test_{secrets.token_hex(4)}"
     try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        # pool_pre_ping: its pooled connection would not outlive a restart of the server
+        # (tests/replicas/test_haproxy.py restarts it).
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         with admin.connect() as c:
             c.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - any failure to connect means "absent"
