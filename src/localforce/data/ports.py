@@ -64,8 +64,24 @@ class RecordStore(Protocol):
         """Stored values by field name plus ``IsDeleted``; None if no such record."""
         ...
 
+    def get_many(self, obj: ObjectDef, org_id: str, record_ids: Sequence[str],
+                 fields: Sequence[FieldDef]) -> dict[str, dict[str, Any]]:
+        """``get`` of many records (of ``kind`` records) by Id: those that exist."""
+        ...
+
     def update(self, obj: ObjectDef, org_id: str, record_id: str,
                values: Mapping[str, Any]) -> None: ...
+    def update_many(self, obj: ObjectDef, org_id: str,
+                    changes: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        """``update`` of many records, each Id at most once."""
+        ...
+
+    def remove_many(self, obj: ObjectDef, org_id: str, record_ids: Sequence[str]) -> None: ...
+    def find_many(self, obj: ObjectDef, org_id: str, f: FieldDef, values: Sequence[Any],
+                  limit: int | None = None) -> list[tuple[str, Any]]:
+        """``(Id, value of f)`` of live records whose ``f`` is one of ``values`` (text
+        compared case-insensitively), ordered by Id."""
+        ...
     def remove(self, obj: ObjectDef, org_id: str, record_id: str) -> None:
         """Delete the row itself (a hard delete: no recycle bin, no ``IsDeleted`` row)."""
         ...

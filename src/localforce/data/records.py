@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,7 @@ from localforce.data.custom import Schemas
 from localforce.data.errors import ApiError, BadRequest, InsufficientAccess, NotFound
 from localforce.data.platform import cascades, derive
 from localforce.data.ports import RecordStore
-from localforce.data.schema import SYSTEM_FIELDS, FieldDef, ObjectDef, Schema
+from localforce.data.schema import SYSTEM_FIELDS, TEXT_TYPES, FieldDef, ObjectDef, Schema
 from localforce.data.values import compound_address, format_datetime, to_storage, to_wire
 from localforce.domain import ids
 from localforce.domain.principal import Principal
@@ -63,12 +64,14 @@ class MultipleChoices(ApiError):
 
 @dataclass
 class Memo:
-    """What the bodies of one batch of writes share: the org's schema, and per body key of
-    ``obj`` the field it names with its reference prefixes (``Records._values``)."""
+    """What the bodies of one batch of writes share: the org's schema, per body key of
+    ``obj`` the field it names with its reference prefixes (``Records._values``), and the
+    last auto-number given per field (the batch's rows are written together at its end)."""
 
     schema: Schema
     obj: ObjectDef
     fields: dict[str, tuple[FieldDef, tuple[str, ...]]] = field(default_factory=dict)
+    numbers: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,7 @@ class Records:
             try:
                 obj, values = self._values(principal, obj, body, True, memo)
                 record_id, row, _ = self._new_record(principal, obj, values, next(new_ids), now,
-                                                     memo.schema)
+                                                     memo.schema, memo.numbers)
             except ApiError as exc:
                 results.append(exc)
                 continue
@@ -188,11 +191,12 @@ class Records:
 
     def _new_record(self, principal: Principal, obj: ObjectDef, values: dict[str, Any],
                     record_id: str | None = None, now: str | None = None,
-                    schema: Schema | None = None
+                    schema: Schema | None = None, numbers: dict[str, int] | None = None
                     ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         """A new record's Id, its stored row (``values`` completed in place with the system
         fields, defaults, derived fields and sales rules) and its opportunity's update.
-        ``record_id``/``now``/``schema``: what a batch of creates minted or read for all."""
+        ``record_id``/``now``/``schema``: what a batch of creates minted or read for all;
+        ``numbers``: the batch's last auto-numbers (its rows are not in the table yet)."""
         self._check_references(principal, obj, values, schema)
         given = dict(values)
         record_id = record_id or ids.new_id(obj.key_prefix)
@@ -211,7 +215,12 @@ class Records:
             else:
                 f = obj.field(name)
                 assert f is not None
-                values[name] = f"{self.store.next_number(obj, principal.org_id, f):08d}"
+                if numbers is None:
+                    number = self.store.next_number(obj, principal.org_id, f)
+                else:
+                    number = numbers[name] = numbers[name] + 1 if name in numbers else \
+                        self.store.next_number(obj, principal.org_id, f)
+                values[name] = f"{number:08d}"
         values.update(derive(obj, values, given))
         follow_up = self._sales_rules(principal, obj, values, given, creating=True)
         self._required(obj, values)
@@ -601,12 +610,314 @@ class Records:
             data[f.name] = value
         return self.create(principal, sobject, data)
 
+    # -- many records at once (Bulk jobs) ------------------------------------------------
+
+    def update_many(self, principal: Principal, sobject: str,
+                    items: Sequence[tuple[str, Any]]) -> list[SaveResult | ApiError]:
+        """Bulk updates ``(Id, body)``: each row checked exactly as ``update`` checks it, in
+        order (a row sees what the rows before it changed); the records read by one query
+        and written by one ``executemany`` per set of changed columns."""
+        try:
+            obj = self.object(principal, sobject)
+            require_write(principal, obj, "update")
+        except ApiError as exc:
+            return [exc] * len(items)
+        if _row_at_a_time(obj, self.schema_for(principal.org_id)):
+            return [self._attempt(functools.partial(self._update_saved, principal, sobject, i, b))
+                    for i, b in items]
+        batch = _Batch(self, principal, obj)
+        batch.load([i for i, _ in items], obj.fields)
+        results = [self._attempt(functools.partial(batch.update, i, b)) for i, b in items]
+        batch.flush()
+        return results
+
+    def _update_saved(self, principal: Principal, sobject: str, record_id: str,
+                      body: Any) -> SaveResult:
+        self.update(principal, sobject, record_id, body)
+        return SaveResult(ids.to18(record_id), False)
+
+    def delete_many(self, principal: Principal, sobject: str, record_ids: Sequence[str],
+                    hard: bool = False) -> list[SaveResult | ApiError]:
+        """Bulk deletes (``hard``: Bulk ``hardDelete``): each Id checked as ``delete`` /
+        ``hard_delete`` check it, in order (an Id twice: the second is already gone); the
+        records, then the children the platform deletes with them, a statement per object."""
+        try:
+            obj = self.object(principal, sobject)
+            require_write(principal, obj, "delete")
+        except ApiError as exc:
+            return [exc] * len(record_ids)
+        if _row_at_a_time(obj, self.schema_for(principal.org_id)):
+            return [self._attempt(functools.partial(self._deleted, principal, sobject, i, hard))
+                    for i in record_ids]
+        batch = _Batch(self, principal, obj)
+        owner = obj.field(OWNER)
+        batch.load(record_ids, [owner] if owner is not None else [])
+        results: list[SaveResult | ApiError] = []
+        gone: list[str] = []
+        for record_id in record_ids:
+            try:
+                row = batch.live(record_id)
+                require_record_access(principal, obj, row.get(OWNER))
+            except ApiError as exc:
+                results.append(exc)
+                continue
+            key = ids.to18(record_id)
+            if hard:
+                del batch.rows[key]
+            else:
+                row["IsDeleted"] = True
+            gone.append(key)
+            results.append(SaveResult(key, False))
+        with self.store.transaction() as store:
+            self.with_store(store)._delete_trees(principal, obj, gone, hard)
+        return results
+
+    def _deleted(self, principal: Principal, sobject: str, record_id: str,
+                 hard: bool) -> SaveResult:
+        (self.hard_delete if hard else self.delete)(principal, sobject, record_id)
+        return SaveResult(ids.to18(record_id), False)
+
+    def _delete_trees(self, principal: Principal, obj: ObjectDef, record_ids: list[str],
+                      hard: bool) -> None:
+        """``_delete_tree``/``_remove_tree`` of many records of ``obj`` (none of them a line
+        item): the records, then per child object its live children of them, and so on."""
+        if not record_ids:
+            return
+        if hard:
+            self.store.remove_many(obj, principal.org_id, record_ids)
+        else:
+            now = self._now()
+            gone = {"IsDeleted": True, "LastModifiedDate": now,
+                    "LastModifiedById": principal.user_id, "SystemModstamp": now}
+            self.store.update_many(obj, principal.org_id, [(i, gone) for i in record_ids])
+        for child, lookup in cascades(self.schema_for(principal.org_id), obj):
+            for start in range(0, len(record_ids), CASCADE_PAGE):
+                parents = record_ids[start:start + CASCADE_PAGE]
+                while found := self.store.find_many(child, principal.org_id, lookup, parents,
+                                                    limit=CASCADE_PAGE):
+                    children = [i for i, _ in found]
+                    if child.name in sales.ROLLED_UP:  # their opportunity's Amount
+                        for child_id in children:
+                            (self._remove_tree if hard else self._delete_tree)(
+                                principal, child, child_id)
+                    else:
+                        self._delete_trees(principal, child, children, hard)
+
+    def upsert_many(self, principal: Principal, sobject: str, field_name: str,
+                    items: Sequence[tuple[str, Any]], version: str
+                    ) -> list[SaveResult | ApiError]:
+        """Bulk upserts ``(external id value, body)``: each row as ``upsert`` does it, in
+        order (a value a row created, a later row of the batch updates); the records that
+        match found by one query, the new ones inserted and the changed ones updated a
+        statement per shape."""
+        try:
+            obj = self.object(principal, sobject)
+            f = self.external_field(obj, field_name)
+        except ApiError as exc:
+            return [exc] * len(items)
+        if _row_at_a_time(obj, self.schema_for(principal.org_id)):
+            return [self._attempt(functools.partial(self.upsert, principal, sobject, field_name,
+                                                    v, b, version)) for v, b in items]
+        text = f.type in TEXT_TYPES
+
+        def key(stored: Any) -> Any:
+            return stored.lower() if text and isinstance(stored, str) else stored
+
+        stored: list[Any] = []
+        for value, _ in items:
+            try:
+                stored.append(to_storage(f, value) if value else None)
+            except ApiError as exc:
+                stored.append(exc)
+        wanted = [v for v in stored if v is not None and not isinstance(v, ApiError)]
+        matches: dict[Any, list[str]] = {}
+        batch = _Batch(self, principal, obj, len(items))
+        if f.name == "Id":
+            batch.load(wanted, obj.fields)
+            matches = {i: [i] for i, row in batch.rows.items() if not row["IsDeleted"]}
+        else:
+            for record_id, value in self.store.find_many(obj, principal.org_id, f, wanted):
+                matches.setdefault(key(value), []).append(record_id)
+            batch.load([found[0] for found in matches.values() if len(found) == 1],
+                       obj.fields)
+        results: list[SaveResult | ApiError] = []
+        for (value, body), given in zip(items, stored, strict=True):
+            try:
+                if isinstance(body, Mapping) and f.name != "Id" and any(
+                        k.lower() == f.key for k in body):
+                    body = {k: v for k, v in body.items() if k.lower() != f.key}
+                if isinstance(given, ApiError):
+                    raise given
+                found = matches.get(key(given), []) if value else []
+                if len(found) > 1:
+                    raise MultipleChoices(self._urls(obj, found, version))
+                if found:
+                    results.append(batch.update(found[0], body))
+                    continue
+                if f.name == "Id" and value:
+                    raise NotFound()
+                data = dict(body) if isinstance(body, Mapping) else body
+                if isinstance(data, dict) and f.name != "Id":
+                    data[f.name] = value
+                result = batch.create(data)
+                if value:
+                    matches[key(given)] = [result.id]
+                results.append(result)
+            except ApiError as exc:
+                results.append(exc)
+        batch.flush()
+        return results
+
     @staticmethod
     def _urls(obj: ObjectDef, found: list[str], version: str) -> list[str]:
         return [f"/services/data/v{version}/sobjects/{obj.name}/{i}" for i in found]
 
     def _now(self) -> str:
         return format_datetime(dt.datetime.fromtimestamp(self.clock(), dt.UTC))
+
+
+def _row_at_a_time(obj: ObjectDef, schema: Schema) -> bool:
+    """Objects a batch of writes still goes through a row at a time: those outside the
+    record tables, assignments, the price book and line item rules (their writes read and
+    change other rows), and objects whose deletes cascade to their own kind."""
+    return (obj.kind != "records" or obj.name in ROW_AT_A_TIME
+            or any(child.name == obj.name for child, _ in cascades(schema, obj)))
+
+
+ROW_AT_A_TIME = frozenset({assignments.SOBJECT, "PricebookEntry", *sales.ROLLED_UP})
+
+
+class _Batch:
+    """One batch of writes to ``obj``'s records, each row checked as the one-record calls
+    check it, in order: ``rows`` holds the records as the rows so far left them (read by one
+    query up front), and the writes wait in ``inserts``/``updates`` for ``flush`` (a record
+    that several rows change written once). A row whose lookups name a record the batch has
+    not written yet flushes first, so its checks read what the one-record calls would."""
+
+    def __init__(self, records: Records, principal: Principal, obj: ObjectDef,
+                 creates: int = 0) -> None:
+        """``creates``: at most how many rows the batch creates (Ids side by side)."""
+        self.records, self.principal, self.obj = records, principal, obj
+        self.creates = creates
+        schema = records.schema_for(principal.org_id)
+        self.update_memo, self.create_memo = Memo(schema, obj), Memo(schema, obj)
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.inserts: dict[str, dict[str, Any]] = {}
+        self.updates: dict[str, dict[str, Any]] = {}
+        self.now = records._now()
+        self._create_error: ApiError | None = None
+        self._create_checked = False
+        self._update_error: ApiError | None = None
+        self._update_checked = False
+        self._new_ids: Iterator[str] | None = None
+
+    def load(self, record_ids: Sequence[str], fields: Sequence[FieldDef]) -> None:
+        """Read the records ``record_ids`` name (those of ``obj``'s kind) in one go."""
+        prefix = self.obj.key_prefix
+        wanted = [ids.to18(i) for i in record_ids if ids.is_valid(i)]
+        wanted = [i for i in wanted if i[:3] == prefix and i not in self.rows]
+        if wanted:
+            self.rows.update(self.records.store.get_many(self.obj, self.principal.org_id,
+                                                         wanted, fields))
+
+    def live(self, record_id: str) -> dict[str, Any]:
+        """``Records._live`` on the batch's copy."""
+        Records._check_id(self.obj, record_id)
+        row = self.rows.get(ids.to18(record_id))
+        if row is None:
+            raise NotFound()
+        if row["IsDeleted"]:
+            raise EntityIsDeleted()
+        return row
+
+    def _require(self, verb: str) -> None:
+        """``require_write`` once per batch and verb (its answer does not change)."""
+        if verb == "create":
+            if not self._create_checked:
+                self._create_checked = True
+                try:
+                    require_write(self.principal, self.obj, "create")
+                except ApiError as exc:
+                    self._create_error = exc
+            error = self._create_error
+        else:
+            if not self._update_checked:
+                self._update_checked = True
+                try:
+                    require_write(self.principal, self.obj, "update")
+                except ApiError as exc:
+                    self._update_error = exc
+            error = self._update_error
+        if error is not None:
+            raise error
+
+    def _before_body(self, body: Any) -> None:
+        """A relationship to ``obj`` by external ID is looked up while the body is read: the
+        batch's rows must be in the table by then."""
+        if (self.inserts or self.updates) and isinstance(body, Mapping) and any(
+                isinstance(v, Mapping) and (lookup := self.obj.relationship(k)) is not None
+                and self.obj.name in lookup.reference_to for k, v in body.items()):
+            self.flush()
+
+    def _before_references(self, values: Mapping[str, Any]) -> None:
+        if self.inserts or self.updates:
+            lookups = self.obj.reference_keys
+            if any(n in lookups and (values[n] in self.inserts or values[n] in self.updates)
+                   for n in values):
+                self.flush()
+
+    def update(self, record_id: str, body: Any) -> SaveResult:
+        """``Records.update`` of one row."""
+        r, principal = self.records, self.principal
+        self._require("update")
+        current = self.live(record_id)
+        require_record_access(principal, self.obj, current.get(OWNER))
+        self._before_body(body)
+        obj, values = r._values(principal, self.obj, body, False, self.update_memo)
+        require_transfer(principal, obj, current.get(OWNER), values.get(OWNER))
+        self._before_references(values)
+        r._check_references(principal, obj, values, self.update_memo.schema)
+        merged = {**current, **values}
+        merged.update(derive(obj, merged, values))
+        values = {k: v for k, v in merged.items() if k in values or current.get(k) != v}
+        values.update(LastModifiedDate=self.now, LastModifiedById=principal.user_id,
+                      SystemModstamp=self.now)
+        r._required(obj, merged)
+        self.obj = obj if len(obj.stored_keys) > len(self.obj.stored_keys) else self.obj
+        key = ids.to18(record_id)
+        current.update(values)
+        if key in self.inserts:
+            self.inserts[key].update(values)
+        else:
+            self.updates.setdefault(key, {}).update(values)
+        return SaveResult(key, False)
+
+    def create(self, body: Any) -> SaveResult:
+        """``Records.create`` of one row (as ``create_many`` makes it)."""
+        r, principal = self.records, self.principal
+        self._require("create")
+        self._before_body(body)
+        obj, values = r._values(principal, self.obj, body, True, self.create_memo)
+        self._before_references(values)
+        if self._new_ids is None:
+            self._new_ids = iter(ids.new_ids(self.obj.key_prefix, max(1, self.creates)))
+        record_id, row, _ = r._new_record(principal, obj, values, next(self._new_ids),
+                                          self.now, self.create_memo.schema,
+                                          self.create_memo.numbers)
+        self.obj = obj if len(obj.stored_keys) > len(self.obj.stored_keys) else self.obj
+        self.inserts[record_id] = row
+        self.rows[record_id] = {**row, "IsDeleted": False}
+        return SaveResult(record_id, True)
+
+    def flush(self) -> None:
+        """Write what the rows so far changed, in one transaction (the caller's, in a job)."""
+        if not (self.inserts or self.updates):
+            return
+        org_id = self.principal.org_id
+        with self.records.store.transaction() as store:
+            store.insert_many(self.obj, org_id, list(self.inserts.values()))
+            store.update_many(self.obj, org_id, list(self.updates.items()))
+        self.inserts, self.updates = {}, {}
 
 
 __all__ = ["SYSTEM_FIELDS", "EntityIsDeleted", "MultipleChoices", "Records", "SaveResult"]

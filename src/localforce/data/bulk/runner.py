@@ -13,7 +13,6 @@ number and no record written.
 from __future__ import annotations
 
 import csv
-import functools
 import itertools
 import json
 import logging
@@ -39,7 +38,6 @@ from localforce.data.errors import ApiError, BadRequest
 from localforce.data.plan import QueryPlan
 from localforce.data.query import QueryService
 from localforce.data.records import Records, SaveResult
-from localforce.domain import ids
 from localforce.domain.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -309,50 +307,55 @@ class Runner:
 
     def _results(self, records: Records, principal: Principal, job: Job,
                  parsed: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bool] | ApiError]:
-        """Per row: ``(Id, created)`` or the error. Inserts go through ``create_many``."""
-        sobject = str(job.object)
-        if job.operation != "insert":
-            return [_attempt(functools.partial(self._apply, records, principal, job, record_id,
-                                               body)) for record_id, body in parsed]
-        out: list[tuple[str, bool] | ApiError] = []
+        """Per row: ``(Id, created)`` or the error. The rows a job's operation can take go to
+        ``Records``' many-record calls together (``create_many``, ``update_many``,
+        ``upsert_many``, ``delete_many``); a row without the Id or external ID it needs fails
+        here first, as it did before any record was looked at."""
+        sobject, operation = str(job.object), job.operation
+        out: list[tuple[str, bool] | ApiError | None] = []
+        keys: list[str] = []
         bodies: list[dict[str, Any]] = []
-        for record_id, body in parsed:
-            if record_id:
-                out.append(BadRequest("INVALID_FIELD_FOR_INSERT_UPDATE",
-                                      "Id not allowed on insert", ["Id"]))
-            else:
-                out.append(("", True))
-                bodies.append(body)
-        created = iter(records.create_many(principal, sobject, bodies))
-        return [r if isinstance(r, ApiError) else _saved(next(created)) for r in out]
-
-    @staticmethod
-    def _apply(records: Records, principal: Principal, job: Job, record_id: str,
-               body: dict[str, Any]) -> tuple[str, bool]:
-        sobject = str(job.object)
-        if job.operation == "update":
-            _need_id(record_id)
-            records.update(principal, sobject, record_id, body)
-            return _to18(record_id), False
-        if job.operation == "delete":
-            _need_id(record_id)
-            records.delete(principal, sobject, record_id)
-            return _to18(record_id), False
-        if job.operation == "hardDelete":
-            _need_id(record_id)
-            records.hard_delete(principal, sobject, record_id)
-            return _to18(record_id), False
         external = str(job.external_id_field)
-        if external.lower() == "id":
-            value = record_id
+        for record_id, body in parsed:
+            if operation == "insert":
+                key = ""
+                error: ApiError | None = BadRequest(
+                    "INVALID_FIELD_FOR_INSERT_UPDATE", "Id not allowed on insert", ["Id"]
+                ) if record_id else None
+            elif operation == "upsert":
+                key, error = _external_value(external, record_id, body)
+            else:
+                key = record_id
+                error = None if record_id else BadRequest(
+                    "MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
+            out.append(error)
+            if error is None:
+                keys.append(key)
+                bodies.append(body)
+        if operation == "insert":
+            done = records.create_many(principal, sobject, bodies)
+        elif operation == "update":
+            done = records.update_many(principal, sobject, list(zip(keys, bodies, strict=True)))
+        elif operation == "upsert":
+            done = records.upsert_many(principal, sobject, external,
+                                       list(zip(keys, bodies, strict=True)), job.api_version)
         else:
-            key = next((k for k in body if k.lower() == external.lower()), None)
-            given = body.pop(key) if key is not None else None
-            value = "" if given is None else str(given)
-            if not value:
-                raise BadRequest("MISSING_ARGUMENT", f"{external} not specified", [external])
-        result = records.upsert(principal, sobject, external, value, body, job.api_version)
-        return result.id, result.created
+            done = records.delete_many(principal, sobject, keys, operation == "hardDelete")
+        applied = iter(done)
+        return [r if r is not None else _saved(next(applied)) for r in out]
+
+
+def _external_value(external: str, record_id: str, body: dict[str, Any]
+                    ) -> tuple[str, ApiError | None]:
+    """An upsert row's external ID value (taken out of its body), or why it has none."""
+    if external.lower() == "id":
+        return record_id, None
+    key = next((k for k in body if k.lower() == external.lower()), None)
+    given = body.pop(key) if key is not None else None
+    value = "" if given is None else str(given)
+    if not value:
+        return "", BadRequest("MISSING_ARGUMENT", f"{external} not specified", [external])
+    return value, None
 
 
 def _bodies(columns: list[Any], rows: list[list[str]]) -> list[tuple[str, dict[str, Any]]]:
@@ -386,24 +389,8 @@ def _bodies(columns: list[Any], rows: list[list[str]]) -> list[tuple[str, dict[s
     return out
 
 
-def _attempt(call: Callable[[], tuple[str, bool]]) -> tuple[str, bool] | ApiError:
-    try:
-        return call()
-    except ApiError as exc:
-        return exc
-
-
 def _saved(result: SaveResult | ApiError) -> tuple[str, bool] | ApiError:
     return result if isinstance(result, ApiError) else (result.id, result.created)
-
-
-def _need_id(record_id: str) -> None:
-    if not record_id:
-        raise BadRequest("MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
-
-
-def _to18(record_id: str) -> str:
-    return ids.to18(record_id) if ids.is_valid(record_id) else record_id
 
 
 __all__ = ["ABORTED", "Runner", "sf_error"]

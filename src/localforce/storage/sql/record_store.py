@@ -39,7 +39,13 @@ from localforce.storage.sql import search_index
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.engine import single_statement_reader
 from localforce.storage.sql.record_tables import BINDINGS, column_type, record_table
-from localforce.storage.sql.soql_to_sql import Compiler, NameSource, Source, folding
+from localforce.storage.sql.soql_to_sql import (
+    Compiler,
+    NameSource,
+    Source,
+    folding,
+    unicode_lower,
+)
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -57,6 +63,8 @@ COMPILED_PER_PLAN = 8
 #: Retrieve statements kept per store, by table shape and the fields read (``?fields=`` may
 #: name any set of them, so this is bounded).
 BY_ID_MAX = 512
+#: Ids or values per ``IN (…)`` of the many-record reads.
+IN_SLICE = 1000
 
 #: Per select column, how its stored value becomes the plan's: a directory binding's codec
 #: (``Source.from_db``) for its field, or ``None`` when the column is read as stored.
@@ -106,6 +114,7 @@ class SqlRecordStore:
         self._connection = connection
         self._sources: dict[tuple[str, tuple[str, ...]], Source] = {}
         self._by_id: Lru[tuple[Source, tuple[str, ...]], ById] = Lru(BY_ID_MAX)
+        self._by_ids: Lru[tuple[Source, tuple[str, ...]], ById] = Lru(BY_ID_MAX)
         self._declarations = declarations or DeclarationCache()
         self._changed_orgs = changed_orgs if changed_orgs is not None else set()
 
@@ -296,6 +305,55 @@ class SqlRecordStore:
                                                  "record_id": record_id}).first()
         return None if row is None else by_id.decode(row)
 
+    def get_many(self, obj: ObjectDef, org_id: str, record_ids: Sequence[str],
+                 fields: Sequence[FieldDef]) -> dict[str, dict[str, Any]]:
+        """``get`` of many records by 18-character Id, a statement per ``IN_SLICE`` Ids; the
+        Ids of no record are left out."""
+        source = self.source(obj)
+        key = (source, tuple(f.name for f in fields))
+        by_id = self._by_ids.get(key)
+        if by_id is None:
+            by_id = ById(source, fields, many=True)
+            self._by_ids.put(key, by_id)
+        out: dict[str, dict[str, Any]] = {}
+        wanted = list(dict.fromkeys(record_ids))
+        with self._read() as conn:
+            for start in range(0, len(wanted), IN_SLICE):
+                for row in conn.execute(by_id.statement, {
+                        "org_id": org_id, "record_ids": wanted[start:start + IN_SLICE]}):
+                    out[row[-1]] = by_id.decode(row[:-1])
+        return out
+
+    def update_many(self, obj: ObjectDef, org_id: str,
+                    changes: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        """``update`` of many records: one DBAPI ``executemany`` per set of columns changed
+        (records changing the same columns share a statement), as ``insert_many`` writes."""
+        if not changes:
+            return
+        table = self._table(obj)
+        shapes: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for record_id, values in changes:
+            names = tuple(values)
+            shapes.setdefault(names, []).append((*values.values(), record_id, org_id))
+        with self._conn() as conn:
+            quote = conn.dialect.identifier_preparer.quote
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            for names, params in shapes.items():
+                assigns = ", ".join(f"{quote(n)} = {mark}" for n in names)
+                conn.exec_driver_sql(f"UPDATE {quote(table.name)} SET {assigns} WHERE "
+                                     f'"Id" = {mark} AND org_id = {mark}', params)
+
+    def remove_many(self, obj: ObjectDef, org_id: str, record_ids: Sequence[str]) -> None:
+        """``remove`` of many records in one ``executemany``."""
+        if not record_ids:
+            return
+        table = self._table(obj)
+        with self._conn() as conn:
+            quote = conn.dialect.identifier_preparer.quote
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            conn.exec_driver_sql(f'DELETE FROM {quote(table.name)} WHERE "Id" = {mark} AND '
+                                 f"org_id = {mark}", [(i, org_id) for i in record_ids])
+
     def update(self, obj: ObjectDef, org_id: str, record_id: str,
                values: Mapping[str, Any]) -> None:
         table = self._table(obj)
@@ -323,6 +381,37 @@ class SqlRecordStore:
                 .order_by(source.id(alias)).limit(limit))
         with self._read() as conn:  # not the writer's: reading needs no write lock
             return list(conn.execute(stmt).scalars())
+
+    def find_many(self, obj: ObjectDef, org_id: str, f: FieldDef, values: Sequence[Any],
+                  limit: int | None = None) -> list[tuple[str, Any]]:
+        """``(Id, value of f)`` of live records whose ``f`` is one of ``values`` (text
+        compared case-insensitively, as ``find_ids``), by Id; at most ``limit`` of them."""
+        source = self.source(obj)
+        alias = source.alias("r")
+        column = source.column(alias, f)
+        wanted = list(dict.fromkeys(values))
+        tests: list[tuple[Any, list[Any], bool]]
+        if f.type in TEXT_TYPES:  # the indexed lower() for ASCII values, else unicode_lower
+            ascii_ = [v.lower() for v in wanted if isinstance(v, str) and v.isascii()]
+            other = [v for v in wanted if not (isinstance(v, str) and v.isascii())]
+            tests = [(func.lower(column), ascii_, False), (unicode_lower(column), other, True)]
+        else:
+            tests = [(column, wanted, False)]
+        out: list[tuple[str, Any]] = []
+        with self._read() as conn:  # not the writer's: reading needs no write lock
+            for expr, items, fold in tests:
+                for start in range(0, len(items), IN_SLICE):
+                    part = items[start:start + IN_SLICE]
+                    test = expr.in_([unicode_lower(literal(v)) for v in part]) if fold \
+                        else expr.in_(part)
+                    stmt = select(source.id(alias), column).where(
+                        source.scope(alias, org_id, False), test).order_by(source.id(alias))
+                    if limit is not None:
+                        stmt = stmt.limit(limit - len(out))
+                    out.extend((str(r[0]), r[1]) for r in conn.execute(stmt))
+                    if limit is not None and len(out) >= limit:
+                        return sorted(out)
+        return sorted(out)
 
     def next_number(self, obj: ObjectDef, org_id: str, f: FieldDef) -> int:
         table = self._table(obj)
@@ -464,15 +553,19 @@ class ById:
     """Reading one record's stored ``fields`` (and its deleted flag) by bound ``org_id`` and
     ``record_id``: the statement and the row's decoding, made once per shape."""
 
-    def __init__(self, source: Source, fields: Sequence[FieldDef]) -> None:
+    def __init__(self, source: Source, fields: Sequence[FieldDef], many: bool = False) -> None:
         self.source = source
         self.wanted = [f for f in fields if f.stored]
         self.names = [f.name for f in self.wanted]
         alias = source.alias("r")
         columns = [source.column(alias, f).label(f"c{i}") for i, f in enumerate(self.wanted)]
         deleted = alias.c.IsDeleted if source.binding is None else false()
-        self.statement = select(deleted.label("deleted"), *columns).where(
-            source.id(alias) == bindparam("record_id"),
+        key = source.id(alias)
+        # many: Ids bound as a list, each row's Id read last
+        self.statement = select(deleted.label("deleted"), *columns, *(
+            [key.label("record_id")] if many else [])).where(
+            key.in_(bindparam("record_ids", expanding=True)) if many
+            else key == bindparam("record_id"),
             source.scope(alias, bindparam("org_id"), True))
 
     def decode(self, row: Sequence[Any]) -> dict[str, Any]:
