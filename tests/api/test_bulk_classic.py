@@ -7,6 +7,8 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from typing import Any
 
 from starlette.testclient import TestClient
 from tests.api.conftest import Api
@@ -94,3 +96,95 @@ def test_errors_in_the_bulk_shape(api: Api, client: TestClient) -> None:
     assert missing.status_code == 400 and missing.json() == {
         "exceptionCode": "InvalidJob",
         "exceptionMessage": "Unable to find job with id: 750000000000000AAA"}
+
+
+def test_hard_delete_jobs_need_the_bulk_api_hard_delete_permission(
+        services: Services, org: Any, api: Api, client: TestClient,
+        api_as: Callable[..., Api]) -> None:
+    """``hardDelete`` as simple-salesforce's ``sf.bulk.Account.hard_delete`` (a JSON job and
+    batch) and jsforce's ``bulk.load('Account', 'hardDelete', …)`` (an XML job, a CSV batch)
+    send it: refused without "Bulk API Hard Delete" (System Administrator included, as on
+    Salesforce), and with it the records go for good."""
+    from tests.api.conftest import principal_of
+
+    from localforce.domain import ids
+    from localforce.domain.models import ObjectPermissions, PermissionSet
+
+    json_headers = {"X-SFDC-Session": session(api), "Content-Type": "application/json"}
+    refused = client.post(f"{BASE}/job", headers=json_headers, content=json.dumps(
+        {"operation": "hardDelete", "object": "Account", "contentType": "JSON"}))
+    assert (refused.status_code, refused.json()) == (400, {
+        "exceptionCode": "FeatureNotEnabled",
+        "exceptionMessage": "hardDelete requires the Bulk API Hard Delete permission, which "
+                            "the user's profile or permission sets do not grant"})
+
+    made = [api.post("/sobjects/Account", {"Name": f"Purge {n}"}).json()["id"]
+            for n in range(4)]
+    services.directory.store.save_permission_set(PermissionSet(
+        ids.new_id("0PS"), org.id, "Purgers", bulk_api_hard_delete=True,
+        objects=ObjectPermissions({"Account": frozenset({"read", "edit", "delete"})})))
+    user, _ = services.directory.create_user(org.id, "purger@acme.test", "Passw0rd-long!",
+                                             "Standard User", permission_sets=("Purgers",))
+    purger = session(api_as(principal_of(services, user)))
+
+    headers = {"X-SFDC-Session": purger, "Content-Type": "application/json"}
+    job = client.post(f"{BASE}/job", headers=headers, content=json.dumps(
+        {"operation": "hardDelete", "object": "Account", "contentType": "JSON"}))
+    assert job.status_code == 201 and job.json()["operation"] == "hardDelete"
+    batch = client.post(f"{BASE}/job/{job.json()['id']}/batch", headers=headers,
+                        content=json.dumps([{"Id": made[0]}, {"Id": "001000000000000AAA"}]))
+    services.bulk.runner.run_pending()
+    results = client.get(f"{BASE}/job/{job.json()['id']}/batch/{batch.json()['id']}/result",
+                         headers=headers).json()
+    assert results == [
+        {"id": made[0], "success": True, "created": False, "errors": []},
+        {"id": None, "success": False, "created": False, "errors": [{
+            "fields": [], "message": "The requested resource does not exist",
+            "statusCode": "NOT_FOUND"}]}]
+
+    xml = {"X-SFDC-Session": purger, "Content-Type": "application/xml"}
+    body = (f'<?xml version="1.0" encoding="UTF-8"?><jobInfo xmlns="{NS[1:-1]}">'
+            "<operation>hardDelete</operation><object>Account</object>"
+            "<contentType>CSV</contentType></jobInfo>")
+    job_id = ET.fromstring(client.post(f"{BASE}/job", headers=xml, content=body).content
+                           ).findtext(f"{NS}id")
+    batch_id = ET.fromstring(client.post(
+        f"{BASE}/job/{job_id}/batch", content=f"Id\n{made[1]}\n{made[2]}\n",
+        headers={"X-SFDC-Session": purger, "Content-Type": "text/csv"}).content
+    ).findtext(f"{NS}id")
+    services.bulk.runner.run_pending()
+    result = client.get(f"{BASE}/job/{job_id}/batch/{batch_id}/result",
+                        headers={"X-SFDC-Session": purger})
+    assert [(r["Id"], r["Success"]) for r in csv.DictReader(io.StringIO(result.text))] == [
+        (made[1], "true"), (made[2], "true")]
+    everything = api.get("/queryAll", params={"q": "SELECT Id FROM Account"}).json()
+    assert [r["Id"] for r in everything["records"]] == [made[3]]
+
+
+def test_hard_delete_without_delete_on_the_object_fails_each_record(
+        services: Services, org: Any, api: Api, client: TestClient,
+        api_as: Callable[..., Api]) -> None:
+    from tests.api.conftest import principal_of
+
+    from localforce.domain import ids
+    from localforce.domain.models import ObjectPermissions, PermissionSet
+
+    kept = api.post("/sobjects/Account", {"Name": "Keep"}).json()["id"]
+    services.directory.store.save_permission_set(PermissionSet(
+        ids.new_id("0PS"), org.id, "HardButReadOnly", bulk_api_hard_delete=True,
+        objects=ObjectPermissions({"Account": frozenset({"read"})})))
+    user, _ = services.directory.create_user(org.id, "reader@acme.test", "Passw0rd-long!",
+                                             "Read Only", permission_sets=("HardButReadOnly",))
+    headers = {"X-SFDC-Session": session(api_as(principal_of(services, user))),
+               "Content-Type": "application/json"}
+    job = client.post(f"{BASE}/job", headers=headers, content=json.dumps(
+        {"operation": "hardDelete", "object": "Account", "contentType": "JSON"})).json()
+    batch = client.post(f"{BASE}/job/{job['id']}/batch", headers=headers,
+                        content=json.dumps([{"Id": kept}])).json()
+    services.bulk.runner.run_pending()
+    results = client.get(f"{BASE}/job/{job['id']}/batch/{batch['id']}/result",
+                         headers=headers).json()
+    assert results == [{"id": None, "success": False, "created": False, "errors": [{
+        "fields": [], "message": "insufficient access rights on object id",
+        "statusCode": "INSUFFICIENT_ACCESS_OR_READONLY"}]}]
+    assert api.get(f"/sobjects/Account/{kept}").status_code == 200

@@ -33,6 +33,11 @@ const scenarios = {
     const results = await conn.bulk.load('Account', 'insert', records);
     return { results: results.map((r) => [r.success, r.created, r.errors, !!r.id]) };
   },
+  // Bulk (1.0)#load with 'hardDelete': records of Ids, their results.
+  async bulkHardDelete() {
+    const results = await conn.bulk.load('Account', 'hardDelete', cfg.ids.map((Id) => ({ Id })));
+    return { results: results.map((r) => [r.id || null, r.success, r.errors]) };
+  },
 };
 
 scenarios[cfg.scenario]().then(

@@ -21,6 +21,7 @@ from localforce.data.bulk.ingest import (
     ABORTED,
     COMPLETE,
     FAILED_STATE,
+    HARD_DELETE_REFUSED,
     IN_PROGRESS,
     JOB_PREFIX,
     UPLOAD_COMPLETE,
@@ -34,7 +35,7 @@ from localforce.domain import ids
 from localforce.domain.principal import Principal
 
 NS = "http://www.force.com/2009/06/asyncapi/dataload"
-OPERATIONS = ("insert", "update", "upsert", "delete", "query", "queryAll")
+OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete", "query", "queryAll")
 CONTENT_TYPES = ("JSON", "CSV", "XML")
 OPEN, CLOSED = "Open", "Closed"
 BATCH_PREFIX = "751"
@@ -111,6 +112,8 @@ class ClassicJobs(JobResource):
             if f is None or not (f.flag("externalId") or f.name == "Id"):
                 raise AsyncApiError("InvalidJob", f"Invalid external ID field: {external}")
             external = f.name
+        if operation == "hardDelete" and not principal.access.bulk_api_hard_delete:
+            raise AsyncApiError("FeatureNotEnabled", HARD_DELETE_REFUSED)
         now = self._now()
         job = Job(ids.new_id(JOB_PREFIX), principal.org_id, principal.user_id, self.kind,
                   str(operation), obj.name, version, OPEN, now, now, external,

@@ -37,6 +37,10 @@ DAILY_BATCHES, DAILY_QUERY_JOBS = 15_000, 10_000
 DAY_MS = 24 * 3600 * 1000
 
 
+HARD_DELETE_REFUSED = ("hardDelete requires the Bulk API Hard Delete permission, which the "
+                       "user's profile or permission sets do not grant")
+
+
 class FeatureNotEnabled(ApiError):
     """The code Salesforce answers a hardDelete job without "Bulk API Hard Delete" with (the
     sf CLI's ``data delete bulk --hard-delete`` recognises it; the text is ours)."""
@@ -178,8 +182,7 @@ class IngestJobs(JobResource):
         else:
             external = None
         if operation == "hardDelete" and not principal.access.bulk_api_hard_delete:
-            raise FeatureNotEnabled("hardDelete requires the Bulk API Hard Delete permission, "
-                                    "which the user's profile or permission sets do not grant")
+            raise FeatureNotEnabled(HARD_DELETE_REFUSED)
         self.check_allocation(principal.org_id, "DailyBulkApiBatches")
         now = self._now()
         job = Job(ids.new_id(JOB_PREFIX), principal.org_id, principal.user_id, "ingest",
