@@ -25,6 +25,7 @@ from localforce.web.middleware import (
     SalesforceHostAlias,
 )
 from localforce.web.ratelimit import LoginRateByIp
+from localforce.web.requestsize import BodyLimit
 from localforce.web.routes import (
     authorize,
     bulk_async,
@@ -63,6 +64,7 @@ def create_app(services: Services, background: bool = False) -> HotPath:
         Middleware(CommitBeforeAnswer),
         Middleware(HttpsRequired, trusted_proxies=trusted),
         Middleware(LoginRateByIp, **login_rate),
+        Middleware(BodyLimit),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan(services, background),
                     exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]

@@ -27,3 +27,11 @@ def create() -> ASGIApp:
         return TestControl(create_app(services, background=True), services, clock,
                            settings.test_control_key)
     return create_app(build(Settings(), migrate=False), background=True)
+
+
+def create_bounded() -> ASGIApp:
+    """``create`` with the request head bounded in the app (``serve --server uvicorn``: its
+    httptools parser takes headers of any size; granian bounds them itself)."""
+    from localforce.web.requestsize import HeaderLimit
+
+    return HeaderLimit(create())

@@ -13,7 +13,8 @@ and each route calls the same flow as its Starlette twin (web/routes/oauth.py).
 Only requests the lean path answers exactly as Starlette would are taken:
 
 - ``/services/oauth2/{token,introspect,revoke}``: ``POST`` with an
-  ``application/x-www-form-urlencoded`` body of known length and no query string;
+  ``application/x-www-form-urlencoded`` body of known length (at most ``MAX_FORM_BODY``) and
+  no query string;
 - the data API's query, queryAll, sObject create/retrieve/update/delete and limits: the method
   the route lists, on a path whose first match in ``data.TABLE`` (Starlette's order) is one of
   those routes; served by the very endpoint Starlette would call, without the router and the
@@ -55,6 +56,7 @@ from localforce.web.logging import AccessLog
 from localforce.web.middleware import HSTS_VALUE, HttpsRequired, hsts_applies, refusal
 from localforce.web.ratelimit import LoginRateByIp
 from localforce.web.ratelimit import refusal as rate_refusal
+from localforce.web.requestsize import MAX_FORM_BODY
 from localforce.web.routes import data
 
 #: (status, raw headers, body) of an answer.
@@ -174,7 +176,8 @@ def oauth_routes(services: Services) -> dict[str, Route]:
 
 
 def _form_body(scope: Scope) -> bool:
-    """A form-urlencoded body with a length: what ``forms.urlencoded`` parses as Starlette does."""
+    """A form-urlencoded body with a length: what ``forms.urlencoded`` parses as Starlette does.
+    A body over ``MAX_FORM_BODY`` goes to Starlette, whose BodyLimit refuses it (413)."""
     length = content_type = None
     for name, value in scope["headers"]:
         if name == b"content-type" and content_type is None:  # the first, as Headers.get
@@ -182,7 +185,8 @@ def _form_body(scope: Scope) -> bool:
         elif name == b"content-length":
             length = value
     return (length is not None and content_type is not None
-            and content_type.split(b";")[0].strip().lower() == _FORM)
+            and content_type.split(b";")[0].strip().lower() == _FORM
+            and length.isdigit() and int(length) <= MAX_FORM_BODY)
 
 
 class DataRoutes:

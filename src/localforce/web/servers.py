@@ -11,7 +11,10 @@ uvloop, so it is the default; ``--server uvicorn`` stays for whoever needs uvico
 Settings common to both, as ``serve`` has always run uvicorn: the server's own access log off
 (ours, web/logging.py, redacts query strings, where GET revoke and identity calls carry
 tokens), no ``Server`` header, no proxy-header rewriting (web/clientip.py decides which peers'
-``X-Forwarded-For`` to believe), TLS from the given PEM files.
+``X-Forwarded-For`` to believe), TLS from the given PEM files, and a request's line and
+headers bounded near Salesforce's 16,384 bytes (431 past it): by granian's read buffer, and for
+uvicorn, whose httptools parser has no bound, by the app (``create_bounded``,
+web/requestsize.py).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ ServerName = Literal["granian", "uvicorn"]
 SERVERS: tuple[ServerName, ...] = ("granian", "uvicorn")
 DEFAULT_SERVER: ServerName = "granian"
 APP = "localforce.web.asgi:create"
+#: uvicorn's: the same app with the request head bounded in it (web/requestsize.py).
+APP_UVICORN = "localforce.web.asgi:create_bounded"
 
 
 @dataclass(frozen=True)
@@ -105,8 +110,17 @@ def _kill_on_parent_death() -> None:
 PR_SET_PDEATHSIG = 1
 
 
+#: granian's read buffer, which bounds a request's line and headers together (Salesforce: URI
+#: and headers up to 16,384 bytes, else 431), with room for the request line's and header
+#: lines' own bytes: a head that does not fit is a 431 before the app sees it. The bound is
+#: hyper's buffer, not an exact count: on a connection that already carried requests a head
+#: up to about twice as long may fit (48 KB never does: tests/web/test_request_size.py).
+MAX_HEAD_BYTES = 16_384 + 4_096
+
+
 def _granian(listen: Listen) -> None:
     from granian.constants import HTTPModes, Interfaces, Loops, SSLProtocols
+    from granian.http import HTTP1Settings
     from granian.server import Server
 
     # Workers start as fresh interpreters, as uvicorn's do. Forked (granian's default on
@@ -118,6 +132,8 @@ def _granian(listen: Listen) -> None:
            port=listen.port, workers=listen.workers, loop=Loops.uvloop,
            # HTTP/1.1 as with uvicorn: no HTTP/2 by ALPN that some clients would then take.
            http=HTTPModes.http1,
+           # hyper's read buffer: a head that does not fit is a 431.
+           http1_settings=HTTP1Settings(max_buffer_size=MAX_HEAD_BYTES),
            # Our access log replaces granian's (off by default); its own messages stay.
            log_access=False,
            ssl_cert=listen.certfile, ssl_key=listen.keyfile,
@@ -128,7 +144,7 @@ def _granian(listen: Listen) -> None:
 def _uvicorn(listen: Listen) -> None:
     import uvicorn
 
-    uvicorn.run(APP, factory=True, host=listen.host, port=listen.port,
+    uvicorn.run(APP_UVICORN, factory=True, host=listen.host, port=listen.port,
                 workers=listen.workers if listen.workers > 1 else None, log_level="info",
                 proxy_headers=False, server_header=False, access_log=False,
                 ssl_certfile=str(listen.certfile) if listen.certfile else None,

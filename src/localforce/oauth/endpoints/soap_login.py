@@ -21,6 +21,10 @@ INVALID_LOGIN_MESSAGE = "Invalid username, password, security token; or user loc
 
 
 class SoapLoginFault(Exception):
+    #: A fault is a 500, as Salesforce answers every SOAP fault (web/requestsize.py's oversize
+    #: message is a 413).
+    status = 500
+
     def __init__(self, code: str = INVALID_LOGIN, message: str = INVALID_LOGIN_MESSAGE) -> None:
         super().__init__(message)
         self.code = code

@@ -87,7 +87,7 @@ def fault(error: SoapLoginFault) -> Response:
             "</sf:LoginFault></detail></soapenv:Fault>")
     # No default namespace here: faultcode and faultstring are unqualified (SOAP 1.1 §4.4).
     xml = _ENVELOPE.format(ns='xmlns:sf="urn:fault.partner.soap.sforce.com"', body=body)
-    return Response(xml, status_code=500, media_type=XML_TYPE)
+    return Response(xml, status_code=error.status, media_type=XML_TYPE)
 
 
 def routes(services: Services) -> list[BaseRoute]:
