@@ -92,3 +92,27 @@ def test_a_composite_reference_into_the_wrong_shape_is_invalid_reference(api, pa
     assert (second["httpStatusCode"], second["body"]) == (400, [{
         "message": f"Invalid reference specified. No value for a.{path} found in a.",
         "errorCode": "INVALID_REFERENCE"}])
+
+
+@pytest.mark.parametrize("sub", [{"method": "GET", "url": {"a": 1}, "referenceId": "a"},
+                                 {"method": ["GET"], "url": "/services/data/v59.0/limits",
+                                  "referenceId": "a"}, 7, ["GET"]])
+def test_a_composite_subrequest_of_the_wrong_shape_is_a_parser_error(api, sub):
+    """Found by schemathesis over docs/openapi.json: a subrequest whose url was an object
+    answered 500."""
+    response = api.post("/composite", {"compositeRequest": [sub]})
+    assert (response.status_code, response.json()) == (400, [{
+        "errorCode": "JSON_PARSER_ERROR",
+        "message": "Each subrequest must be an object whose method and url are strings"}])
+
+
+@pytest.mark.parametrize("path", ["/composite/sobjects", "/composite/sobjects/Account/Name"])
+def test_a_collection_row_that_is_not_an_object_is_that_rows_error(api, path):
+    """Found by schemathesis: a PATCH of collections with a number for a record answered
+    500; the row fails, the others are still tried."""
+    response = api.patch(path, {"records": [
+        5, {"attributes": {"type": "Account"}, "Name": "fine", "id": "001000000000000AAA"}]})
+    assert response.status_code == 200, response.text
+    first = response.json()[0]
+    assert first["success"] is False
+    assert first["errors"][0]["statusCode"] == "JSON_PARSER_ERROR"

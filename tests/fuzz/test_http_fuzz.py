@@ -7,6 +7,11 @@ Seeded and bounded: ``LOCALFORCE_FUZZ_EXAMPLES`` cases per test (default 150, in
 test``); ``make fuzz`` runs ten times as many. The poisoned inputs found by hand (issue #20:
 non-finite numbers, invalid UTF-8, lone surrogates, NaN, deep nesting, giant integers) are
 always among the cases.
+
+The hand-written strategies are joined by schemathesis over the OpenAPI 3.1 description the
+server publishes (``/services/data/openapi.json``, docs/openapi.json): every operation it
+describes, with inputs that fit the description and inputs that break it, under the same
+property (a third of ``LOCALFORCE_FUZZ_EXAMPLES`` per operation, derandomized).
 """
 
 from __future__ import annotations
@@ -18,9 +23,13 @@ from typing import Any
 
 import httpx
 import pytest
+import requests
+import schemathesis
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tests.clients.server import LiveServer, start_server, stop_server
+
+from localforce.web.routes.meta import openapi_description
 
 EXAMPLES = int(os.environ.get("LOCALFORCE_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
@@ -184,3 +193,33 @@ def test_composite_and_collections(http: httpx.Client, bearer: dict[str, str],
     data_shape(http.post(f"{V}/composite/sobjects", content=json.dumps(
         {"allOrNone": all_or_none, "records": records_}), headers={
         **bearer, "Content-Type": "application/json"}))
+
+
+#: The description the server publishes (tests/web/test_meta.py: the same bytes), loaded at
+#: collection; each case is sent to the module's server.
+described = schemathesis.openapi.from_dict(json.loads(openapi_description()))
+described.config.generation.update(max_examples=max(10, EXAMPLES // 3), deterministic=True,
+                                   database="none")
+
+
+@pytest.fixture(scope="module")
+def session() -> Any:
+    with requests.Session() as plain:
+        plain.trust_env = False  # no proxy from the environment for loopback
+        yield plain
+
+
+@described.parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_described_operation(case: schemathesis.Case, server: LiveServer,
+                                   session: requests.Session, bearer: dict[str, str]) -> None:
+    path = case.operation.path
+    headers = bearer if path.startswith("/services/data/") else None
+    response = case.call(base_url=server.url, session=session, headers=headers)
+    if path.startswith("/services/Soap/"):
+        assert "Traceback" not in response.text
+        assert response.status_code < 500 or "Fault" in response.text, response.text[:300]
+    elif path.startswith("/services/oauth2/"):
+        oauth_shape(response)  # type: ignore[arg-type]
+    else:
+        data_shape(response)  # type: ignore[arg-type]

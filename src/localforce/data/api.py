@@ -138,6 +138,11 @@ class DataApi:
                 all_or_none: bool) -> tuple[list[dict[str, Any]], bool]:
         """Subrequests in one transaction, rolled back if one fails and ``all_or_none``;
         the responses and whether one failed."""
+        for sub in requests:  # a body Salesforce's parser would refuse as a whole
+            if not isinstance(sub, dict) or not all(
+                    isinstance(sub.get(key, ""), str) for key in ("method", "url")):
+                raise BadRequest("JSON_PARSER_ERROR", "Each subrequest must be an object whose "
+                                 "method and url are strings")
         try:
             with self.store.transaction() as store:
                 api = DataApi(store, self.clock)

@@ -80,9 +80,10 @@ class Collections:
         records, all_or_none = self._records(body)
 
         def one(store: Records, record: Any) -> dict[str, Any]:
+            sobject = _type(record)  # first: it refuses a record that is not an object
             record_id = str(record.get("id") or record.get("Id") or "")
             data = {k: v for k, v in record.items() if k.lower() not in ("attributes", "id")}
-            store.update(principal, _type(record), record_id, data)
+            store.update(principal, sobject, record_id, data)
             return {"id": record_id, "success": True, "errors": []}
 
         return self._run(principal, records, all_or_none, one)
@@ -92,6 +93,8 @@ class Collections:
         records, all_or_none = self._records(body)
 
         def one(store: Records, record: Any) -> dict[str, Any]:
+            if not isinstance(record, dict):
+                raise BadRequest("JSON_PARSER_ERROR", "each record must be a JSON object")
             value = next((v for k, v in record.items() if k.lower() == field.lower()), "")
             data = {k: v for k, v in record.items() if k != "attributes"}
             return store.upsert(principal, sobject, field, str(value or ""), data,

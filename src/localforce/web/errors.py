@@ -3,6 +3,7 @@
 - ``ApiError`` -> Salesforce's list ``[{"message","errorCode","fields"?}]`` with its status.
 - ``OAuthError`` -> ``{"error","error_description"}`` with ``Cache-Control: no-store``.
 - anything unexpected on ``/services/data`` -> ``UNKNOWN_EXCEPTION``, never a stack trace.
+- an HTTP error (405, 404) on an OAuth path -> ``invalid_request`` with its status.
 - the database unreachable -> 503 with ``Retry-After``: ``SERVER_UNAVAILABLE`` on the data API,
   ``temporarily_unavailable`` on OAuth endpoints (issue #15); the next request tries again.
 """
@@ -21,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from localforce.data.errors import ApiError, MethodNotAllowed, NotFound
-from localforce.oauth.errors import OAuthError
+from localforce.oauth.errors import InvalidRequest, OAuthError
 
 try:
     import orjson
@@ -123,6 +124,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             return response
         if exc.status_code == 404:
             return api_error_response(NotFound())
+    if request.url.path.startswith(OAUTH_PATHS):  # e.g. PUT on the token endpoint: a 405
+        response = oauth_error_response(InvalidRequest(exc.detail, status=exc.status_code))
+        response.headers.update(exc.headers or {})
+        return response
     return Response(exc.detail, status_code=exc.status_code, headers=exc.headers)
 
 

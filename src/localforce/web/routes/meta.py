@@ -1,5 +1,6 @@
-"""Unauthenticated discovery: health, readiness and the API versions list
-(salesforce-wire.md §6.1).
+"""Unauthenticated discovery: health, readiness, the API versions list (salesforce-wire.md §6.1)
+and the OpenAPI 3.1 description of the OAuth endpoints and the data API's core resources
+(``/services/data/openapi.json``: data/openapi.json, the same file as docs/openapi.json).
 
 ``/healthz`` says the process answers; ``/readyz`` (a load balancer's check, issue #15) says
 whether its dependencies do: 200 ``{"status": "ready"}``, or 503 naming what is down
@@ -9,6 +10,7 @@ whether its dependencies do: 200 ``{"status": "ready"}``, or 503 naming what is 
 from __future__ import annotations
 
 import asyncio
+from importlib.resources import files
 
 from sqlalchemy import text
 from starlette.requests import Request
@@ -17,10 +19,15 @@ from starlette.routing import BaseRoute, Route
 
 from localforce.bootstrap import Services
 from localforce.data.versions import versions
-from localforce.web.errors import RETRY_AFTER, SalesforceJSON
+from localforce.web.errors import JSON_TYPE, RETRY_AFTER, SalesforceJSON
 
 #: Seconds a readiness probe waits for each dependency.
 PROBE_SECONDS = 2.0
+OPENAPI_PATH = "/services/data/openapi.json"
+
+
+def openapi_description() -> bytes:
+    return files("localforce.data").joinpath("openapi.json").read_bytes()
 
 
 def routes(services: Services) -> list[BaseRoute]:
@@ -68,9 +75,16 @@ def routes(services: Services) -> list[BaseRoute]:
     async def api_versions(_request: Request) -> Response:
         return SalesforceJSON(versions())
 
+    description = openapi_description()
+
+    async def openapi(_request: Request) -> Response:
+        return Response(description, media_type=JSON_TYPE)
+
     return [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/services/data", api_versions, methods=["GET"]),
         Route("/services/data/", api_versions, methods=["GET"]),
+        # Before the data API's /services/data/{version}, which would take it for a version.
+        Route(OPENAPI_PATH, openapi, methods=["GET"]),
     ]
