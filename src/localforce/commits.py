@@ -29,8 +29,11 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_PENDING: ContextVar[list[Future[None]] | None] = ContextVar("localforce_pending_commits",
-                                                             default=None)
+#: A commit to wait for: from the writer thread, or from a commit made on the event loop.
+Commit = Future[None] | asyncio.Future[None]
+
+_PENDING: ContextVar[list[Commit] | None] = ContextVar("localforce_pending_commits",
+                                                       default=None)
 
 
 def defer_or_wait(commit: Future[None]) -> None:
@@ -42,11 +45,24 @@ def defer_or_wait(commit: Future[None]) -> None:
         pending.append(commit)
 
 
+def deferring() -> bool:
+    """True inside ``deferred()``: a commit may be noted instead of waited for."""
+    return _PENDING.get() is not None
+
+
+def note(commit: asyncio.Future[None]) -> None:
+    """Note a commit made on the event loop for the enclosing ``deferred()`` (``deferring()``
+    must be true: nothing on the loop can wait for it)."""
+    pending = _PENDING.get()
+    assert pending is not None
+    pending.append(commit)
+
+
 @contextmanager
-def deferred() -> Iterator[list[Future[None]]]:
+def deferred() -> Iterator[list[Commit]]:
     """Writes in this context (and in threads run with a copy of it) do not wait for their
     commit; the caller must ``settle`` the yielded list before answering."""
-    pending: list[Future[None]] = []
+    pending: list[Commit] = []
     token = _PENDING.set(pending)
     try:
         yield pending
@@ -54,11 +70,12 @@ def deferred() -> Iterator[list[Future[None]]]:
         _PENDING.reset(token)
 
 
-async def settle(pending: list[Future[None]]) -> None:
+async def settle(pending: list[Commit]) -> None:
     """Wait (without blocking the event loop) until every noted commit is done; re-raise the
     first failure."""
     while pending:
-        await asyncio.wrap_future(pending.pop(0))
+        commit = pending.pop(0)
+        await (commit if isinstance(commit, asyncio.Future) else asyncio.wrap_future(commit))
 
 
 # -- calls made on the event loop -------------------------------------------------------------

@@ -15,13 +15,30 @@ On a SQLite file, the writers of the worker processes take turns on an OS lock
 If a batch fails, each of its rows is retried in a transaction of its own, so one bad row fails
 only its own caller. The thread starts on first use (never in a parent that forks workers
 afterwards) and stops after writing what it holds (``close``).
+
+**On the event loop** (a SQLite file): a request answered on the worker's event loop
+(``commits.attempt``) hands its rows over on the loop, inside the request's ``deferred()``.
+Handing them to the thread cost more than writing them: the queue's wake-up, a future with its
+condition, the hop back to the loop, and the writer's Python competing with the loop for the
+GIL (bench/README.md, issue #18). So the rows of everything the loop ran in one pass are
+written by the loop itself, right after that pass (``call_soon``), in one transaction on a
+connection of its own that never waits: the workers' OS lock is tried without blocking, and
+SQLite's busy timeout there is 0. WAL with ``synchronous=NORMAL`` does not sync on commit, so
+the commit is CPU and a ``write()``; the checkpoints, which do sync, are left to the thread
+(``wal_autocheckpoint`` is off on that connection, and every ``CHECKPOINT_EVERY`` commits the
+thread is asked for one that does not wait, ``_checkpoint``). If the lock is taken, SQLite is
+busy, or a row fails, the batch goes to the thread as above, which waits, retries row by row
+and answers each row's future; either way a response still waits for its rows' commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import contextvars
 import logging
 import queue
+import sqlite3
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -30,13 +47,19 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.sql.dml import UpdateBase
 
-from localforce.commits import defer_or_wait, hold
-from localforce.storage.sql.engine import writer_lock
+from localforce.commits import defer_or_wait, deferring, hold, note
+from localforce.storage.sql.engine import BUSY_TIMEOUT_MS, writer_lock
 
 log = logging.getLogger("localforce.storage")
 
 Row = Mapping[str, Any]
 _Item = tuple[UpdateBase, Row, Future[None]]
+_LoopItem = tuple[UpdateBase, Row, "asyncio.Future[None]"]
+#: Asks the thread for a WAL checkpoint (the loop's connection makes none itself).
+_CHECKPOINT = object()
+#: Commits made on the loop between two checkpoints: with ~6 pages per commit, about the
+#: 1,000-page WAL at which SQLite itself would checkpoint.
+CHECKPOINT_EVERY = 160
 #: SQL and its positional parameter names (None: the DBAPI takes named parameters).
 _Plain = tuple[str, tuple[str, ...] | None]
 
@@ -50,15 +73,26 @@ class GroupCommit:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._plain_sql: dict[tuple[UpdateBase, tuple[str, ...]], _Plain | None] = {}
+        # -- on the event loop (a SQLite file only: its OS lock is what makes it safe)
+        self._loop_batches: dict[asyncio.AbstractEventLoop, list[_LoopItem]] = {}
+        self._loop_connection: sqlite3.Connection | None = None
+        self._loop_pooled: Any = None
+        self._loop_connection_lock = threading.Lock()  # one loop at a time writes on it
+        self._loop_commits = 0
 
     def append(self, statement: UpdateBase, row: Row) -> None:
         """Run ``statement`` (an INSERT, or an UPDATE by key) with ``row``; returns once it is
         committed, or notes the commit for the caller's ``commits.deferred()``."""
-        if not hold(lambda: self.append(statement, row)):  # on the loop: once it succeeds
-            done: Future[None] = Future()
-            self._ensure_started()
-            self._queue.put((statement, row, done))
-            defer_or_wait(done)
+        if hold(lambda: self.append(statement, row)):  # on the loop: once it succeeds
+            return
+        loop = self._event_loop()
+        if loop is not None:
+            note(self._append_on_loop(loop, statement, row))
+            return
+        done: Future[None] = Future()
+        self._ensure_started()
+        self._queue.put((statement, row, done))
+        defer_or_wait(done)
 
     def close(self) -> None:
         """Write what is queued, then stop the thread."""
@@ -67,8 +101,108 @@ class GroupCommit:
             self._queue.put(None)
             thread.join(timeout=30)
         self._thread = None
+        with self._loop_connection_lock:
+            if self._loop_connection is not None:
+                self._loop_connection.close()
+                self._loop_pooled = self._loop_connection = None
         if self._lock is not None:
             self._lock.close()
+
+    # -- on the event loop ----------------------------------------------------------------
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The running loop, when the caller is on it inside a request's ``deferred()`` and
+        the database is a SQLite file; else None (the thread writes)."""
+        if self._lock is None or not deferring():
+            return None
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:  # a thread: no loop runs here
+            return None
+
+    def _append_on_loop(self, loop: asyncio.AbstractEventLoop, statement: UpdateBase,
+                        row: Row) -> asyncio.Future[None]:
+        done: asyncio.Future[None] = loop.create_future()
+        batch = self._loop_batches.get(loop)
+        if batch is None:
+            batch = self._loop_batches[loop] = []
+            # After everything this pass of the loop runs: one transaction for all of it.
+            loop.call_soon(self._flush_on_loop, loop, context=contextvars.Context())
+        batch.append((statement, row, done))
+        return done
+
+    def _flush_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._loop_batches.pop(loop)
+        try:
+            written = self._write_on_loop(batch)
+        except Exception as error:  # noqa: BLE001 - e.g. no connection: the thread's turn
+            log.warning("group commit: could not write on the event loop: %r", error)
+            written = False
+        if written:
+            for _, _, done in batch:
+                if not done.done():
+                    done.set_result(None)
+            return
+        self._ensure_started()
+        for statement, row, done in batch:  # the thread waits, retries, answers each row
+            handed: Future[None] = Future()
+            handed.add_done_callback(
+                lambda f, done=done: loop.call_soon_threadsafe(_copy_outcome, f, done))
+            self._queue.put((statement, row, handed))
+
+    def _write_on_loop(self, batch: list[_LoopItem]) -> bool:
+        """Write ``batch`` in one transaction without waiting for anything; False (nothing
+        written) when that would wait or a row fails."""
+        assert self._lock is not None
+        if not self._loop_connection_lock.acquire(blocking=False):
+            return False
+        try:
+            if not self._lock.try_take():  # the other worker's writer is committing
+                return False
+            try:
+                return self._write_plain(self._connection_for_loop(), batch)
+            finally:
+                self._lock.release()
+        finally:
+            self._loop_connection_lock.release()
+
+    def _write_plain(self, connection: sqlite3.Connection, batch: list[_LoopItem]) -> bool:
+        grouped = _by_statement(batch)
+        plain = {statement: self._plain(statement, rows[0]) for statement, rows in grouped.items()}
+        if any(p is None for p in plain.values()):
+            return False
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # busy: an in-place writer holds SQLite's lock
+            return False
+        try:
+            for statement, rows in grouped.items():
+                sql, names = plain[statement]  # type: ignore[misc]
+                connection.executemany(sql, [tuple(r[n] for n in names) for r in rows]
+                                       if names is not None else rows)
+            connection.execute("COMMIT")
+        except Exception:  # noqa: BLE001 - the thread writes it again, row by row
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
+            return False
+        self._loop_commits += 1
+        if self._loop_commits % CHECKPOINT_EVERY == 0:
+            self._ensure_started()
+            self._queue.put(_CHECKPOINT)  # type: ignore[arg-type]
+        return True
+
+    def _connection_for_loop(self) -> sqlite3.Connection:
+        if self._loop_connection is None:
+            pooled = self._engine.raw_connection()  # opened with the engine's pragmas
+            connection = pooled.driver_connection
+            assert isinstance(connection, sqlite3.Connection)
+            pooled.detach()  # ours for good, outside the pool
+            # Each read to its end: a PRAGMA's row left unread keeps its statement open, and
+            # with it a read of the WAL that no checkpoint can restart past.
+            connection.execute("PRAGMA busy_timeout=0").fetchall()
+            connection.execute("PRAGMA wal_autocheckpoint=0").fetchall()
+            self._loop_pooled, self._loop_connection = pooled, connection  # kept together
+        return self._loop_connection
 
     def _ensure_started(self) -> None:
         if self._thread is None:
@@ -81,9 +215,13 @@ class GroupCommit:
     def _run(self) -> None:
         while True:
             batch: list[_Item] = []
+            checkpoint = False
             item = self._queue.get()
             while item is not None:
-                batch.append(item)
+                if item is _CHECKPOINT:
+                    checkpoint = True
+                else:
+                    batch.append(item)
                 if len(batch) >= self._max_batch:
                     break
                 try:
@@ -92,6 +230,8 @@ class GroupCommit:
                     break
             if batch:
                 self._write(batch)
+            if checkpoint:  # after the rows: the checkpoint copies them too
+                self._checkpoint()
             if item is None:
                 return
 
@@ -117,6 +257,25 @@ class GroupCommit:
         for _, _, done in batch:
             done.set_result(None)
 
+    def _checkpoint(self) -> None:
+        """What the loop's connection leaves undone: copy the WAL back into the database.
+        ``RESTART`` so that the next writer starts the WAL again from its beginning (after
+        ``PASSIVE`` ones the loops' back-to-back commits kept it growing), but without waiting:
+        with readers still on the WAL it does what ``PASSIVE`` would. Under the workers'
+        writer lock, so that no loop commits meanwhile (their rows come here instead)."""
+        try:
+            pooled = self._engine.raw_connection()  # outside any transaction, as it must be
+            connection = pooled.driver_connection
+            try:
+                with self._locked():
+                    connection.execute("PRAGMA busy_timeout=0").fetchall()
+                    connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+            finally:
+                connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                pooled.close()
+        except Exception as error:  # noqa: BLE001 - SQLite checkpoints again later
+            log.warning("group commit: WAL checkpoint failed: %r", error)
+
     def _plain(self, statement: UpdateBase, row: Row) -> _Plain | None:
         """The statement's SQL and parameter order for the DBAPI's ``executemany``
         (``exec_driver_sql``), which skips most of SQLAlchemy's per-execution work (compiled
@@ -141,3 +300,14 @@ def _by_statement(batch: list[_Item]) -> dict[UpdateBase, list[Row]]:
     for statement, row, _ in batch:
         grouped.setdefault(statement, []).append(row)
     return grouped
+
+
+def _copy_outcome(handed: Future[None], done: asyncio.Future[None]) -> None:
+    """On the loop: a row the thread wrote for a batch the loop could not."""
+    if done.done():
+        return
+    error = handed.exception()
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
