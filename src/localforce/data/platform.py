@@ -36,6 +36,12 @@ def _stage(opportunity: ObjectDef, name: Any) -> Mapping[str, Any] | None:
                  if s["value"].lower() == wanted), None)
 
 
+def derives(obj: ObjectDef) -> bool:
+    """Whether ``derive`` can give ``obj``'s records anything (most objects: nothing)."""
+    return obj.name in ("Opportunity", "Task", "Attachment", "Event") or bool(
+        obj.field("FirstName") and obj.field("LastName") and obj.field("Name"))
+
+
 def derive(obj: ObjectDef, merged: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
     """The derived values for a record whose values after this write are ``merged``;
     ``given`` is what the write itself set."""

@@ -28,10 +28,16 @@ from localforce.data.access import (
 from localforce.data.assignments import AssignmentWrites
 from localforce.data.custom import Schemas
 from localforce.data.errors import ApiError, BadRequest, InsufficientAccess, NotFound
-from localforce.data.platform import cascades, derive
+from localforce.data.platform import cascades, derive, derives
 from localforce.data.ports import RecordStore
 from localforce.data.schema import SYSTEM_FIELDS, TEXT_TYPES, FieldDef, ObjectDef, Schema
-from localforce.data.values import compound_address, format_datetime, to_storage, to_wire
+from localforce.data.values import (
+    compound_address,
+    converter,
+    format_datetime,
+    to_storage,
+    to_wire,
+)
 from localforce.domain import ids
 from localforce.domain.principal import Principal
 
@@ -65,12 +71,12 @@ class MultipleChoices(ApiError):
 @dataclass
 class Memo:
     """What the bodies of one batch of writes share: the org's schema, per body key of
-    ``obj`` the field it names with its reference prefixes (``Records._values``), and the
+    ``obj`` the field it names with its converter to stored form (``Records._values``), and the
     last auto-number given per field (the batch's rows are written together at its end)."""
 
     schema: Schema
     obj: ObjectDef
-    fields: dict[str, tuple[FieldDef, tuple[str, ...]]] = field(default_factory=dict)
+    fields: dict[str, tuple[FieldDef, Callable[[Any], Any]]] = field(default_factory=dict)
     numbers: dict[str, int] = field(default_factory=dict)
 
 
@@ -198,7 +204,8 @@ class Records:
         ``record_id``/``now``/``schema``: what a batch of creates minted or read for all;
         ``numbers``: the batch's last auto-numbers (its rows are not in the table yet)."""
         self._check_references(principal, obj, values, schema)
-        given = dict(values)
+        rules = derives(obj) or obj.name in SALES_RULES
+        given = dict(values) if rules else values
         record_id = record_id or ids.new_id(obj.key_prefix)
         now = now or self._now()
         system = {"Id": record_id, "IsDeleted": False, "CreatedDate": now,
@@ -221,11 +228,14 @@ class Records:
                     number = numbers[name] = numbers[name] + 1 if name in numbers else \
                         self.store.next_number(obj, principal.org_id, f)
                 values[name] = f"{number:08d}"
-        values.update(derive(obj, values, given))
-        follow_up = self._sales_rules(principal, obj, values, given, creating=True)
+        follow_up = None
+        if rules:  # what the record's other values make of it
+            values.update(derive(obj, values, given))
+            follow_up = self._sales_rules(principal, obj, values, given, creating=True)
         self._required(obj, values)
         stored = obj.stored_keys
-        row = {k: v for k, v in values.items() if k in stored}
+        row = values if stored.issuperset(values) else {
+            k: v for k, v in values.items() if k in stored}
         return record_id, row, follow_up
 
     def update(self, principal: Principal, sobject: str, record_id: str, body: Any) -> None:
@@ -260,8 +270,8 @@ class Records:
         known = memo.fields if memo is not None and memo.obj is obj else None
         for key, value in body.items():
             if known is not None and key in known:
-                seen, prefixes = known[key]
-                out[seen.name] = to_storage(seen, value, prefixes)
+                seen, convert = known[key]
+                out[seen.name] = None if value is None else convert(value)
                 continue
             if key == "attributes":
                 continue
@@ -288,7 +298,7 @@ class Records:
                              if o) if f.type == "reference" else ()
             out[f.name] = to_storage(f, value, prefixes)
             if memo is not None and memo.obj is obj:
-                memo.fields[key] = (f, prefixes)
+                memo.fields[key] = (f, converter(f, prefixes))
         return obj, out
 
     def _check_references(self, principal: Principal, obj: ObjectDef,
@@ -297,6 +307,8 @@ class Records:
         see (else INVALID_CROSS_REFERENCE_KEY, ENTITY_IS_DELETED); an owner is an active
         user (INACTIVE_OWNER_OR_USER). The id's type was checked when it was parsed."""
         lookups = obj.reference_keys
+        if lookups.isdisjoint(values):
+            return
         named = [n for n in values if n in lookups and values[n]]
         if not named:
             return
@@ -774,6 +786,10 @@ class Records:
 
     def _now(self) -> str:
         return format_datetime(dt.datetime.fromtimestamp(self.clock(), dt.UTC))
+
+
+#: Objects whose writes ``_sales_rules`` completes.
+SALES_RULES = frozenset({"PricebookEntry", "OpportunityLineItem"})
 
 
 def _row_at_a_time(obj: ObjectDef, schema: Schema) -> bool:

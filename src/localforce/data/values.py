@@ -12,7 +12,7 @@ import base64
 import datetime as dt
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -99,6 +99,46 @@ def to_storage(f: FieldDef, value: Any, reference_prefixes: tuple[str, ...] = ()
             raise _json_error("base64", value) from None
         return str(value)
     return value
+
+
+def converter(f: FieldDef, reference_prefixes: tuple[str, ...] = ()) -> Callable[[Any], Any]:
+    """``to_storage`` for one field, worked out once (a Bulk transaction converts the same
+    few fields 10,000 times): plain text and numbers given as text take a short path to the
+    same value; anything that path does not settle, errors included, goes through
+    ``to_storage``."""
+    kind = f.type
+
+    def general(value: Any) -> Any:
+        return to_storage(f, value, reference_prefixes)
+
+    if kind in TEXT_TYPES and kind != "email" and not (
+            kind == "picklist" and f.flag("restrictedPicklist")):
+        length = f.length or 0
+
+        def text(value: Any) -> Any:
+            if value.__class__ is str and (not length or len(value) <= length):
+                return value
+            return general(value)
+
+        return text
+    if kind in NUMBER_TYPES:
+        limit, whole = _limit(f), kind in ("int", "long")
+
+        def number(value: Any) -> Any:
+            if value.__class__ is str:
+                try:
+                    parsed = float(value)
+                except ValueError:
+                    return general(value)
+                if abs(parsed) < limit:  # finite (NaN compares false) and in range
+                    if not whole:
+                        return parsed
+                    if parsed == int(parsed):
+                        return int(parsed)
+            return general(value)
+
+        return number
+    return general
 
 
 def _text(f: FieldDef, value: Any) -> str:

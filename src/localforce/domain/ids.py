@@ -141,30 +141,38 @@ def new_ids(prefix: str, count: int) -> list[str]:
     if len(prefix) != 3:
         raise ValueError(f"key prefix must be 3 characters: {prefix!r}")
     start = secrets.randbelow(_SPAN - count)
-    head = prefix + _POD + _RESERVED
+    return _consecutive(prefix + _POD + _RESERVED, start, count)
+
+
+def _consecutive(head: str, start: int, count: int) -> list[str]:
+    """The IDs ``head`` + sequences ``start`` … ``start + count - 1``, checksums included."""
     out = []
-    # The 9-character sequence is 4 digits closing the second checksum chunk (worked out
-    # once per value it takes) and 5 making the third (its upper-case bits as it is spelled).
-    chunks: dict[int, tuple[str, str]] = {}
+    # The 9-character sequence is 4 digits closing the second checksum chunk and 5 making
+    # the third: 3 of them worked out once per value they take, the last 2 (and their
+    # upper-case bits) looked up.
+    current = -1
+    lead = sum12 = ""
+    lead_bits = 0
     for n in range(start, start + count):
-        high, low = divmod(n, _CHUNK)
-        if high not in chunks:
-            chunks.clear()
+        upper, pair = divmod(n, _PAIR_SPAN)
+        if upper != current:
+            current = upper
+            high, top = divmod(upper, _TOP_SPAN)
             whole = head + _base62(high, 4)
-            chunks[high] = whole, checksum(whole + "00000")[:2]
-        whole, sum12 = chunks[high]
-        digits, bits = [], 0
-        for position in range(4, -1, -1):
-            low, digit = divmod(low, 62)
-            digits.append(_BASE62[digit])
-            if 10 <= digit < 36:
-                bits |= 1 << position
-        id15 = whole + "".join(reversed(digits))
-        out.append(id15 + sum12 + _CHECKSUM_ALPHABET[bits])
+            sum12 = checksum(whole + "00000")[:2]
+            lead = whole + _base62(top, 3)
+            lead_bits = sum(1 << p for p, c in enumerate(lead[-3:]) if "A" <= c <= "Z")
+        chars, bits = _PAIRS[pair]
+        out.append(lead + chars + sum12 + _CHECKSUM_ALPHABET[lead_bits | bits])
     return out
 
 
 _CHUNK = 62 ** 5
+_PAIR_SPAN, _TOP_SPAN = 62 ** 2, 62 ** 3
+#: The last two characters of a sequence by their value, with their upper-case bits in the
+#: third checksum chunk (positions 3 and 4).
+_PAIRS = tuple((_BASE62[a] + _BASE62[b], (8 if 10 <= a < 36 else 0) | (16 if 10 <= b < 36 else 0))
+               for a in range(62) for b in range(62))
 
 
 def _base62(n: int, width: int) -> str:

@@ -59,19 +59,16 @@ class Reader:
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         width = len(self.header)
         reader = self._reader
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except (csv.Error, UnicodeDecodeError) as exc:
-                raise CsvError(reader.line_num, _reason(exc)) from None
-            if not row:
-                continue  # a blank line (the file's last, most often)
-            if len(row) != width:
-                raise CsvError(reader.line_num, f"Wrong number of columns: found {len(row)}, "
-                               f"the header has {width}")
-            yield reader.line_num, row
+        try:
+            for row in reader:
+                if len(row) != width:
+                    if not row:
+                        continue  # a blank line (the file's last, most often)
+                    raise CsvError(reader.line_num, f"Wrong number of columns: found "
+                                   f"{len(row)}, the header has {width}")
+                yield reader.line_num, row
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise CsvError(reader.line_num, _reason(exc)) from None
 
 
 def _reason(exc: Exception) -> str:
@@ -91,6 +88,10 @@ class Writer:
     def row(self, values: Sequence[object]) -> None:
         self._writer.writerow(values)
         self.rows += 1
+
+    def rows_of(self, rows: Sequence[Sequence[object]]) -> None:
+        self._writer.writerows(rows)
+        self.rows += len(rows)
 
     def take(self) -> bytes:
         data = self._buffer.getvalue().encode("utf-8")

@@ -288,11 +288,14 @@ class Runner:
             records = self.records.with_store(store, cached_schema=True)
             parsed = _bodies(columns, [row for _, row in taken])
             results = self._results(records, principal, job, parsed)
+            done, bad = [], []
             for (_, row), (given_id, _), result in zip(taken, parsed, results, strict=True):
-                if isinstance(result, ApiError):
-                    failed.row([given_id, sf_error(result), *row])
+                if result.__class__ is tuple:
+                    done.append([result[0], "true" if result[1] else "false", *row])
                 else:
-                    ok.row([result[0], "true" if result[1] else "false", *row])
+                    bad.append([given_id, sf_error(result), *row])  # type: ignore[arg-type]
+            ok.rows_of(done)
+            failed.rows_of(bad)
             n_failed = failed.rows
             if ok.rows:
                 batch_log.add_part(SUCCESS, ok.take(), len(taken) - n_failed)
@@ -341,6 +344,8 @@ class Runner:
                                        list(zip(keys, bodies, strict=True)), job.api_version)
         else:
             done = records.delete_many(principal, sobject, keys, operation == "hardDelete")
+        if not any(out):  # no row failed before Records looked at it
+            return [r if isinstance(r, ApiError) else (r.id, r.created) for r in done]
         applied = iter(done)
         return [r if r is not None else _saved(next(applied)) for r in out]
 

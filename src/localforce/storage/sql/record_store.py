@@ -465,8 +465,11 @@ class SqlRecordStore:
             offset, limit, after=after, keyed=True))
         with self._read() as conn:
             rows = conn.execute(stmt).all()
+        n = len(codecs)
+        if not any(codecs):  # one pass: the values as read, then the sort key
+            return [(tuple(r[:n]), list(r[n:])) for r in rows]
         decoded = self._decode(codecs, rows)
-        return [(d, list(r[len(codecs):])) for d, r in zip(decoded, rows, strict=True)]
+        return [(d, list(r[n:])) for d, r in zip(decoded, rows, strict=True)]
 
     def count(self, plan: QueryPlan) -> int:
         stmt, _ = self._compiled(plan, "count", Compiler.count)
