@@ -673,7 +673,7 @@ class Records:
             except ApiError as exc:
                 results.append(exc)
                 continue
-            key = ids.to18(record_id)
+            key = str(batch.key(record_id))
             if hard:
                 del batch.rows[key]
             else:
@@ -826,20 +826,32 @@ class _Batch:
         self._update_error: ApiError | None = None
         self._update_checked = False
         self._new_ids: Iterator[str] | None = None
+        self._keys: dict[str, str | None] = {}
+
+    def key(self, record_id: str) -> str | None:
+        """The 18-character Id of a record of ``obj`` that ``record_id`` names, None when it
+        names none (not an Id, or another object's); worked out once per value."""
+        found = self._keys.get(record_id, "")
+        if found == "":
+            found = ids.to18(record_id) if ids.is_valid(record_id) else None
+            if found is not None and found[:3] != self.obj.key_prefix:
+                found = None
+            self._keys[record_id] = found
+        return found
 
     def load(self, record_ids: Sequence[str], fields: Sequence[FieldDef]) -> None:
         """Read the records ``record_ids`` name (those of ``obj``'s kind) in one go."""
-        prefix = self.obj.key_prefix
-        wanted = [ids.to18(i) for i in record_ids if ids.is_valid(i)]
-        wanted = [i for i in wanted if i[:3] == prefix and i not in self.rows]
+        wanted = [k for k in map(self.key, record_ids) if k is not None and k not in self.rows]
         if wanted:
             self.rows.update(self.records.store.get_many(self.obj, self.principal.org_id,
                                                          wanted, fields))
 
     def live(self, record_id: str) -> dict[str, Any]:
         """``Records._live`` on the batch's copy."""
-        Records._check_id(self.obj, record_id)
-        row = self.rows.get(ids.to18(record_id))
+        key = self.key(record_id)
+        if key is None:
+            Records._check_id(self.obj, record_id)  # raises MALFORMED_ID
+        row = self.rows.get(str(key))
         if row is None:
             raise NotFound()
         if row["IsDeleted"]:
@@ -894,13 +906,16 @@ class _Batch:
         self._before_references(values)
         r._check_references(principal, obj, values, self.update_memo.schema)
         merged = {**current, **values}
-        merged.update(derive(obj, merged, values))
-        values = {k: v for k, v in merged.items() if k in values or current.get(k) != v}
+        if derives(obj):  # what changed: what the body set and what follows from it
+            merged.update(derive(obj, merged, values))
+            values = {k: v for k, v in merged.items() if k in values or current.get(k) != v}
+        else:
+            values = dict(values)
         values.update(LastModifiedDate=self.now, LastModifiedById=principal.user_id,
                       SystemModstamp=self.now)
         r._required(obj, merged)
         self.obj = obj if len(obj.stored_keys) > len(self.obj.stored_keys) else self.obj
-        key = ids.to18(record_id)
+        key = str(self.key(record_id))
         current.update(values)
         if key in self.inserts:
             self.inserts[key].update(values)
