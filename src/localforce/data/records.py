@@ -638,7 +638,7 @@ class Records:
             return [self._attempt(functools.partial(self._update_saved, principal, sobject, i, b))
                     for i, b in items]
         batch = _Batch(self, principal, obj)
-        batch.load([i for i, _ in items], obj.fields)
+        batch.load([i for i, _ in items], _Batch.update_fields(obj))
         results = [self._attempt(functools.partial(batch.update, i, b)) for i, b in items]
         batch.flush()
         return results
@@ -745,13 +745,13 @@ class Records:
         matches: dict[Any, list[str]] = {}
         batch = _Batch(self, principal, obj, len(items))
         if f.name == "Id":
-            batch.load(wanted, obj.fields)
+            batch.load(wanted, _Batch.update_fields(obj))
             matches = {i: [i] for i, row in batch.rows.items() if not row["IsDeleted"]}
         else:
             for record_id, value in self.store.find_many(obj, principal.org_id, f, wanted):
                 matches.setdefault(key(value), []).append(record_id)
             batch.load([found[0] for found in matches.values() if len(found) == 1],
-                       obj.fields)
+                       _Batch.update_fields(obj))
         results: list[SaveResult | ApiError] = []
         for (value, body), given in zip(items, stored, strict=True):
             try:
@@ -827,6 +827,15 @@ class _Batch:
         self._update_checked = False
         self._new_ids: Iterator[str] | None = None
         self._keys: dict[str, str | None] = {}
+
+    @staticmethod
+    def update_fields(obj: ObjectDef) -> list[FieldDef]:
+        """What an update reads of the record: its owner and the fields it must keep set,
+        or, for an object with derived fields, everything (``update`` reads it all)."""
+        if derives(obj):
+            return list(obj.fields)
+        wanted = [OWNER, *obj.required_on_create]
+        return [f for f in (obj.field(n) for n in wanted) if f is not None]
 
     def key(self, record_id: str) -> str | None:
         """The 18-character Id of a record of ``obj`` that ``record_id`` names, None when it
