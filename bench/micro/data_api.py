@@ -46,6 +46,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--profile", action="store_true", help="pyinstrument the /query loop")
+    parser.add_argument("--profile-http", default="",
+                        help="pyinstrument one case (query, name_query, retrieve) through the app")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="lf-micro-"))
     settings = Settings(home=home, database_url=f"sqlite:///{home / 'lf.db'}",
@@ -82,6 +84,12 @@ def main() -> None:
                 caller = services.oauth.sessions.resolve(token)
                 services.limits.allocation.consume(caller.org_id)
                 services.data.queries.query(caller, soql, "62.0")
+        print(profiler.output_text(color=False, show_all=False))
+    if args.profile_http:
+        from pyinstrument import Profiler
+        path, query = cases[args.profile_http]
+        with Profiler(interval=0.0001, async_mode="enabled") as profiler:
+            loop.run_until_complete(measure(app, path, query, auth, args.n))
         print(profiler.output_text(color=False, show_all=False))
     for name, (path, query) in cases.items():
         ms = loop.run_until_complete(measure(app, path, query, auth, args.n))

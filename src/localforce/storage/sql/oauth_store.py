@@ -18,6 +18,7 @@ from localforce.oauth.ports import LoginAttempt, SigningKeyRecord, TokenRecord
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.engine import reader, single_statement_reader
 from localforce.storage.sql.group_commit import GroupCommit
+from localforce.storage.sql.raw_reads import RawReads
 
 _tk = t.tokens.c
 # Inserts take their values as execute() parameters: ``.values(**row)`` built and coerced a
@@ -48,6 +49,7 @@ class SqlTokenStore:
     def __init__(self, engine: Engine, writes: GroupCommit) -> None:
         self._engine = engine
         self._find = single_statement_reader(engine)  # every bearer request looks a token up
+        self._raw = RawReads.for_engine(engine)
         self._writes = writes
 
     def add(self, record: TokenRecord) -> None:
@@ -60,6 +62,10 @@ class SqlTokenStore:
             revoked_at=record.revoked_at, rotated_at=record.rotated_at))
 
     def find(self, digest: str) -> TokenRecord | None:
+        if self._raw is not None:  # every bearer request: straight through the DBAPI
+            rows = self._raw.mappings(_FIND_TOKEN, {"digest": digest})
+            if rows is not None:
+                return _token(rows[0]) if rows else None
         with self._find.connect() as c:
             row = c.execute(_FIND_TOKEN, {"digest": digest}).mappings().first()
         return _token(row) if row else None

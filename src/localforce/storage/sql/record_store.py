@@ -38,6 +38,7 @@ from localforce.soql.sosl import Term
 from localforce.storage.sql import search_index
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.engine import single_statement_reader
+from localforce.storage.sql.raw_reads import RawReads
 from localforce.storage.sql.record_tables import BINDINGS, column_type, record_table
 from localforce.storage.sql.soql_to_sql import (
     Compiler,
@@ -111,6 +112,7 @@ class SqlRecordStore:
                  changed_orgs: set[str] | None = None) -> None:
         self._engine = engine
         self._reader = single_statement_reader(engine)
+        self._raw = RawReads.for_engine(engine)
         self._connection = connection
         self._sources: dict[tuple[str, tuple[str, ...]], Source] = {}
         self._by_id: Lru[tuple[Source, tuple[str, ...]], ById] = Lru(BY_ID_MAX)
@@ -152,19 +154,29 @@ class SqlRecordStore:
         """A connection for one read statement: the transaction's, else one outside any
         transaction (``single_statement_reader``: the statement reads one snapshot, and on
         SQLite never waits for the write lock). Every read method here is one statement; a
-        second one on this connection would see another snapshot. A statement deeper than the
-        database evaluates is the caller's QUERY_TOO_COMPLICATED, not a server error."""
-        try:
+        second one on this connection would see another snapshot."""
+        with _too_complex():
             if self._connection is not None:
                 yield self._connection
             else:
                 with self._reader.connect() as connection:
                     yield connection
-        except OperationalError as exc:
-            if not _TOO_COMPLEX.search(str(exc.orig)):
-                raise
-            raise BadRequest("QUERY_TOO_COMPLICATED", "Query is either selecting too many "
-                             "fields or the filter conditions are too complicated.") from None
+
+    def _rows(self, statement: Any, params: dict[str, Any] | None = None) -> Sequence[Any]:
+        """One read statement's rows: outside a transaction on SQLite straight through the
+        DBAPI (storage/sql/raw_reads.py), else on ``_read``'s connection."""
+        if self._connection is None and self._raw is not None:
+            with _too_complex():
+                rows = self._raw.rows(statement, params)
+            if rows is not None:
+                return rows
+        with self._read() as conn:
+            return conn.execute(statement, params).all()
+
+    def _read_once(self, statement: Any) -> Sequence[Any]:
+        """A statement made for this call only: not worth compiling for the DBAPI path."""
+        with self._read() as conn:
+            return conn.execute(statement).all()
 
     def source(self, obj: ObjectDef) -> Source:
         key = (obj.name, obj.stored_names, obj.describe.get("x-targets"))
@@ -300,10 +312,8 @@ class SqlRecordStore:
         if by_id is None:  # built once per shape; the org and Id are bound on each call
             by_id = ById(source, fields)
             self._by_id.put(key, by_id)
-        with self._read() as conn:
-            row = conn.execute(by_id.statement, {"org_id": org_id,
-                                                 "record_id": record_id}).first()
-        return None if row is None else by_id.decode(row)
+        rows = self._rows(by_id.statement, {"org_id": org_id, "record_id": record_id})
+        return by_id.decode(rows[0]) if rows else None
 
     def get_many(self, obj: ObjectDef, org_id: str, record_ids: Sequence[str],
                  fields: Sequence[FieldDef]) -> dict[str, dict[str, Any]]:
@@ -453,9 +463,7 @@ class SqlRecordStore:
             ) -> list[tuple[Any, ...]]:
         stmt, codecs = self._compiled(plan, ("run", offset, limit),
                                       lambda c: c.select(offset, limit))
-        with self._read() as conn:
-            rows = conn.execute(stmt).all()
-        return self._decode(codecs, rows)
+        return self._decode(codecs, self._rows(stmt))
 
     def page(self, plan: QueryPlan, limit: int, offset: int = 0,
              after: Sequence[Any] | None = None) -> list[tuple[tuple[Any, ...], list[Any]]]:
@@ -463,8 +471,7 @@ class SqlRecordStore:
         key = ("page", offset, limit) if after is None else None
         stmt, codecs = self._compiled(plan, key, lambda c: c.select(
             offset, limit, after=after, keyed=True))
-        with self._read() as conn:
-            rows = conn.execute(stmt).all()
+        rows = self._rows(stmt) if key is not None else self._read_once(stmt)
         n = len(codecs)
         if not any(codecs):  # one pass: the values as read, then the sort key
             return [(tuple(r[:n]), list(r[n:])) for r in rows]
@@ -473,8 +480,7 @@ class SqlRecordStore:
 
     def count(self, plan: QueryPlan) -> int:
         stmt, _ = self._compiled(plan, "count", Compiler.count)
-        with self._read() as conn:
-            return int(conn.execute(stmt).scalar_one())
+        return int(self._rows(stmt)[0][0])
 
     def run_children(self, plan: QueryPlan, lookup: FieldDef,
                      parent_ids: Sequence[str]) -> list[tuple[Any, ...]]:
@@ -589,3 +595,16 @@ def _index_names(conn: Connection, table: str) -> set[str]:
     else:
         sql = "SELECT indexname FROM pg_indexes WHERE tablename = :t"
     return {str(r[0]) for r in conn.execute(text(sql), {"t": table})}
+
+
+@contextmanager
+def _too_complex() -> Iterator[None]:
+    """A statement deeper than the database evaluates is the caller's QUERY_TOO_COMPLICATED,
+    not a server error."""
+    try:
+        yield
+    except OperationalError as exc:
+        if not _TOO_COMPLEX.search(str(exc.orig)):
+            raise
+        raise BadRequest("QUERY_TOO_COMPLICATED", "Query is either selecting too many "
+                         "fields or the filter conditions are too complicated.") from None

@@ -1,0 +1,156 @@
+"""One-statement reads on SQLite straight through the DBAPI: the hot reads' SQL compiled once.
+
+A ``/query`` spent about 40 % of its CPU in SQLAlchemy around one SELECT of five rows (the
+connection's checkout from the pool and return, the compiled-cache lookup, parameter and result
+set-up; bench/README.md, issue #18), and an introspection the same around its one token lookup.
+Here a statement the stores keep (a query plan's page, a record by Id, a token by digest) is
+compiled once to its SQL, parameter order and value conversions, and each call runs it on a
+connection of the calling thread's own, opened through the engine (so with its pragmas and the
+event loop's CPU budget, storage/sql/engine.py) and kept outside the pool. The answer is what
+SQLAlchemy's would be: the same SQL, the bind and result conversions of each column's type,
+rows as tuples, and a driver error raised as SQLAlchemy's own (``DBAPIError.instance``).
+
+Only where it is the same thing: a SQLite file, a read outside any transaction (autocommit: the
+statement reads one snapshot, as ``single_statement_reader``), a statement without expanding
+or post-compiled parameters. ``rows`` answers None otherwise and the caller reads as before.
+The connections close when the engine is disposed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Executable
+
+Processor = Callable[[Any], Any] | None
+
+#: Compiled statements kept per engine (each statement object the stores keep is one entry).
+MAX_PLANS = 4096
+
+
+class _Plan:
+    __slots__ = ("sql", "names", "defaults", "binds", "results", "keys")
+
+    def __init__(self, sql: str, names: tuple[str, ...], defaults: Mapping[str, Any],
+                 binds: Mapping[str, Processor], results: tuple[Processor, ...],
+                 keys: tuple[str, ...]) -> None:
+        self.sql, self.names, self.defaults = sql, names, defaults
+        self.binds, self.results, self.keys = binds, results, keys
+
+    def values(self, params: Mapping[str, Any] | None) -> tuple[Any, ...]:
+        out = []
+        for name in self.names:
+            value = params[name] if params is not None and name in params \
+                else self.defaults[name]
+            process = self.binds.get(name)
+            out.append(value if process is None or value is None else process(value))
+        return tuple(out)
+
+
+class RawReads:
+    """The per-engine reader; ``for_engine`` gives the one of an engine (None when it is not
+    a SQLite file)."""
+
+    _by_engine: weakref.WeakKeyDictionary[Engine, RawReads] = weakref.WeakKeyDictionary()
+    _create_lock = threading.Lock()
+
+    @classmethod
+    def for_engine(cls, engine: Engine) -> RawReads | None:
+        database = engine.url.database
+        if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+            return None
+        with cls._create_lock:
+            found = cls._by_engine.get(engine)
+            if found is None:
+                found = cls._by_engine[engine] = cls(engine)
+        return found
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._plans: dict[Executable, _Plan | None] = {}
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._generation = 0
+        event.listen(engine, "engine_disposed", lambda _engine: self.close())
+
+    def rows(self, statement: Executable, params: Mapping[str, Any] | None = None
+             ) -> list[tuple[Any, ...]] | None:
+        """The statement's rows, or None when it cannot be read here (the caller reads it
+        through SQLAlchemy)."""
+        plan = self._plan(statement)
+        if plan is None:
+            return None
+        values = plan.values(params)
+        try:
+            rows = self._connection().execute(plan.sql, values).fetchall()
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(plan.sql, values, error, sqlite3.Error) from error
+        if any(plan.results):
+            rows = [tuple(v if p is None or v is None else p(v)
+                          for p, v in zip(plan.results, row, strict=True)) for row in rows]
+        return rows
+
+    def mappings(self, statement: Executable, params: Mapping[str, Any] | None = None
+                 ) -> list[dict[str, Any]] | None:
+        """``rows`` as ``{column key: value}``, as ``Result.mappings()``."""
+        rows = self.rows(statement, params)
+        if rows is None:
+            return None
+        keys = self._plans[statement].keys  # type: ignore[union-attr]
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+            self._generation += 1
+        for connection in opened:
+            connection.close()
+
+    def _connection(self) -> sqlite3.Connection:
+        local = self._local
+        if getattr(local, "generation", None) != self._generation:
+            pooled = self._engine.raw_connection()  # opened with the engine's pragmas
+            connection = pooled.driver_connection
+            assert isinstance(connection, sqlite3.Connection)
+            pooled.detach()  # this thread's for good, outside the pool
+            with self._lock:
+                self._opened.append(connection)
+                local.connection, local.generation = connection, self._generation
+        return local.connection  # type: ignore[no-any-return]
+
+    def _plan(self, statement: Executable) -> _Plan | None:
+        try:
+            return self._plans[statement]
+        except KeyError:
+            pass
+        plan = _compile(self._engine, statement)
+        if len(self._plans) >= MAX_PLANS:
+            self._plans.clear()
+        self._plans[statement] = plan
+        return plan
+
+
+def _compile(engine: Engine, statement: Executable) -> _Plan | None:
+    dialect = engine.dialect
+    compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+    names = compiled.positiontup
+    if names is None or "POSTCOMPILE" in compiled.string or any(
+            compiled.binds[name].expanding for name in names):
+        return None
+    binds = {name: process for name, process in compiled._bind_processors.items()  # noqa: SLF001
+             if process is not None}
+    columns = getattr(statement, "selected_columns", None)
+    if columns is None:
+        return None
+    results = tuple(column.type._cached_result_processor(dialect, None)  # noqa: SLF001
+                    for column in columns)
+    keys = tuple(str(column.key) for column in columns)
+    return _Plan(compiled.string, tuple(names), compiled.params, binds, results, keys)
+

@@ -1,0 +1,115 @@
+"""One-statement reads straight through the DBAPI on SQLite (storage/sql/raw_reads.py): the
+same rows as SQLAlchemy's, with each column type's conversions; a driver error raised as
+SQLAlchemy's; statements it cannot run left to the caller; connections closed on dispose."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import OperationalError
+
+from localforce.storage.sql.engine import make_engine
+from localforce.storage.sql.raw_reads import RawReads
+
+meta = MetaData()
+things = Table("things", meta, Column("id", Integer, primary_key=True), Column("name", String),
+               Column("flag", Boolean), Column("at", DateTime), Column("amount", Numeric(10, 2)),
+               Column("doc", JSON))
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'raw.db'}")
+    meta.create_all(engine)
+    with engine.begin() as c:
+        c.execute(insert(things), [
+            {"id": 1, "name": "one", "flag": True, "at": dt.datetime(2026, 12, 4, 10, 0, 1),
+             "amount": decimal.Decimal("1.50"), "doc": {"a": [1, 2]}},
+            {"id": 2, "name": "two", "flag": False, "at": None, "amount": None, "doc": None}])
+    yield engine
+    engine.dispose()
+
+
+def through_sqlalchemy(engine: Engine, statement, params=None):  # type: ignore[no-untyped-def]
+    with engine.connect() as c:
+        return [tuple(r) for r in c.execute(statement, params).all()]
+
+
+@pytest.mark.parametrize(("statement", "params"), [
+    (select(things).order_by(things.c.id), None),
+    (select(things).where(things.c.name == bindparam("n")), {"n": "one"}),
+    (select(things.c.at, things.c.flag).where(things.c.at > bindparam("since")),
+     {"since": dt.datetime(2026, 1, 1)}),
+    (select(things.c.amount.label("x")).where(things.c.flag.is_(False)), None),
+    (select(things.c.id).limit(1).offset(1), None),
+])
+def test_the_same_rows_as_sqlalchemy(engine: Engine, statement, params) -> None:  # type: ignore[no-untyped-def]
+    reads = RawReads.for_engine(engine)
+    assert reads is not None
+    assert reads.rows(statement, params) == through_sqlalchemy(engine, statement, params)
+    assert reads.rows(statement, params) == through_sqlalchemy(engine, statement, params)
+
+
+def test_mappings_by_column_key(engine: Engine) -> None:
+    reads = RawReads.for_engine(engine)
+    assert reads is not None
+    found = reads.mappings(select(things.c.id, things.c.name.label("label"))
+                           .where(things.c.id == bindparam("i")), {"i": 2})
+    assert found == [{"id": 2, "label": "two"}]
+
+
+def test_an_expanding_parameter_is_left_to_the_caller(engine: Engine) -> None:
+    reads = RawReads.for_engine(engine)
+    assert reads is not None
+    statement = select(things.c.id).where(things.c.id.in_(bindparam("ids", expanding=True)))
+    assert reads.rows(statement, {"ids": [1, 2]}) is None
+
+
+def test_a_driver_error_is_sqlalchemys(engine: Engine) -> None:
+    reads = RawReads.for_engine(engine)
+    assert reads is not None
+    with pytest.raises(OperationalError, match="no such column"):
+        reads.rows(select(text("nope")).select_from(things))
+
+
+def test_not_for_postgresql_or_memory() -> None:
+    assert RawReads.for_engine(make_engine("sqlite://")) is None
+    assert RawReads.for_engine(make_engine("postgresql+psycopg://u@127.0.0.1/x")) is None
+
+
+def test_one_connection_per_thread_closed_when_the_engine_is_disposed(engine: Engine) -> None:
+    reads = RawReads.for_engine(engine)
+    assert reads is not None
+    statement = select(things.c.id).order_by(things.c.id)
+    reads.rows(statement)
+    other = threading.Thread(target=reads.rows, args=(statement,))
+    other.start()
+    other.join()
+    opened = list(reads._opened)  # noqa: SLF001
+    assert len(opened) == 2
+    engine.dispose()
+    for connection in opened:
+        with pytest.raises(Exception, match="closed"):
+            connection.execute("SELECT 1")
+    assert reads.rows(statement) == [(1,), (2,)]  # a new one after the dispose
