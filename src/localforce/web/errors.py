@@ -42,8 +42,11 @@ NO_STORE = {
 
 
 #: Where orjson's numbers may be spelled differently from Python's (``1e-05``/``0.00001``,
-#: ``1e+16``/``1e16``); it may also be in a string, which only costs the slow encoder.
-_FLOAT_SPELLING = re.compile(rb"\d[eE]|0\.0000")
+#: ``1e+16``/``1e16``): a number that follows ``:``, ``,`` or ``[`` (in compact JSON every
+#: number inside a document does; a document that is a float is looked at on its own). The
+#: same characters inside a string only cost the slow encoder; a token's random text
+#: (``…5e…``) no longer does.
+_FLOAT_SPELLING = re.compile(rb"[:,\[]-?\d+(?:\.\d+)?[eE]|[:,\[]-?0\.0000")
 
 
 def json_bytes(content: object) -> bytes:
@@ -53,7 +56,7 @@ def json_bytes(content: object) -> bytes:
     integers, non-string keys, lone surrogates: orjson refuses or spells them otherwise).
     One difference is left: a NaN or infinity (which the data layer never stores,
     data/values.py) would be ``null`` here where the standard library raises."""
-    if orjson is not None:
+    if orjson is not None and not isinstance(content, float):
         try:
             out = orjson.dumps(content)
         except TypeError:  # orjson.JSONEncodeError

@@ -53,6 +53,19 @@ def test_new_ids_carry_prefix_and_valid_checksum() -> None:
         assert ids.to18(value[:15]) == value
 
 
+def test_the_draw_is_uniform_below_its_span_and_rejects_the_biased_tail(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    span = 62 ** 9
+    limit = (1 << 56) // span * span
+    draws = iter([limit.to_bytes(7, "big"), (limit - 1).to_bytes(7, "big")])
+    monkeypatch.setattr(ids.os, "urandom", lambda n: next(draws))
+    assert ids._draw(span) == (limit - 1) % span  # the first, in the biased tail, rejected
+    monkeypatch.undo()
+    assert all(0 <= ids._draw(10) < 10 for _ in range(1000))
+    assert set(ids._draw(3) for _ in range(300)) == {0, 1, 2}
+    assert 0 <= ids._draw(1 << 60) < 1 << 60  # past 7 bytes: secrets.randbelow
+
+
 def test_a_batch_of_new_ids_follows_on_in_order_with_valid_checksums(
         monkeypatch: pytest.MonkeyPatch) -> None:
     batch = ids.new_ids("001", 5000)  # a random start: the carries differ from run to run
