@@ -16,10 +16,12 @@ and ``/id/...?oauth_token=`` put tokens there). uvicorn's own access log is off
 
 from __future__ import annotations
 
+import datetime
 import functools
 import logging
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
@@ -91,9 +93,38 @@ def _json_line(event: Any, **_: Any) -> str:
     return orjson.dumps(event, default=str).decode()
 
 
+#: Where ``access_line`` writes, once ``configure_logging`` has said (None: through structlog).
+_access_out: Any = None
+_access_lock = threading.Lock()
+
+
+def access_line(fields: dict[str, Any]) -> None:
+    """One request's line, as ``structlog``'s ``info("request", **fields)`` writes it with the
+    processors below (no context variables are bound in this code base): the same redaction,
+    keys, order and timestamp, without the processor chain (a fifth of a ``/query``'s CPU in
+    process). tests/unit/audit/test_redaction.py holds the two to the same line."""
+    out = _access_out
+    if out is None:
+        structlog.get_logger("localforce.access").info("request", **fields)
+        return
+    event = redact(None, "info", {**fields, "event": "request", "level": "info",
+                                  "timestamp": _utc_now_iso()})
+    line = _json_line(event) + "\n"
+    with _access_lock:
+        out.write(line)
+        out.flush()
+
+
+def _utc_now_iso() -> str:
+    """structlog's ``TimeStamper(fmt="iso", utc=True)``."""
+    return datetime.datetime.now(tz=datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
 def configure_logging(level: int = logging.INFO, stream: Any = None) -> None:
     """Process-wide; idempotent."""
+    global _access_out
     out = stream or sys.stderr
+    _access_out = out
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
                     structlog.processors.TimeStamper(fmt="iso", utc=True), redact,
@@ -139,7 +170,6 @@ class AccessLog:
         self.metrics = metrics
         self.usage = usage
         self.clock = clock
-        self.log = structlog.get_logger("localforce.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -166,8 +196,8 @@ class AccessLog:
         """The request's line, latency and (data API) usage entry, once it has been answered."""
         seconds = self.clock() - started
         self.metrics.latency.labels(surface(scope["path"])).observe(seconds)
-        self.log.info("request", method=scope["method"], path=scope["path"], status=status,
-                      duration_ms=round(seconds * 1000, 2),
-                      client_ip=(scope.get("state") or {}).get(STATE_KEY))
+        access_line({"method": scope["method"], "path": scope["path"], "status": status,
+                     "duration_ms": round(seconds * 1000, 2),
+                     "client_ip": (scope.get("state") or {}).get(STATE_KEY)})
         if usage_at_ms is not None:
             self.usage.record(scope, usage_at_ms, status, seconds)  # type: ignore[union-attr]

@@ -52,3 +52,22 @@ def test_structlog_and_stdlib_lines_are_masked() -> None:
         for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access"):
             logger = logging.getLogger(name)
             logger.handlers, logger.propagate, logger.disabled = [], name == "", False
+
+
+def test_the_access_line_is_structlogs_line() -> None:
+    from localforce.web.logging import access_line
+
+    fields = {"method": "GET", "path": f"/services/oauth2/revoke/{SESSION}", "status": 200,
+              "duration_ms": 1.25, "client_ip": "203.0.113.9"}
+    out = io.StringIO()
+    configure_logging(stream=out)
+    try:
+        access_line(dict(fields))
+        structlog.get_logger("localforce.access").info("request", **fields)
+    finally:
+        configure_logging()
+    ours, theirs = (json.loads(line) for line in out.getvalue().splitlines())
+    assert SESSION not in out.getvalue()
+    assert list(ours) == list(theirs)  # the same keys in the same order
+    assert ours.pop("timestamp")[:16] == theirs.pop("timestamp")[:16]
+    assert ours == theirs
