@@ -187,7 +187,8 @@ def field_describe(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _standard_field(name: str, kind: str, label: str, **extra: Any) -> FieldDef:
-    spec = {"name": name, "label": label, "type": kind, "length": 80 if kind == "string" else 0,
+    spec: dict[str, Any] = {
+        "name": name, "label": label, "type": kind, "length": 80 if kind == "string" else 0,
             "precision": 0, "scale": 0, "required": True, "unique": False,
             "external_id": False, "values": [], "restricted": False, "default": None}
     describe = field_describe(spec)

@@ -246,7 +246,7 @@ class QueryService:
 
     def _record(self, plan: QueryPlan, version: str, row: Any,
                 children: dict[str, dict[str, Any]], zone: dt.tzinfo) -> dict[str, Any]:
-        record = {"attributes": attributes(plan.root, row[0], version)}
+        record: dict[str, Any] = {"attributes": attributes(plan.root, row[0], version)}
         for kind, spec, path in plan.outputs:
             if kind == "child":
                 record[spec.name] = children[spec.name].get(row[0])

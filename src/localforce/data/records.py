@@ -167,7 +167,7 @@ class Records:
         except ApiError as exc:
             return [exc] * len(bodies)
         if obj.name == assignments.SOBJECT or obj.name in sales.ROLLED_UP:
-            return [self._attempt(lambda b=body: self.create(principal, sobject, b))
+            return [self._attempt(functools.partial(self.create, principal, sobject, body))
                     for body in bodies]
         results: list[SaveResult | ApiError] = []
         rows: list[dict[str, Any]] = []

@@ -9,7 +9,7 @@ epoch seconds unless a name says ``_ms``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 ACCESS = "access"
 REFRESH = "refresh"
@@ -123,7 +123,7 @@ class SigningKeyRecord:
 
     kid: str
     private_key_sealed: str
-    public_jwk: dict[str, str]
+    public_jwk: dict[str, Any]
     created_at: int
     #: The key signs from this time on; published in /id/keys before that.
     active_from: int

@@ -17,8 +17,10 @@ from localforce.oauth.messages import Reply, TokenRequest
 
 
 class Flow(Protocol):
-    #: Wire names this flow answers to, e.g. ``("refresh_token",)``.
-    GRANT_TYPES: tuple[str, ...]
+    @property
+    def GRANT_TYPES(self) -> tuple[str, ...]:  # a class constant in each flow
+        """Wire names this flow answers to, e.g. ``("refresh_token",)``."""
+        ...
 
     def exchange(self, request: TokenRequest) -> Reply:
         """Check the request and mint tokens; raise an ``OAuthError`` to refuse."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -51,11 +52,11 @@ def create_app(services: Services, background: bool = False) -> HotPath:
                    setup, metrics):
         routes.extend(module.routes(services))
     trusted = services.settings.trusted_proxies
-    access_log = {"metrics": services.audit.metrics,
-                  "usage": ApiUsage(services.audit, services.clock)}
-    login_rate = {"limiter": services.limits.logins,
-                  "extra_paths": (VERIFICATION_PATH, SETUP_LOGIN),
-                  "exempt_loopback": not services.settings.rate_limit_loopback}
+    access_log: dict[str, Any] = {"metrics": services.audit.metrics,
+                                  "usage": ApiUsage(services.audit, services.clock)}
+    login_rate: dict[str, Any] = {"limiter": services.limits.logins,
+                                  "extra_paths": (VERIFICATION_PATH, SETUP_LOGIN),
+                                  "exempt_loopback": not services.settings.rate_limit_loopback}
     middleware = [  # outermost first
         Middleware(Hsts),
         Middleware(SalesforceHostAlias),

@@ -62,6 +62,8 @@ def make_token_request(values: dict[str, str], authorization: str | None,
                        address: str | None, url: str) -> TokenRequest:
     """The parameters, with the client's credentials from HTTP Basic or else from the body."""
     basic = basic_credentials(authorization)
+    client_id: str | None
+    secret: str | None
     if basic is not None:
         client_id, secret = basic
     else:

@@ -117,7 +117,9 @@ class Snapshots:
         # A test database need not survive a power cut: no fsync on the restore's commit.
         if not hasattr(self, "_connection"):
             self._connection = self.services.engine.raw_connection()
-            self._connection.driver_connection.execute("PRAGMA synchronous=OFF")
+            driver = self._connection.driver_connection
+            assert driver is not None  # a pool connection has its DB-API connection
+            driver.execute("PRAGMA synchronous=OFF")
         return self._connection.driver_connection  # type: ignore[return-value]
 
 

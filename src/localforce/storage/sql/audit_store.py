@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, insert, or_, select
 
@@ -48,7 +49,7 @@ class SqlAuditQueries:
         self._engine = engine
 
     def app_users(self, app_id: str, now: int) -> list[AppUser]:
-        def live(kind: str) -> object:
+        def live(kind: str) -> Any:
             return func.coalesce(func.sum(case((_tk.kind == kind, 1), else_=0)), 0)
 
         last_used = func.max(_tk.last_used_at)

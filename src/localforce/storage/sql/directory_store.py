@@ -112,7 +112,7 @@ class SqlDirectoryStore:
             with (self._read_one if one_statement else self._read).connect() as connection:
                 yield connection
 
-    def _one(self, statement: Any) -> Mapping[str, Any] | None:
+    def _one(self, statement: Any) -> Mapping[Any, Any] | None:
         with self._reading(one_statement=True) as c:
             row = c.execute(statement).mappings().first()
         return row
@@ -122,7 +122,7 @@ class SqlDirectoryStore:
         what it reads)."""
         return load() if self._bound is not None else self._cache.get(key, load)
 
-    def _all(self, statement: Any) -> list[Mapping[str, Any]]:
+    def _all(self, statement: Any) -> list[Mapping[Any, Any]]:
         with self._reading(one_statement=True) as c:
             return list(c.execute(statement).mappings())
 
@@ -411,7 +411,7 @@ def _objects(value: dict[str, list[str]]) -> ObjectPermissions:
     return ObjectPermissions({k: frozenset(v) for k, v in value.items()})
 
 
-def _org(row: Mapping[str, Any]) -> Org:
+def _org(row: Mapping[Any, Any]) -> Org:
     return Org(id=row["id"], name=row["name"], my_domain=row["my_domain"],
                username_password_flow=bool(row["username_password_flow"]),
                sharing=Sharing(dict(row["sharing"] or {})),
@@ -422,7 +422,7 @@ _POLICY_NUMBERS = ("lockout_attempts", "lockout_minutes", "session_timeout_minut
                    "daily_api_requests")
 
 
-def _policies(value: Mapping[str, Any]) -> OrgPolicies:
+def _policies(value: Mapping[Any, Any]) -> OrgPolicies:
     return OrgPolicies(**{k: value.get(k) for k in _POLICY_NUMBERS}, trusted_ip_ranges=tuple(
         IpRange(a, b) for a, b in value.get("trusted_ip_ranges", ())))
 
@@ -436,7 +436,7 @@ def _policies_json(policies: OrgPolicies) -> dict[str, Any]:
     return out
 
 
-def _profile(row: Mapping[str, Any]) -> Profile:
+def _profile(row: Mapping[Any, Any]) -> Profile:
     return Profile(
         id=row["id"], org_id=row["org_id"], name=row["name"], standard=bool(row["standard"]),
         api_enabled=bool(row["api_enabled"]), view_all_data=bool(row["view_all_data"]),
@@ -448,11 +448,11 @@ def _profile(row: Mapping[str, Any]) -> Profile:
     )
 
 
-def _assignment(row: Mapping[str, Any]) -> Assignment:
+def _assignment(row: Mapping[Any, Any]) -> Assignment:
     return Assignment(row["id"], row["org_id"], row["user_id"], row["permission_set_id"])
 
 
-def _permission_set(row: Mapping[str, Any]) -> PermissionSet:
+def _permission_set(row: Mapping[Any, Any]) -> PermissionSet:
     return PermissionSet(
         id=row["id"], org_id=row["org_id"], name=row["name"],
         # A label equal to the API name is the default one: read back as "" (as made).
@@ -465,7 +465,7 @@ def _permission_set(row: Mapping[str, Any]) -> PermissionSet:
     )
 
 
-def _user(row: Mapping[str, Any], permission_set_ids: tuple[str, ...]) -> User:
+def _user(row: Mapping[Any, Any], permission_set_ids: tuple[str, ...]) -> User:
     from datetime import UTC, datetime
 
     locked = row["locked_until"]
@@ -479,7 +479,7 @@ def _user(row: Mapping[str, Any], permission_set_ids: tuple[str, ...]) -> User:
     )
 
 
-def _app(row: Mapping[str, Any]) -> ConnectedApp:
+def _app(row: Mapping[Any, Any]) -> ConnectedApp:
     return ConnectedApp(
         id=row["id"], org_id=row["org_id"], name=row["name"], consumer_key=row["consumer_key"],
         callback_urls=tuple(row["callback_urls"]), scopes=tuple(row["scopes"]),

@@ -33,7 +33,7 @@ class SqlGrantStore:
         self._engine = engine
         self._read = reader(engine)
 
-    def _one(self, statement: Any) -> Mapping[str, Any] | None:
+    def _one(self, statement: Any) -> Mapping[Any, Any] | None:
         with self._read.connect() as c:
             return c.execute(statement).mappings().first()
 
@@ -132,14 +132,14 @@ class SqlGrantStore:
                    for table in (t.auth_codes, t.device_codes, t.browser_sessions))
 
 
-def _code(row: Mapping[str, Any]) -> AuthorizationCode:
+def _code(row: Mapping[Any, Any]) -> AuthorizationCode:
     return AuthorizationCode(**{**row, "scopes": _scopes(row["scopes"])})
 
 
-def _device(row: Mapping[str, Any]) -> DeviceAuthorization:
+def _device(row: Mapping[Any, Any]) -> DeviceAuthorization:
     return DeviceAuthorization(**{**row, "scopes": _scopes(row["scopes"]),
                                   "status": DeviceStatus(row["status"])})
 
 
-def _consent(row: Mapping[str, Any]) -> Consent:
+def _consent(row: Mapping[Any, Any]) -> Consent:
     return Consent(**{**row, "scopes": _scopes(row["scopes"])})

@@ -31,7 +31,7 @@ _TOUCH = (update(t.tokens).where(_tk.digest == bindparam("d"))
 _LIVE = and_(_tk.revoked_at.is_(None), _tk.rotated_at.is_(None))
 
 
-def _token(row: Mapping[str, Any]) -> TokenRecord:
+def _token(row: Mapping[Any, Any]) -> TokenRecord:
     return TokenRecord(
         digest=row["digest"], kind=row["kind"], org_id=row["org_id"], user_id=row["user_id"],
         app_id=row["app_id"], scopes=tuple(row["scopes"].split()), family_id=row["family_id"],

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import time
+import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Column,
     Connection,
     Engine,
@@ -114,7 +116,7 @@ class SqlRecordStore:
         self._reader = single_statement_reader(engine)
         self._raw = RawReads.for_engine(engine)
         self._connection = connection
-        self._sources: dict[tuple[str, tuple[str, ...]], Source] = {}
+        self._sources: dict[tuple[Any, ...], Source] = {}
         self._by_id: Lru[tuple[Source, tuple[str, ...]], ById] = Lru(BY_ID_MAX)
         self._by_ids: Lru[tuple[Source, tuple[str, ...]], ById] = Lru(BY_ID_MAX)
         self._declarations = declarations or DeclarationCache()
@@ -193,7 +195,7 @@ class SqlRecordStore:
         return found
 
     def _table(self, obj: ObjectDef) -> Table:
-        return self.source(obj).table
+        return typing.cast(Table, self.source(obj).table)  # a record table: not polymorphic
 
     # -- declarations ----------------------------------------------------------------
 
@@ -489,7 +491,7 @@ class SqlRecordStore:
 
         def build(compiler: Compiler) -> Select[Any]:
             fk = compiler.root_source.column(compiler.root, lookup)
-            parents = bindparam("parent_ids", expanding=True)  # bound on each call
+            parents: BindParameter[Any] = bindparam("parent_ids", expanding=True)  # on each call
             return compiler.select(extra=[fk.in_(parents)], extra_columns=[fk])
 
         stmt, codecs = self._compiled(plan, ("children", lookup.name), build)
@@ -553,9 +555,11 @@ class SqlRecordStore:
 
 
 def _codec(compiler: Compiler, expr: Expr) -> tuple[Source, FieldDef] | None:
-    field = getattr(expr, "field", None)
-    source = compiler.source_of(expr) if field is not None else None
-    return (source, field) if source is not None and source.binding else None
+    field: FieldDef | None = getattr(expr, "field", None)
+    # An expression with a field reads it through that field's path.
+    source = compiler.source_of(expr) if field is not None else None  # type: ignore[arg-type]
+    return (source, field) if source is not None and field is not None and source.binding \
+        else None
 
 
 class ById:

@@ -27,7 +27,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, column, table, text
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    TextClause,
+    bindparam,
+    column,
+    table,
+    text,
+)
 from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.expression import ColumnClause
 
@@ -163,13 +172,13 @@ def rebuild(conn: Connection, obj: ObjectDef) -> None:
 # -- queries -------------------------------------------------------------------------------
 
 
-def condition(dialect: str, alias: FromClause, obj: ObjectDef, scope: str
-              ) -> tuple[tuple[FromClause, ColumnElement[Any]] | None, ColumnElement[Any]]:
+def condition(dialect: str, alias: Any, obj: ObjectDef, scope: str
+              ) -> tuple[tuple[FromClause, ColumnElement[Any]] | None, TextClause]:
     """What selects the rows of ``alias`` that match the bound ``search_q`` (``match_text``):
     on SQLite the FTS5 table to read first with how it meets ``alias`` (the record table is
     then read by rowid, and a LIMIT without ORDER BY stops after that many matches), and the
     condition."""
-    param = bindparam(PARAM)
+    param: BindParameter[str] = bindparam(PARAM)
     if dialect == "sqlite":
         name = index_name(obj)
         fts = table(name, column("rowid"))

@@ -60,7 +60,7 @@ class Source:
 
     def __init__(self, obj: ObjectDef, binding: Binding | None) -> None:
         self.obj, self.binding = obj, binding
-        self.table = binding.table if binding else record_table(obj)
+        self.table: FromClause = binding.table if binding else record_table(obj)
         self._aliases: dict[str, FromClause] = {}
 
     def alias(self, name: str) -> FromClause:
@@ -86,7 +86,7 @@ class Source:
     def id(self, alias: FromClause) -> Col:
         return alias.c[self.binding.id_column] if self.binding else alias.c.Id
 
-    def scope(self, alias: FromClause, org_id: str, query_all: bool) -> Col:
+    def scope(self, alias: FromClause, org_id: str | Col, query_all: bool) -> Col:
         if self.binding is not None:
             return alias.c[self.binding.org_column] == org_id
         live = true() if query_all else alias.c.IsDeleted == false()
@@ -143,7 +143,7 @@ class Compiler:
 
     def select(self, offset: int = 0, limit: int | None = None,
                after: Sequence[Any] | None = None, keyed: bool = False,
-               extra: Sequence[Col] = (), extra_columns: Sequence[Col] = (),
+               extra: Sequence[Any] = (), extra_columns: Sequence[Col] = (),
                ordered: bool = True) -> Select[Any]:
         """``after``: a sort key from a previous ``keyed`` select, whose rows end with theirs;
         ``ordered=False``: no ORDER BY at all (rows in whatever order the database finds
@@ -194,7 +194,7 @@ class Compiler:
         where = self.where()
         parts = []
         for active in sets:
-            out = []
+            out: list[Any] = []
             for i, e in enumerate(plan.selects):
                 at = next((j for j, g in enumerate(group) if g == e), None)
                 if isinstance(e, GroupingExpr):
@@ -267,7 +267,7 @@ class Compiler:
         return out
 
     def order_by(self) -> list[Col]:
-        out = []
+        out: list[Col] = []
         for column, descending, nulls_last in self.order_keys():
             ordered = column.desc() if descending else column.asc()
             if nulls_last is not None:
@@ -407,7 +407,7 @@ class Compiler:
             lhs = fold(lhs)
             values = [fold(literal(v)) if isinstance(v, str) else v for v in values]
         has_null = any(isinstance(v, ast.NullLit) for v in node.values)
-        test = lhs.in_(values)
+        test: Col = lhs.in_(values)
         if has_null:
             test = or_(test, lhs.is_(None))
         if not node.negated:
