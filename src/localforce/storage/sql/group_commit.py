@@ -40,7 +40,7 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -147,7 +147,8 @@ class GroupCommit:
         for statement, row, done in batch:  # the thread waits, retries, answers each row
             handed: Future[None] = Future()
             handed.add_done_callback(
-                lambda f, done=done: loop.call_soon_threadsafe(_copy_outcome, f, done))
+                lambda f, done=done: loop.call_soon_threadsafe(  # type: ignore[misc]
+                    _copy_outcome, f, done))
             self._queue.put((statement, row, handed))
 
     def _write_on_loop(self, batch: list[_LoopItem]) -> bool:
@@ -194,7 +195,7 @@ class GroupCommit:
     def _connection_for_loop(self) -> sqlite3.Connection:
         if self._loop_connection is None:
             pooled = self._engine.raw_connection()  # opened with the engine's pragmas
-            connection = pooled.driver_connection
+            connection: Any = pooled.driver_connection
             assert isinstance(connection, sqlite3.Connection)
             pooled.detach()  # ours for good, outside the pool
             # Each read to its end: a PRAGMA's row left unread keeps its statement open, and
@@ -265,7 +266,7 @@ class GroupCommit:
         writer lock, so that no loop commits meanwhile (their rows come here instead)."""
         try:
             pooled = self._engine.raw_connection()  # outside any transaction, as it must be
-            connection = pooled.driver_connection
+            connection: Any = pooled.driver_connection
             try:
                 with self._locked():
                     connection.execute("PRAGMA busy_timeout=0").fetchall()
@@ -295,7 +296,8 @@ class GroupCommit:
         return self._lock.held() if self._lock is not None else contextlib.nullcontext()
 
 
-def _by_statement(batch: list[_Item]) -> dict[UpdateBase, list[Row]]:
+def _by_statement(batch: Sequence[tuple[UpdateBase, Row, Any]]
+                  ) -> dict[UpdateBase, list[Row]]:
     grouped: dict[UpdateBase, list[Row]] = {}
     for statement, row, _ in batch:
         grouped.setdefault(statement, []).append(row)
