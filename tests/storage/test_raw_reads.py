@@ -27,7 +27,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from localforce.storage.sql.engine import make_engine
 from localforce.storage.sql.raw_reads import RawReads
@@ -39,8 +39,9 @@ things = Table("things", meta, Column("id", Integer, primary_key=True), Column("
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'raw.db'}")
+def engine(database_url: str, home: Path) -> Iterator[Engine]:
+    home.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(database_url)
     meta.create_all(engine)
     with engine.begin() as c:
         c.execute(insert(things), [
@@ -89,13 +90,26 @@ def test_an_expanding_parameter_is_left_to_the_caller(engine: Engine) -> None:
 def test_a_driver_error_is_sqlalchemys(engine: Engine) -> None:
     reads = RawReads.for_engine(engine)
     assert reads is not None
-    with pytest.raises(OperationalError, match="no such column"):
+    with pytest.raises(DBAPIError, match="no such column|does not exist"):
         reads.rows(select(text("nope")).select_from(things))
 
 
-def test_not_for_postgresql_or_memory() -> None:
+def test_not_for_an_in_memory_database() -> None:
     assert RawReads.for_engine(make_engine("sqlite://")) is None
-    assert RawReads.for_engine(make_engine("postgresql+psycopg://u@127.0.0.1/x")) is None
+
+
+def test_a_failed_connection_is_dropped_and_the_next_read_reconnects(engine: Engine) -> None:
+    reads = RawReads.for_engine(engine)
+    assert reads is not None
+    statement = select(things.c.id).order_by(things.c.id)
+    assert reads.rows(statement) == [(1,), (2,)]
+    if engine.dialect.name == "postgresql":  # the server ends the reader's session
+        pid = reads._local.connection.info.backend_pid  # noqa: SLF001
+        with engine.connect() as c:
+            c.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+        with pytest.raises(OperationalError):
+            reads.rows(statement)
+    assert reads.rows(statement) == [(1,), (2,)]
 
 
 def test_one_connection_per_thread_closed_when_the_engine_is_disposed(engine: Engine) -> None:

@@ -1,4 +1,4 @@
-"""One-statement reads on SQLite straight through the DBAPI: the hot reads' SQL compiled once.
+"""One-statement reads straight through the DBAPI: the hot reads' SQL compiled once.
 
 A ``/query`` spent about 40 % of its CPU in SQLAlchemy around one SELECT of five rows (the
 connection's checkout from the pool and return, the compiled-cache lookup, parameter and result
@@ -10,14 +10,16 @@ event loop's CPU budget, storage/sql/engine.py) and kept outside the pool. The a
 SQLAlchemy's would be: the same SQL, the bind and result conversions of each column's type,
 rows as tuples, and a driver error raised as SQLAlchemy's own (``DBAPIError.instance``).
 
-Only where it is the same thing: a SQLite file, a read outside any transaction (autocommit: the
-statement reads one snapshot, as ``single_statement_reader``), a statement without expanding
-or post-compiled parameters. ``rows`` answers None otherwise and the caller reads as before.
-The connections close when the engine is disposed.
+Only where it is the same thing: a SQLite file or PostgreSQL (psycopg), a read outside any
+transaction (autocommit: the statement reads one snapshot, as ``single_statement_reader``), a
+statement without expanding or post-compiled parameters. ``rows`` answers None otherwise and
+the caller reads as before. A connection that fails is dropped (the next read opens another,
+as the pool does without pre-ping: one statement fails); all close when the engine is disposed.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import weakref
@@ -28,6 +30,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 
+log = logging.getLogger("localforce.storage")
+
 Processor = Callable[[Any], Any] | None
 
 #: Compiled statements kept per engine (each statement object the stores keep is one entry).
@@ -35,22 +39,26 @@ MAX_PLANS = 4096
 
 
 class _Plan:
-    __slots__ = ("sql", "names", "defaults", "binds", "results", "keys")
+    __slots__ = ("sql", "names", "positional", "defaults", "binds", "columns", "results",
+                 "keys")
 
-    def __init__(self, sql: str, names: tuple[str, ...], defaults: Mapping[str, Any],
-                 binds: Mapping[str, Processor], results: tuple[Processor, ...],
-                 keys: tuple[str, ...]) -> None:
-        self.sql, self.names, self.defaults = sql, names, defaults
-        self.binds, self.results, self.keys = binds, results, keys
+    def __init__(self, sql: str, names: tuple[str, ...], positional: bool,
+                 defaults: Mapping[str, Any], binds: Mapping[str, Processor],
+                 columns: tuple[Any, ...]) -> None:
+        self.sql, self.names, self.positional, self.defaults = sql, names, positional, defaults
+        self.binds, self.columns = binds, columns
+        #: Each column's conversion: known after the first execution (the driver's types).
+        self.results: tuple[Processor, ...] | None = None
+        self.keys = tuple(str(column.key) for column in columns)
 
-    def values(self, params: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    def values(self, params: Mapping[str, Any] | None) -> tuple[Any, ...] | dict[str, Any]:
         out = []
         for name in self.names:
             value = params[name] if params is not None and name in params \
                 else self.defaults[name]
             process = self.binds.get(name)
             out.append(value if process is None or value is None else process(value))
-        return tuple(out)
+        return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
 
 
 class RawReads:
@@ -63,7 +71,10 @@ class RawReads:
     @classmethod
     def for_engine(cls, engine: Engine) -> RawReads | None:
         database = engine.url.database
-        if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        if engine.dialect.name == "sqlite":
+            if not database or database == ":memory:":
+                return None
+        elif engine.dialect.driver != "psycopg":
             return None
         with cls._create_lock:
             found = cls._by_engine.get(engine)
@@ -78,6 +89,7 @@ class RawReads:
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._generation = 0
+        self._error: type[Exception] = engine.dialect.loaded_dbapi.Error
         event.listen(engine, "engine_disposed", lambda _engine: self.close())
 
     def rows(self, statement: Executable, params: Mapping[str, Any] | None = None
@@ -88,10 +100,18 @@ class RawReads:
         if plan is None:
             return None
         values = plan.values(params)
+        connection = self._connection()
         try:
-            rows = self._connection().execute(plan.sql, values).fetchall()
-        except sqlite3.Error as error:
-            raise DBAPIError.instance(plan.sql, values, error, sqlite3.Error) from error
+            cursor = connection.execute(plan.sql, values)
+            rows = cursor.fetchall()
+        except self._error as error:
+            if not isinstance(connection, sqlite3.Connection):
+                self._drop(connection)  # it may be broken: the next read opens another
+            raise DBAPIError.instance(plan.sql, values, error, self._error) from error
+        if plan.results is None:  # the column types the driver reports, as SQLAlchemy asks
+            plan.results = tuple(
+                column.type._cached_result_processor(self._engine.dialect, d[1])  # noqa: SLF001
+                for column, d in zip(plan.columns, cursor.description, strict=True))
         if any(plan.results):
             rows = [tuple(v if p is None or v is None else p(v)
                           for p, v in zip(plan.results, row, strict=True)) for row in rows]
@@ -113,17 +133,29 @@ class RawReads:
         for connection in opened:
             connection.close()
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self) -> Any:
         local = self._local
         if getattr(local, "generation", None) != self._generation:
-            pooled = self._engine.raw_connection()  # opened with the engine's pragmas
+            pooled = self._engine.raw_connection()  # opened with the engine's set-up
             connection = pooled.driver_connection
-            assert isinstance(connection, sqlite3.Connection)
             pooled.detach()  # this thread's for good, outside the pool
+            if not isinstance(connection, sqlite3.Connection):
+                connection.rollback()  # whatever the dialect's set-up left open
+                connection.autocommit = True  # psycopg: each statement its own snapshot
             with self._lock:
                 self._opened.append(connection)
                 local.connection, local.generation = connection, self._generation
-        return local.connection  # type: ignore[no-any-return]
+        return local.connection
+
+    def _drop(self, connection: Any) -> None:
+        with self._lock:
+            if connection in self._opened:
+                self._opened.remove(connection)
+        self._local.generation = None
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - already gone
+            log.debug("closing a failed reader connection", exc_info=True)
 
     def _plan(self, statement: Executable) -> _Plan | None:
         try:
@@ -140,7 +172,8 @@ class RawReads:
 def _compile(engine: Engine, statement: Executable) -> _Plan | None:
     dialect = engine.dialect
     compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-    names = compiled.positiontup
+    positional = compiled.positional
+    names = compiled.positiontup if positional else tuple(compiled.bind_names.values())
     if names is None or "POSTCOMPILE" in compiled.string or any(
             compiled.binds[name].expanding for name in names):
         return None
@@ -149,8 +182,6 @@ def _compile(engine: Engine, statement: Executable) -> _Plan | None:
     columns = getattr(statement, "selected_columns", None)
     if columns is None:
         return None
-    results = tuple(column.type._cached_result_processor(dialect, None)  # noqa: SLF001
-                    for column in columns)
-    keys = tuple(str(column.key) for column in columns)
-    return _Plan(compiled.string, tuple(names), compiled.params, binds, results, keys)
+    return _Plan(compiled.string, tuple(names), positional, compiled.params, binds,
+                 tuple(columns))
 
