@@ -18,6 +18,7 @@ import json
 import os
 import queue
 import sqlite3
+import sys
 import tempfile
 import threading
 import time
@@ -146,7 +147,11 @@ def main() -> None:
                         help="instead: CHUNKS transactions into the table with all its "
                         "indexes vs without the DandbCompanyId and OperatingHoursId ones "
                         "(two tables, alternately); CPU time of the write")
+    parser.add_argument("--switch", type=float, default=None, metavar="SECONDS",
+                        help="sys.setswitchinterval first (the default is 0.005)")
     args = parser.parse_args()
+    if args.switch is not None:
+        sys.setswitchinterval(args.switch)
     with tempfile.TemporaryDirectory() as home:
         conn = setup(os.path.join(home, "t.db"))
         start = 0
