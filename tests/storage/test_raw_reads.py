@@ -127,3 +127,14 @@ def test_one_connection_per_thread_closed_when_the_engine_is_disposed(engine: En
         with pytest.raises(Exception, match="closed"):
             connection.execute("SELECT 1")
     assert reads.rows(statement) == [(1,), (2,)]  # a new one after the dispose
+
+
+
+@pytest.mark.postgres
+def test_a_server_that_cannot_be_reached_is_sqlalchemys_operational_error() -> None:
+    engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/test")
+    reads = RawReads.for_engine(engine)
+    assert reads is not None
+    with pytest.raises(OperationalError):  # what web/errors.py answers with a 503
+        reads.rows(select(things.c.id))
+    engine.dispose()

@@ -89,7 +89,11 @@ class RawReads:
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._generation = 0
-        self._error: type[Exception] = engine.dialect.loaded_dbapi.Error
+        dbapi = engine.dialect.loaded_dbapi
+        self._error: type[Exception] = dbapi.Error
+        #: What says the connection may be broken (on SQLite a locked or damaged file: the
+        #: connection itself is fine, but reopening costs nothing either).
+        self._lost = (dbapi.OperationalError, dbapi.InterfaceError)
         event.listen(engine, "engine_disposed", lambda _engine: self.close())
 
     def rows(self, statement: Executable, params: Mapping[str, Any] | None = None
@@ -100,13 +104,15 @@ class RawReads:
         if plan is None:
             return None
         values = plan.values(params)
-        connection = self._connection()
+        connection = None
         try:
+            # Opening one raises the driver's own error (Engine.raw_connection wraps nothing).
+            connection = self._connection()
             cursor = connection.execute(plan.sql, values)
             rows = cursor.fetchall()
         except self._error as error:
-            if not isinstance(connection, sqlite3.Connection):
-                self._drop(connection)  # it may be broken: the next read opens another
+            if isinstance(error, self._lost):  # the server may be gone: every thread reopens
+                self._reopen_all()
             raise DBAPIError.instance(plan.sql, values, error, self._error) from error
         if plan.results is None:  # the column types the driver reports, as SQLAlchemy asks
             plan.results = tuple(
@@ -136,6 +142,10 @@ class RawReads:
     def _connection(self) -> Any:
         local = self._local
         if getattr(local, "generation", None) != self._generation:
+            old = getattr(local, "connection", None)
+            if old is not None:  # this thread's, from before a failure: closed here
+                local.connection = None
+                self._forget(old)
             pooled = self._engine.raw_connection()  # opened with the engine's set-up
             connection = pooled.driver_connection
             pooled.detach()  # this thread's for good, outside the pool
@@ -147,15 +157,20 @@ class RawReads:
                 local.connection, local.generation = connection, self._generation
         return local.connection
 
-    def _drop(self, connection: Any) -> None:
+    def _reopen_all(self) -> None:
+        """As the pool does on a disconnect: every thread's connection is replaced at its
+        next read (so a restarted server fails one read per process, not one per thread)."""
+        with self._lock:
+            self._generation += 1
+
+    def _forget(self, connection: Any) -> None:
         with self._lock:
             if connection in self._opened:
                 self._opened.remove(connection)
-        self._local.generation = None
         try:
             connection.close()
         except Exception:  # noqa: BLE001 - already gone
-            log.debug("closing a failed reader connection", exc_info=True)
+            log.debug("closing a reader connection", exc_info=True)
 
     def _plan(self, statement: Executable) -> _Plan | None:
         try:
