@@ -120,6 +120,12 @@ class _LoopCall:
 _ON_LOOP: ContextVar[_LoopCall | None] = ContextVar("localforce_on_loop", default=None)
 
 
+def on_loop() -> bool:
+    """True while a call runs on the event loop (``attempt``): a store call that would wait
+    raises ``WouldWait`` there."""
+    return _ON_LOOP.get() is not None
+
+
 def may_wait() -> None:
     """Called by a store right before an operation that can wait; raises ``WouldWait`` when
     the caller runs on the event loop."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import FixedClock
 
+from localforce import commits
 from localforce.limits.allocation import (
     DAY,
     FLUSH_SECONDS,
@@ -87,3 +88,27 @@ def test_flush_adds_what_is_pending(counters: SqlCounters, clock: FixedClock) ->
         worker.consume(ORG)
     worker.flush()
     assert shared(counters, clock) == 7
+
+
+def test_on_the_loop_a_due_read_goes_to_the_flush_thread(counters: SqlCounters,
+                                                         clock: FixedClock,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    worker = ApiAllocation(counters, clock, 15_000)
+    worker.consume(ORG)  # the first read, on a thread: the tally exists now
+    taken_here: list[str] = []
+    take = counters.take
+
+    def watched(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if commits.on_loop():
+            taken_here.append("on the loop")
+        return take(*args, **kwargs)
+
+    monkeypatch.setattr(counters, "take", watched)
+    clock.advance(FLUSH_SECONDS)  # due for a read
+    for _ in range(3 * MAX_PENDING):
+        done, usage = commits.attempt(worker.consume, ORG)
+        assert done and usage is not None
+    assert taken_here == []  # never tried (and refused) on the loop
+    worker._flusher.shutdown(wait=True)  # noqa: SLF001 - let the flush thread finish
+    worker.flush()
+    assert shared(counters, clock) == 1 + 3 * MAX_PENDING

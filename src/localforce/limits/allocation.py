@@ -31,7 +31,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from localforce.commits import WouldWait
+from localforce.commits import WouldWait, on_loop
 from localforce.data.errors import RequestLimitExceeded
 from localforce.limits.ports import Counters, Window
 
@@ -118,6 +118,13 @@ class ApiAllocation:
             tally = self._tallies.get(key)
             if tally is not None and self._may_count_here(tally, now, limit):
                 tally.pending += 1
+                return Usage(tally.used, limit)
+            if tally is not None and on_loop() and self._roomy(tally, limit):
+                # Due for a read, but on the loop the shared counters would wait: counted
+                # here, read on the flush thread (trying them first cost a pool checkout and
+                # a refused BEGIN on every call until that thread had run).
+                tally.pending += 1
+                self._flush_soon(key)
                 return Usage(tally.used, limit)
             try:
                 return self._take_shared(key, tally, now, limit)
