@@ -111,7 +111,7 @@ class Services:
             self.fanout.stop()
             caching.broadcast_with(None)
         self.bulk.runner.stop()
-        self.limits.allocation.flush()  # API requests counted in memory since the last flush
+        self.limits.flush()  # API requests and logins counted in memory since the last flush
         self.audit.close()
         self.writes.close()
         self.engine.dispose()

@@ -20,6 +20,7 @@ from localforce.limits.allocation import (
     AllocationSpent,
     ApiAllocation,
 )
+from localforce.limits.rate import HOUR, LoginRateLimiter, RateLimited
 from localforce.storage.sql.counter_store import SqlCounters
 from localforce.storage.sql.engine import make_engine, upgrade
 
@@ -112,3 +113,29 @@ def test_on_the_loop_a_due_read_goes_to_the_flush_thread(counters: SqlCounters,
     worker._flusher.shutdown(wait=True)  # noqa: SLF001 - let the flush thread finish
     worker.flush()
     assert shared(counters, clock) == 1 + 3 * MAX_PENDING
+
+
+def test_logins_far_from_the_users_limit_are_counted_on_the_loop(counters: SqlCounters,
+                                                                  clock: FixedClock) -> None:
+    limiter = LoginRateLimiter(counters, clock, per_user_hour=3600, per_ip_minute=0)
+    assert commits.attempt(limiter.user_attempt, "005A") == (False, None)  # first: exact
+    limiter.user_attempt("005A")  # ... on a thread
+    for _ in range(3 * MAX_PENDING):  # then no write transaction per login
+        assert commits.attempt(limiter.user_attempt, "005A") == (True, None)
+    limiter.flush()
+    assert counters.count("login-user:005A", HOUR, int(clock())) == 1 + 3 * MAX_PENDING
+
+
+def test_near_the_users_limit_every_login_is_counted_exactly(counters: SqlCounters,
+                                                             clock: FixedClock) -> None:
+    limiters = [LoginRateLimiter(counters, clock, per_user_hour=HEADROOM + 20, per_ip_minute=0)
+                for _ in range(2)]
+    granted = refused = 0
+    while refused < 4:
+        for limiter in limiters:
+            try:
+                limiter.user_attempt("005B")
+                granted += 1
+            except RateLimited:
+                refused += 1
+    assert granted == HEADROOM + 20

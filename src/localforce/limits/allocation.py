@@ -90,10 +90,16 @@ class _Tally:
 class ApiAllocation:
     def __init__(self, counters: Counters, clock: Callable[[], float], daily_max: int, *,
                  on_reject: Callable[[str], None] | None = None,
-                 limit_of: Callable[[str], int] | None = None) -> None:
+                 limit_of: Callable[[str], int] | None = None, window: Window = DAY,
+                 prefix: str = "api:", label: str = "daily_api_requests",
+                 refusal: Callable[[Usage], Exception] = AllocationSpent) -> None:
         """``daily_max``: every org's allocation, unless ``limit_of(org_id)`` (the org's own,
         set in Setup; read through the directory's cache, so a change is in force within its
-        second) says otherwise."""
+        second) says otherwise. The same counting serves other budgets (the login rate per
+        user, limits/rate.py): ``window``, the counters' key ``prefix`` + subject, the
+        ``label`` ``on_reject`` is told and the exception a refusal raises."""
+        self._window, self._prefix, self._label = window, prefix, label
+        self._refusal = refusal
         self._counters = counters
         self._clock = clock
         self.daily_max = daily_max
@@ -111,7 +117,7 @@ class ApiAllocation:
         """Count one request; raises ``AllocationSpent`` when the allocation is spent.
 
         A limit of 0 or less turns it off (requests are still counted)."""
-        key = _key(org_id)
+        key = self._prefix + org_id
         limit = self.limit(org_id)
         with self._lock:
             now = self._clock()
@@ -136,10 +142,10 @@ class ApiAllocation:
                 return Usage(tally.used, limit)
 
     def usage(self, org_id: str) -> Usage:
-        key = _key(org_id)
+        key = self._prefix + org_id
         with self._lock:
             self._flush(key, self._clock())
-            return Usage(self._counters.count(key, DAY, int(self._clock())),
+            return Usage(self._counters.count(key, self._window, int(self._clock())),
                          self.limit(org_id))
 
     def flush(self) -> None:
@@ -180,7 +186,8 @@ class ApiAllocation:
             if tally is not None:
                 tally.pending, tally.inflight = 0, tally.inflight + n
         try:
-            taken = self._counters.take(key, DAY, int(self._clock()), None, n) if n else None
+            taken = (self._counters.take(key, self._window, int(self._clock()), None, n)
+                     if n else None)
         except Exception:  # noqa: BLE001 - the count stays pending; the next flush adds it
             log.warning("API allocation: pending requests not added to the shared counters",
                         exc_info=True)
@@ -206,25 +213,22 @@ class ApiAllocation:
         """Count this request in the shared counters (after the pending ones), exactly."""
         self._flush(key, now)
         limit = daily_max if daily_max > 0 else None
-        taken = self._counters.take(key, DAY, int(now), limit)
+        taken = self._counters.take(key, self._window, int(now), limit)
         self._tallies.pop(key, None)
         if len(self._tallies) >= MAX_ORGS:  # bounded: tallies of idle orgs are flushed
             self._flush(next(iter(self._tallies)), now, drop=True)
         self._tallies[key] = _Tally(taken.count, now)
         if not taken.granted:
             if self._on_reject is not None:
-                self._on_reject("daily_api_requests")
-            raise AllocationSpent(Usage(taken.count, daily_max))
+                self._on_reject(self._label)
+            raise self._refusal(Usage(taken.count, daily_max))
         return Usage(taken.count, daily_max)
 
     def _flush(self, key: str, now: float, drop: bool = False) -> None:
         tally = self._tallies.get(key)
         if tally is not None and tally.pending:
-            taken = self._counters.take(key, DAY, int(now), None, tally.pending)
+            taken = self._counters.take(key, self._window, int(now), None, tally.pending)
             tally.shared, tally.pending, tally.read_at = taken.count, 0, now
         if drop:
             self._tallies.pop(key, None)
 
-
-def _key(org_id: str) -> str:
-    return f"api:{org_id}"

@@ -3,13 +3,15 @@
 exceeded`` at the token endpoint, salesforce-wire.md §4.1) and per client IP at the
 credential-taking endpoints (our own guard against credential stuffing, anchors.md §3 #35).
 
-Counted in the shared ``Counters`` so every worker and replica enforces one budget.
+Counted in the shared ``Counters`` so every worker and replica enforces one budget (per user:
+in memory between reads while far from the limit, as the API allocation).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from localforce.limits.allocation import ApiAllocation
 from localforce.limits.ports import Counters, Window
 
 HOUR = Window(seconds=3600, bucket=60)
@@ -34,10 +36,25 @@ class LoginRateLimiter:
         self._clock = clock
         self._per_user = per_user_hour
         self._per_ip = per_ip_minute
+        # Counted in memory between reads of the shared counters while far from the limit,
+        # as the API allocation is (limits/allocation.py): a login on the event loop then
+        # needs no write transaction, and near the limit every login is counted exactly.
+        self._users = ApiAllocation(
+            counters, clock, per_user_hour, on_reject=on_reject, window=HOUR,
+            prefix="login-user:", label="login-user", refusal=lambda _: RateLimited("login-user"))
 
     def user_attempt(self, user_id: str) -> None:
         """Count a login for ``user_id``; raises ``RateLimited`` past the hourly budget."""
-        self._take(f"login-user:{user_id}", HOUR, self._per_user)
+        if self._per_user > 0:
+            self._users.consume(user_id)
+
+    def flush(self) -> None:
+        """Add the logins counted in memory to the shared counters (at shutdown)."""
+        self._users.flush()
+
+    def discard(self) -> None:
+        """Forget them (a test server's database was restored under them)."""
+        self._users.discard()
 
     def ip_attempt(self, address: str | None) -> None:
         """Count a request to a credential-taking endpoint from ``address``."""

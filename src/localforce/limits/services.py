@@ -28,3 +28,13 @@ class Limits:
                                            on_reject=on_reject, limit_of=api_limit_of),
                    LoginRateLimiter(counters, clock, per_user_hour=per_user_hour,
                                     per_ip_minute=per_ip_minute, on_reject=on_reject))
+
+    def flush(self) -> None:
+        """Add every count kept in memory to the shared counters (at shutdown)."""
+        self.allocation.flush()
+        self.logins.flush()
+
+    def discard(self) -> None:
+        """Forget the counts kept in memory (the database was restored under them)."""
+        self.allocation.discard()
+        self.logins.discard()

@@ -88,7 +88,7 @@ def _lifespan(services: Services, background: bool
         services.bulk.runner.stop()
         # A worker stopping: the API requests it counted in memory go to the shared counter,
         # and the usage log entries its writer still holds (it batches) to the database.
-        services.limits.allocation.flush()
+        services.limits.flush()
         services.audit.writer.flush()
 
     return lifespan

@@ -104,13 +104,13 @@ class Snapshots:
             source.backup(self._raw())
         finally:
             source.close()
-        self.services.limits.allocation.discard()
+        self.services.limits.discard()
         self.services.oauth.sessions.forget_all()
         caching.clear_all()
 
     def _flush(self) -> None:
         self.services.audit.writer.flush()
-        self.services.limits.allocation.flush()
+        self.services.limits.flush()
 
     def _raw(self) -> sqlite3.Connection:
         # One connection of the pool, kept for the server's life: the backup writes through it.

@@ -86,7 +86,7 @@ class RawReads:
         self._engine = engine
         self._plans: dict[Executable, _Plan | None] = {}
         self._local = threading.local()
-        self._opened: list[sqlite3.Connection] = []
+        self._opened: list[Any] = []
         self._lock = threading.Lock()
         self._generation = 0
         dbapi = engine.dialect.loaded_dbapi
@@ -147,7 +147,7 @@ class RawReads:
                 local.connection = None
                 self._forget(old)
             pooled = self._engine.raw_connection()  # opened with the engine's set-up
-            connection = pooled.driver_connection
+            connection: Any = pooled.driver_connection
             pooled.detach()  # this thread's for good, outside the pool
             if not isinstance(connection, sqlite3.Connection):
                 connection.rollback()  # whatever the dialect's set-up left open
