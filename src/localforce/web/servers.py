@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -65,10 +66,26 @@ def can_bind(host: str, port: int) -> bool:
 def run(server: ServerName, listen: Listen) -> None:
     """Serve until stopped (SIGINT/SIGTERM), in this process and ``listen.workers`` workers."""
     os.environ[SUPERVISOR_ENV] = str(os.getpid())  # read by each worker: follow_supervisor
+    spawn_without_main()
     if server == "granian":
         _granian(listen)
     else:
         _uvicorn(listen)
+
+
+def spawn_without_main() -> None:
+    """Workers start without running this process's ``__main__`` again. A spawned process
+    re-runs its parent's main module first (by path, or by name under ``python -m``): for
+    ``localforce serve`` that is the ``localforce`` script or ``localforce.cli.main``, i.e.
+    the whole CLI (Typer, Rich, the client, every command) imported again in each worker
+    before the app's own imports, about as long again as the app's (bench/README.md,
+    "Start-up"). The workers run granian's or uvicorn's own functions and the app factory
+    named by ``APP``, nothing defined in ``__main__``, so it is not needed there. Called by
+    ``run`` only: this process does nothing but serve from then on."""
+    main = sys.modules["__main__"]
+    main.__spec__ = None
+    if hasattr(main, "__file__"):
+        del main.__file__
 
 
 #: The pid of the process that started the workers (set by ``run``).
