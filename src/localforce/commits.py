@@ -129,7 +129,7 @@ def on_loop() -> bool:
 def may_wait() -> None:
     """Called by a store right before an operation that can wait; raises ``WouldWait`` when
     the caller runs on the event loop."""
-    if _ON_LOOP.get() is not None:
+    if on_loop():
         raise WouldWait
 
 

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from localforce.commits import WouldWait, on_loop
+from localforce.commits import on_loop
 from localforce.data.errors import RequestLimitExceeded
 from localforce.limits.ports import Counters, Window
 
@@ -132,14 +132,9 @@ class ApiAllocation:
                 tally.pending += 1
                 self._flush_soon(key)
                 return Usage(tally.used, limit)
-            try:
-                return self._take_shared(key, tally, now, limit)
-            except WouldWait:  # on the event loop (commits.py): the counters can wait
-                if tally is None or not self._roomy(tally, limit):
-                    raise  # near the limit: counted exactly, on a thread
-                tally.pending += 1
-                self._flush_soon(key)
-                return Usage(tally.used, limit)
+            # Counted exactly. On the loop that raises ``WouldWait`` before anything is
+            # written (no tally yet, or near the limit): the call moves to a thread.
+            return self._take_shared(key, tally, now, limit)
 
     def usage(self, org_id: str) -> Usage:
         key = self._prefix + org_id

@@ -211,6 +211,16 @@ class WriterLock:
             self._fd = None
 
 
+def detached_connection(engine: Engine) -> Any:
+    """A DBAPI connection opened through ``engine`` (its connect events: SQLite's pragmas and
+    the event loop's CPU budget) and taken out of the pool for good: the caller keeps it and
+    closes it."""
+    pooled = engine.raw_connection()
+    connection = pooled.driver_connection
+    pooled.detach()
+    return connection
+
+
 def writer_lock(engine: Engine) -> WriterLock | None:
     """The ``WriterLock`` for a SQLite file database; None elsewhere (PostgreSQL has no single
     write lock to share, and an in-memory database no other process)."""

@@ -48,7 +48,7 @@ from sqlalchemy import Engine
 from sqlalchemy.sql.dml import UpdateBase
 
 from localforce.commits import defer_or_wait, deferring, hold, note
-from localforce.storage.sql.engine import BUSY_TIMEOUT_MS, writer_lock
+from localforce.storage.sql.engine import BUSY_TIMEOUT_MS, detached_connection, writer_lock
 
 log = logging.getLogger("localforce.storage")
 
@@ -76,7 +76,6 @@ class GroupCommit:
         # -- on the event loop (a SQLite file only: its OS lock is what makes it safe)
         self._loop_batches: dict[asyncio.AbstractEventLoop, list[_LoopItem]] = {}
         self._loop_connection: sqlite3.Connection | None = None
-        self._loop_pooled: Any = None
         self._loop_connection_lock = threading.Lock()  # one loop at a time writes on it
         self._loop_commits = 0
 
@@ -104,7 +103,7 @@ class GroupCommit:
         with self._loop_connection_lock:
             if self._loop_connection is not None:
                 self._loop_connection.close()
-                self._loop_pooled = self._loop_connection = None
+                self._loop_connection = None
         if self._lock is not None:
             self._lock.close()
 
@@ -179,8 +178,7 @@ class GroupCommit:
         try:
             for statement, rows in grouped.items():
                 sql, names = plain[statement]  # type: ignore[misc]
-                connection.executemany(sql, [tuple(r[n] for n in names) for r in rows]
-                                       if names is not None else rows)
+                connection.executemany(sql, _parameters(names, rows))
             connection.execute("COMMIT")
         except Exception:  # noqa: BLE001 - the thread writes it again, row by row
             with contextlib.suppress(sqlite3.Error):
@@ -194,15 +192,13 @@ class GroupCommit:
 
     def _connection_for_loop(self) -> sqlite3.Connection:
         if self._loop_connection is None:
-            pooled = self._engine.raw_connection()  # opened with the engine's pragmas
-            connection: Any = pooled.driver_connection
+            connection = detached_connection(self._engine)
             assert isinstance(connection, sqlite3.Connection)
-            pooled.detach()  # ours for good, outside the pool
             # Each read to its end: a PRAGMA's row left unread keeps its statement open, and
             # with it a read of the WAL that no checkpoint can restart past.
             connection.execute("PRAGMA busy_timeout=0").fetchall()
             connection.execute("PRAGMA wal_autocheckpoint=0").fetchall()
-            self._loop_pooled, self._loop_connection = pooled, connection  # kept together
+            self._loop_connection = connection
         return self._loop_connection
 
     def _ensure_started(self) -> None:
@@ -245,8 +241,7 @@ class GroupCommit:
                         connection.execute(statement, rows)
                         continue
                     sql, names = plain
-                    connection.exec_driver_sql(sql, [tuple(r[n] for n in names) for r in rows]
-                                               if names is not None else list(rows))
+                    connection.exec_driver_sql(sql, _parameters(names, rows))
         except Exception as error:  # noqa: BLE001 - every caller is told, none is lost
             if len(batch) > 1:  # one bad row fails only its own caller
                 for item in batch:
@@ -302,6 +297,12 @@ def _by_statement(batch: Sequence[tuple[UpdateBase, Row, Any]]
     for statement, row, _ in batch:
         grouped.setdefault(statement, []).append(row)
     return grouped
+
+
+def _parameters(names: tuple[str, ...] | None, rows: list[Row]) -> list[Any]:
+    """``executemany``'s parameters: each row's values in ``names``' order (positional SQL),
+    or the rows themselves (named)."""
+    return [tuple(r[n] for n in names) for r in rows] if names is not None else list(rows)
 
 
 def _copy_outcome(handed: Future[None], done: asyncio.Future[None]) -> None:

@@ -13,8 +13,9 @@ rows as tuples, and a driver error raised as SQLAlchemy's own (``DBAPIError.inst
 Only where it is the same thing: a SQLite file or PostgreSQL (psycopg), a read outside any
 transaction (autocommit: the statement reads one snapshot, as ``single_statement_reader``), a
 statement without expanding or post-compiled parameters. ``rows`` answers None otherwise and
-the caller reads as before. A connection that fails is dropped (the next read opens another,
-as the pool does without pre-ping: one statement fails); all close when the engine is disposed.
+the caller reads as before. A connection lost to the server makes every thread open another
+at its next read, as the pool does without pre-ping (one read fails); all close when the engine
+is disposed.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
+
+from localforce.storage.sql.engine import detached_connection
 
 log = logging.getLogger("localforce.storage")
 
@@ -62,8 +65,8 @@ class _Plan:
 
 
 class RawReads:
-    """The per-engine reader; ``for_engine`` gives the one of an engine (None when it is not
-    a SQLite file)."""
+    """The per-engine reader; ``for_engine`` gives the one of an engine (None for an
+    in-memory SQLite database or a driver other than psycopg)."""
 
     _by_engine: weakref.WeakKeyDictionary[Engine, RawReads] = weakref.WeakKeyDictionary()
     _create_lock = threading.Lock()
@@ -100,6 +103,20 @@ class RawReads:
              ) -> list[tuple[Any, ...]] | None:
         """The statement's rows, or None when it cannot be read here (the caller reads it
         through SQLAlchemy)."""
+        found = self._run(statement, params)
+        return found[1] if found is not None else None
+
+    def mappings(self, statement: Executable, params: Mapping[str, Any] | None = None
+                 ) -> list[dict[str, Any]] | None:
+        """``rows`` as ``{column key: value}``, as ``Result.mappings()``."""
+        found = self._run(statement, params)
+        if found is None:
+            return None
+        plan, rows = found
+        return [dict(zip(plan.keys, row, strict=True)) for row in rows]
+
+    def _run(self, statement: Executable, params: Mapping[str, Any] | None
+             ) -> tuple[_Plan, list[tuple[Any, ...]]] | None:
         plan = self._plan(statement)
         if plan is None:
             return None
@@ -121,16 +138,7 @@ class RawReads:
         if any(plan.results):
             rows = [tuple(v if p is None or v is None else p(v)
                           for p, v in zip(plan.results, row, strict=True)) for row in rows]
-        return rows
-
-    def mappings(self, statement: Executable, params: Mapping[str, Any] | None = None
-                 ) -> list[dict[str, Any]] | None:
-        """``rows`` as ``{column key: value}``, as ``Result.mappings()``."""
-        rows = self.rows(statement, params)
-        if rows is None:
-            return None
-        keys = self._plans[statement].keys  # type: ignore[union-attr]
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        return plan, rows
 
     def close(self) -> None:
         with self._lock:
@@ -146,9 +154,7 @@ class RawReads:
             if old is not None:  # this thread's, from before a failure: closed here
                 local.connection = None
                 self._forget(old)
-            pooled = self._engine.raw_connection()  # opened with the engine's set-up
-            connection: Any = pooled.driver_connection
-            pooled.detach()  # this thread's for good, outside the pool
+            connection = detached_connection(self._engine)  # this thread's for good
             if not isinstance(connection, sqlite3.Connection):
                 connection.rollback()  # whatever the dialect's set-up left open
                 connection.autocommit = True  # psycopg: each statement its own snapshot

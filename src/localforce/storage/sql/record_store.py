@@ -164,21 +164,18 @@ class SqlRecordStore:
                 with self._reader.connect() as connection:
                     yield connection
 
-    def _rows(self, statement: Any, params: dict[str, Any] | None = None) -> Sequence[Any]:
-        """One read statement's rows: outside a transaction on SQLite straight through the
-        DBAPI (storage/sql/raw_reads.py), else on ``_read``'s connection."""
-        if self._connection is None and self._raw is not None:
+    def _rows(self, statement: Any, params: dict[str, Any] | None = None, *,
+              kept: bool = True) -> Sequence[Any]:
+        """One read statement's rows: outside a transaction straight through the DBAPI
+        (storage/sql/raw_reads.py), else on ``_read``'s connection. ``kept=False``: a
+        statement made for this call only, not worth compiling for the DBAPI path."""
+        if kept and self._connection is None and self._raw is not None:
             with _too_complex():
                 rows = self._raw.rows(statement, params)
             if rows is not None:
                 return rows
         with self._read() as conn:
             return conn.execute(statement, params).all()
-
-    def _read_once(self, statement: Any) -> Sequence[Any]:
-        """A statement made for this call only: not worth compiling for the DBAPI path."""
-        with self._read() as conn:
-            return conn.execute(statement).all()
 
     def source(self, obj: ObjectDef) -> Source:
         key = (obj.name, obj.stored_names, obj.describe.get("x-targets"))
@@ -473,7 +470,7 @@ class SqlRecordStore:
         key = ("page", offset, limit) if after is None else None
         stmt, codecs = self._compiled(plan, key, lambda c: c.select(
             offset, limit, after=after, keyed=True))
-        rows = self._rows(stmt) if key is not None else self._read_once(stmt)
+        rows = self._rows(stmt, kept=key is not None)
         n = len(codecs)
         if not any(codecs):  # one pass: the values as read, then the sort key
             return [(tuple(r[:n]), list(r[n:])) for r in rows]
