@@ -28,10 +28,13 @@ from localforce.domain.models import OrgPolicies
 from localforce.domain.principal import Principal
 from localforce.limits.ports import Counters
 from localforce.limits.services import Limits
+from localforce.oauth.artifacts import GrantStore
 from localforce.oauth.browser import BrowserFlows, build_browser
 from localforce.oauth.client_auth import ClientAuthenticator
 from localforce.oauth.credentials import Logins, user_access
+from localforce.oauth.flows.authorization_code import AuthorizationCodeFlow
 from localforce.oauth.flows.client_credentials import ClientCredentialsFlow
+from localforce.oauth.flows.device_code import DeviceCodeFlow
 from localforce.oauth.flows.jwt_bearer import JwtBearerFlow
 from localforce.oauth.flows.password import PasswordFlow
 from localforce.oauth.flows.refresh_token import RefreshTokenFlow
@@ -39,7 +42,7 @@ from localforce.oauth.housekeeping import Housekeeping
 from localforce.oauth.issuing import Issuer
 from localforce.oauth.keys import KeyRing
 from localforce.oauth.maintenance import Maintenance, Observer, Schedule
-from localforce.oauth.server import AuthorizationServer
+from localforce.oauth.server import AuthorizationServer, Flow
 from localforce.oauth.services import OAuthServices
 from localforce.oauth.sessions import Sessions
 from localforce.security import passwords
@@ -139,6 +142,8 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
                         metrics=audit.metrics, writes=writes)
     grants = SqlGrantStore(engine)
     browser = build_browser(oauth, grants, settings.authorization_code_seconds)
+    for handler in token_handlers(oauth, grants, browser):
+        oauth.server.register(handler)
     records = SqlRecordStore(engine)
     data = DataApi(records, clock, AssignmentWrites(directory))
     bulk = build_bulk(settings, SqlBulkStore(engine, records), data, directory, clock)
@@ -238,8 +243,8 @@ def build_audit(engine: Engine) -> Audit:
 def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: Directory,
                 clock: Clock, *, writes: GroupCommit, limits: Limits | None = None,
                 metrics: Metrics | None = None) -> OAuthServices:
-    """The OAuth stores and helpers, and the token endpoint's flows (register more with
-    ``oauth.server.register(flow)``)."""
+    """The OAuth stores and helpers; the token endpoint's registry is filled by ``build``
+    from ``token_handlers``."""
     base_url = settings.effective_public_url
     tokens, history = SqlTokenStore(engine, writes), SqlLoginHistory(engine, writes)
     if metrics is not None:
@@ -255,9 +260,16 @@ def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: D
         logins=Logins(directory, history, clock, rate=limits.logins if limits else None),
         clients=ClientAuthenticator(directory), sessions=Sessions(tokens, directory, clock),
         server=AuthorizationServer([]), jwt_audiences=jwt_audiences(settings))
-    for flow in (PasswordFlow, ClientCredentialsFlow, JwtBearerFlow, RefreshTokenFlow):
-        oauth.server.register(flow(oauth))
     return oauth
+
+
+def token_handlers(oauth: OAuthServices, grants: GrantStore,
+                   browser: BrowserFlows) -> tuple[Flow, ...]:
+    """Every handler of POST /services/oauth2/token, in one place: the grants by
+    ``grant_type`` and Salesforce's device-code request by ``response_type``."""
+    return (PasswordFlow(oauth), ClientCredentialsFlow(oauth), JwtBearerFlow(oauth),
+            RefreshTokenFlow(oauth), AuthorizationCodeFlow(oauth, grants),
+            DeviceCodeFlow(oauth, grants), browser.device_authorization)
 
 
 def jwt_audiences(settings: Settings) -> frozenset[str]:

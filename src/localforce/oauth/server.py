@@ -10,17 +10,17 @@ bootstrap decision.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from localforce.oauth.errors import UnsupportedGrantType
 from localforce.oauth.messages import Reply, TokenRequest
 
 
 class Flow(Protocol):
-    @property
-    def GRANT_TYPES(self) -> tuple[str, ...]:  # a class constant in each flow
-        """Wire names this flow answers to, e.g. ``("refresh_token",)``."""
-        ...
+    #: Wire names this flow answers to, e.g. ``("refresh_token",)``.
+    GRANT_TYPES: ClassVar[tuple[str, ...]]
+    #: ``response_type`` values it answers at /token without a ``grant_type`` (mostly none).
+    RESPONSE_TYPES: ClassVar[tuple[str, ...]]
 
     def exchange(self, request: TokenRequest) -> Reply:
         """Check the request and mint tokens; raise an ``OAuthError`` to refuse."""
@@ -39,7 +39,9 @@ class AuthorizationServer:
             if name in self._grants:
                 raise ValueError(f"grant type {name!r} registered twice")
             self._grants[name] = flow
-        for name in getattr(flow, "RESPONSE_TYPES", ()):
+        for name in flow.RESPONSE_TYPES:
+            if name in self._responses:
+                raise ValueError(f"response type {name!r} registered twice")
             self._responses[name] = flow
 
     @property

@@ -1,8 +1,8 @@
 """Everything the OAuth surface needs, wired once by ``bootstrap.build``.
 
 Flows, endpoints and routes reach stores and helpers through this object; tests swap parts
-of it. ``server`` is the token endpoint's flow registry: the browser flows register their
-``authorization_code`` and device flows with ``server.register(flow)``.
+of it. ``server`` is the token endpoint's flow registry, filled by
+``bootstrap.token_handlers``.
 """
 
 from __future__ import annotations

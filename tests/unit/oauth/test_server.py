@@ -45,3 +45,33 @@ def test_unknown_or_missing_grant_type() -> None:
 def test_a_grant_type_registers_once() -> None:
     with pytest.raises(ValueError):
         AuthorizationServer([Echo(("password",)), Echo(("password",))])
+
+
+def test_a_response_type_registers_once() -> None:
+    with pytest.raises(ValueError):
+        AuthorizationServer([Echo(("device",), ("device_code",)), Echo((), ("device_code",))])
+
+
+def test_the_flows_declare_their_wire_names_on_the_class() -> None:
+    """Every token-endpoint handler bootstrap registers, with its wire names as class
+    constants (what ``Flow``'s ClassVars say), and the registry built from them."""
+    from localforce.oauth.endpoints.device_authorization import DeviceAuthorizationEndpoint
+    from localforce.oauth.flows import (
+        authorization_code,
+        client_credentials,
+        device_code,
+        jwt_bearer,
+        password,
+        refresh_token,
+    )
+
+    classes = [password.PasswordFlow, client_credentials.ClientCredentialsFlow,
+               jwt_bearer.JwtBearerFlow, refresh_token.RefreshTokenFlow,
+               authorization_code.AuthorizationCodeFlow, device_code.DeviceCodeFlow,
+               DeviceAuthorizationEndpoint]
+    assert [(c.GRANT_TYPES, c.RESPONSE_TYPES) for c in classes] == [
+        (("password",), ()), (("client_credentials",), ()),
+        (("urn:ietf:params:oauth:grant-type:jwt-bearer",), ()), (("refresh_token",), ()),
+        (("authorization_code",), ()),
+        (("urn:ietf:params:oauth:grant-type:device_code", "device"), ()),
+        ((), ("device_code",))]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from localforce.oauth.artifacts import DeviceAuthorization, DeviceStatus, DeviceStore
 from localforce.oauth.errors import UnauthorizedClient
@@ -71,8 +71,8 @@ class DeviceAuthorizationEndpoint:
     """Registered with the token endpoint for ``response_type=device_code``; also called by
     the RFC 8628 route with ``rfc8628=True``."""
 
-    GRANT_TYPES: tuple[str, ...] = ()
-    RESPONSE_TYPES = ("device_code",)
+    GRANT_TYPES: ClassVar[tuple[str, ...]] = ()
+    RESPONSE_TYPES: ClassVar[tuple[str, ...]] = ("device_code",)
 
     def __init__(self, oauth: OAuthServices, devices: DeviceStore,
                  clock: Callable[[], float] | None = None) -> None:

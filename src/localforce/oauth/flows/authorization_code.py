@@ -18,6 +18,8 @@ Order (node-oidc's): find the code, check it, then consume it atomically.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from localforce.domain import scopes as scope_words
 from localforce.oauth import pkce
 from localforce.oauth.artifacts import AuthorizationCode, CodeStore
@@ -37,7 +39,8 @@ INVALID = "invalid authorization code"
 
 
 class AuthorizationCodeFlow:
-    GRANT_TYPES = GRANT_TYPES
+    GRANT_TYPES: ClassVar[tuple[str, ...]] = GRANT_TYPES
+    RESPONSE_TYPES: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, oauth: OAuthServices, codes: CodeStore) -> None:
         self._oauth = oauth

@@ -15,6 +15,7 @@ here the server's own URL is that host.)
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import ClassVar
 
 from localforce.domain import scopes as scope_words
 from localforce.oauth.credentials import LoginFailed
@@ -28,7 +29,8 @@ NO_RUN_AS = "no client credentials user enabled"
 
 
 class ClientCredentialsFlow:
-    GRANT_TYPES = GRANT_TYPES
+    GRANT_TYPES: ClassVar[tuple[str, ...]] = GRANT_TYPES
+    RESPONSE_TYPES: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, oauth: OAuthServices) -> None:
         self._oauth = oauth

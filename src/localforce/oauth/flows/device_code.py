@@ -12,6 +12,8 @@ MUST be increased by 5 seconds for this and all subsequent requests"; a denied r
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from localforce.domain import scopes as scope_words
 from localforce.oauth.artifacts import DeviceAuthorization, DeviceStatus, DeviceStore
 from localforce.oauth.errors import (
@@ -33,7 +35,8 @@ SLOW_DOWN_STEP = 5
 
 
 class DeviceCodeFlow:
-    GRANT_TYPES = GRANT_TYPES
+    GRANT_TYPES: ClassVar[tuple[str, ...]] = GRANT_TYPES
+    RESPONSE_TYPES: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, oauth: OAuthServices, devices: DeviceStore) -> None:
         self._oauth = oauth

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -66,7 +66,8 @@ def expiry_seconds(value: Any) -> int | None:
 
 
 class JwtBearerFlow:
-    GRANT_TYPES = GRANT_TYPES
+    GRANT_TYPES: ClassVar[tuple[str, ...]] = GRANT_TYPES
+    RESPONSE_TYPES: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, oauth: OAuthServices) -> None:
         self._oauth = oauth

@@ -12,6 +12,8 @@ never issues one for this flow.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from localforce.oauth import ports
 from localforce.oauth.credentials import LoginFailed
 from localforce.oauth.errors import InvalidGrant
@@ -23,7 +25,8 @@ GRANT_TYPES = ("password",)
 
 
 class PasswordFlow:
-    GRANT_TYPES = GRANT_TYPES
+    GRANT_TYPES: ClassVar[tuple[str, ...]] = GRANT_TYPES
+    RESPONSE_TYPES: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, oauth: OAuthServices) -> None:
         self._oauth = oauth

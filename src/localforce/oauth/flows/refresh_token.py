@@ -13,6 +13,8 @@ Without rotation no new refresh token is returned.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from localforce.domain import scopes as scope_words
 from localforce.domain.models import IpRelaxation, RefreshTokenPolicy
 from localforce.oauth.credentials import LoginFailed
@@ -40,7 +42,8 @@ def policy_allows(policy: RefreshTokenPolicy, record: TokenRecord, now: int) -> 
 
 
 class RefreshTokenFlow:
-    GRANT_TYPES = GRANT_TYPES
+    GRANT_TYPES: ClassVar[tuple[str, ...]] = GRANT_TYPES
+    RESPONSE_TYPES: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, oauth: OAuthServices) -> None:
         self._oauth = oauth
