@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# Type-checked in `make test`: all of src/, and strictly the pure layers and the SDK (the
-# rest strictly: issue #22).
-MYPY_STRICT := --strict src/localforce/soql src/localforce/domain src/localforce/security src/localforce/client
+# Type-checked in `make test`: all of src/, and strictly the pure layers, the OAuth and limits
+# cores and the SDK (the rest strictly: issue #22).
+MYPY_STRICT := --strict src/localforce/soql src/localforce/domain src/localforce/security src/localforce/client src/localforce/oauth src/localforce/limits
 
 .PHONY: serve test test-fast fuzz lint bench clean
 
@@ -24,6 +24,7 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/mypy $(MYPY_STRICT)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 	cd examples/pytest-demo && ../../$(BIN)/python -m pytest -q
 
