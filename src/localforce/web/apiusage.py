@@ -41,4 +41,5 @@ class ApiUsage:
             status=status, duration_us=int(seconds * 1_000_000)))
         if not queued:
             self.audit.metrics.api_log_dropped.inc()
-        self.audit.metrics.data_requests.labels(str(status)).inc()
+        metrics = self.audit.metrics
+        metrics.child(metrics.data_requests, str(status)).inc()

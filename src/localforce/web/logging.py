@@ -16,7 +16,8 @@ and ``/id/...?oauth_token=`` put tokens there). uvicorn's own access log is off
 
 from __future__ import annotations
 
-import datetime
+import asyncio
+import atexit
 import functools
 import logging
 import re
@@ -52,7 +53,17 @@ _CREDENTIAL = re.compile("|".join((
 
 def mask(text: str) -> str:
     """Mask every credential-shaped substring."""
+    if not _may_hold_credential(text):
+        return text
     return _CREDENTIAL.sub(_masked, text)
+
+
+def _may_hold_credential(text: str) -> bool:
+    """False only for text none of ``_CREDENTIAL``'s shapes can match: each needs ``00D``,
+    ``5Aep861``, ``eyJ``, ``=`` or whitespace (``\\s``: a space, or a character that is not
+    printable). A request path usually has none: a fifth of the regex's time."""
+    return ("=" in text or " " in text or "00D" in text or "5Aep861" in text or "eyJ" in text
+            or not text.isprintable())
 
 
 def _masked(match: re.Match[str]) -> str:
@@ -96,6 +107,10 @@ def _json_line(event: Any, **_: Any) -> str:
 #: Where ``access_line`` writes, once ``configure_logging`` has said (None: through structlog).
 _access_out: Any = None
 _access_lock = threading.Lock()
+#: Lines written on an event loop and not yet flushed: written together once the loop's
+#: current pass has run (``_write_pending``), one write and flush per pass instead of one
+#: per request (a system call each: ~25 us of a 40 us access line, measured).
+_pending: list[str] = []
 
 
 def access_line(fields: dict[str, Any]) -> None:
@@ -110,20 +125,51 @@ def access_line(fields: dict[str, Any]) -> None:
     event = redact(None, "info", {**fields, "event": "request", "level": "info",
                                   "timestamp": _utc_now_iso()})
     line = _json_line(event) + "\n"
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not on an event loop: at once
+        with _access_lock:
+            out.write(line)
+            out.flush()
+        return
     with _access_lock:
-        out.write(line)
-        out.flush()
+        first = not _pending
+        _pending.append(line)
+    if first:
+        loop.call_soon(_write_pending)
+
+
+def _write_pending() -> None:
+    """The lines of one event-loop pass, in the order they were made."""
+    with _access_lock:
+        lines = "".join(_pending)
+        _pending.clear()
+        if lines and _access_out is not None:
+            _access_out.write(lines)
+            _access_out.flush()
+
+
+atexit.register(_write_pending)
+
+#: ``_utc_now_iso``'s text of the current second, and that second.
+_second: tuple[int, str] = (-1, "")
 
 
 def _utc_now_iso() -> str:
-    """structlog's ``TimeStamper(fmt="iso", utc=True)``."""
-    return datetime.datetime.now(tz=datetime.UTC).isoformat().replace("+00:00", "Z")
+    """structlog's ``TimeStamper(fmt="iso", utc=True)`` (``datetime.now(UTC).isoformat()``
+    with ``Z``: microseconds when not zero), the date and time formatted once a second."""
+    global _second
+    sec, micros = divmod(time.time_ns() // 1000, 1_000_000)
+    if _second[0] != sec:
+        _second = (sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)))
+    return f"{_second[1]}.{micros:06d}Z" if micros else _second[1] + "Z"
 
 
 def configure_logging(level: int = logging.INFO, stream: Any = None) -> None:
     """Process-wide; idempotent."""
     global _access_out
     out = stream or sys.stderr
+    _write_pending()  # what is pending goes where it was meant to
     _access_out = out
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
@@ -195,7 +241,7 @@ class AccessLog:
     def done(self, scope: Scope, started: float, usage_at_ms: int | None, status: int) -> None:
         """The request's line, latency and (data API) usage entry, once it has been answered."""
         seconds = self.clock() - started
-        self.metrics.latency.labels(surface(scope["path"])).observe(seconds)
+        self.metrics.child(self.metrics.latency, surface(scope["path"])).observe(seconds)
         access_line({"method": scope["method"], "path": scope["path"], "status": status,
                      "duration_ms": round(seconds * 1000, 2),
                      "client_ip": (scope.get("state") or {}).get(STATE_KEY)})

@@ -109,6 +109,17 @@ def declared_length(scope: Scope) -> int | None:
     return None
 
 
+def bodiless(scope: Scope) -> bool:
+    """An HTTP/1.x request with neither ``Content-Length`` nor ``Transfer-Encoding``: its body
+    is empty (RFC 9112 §6.3), nothing to receive. HTTP/2 may send one without either."""
+    if not scope.get("http_version", "1.1").startswith("1"):
+        return False
+    for name, _value in scope["headers"]:
+        if name == b"content-length" or name == b"transfer-encoding":
+            return False
+    return True
+
+
 def bounded(receive: Receive, path: str, declared: int | None) -> Receive:
     """``receive`` raising ``too_large`` instead of handing over a body past the path's limit."""
     limit, seen = limit_for(path), 0

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import io
 import json
 import logging
 
+import pytest
 import structlog
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from localforce.web.logging import REDACTED, configure_logging, mask, redact
+from localforce.web.logging import _CREDENTIAL, REDACTED, _masked, configure_logging, mask, redact
 
 SESSION = "00D5g000004SfmE!AQ4AQH0dMHZfz972Szy4gS.qS9xRJ3kPQ"
 REFRESH = "5Aep861KIwKdekr90I4iHdtDgWwRoG7O_6uHrgJ.yVtMS-UmGwRH9f6XCvA_RnmK"
@@ -71,3 +76,55 @@ def test_the_access_line_is_structlogs_line() -> None:
     assert list(ours) == list(theirs)  # the same keys in the same order
     assert ours.pop("timestamp")[:16] == theirs.pop("timestamp")[:16]
     assert ours == theirs
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(
+    ["0", "D", "5Aep861", "00D", "eyJ", "=", " ", "\t", "\u2003", "\x85", "a", "Z", ".", "!",
+     "_", "-", "/", "token", "Bearer", "oauth", "password", "é"]), max_size=30).map("".join)
+       | st.text(max_size=40))
+def test_the_quick_check_never_skips_a_credential(text: str) -> None:
+    """``mask`` skips the regex for text its shapes cannot match: held to the regex itself."""
+    assert mask(text) == _CREDENTIAL.sub(_masked, text)
+
+
+def test_the_timestamp_is_structlogs_iso_format(monkeypatch: pytest.MonkeyPatch) -> None:
+    import localforce.web.logging as logs
+
+    for ns, expected in ((1_764_850_000_123_456_789, "2025-12-04T12:06:40.123456Z"),
+                         (1_764_850_000_000_000_999, "2025-12-04T12:06:40Z"),
+                         (1_764_850_001_000_001_000, "2025-12-04T12:06:41.000001Z")):
+        monkeypatch.setattr(logs.time, "time_ns", lambda ns=ns: ns)
+        assert logs._utc_now_iso() == expected
+        at = dt.datetime.fromtimestamp(ns // 1000 / 1e6, tz=dt.UTC)
+        assert expected == at.isoformat().replace("+00:00", "Z")
+
+
+def test_access_lines_on_a_loop_are_written_once_its_pass_has_run() -> None:
+    from localforce.web.logging import access_line
+
+    class Out(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            Out.writes += 1
+            return super().write(text)
+
+    out = Out()
+    configure_logging(stream=out)
+
+    async def requests() -> str:
+        for n in range(3):
+            access_line({"method": "GET", "path": f"/p{n}", "status": 200})
+        held = out.getvalue()
+        await asyncio.sleep(0)  # the loop's next pass
+        return held
+
+    try:
+        held = asyncio.run(requests())
+    finally:
+        configure_logging()
+    assert held == ""
+    assert [json.loads(line)["path"] for line in out.getvalue().splitlines()] == \
+        ["/p0", "/p1", "/p2"]
+    assert Out.writes == 1

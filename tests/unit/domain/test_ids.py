@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from localforce.domain import ids
 
@@ -86,3 +88,33 @@ def test_same_id_compares_across_forms() -> None:
     assert ids.same_id("001B000001LntWl", "001B000001LntWlIAJ")
     assert not ids.same_id("001B000001LntWl", "001B000001LntWm")
     assert not ids.same_id("nonsense", "001B000001LntWl")
+
+
+def _reference_checksum(id15: str) -> str:
+    """salesforce-wire.md §5.1 spelled out: per 5-character chunk, bit i set when character
+    i is an upper-case letter."""
+    out = ""
+    for chunk in range(3):
+        bits = sum(1 << i for i, c in enumerate(id15[chunk * 5:chunk * 5 + 5]) if "A" <= c <= "Z")
+        out += "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"[bits]
+    return out
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+               min_size=15, max_size=15))
+def test_the_checksum_is_the_reference_one(id15: str) -> None:
+    assert ids.checksum(id15) == _reference_checksum(id15)
+
+
+@given(st.integers(min_value=0, max_value=62 ** 9 - 1))
+def test_a_sequence_is_its_number_in_base_62(n: int) -> None:
+    text = ids._base62(n, 9)
+    assert len(text) == 9 and int_base62(text) == n
+
+
+def int_base62(text: str) -> int:
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    value = 0
+    for char in text:
+        value = value * 62 + alphabet.index(char)
+    return value

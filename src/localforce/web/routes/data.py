@@ -34,7 +34,7 @@ from localforce.limits.allocation import AllocationSpent
 from localforce.web import threads
 from localforce.web.auth import authenticate
 from localforce.web.errors import SalesforceJSON, api_error_response
-from localforce.web.requestsize import MAX_DATA_BODY, read_body
+from localforce.web.requestsize import MAX_DATA_BODY, bodiless, read_body
 
 LIMIT_HEADER = "Sforce-Limit-Info"
 
@@ -208,8 +208,8 @@ def endpoint(services: Services, handler: Handler, streamed: frozenset[str] = fr
             version = _version(request)
             # The body is read here but parsed after authentication: a caller without a valid
             # session learns nothing about what the body should have been.
-            raw = b"" if request.method in streamed else await read_body(request,
-                                                                          MAX_DATA_BODY)
+            raw = b"" if request.method in streamed or bodiless(request.scope) else \
+                await read_body(request, MAX_DATA_BODY)
             if request.method in READS:
                 response = await threads.on_loop(inline, call, raw)
             else:
