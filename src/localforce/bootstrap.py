@@ -38,6 +38,7 @@ from localforce.oauth.flows.device_code import DeviceCodeFlow
 from localforce.oauth.flows.jwt_bearer import JwtBearerFlow
 from localforce.oauth.flows.password import PasswordFlow
 from localforce.oauth.flows.refresh_token import RefreshTokenFlow
+from localforce.oauth.grants import GrantLogins
 from localforce.oauth.housekeeping import Housekeeping
 from localforce.oauth.issuing import Issuer
 from localforce.oauth.keys import KeyRing
@@ -258,7 +259,8 @@ def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: D
                       refresh_max_days=settings.refresh_token_max_days,
                       session_seconds=directory.session_seconds),
         logins=Logins(directory, history, clock, rate=limits.logins if limits else None),
-        clients=ClientAuthenticator(directory), sessions=Sessions(tokens, directory, clock),
+        clients=ClientAuthenticator(directory.store, directory.check_secret),
+        sessions=Sessions(tokens, directory, clock),
         server=AuthorizationServer([]), jwt_audiences=jwt_audiences(settings))
     return oauth
 
@@ -266,10 +268,18 @@ def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: D
 def token_handlers(oauth: OAuthServices, grants: GrantStore,
                    browser: BrowserFlows) -> tuple[Flow, ...]:
     """Every handler of POST /services/oauth2/token, in one place: the grants by
-    ``grant_type`` and Salesforce's device-code request by ``response_type``."""
-    return (PasswordFlow(oauth), ClientCredentialsFlow(oauth), JwtBearerFlow(oauth),
-            RefreshTokenFlow(oauth), AuthorizationCodeFlow(oauth, grants),
-            DeviceCodeFlow(oauth, grants), browser.device_authorization)
+    ``grant_type`` and Salesforce's device-code request by ``response_type``. Each flow is
+    given what it uses (oauth/flows/needs.py), the directory's store for its lookups."""
+    clients, issuer, clock = oauth.clients, oauth.issuer, oauth.clock
+    store, logins = oauth.directory.store, GrantLogins(oauth.logins)
+    return (PasswordFlow(clients, store, store, logins, issuer),
+            ClientCredentialsFlow(clients, store, logins, issuer),
+            JwtBearerFlow(clients, store, store, oauth.consents, oauth.replay, logins, issuer,
+                          clock, oauth.jwt_audiences),
+            RefreshTokenFlow(clients, oauth.tokens, store, logins, issuer, clock),
+            AuthorizationCodeFlow(clients, grants, store, store, oauth.tokens, issuer, clock),
+            DeviceCodeFlow(clients, grants, store, store, issuer, clock),
+            browser.device_authorization)
 
 
 def jwt_audiences(settings: Settings) -> frozenset[str]:

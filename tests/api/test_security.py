@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from localforce.oauth.issuing import IssuePolicy
+
 INSUFFICIENT = [{"message": "insufficient access rights on object id",
                  "errorCode": "INSUFFICIENT_ACCESS_OR_READONLY"}]
 NOT_FOUND = [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}]
@@ -73,8 +75,8 @@ def test_directory_objects_are_read_only(admin, api_as):
 def test_token_without_api_scope_is_refused(services, org, admin, client):
     user = services.directory.store.get_user(admin.user_id)
     app = services.directory.store.find_app(org.id, "PlatformCLI")
-    token = services.oauth.issuer.issue(app, user, ("id",), "authorization_code").body()[
-        "access_token"]
+    token = services.oauth.issuer.issue(app, user, ("id",),
+                                        IssuePolicy("authorization_code")).body()["access_token"]
     r = client.get("/services/data/v59.0/query", params={"q": "SELECT Id FROM Account"},
                    headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401 and r.json()[0]["errorCode"] == "INVALID_SESSION_ID"

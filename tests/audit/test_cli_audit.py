@@ -20,6 +20,7 @@ from localforce.domain import ids
 from localforce.domain.models import ConnectedApp
 from localforce.oauth import ports
 from localforce.oauth.credentials import LoginContext
+from localforce.oauth.issuing import IssuePolicy
 from localforce.settings import Settings
 
 
@@ -47,8 +48,8 @@ def org(env: Settings) -> dict[str, str]:
         tool = directory.create_app(ConnectedApp(ids.new_id("0H4"), o.id, "Tool", "",
                                                  scopes=("api", "refresh_token")), "s3cret")
         for user in (ann, ann, bob):
-            svc.oauth.issuer.issue(tool, user, ("api", "refresh_token"), "authorization_code",
-                                   with_refresh=True)
+            svc.oauth.issuer.issue(tool, user, ("api", "refresh_token"),
+                                   IssuePolicy("authorization_code", with_refresh=True))
         context = LoginContext(ports.OAUTH_LOGIN, "198.51.100.7", tool)
         svc.oauth.logins.record(context, ports.SUCCESS, ann)
         clock.advance(1)

@@ -10,6 +10,8 @@ from typing import Any
 from tests.flows import conftest as flows
 from tests.flows.conftest import KEY, SECRET, World
 
+from localforce.oauth.issuing import IssuePolicy
+
 key_pair, world = flows.key_pair, flows.world  # shared fixtures
 
 TOKEN_URL = "http://testserver/services/oauth2/token"
@@ -18,7 +20,7 @@ TOKEN_URL = "http://testserver/services/oauth2/token"
 def _refresh_token(world: World) -> str:
     """A refresh token as a web-server-flow grant would have issued it."""
     issued = world.services.oauth.issuer.issue(world.app, world.user, ("api", "refresh_token"),
-                                               "authorization_code", with_refresh=True)
+                                               IssuePolicy("authorization_code", with_refresh=True))
     return str(issued.refresh_token)
 
 

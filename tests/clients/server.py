@@ -24,6 +24,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from localforce.domain.ids import to18
+from localforce.oauth.issuing import IssuePolicy
+
+#: How these tests mint a refresh token (as the authorization-code grant would).
+CODE_GRANT = IssuePolicy("authorization_code", with_refresh=True)
 
 ORG_ID = to18("00D5g000004SfmE")
 USERNAME = "admin@compat.test"
@@ -124,7 +128,7 @@ class LiveServer:
             user, app = store.find_user(self.username), store.find_app_by_key(self.consumer_key)
             assert user is not None and app is not None
             body = services.oauth.issuer.issue(app, user, ("api", "refresh_token"),
-                                               "authorization_code", with_refresh=True).body()
+                                               CODE_GRANT).body()
         finally:
             services.close()
         return str(body["refresh_token"])

@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from tests.flows.conftest import World
 
+from localforce.oauth.issuing import IssuePolicy
+
+#: How these tests mint a refresh token (as the authorization-code grant would).
+CODE_GRANT = IssuePolicy("authorization_code", with_refresh=True)
+
 
 def _platform_cli_refresh_token(world: World) -> tuple[str, str]:
     """A PlatformCLI refresh token for a user of an org whose PlatformCLI is *not* the one a
@@ -19,7 +24,7 @@ def _platform_cli_refresh_token(world: World) -> tuple[str, str]:
     app = directory.store.find_app_by_key("PlatformCLI", other.id)
     assert app is not None and app.org_id == other.id and app.id != default.id
     issued = world.services.oauth.issuer.issue(app, user, ("refresh_token", "api", "web"),
-                                               "authorization_code", with_refresh=True)
+                                               CODE_GRANT)
     assert issued.refresh_token is not None
     return issued.refresh_token, other.id
 

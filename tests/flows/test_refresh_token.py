@@ -10,7 +10,10 @@ from tests.flows.conftest import KEY, SECRET, World
 
 from localforce.domain import ids
 from localforce.domain.models import ConnectedApp, RefreshTokenPolicy
-from localforce.oauth.issuing import signature
+from localforce.oauth.issuing import IssuePolicy, signature
+
+#: How these tests mint a refresh token (as the authorization-code grant would).
+CODE_GRANT = IssuePolicy("authorization_code", with_refresh=True)
 
 EXPIRED = {"error": "invalid_grant", "error_description": "expired access/refresh token"}
 DAY = 86400
@@ -19,7 +22,7 @@ DAY = 86400
 def grant(world: World, scopes: tuple[str, ...] = ("api", "refresh_token", "openid")) -> dict:  # type: ignore[type-arg]
     """What the web-server flow hands out: an access and a refresh token."""
     return world.services.oauth.issuer.issue(world.app, world.user, scopes,
-                                             "authorization_code", with_refresh=True).body()
+                                             CODE_GRANT).body()
 
 
 def refresh(world: World, token: str, **form: str):  # type: ignore[no-untyped-def]
@@ -203,7 +206,7 @@ class TestPublicClients:
         cli = world.services.directory.store.find_app(world.org.id, "PlatformCLI")
         assert cli is not None and cli.builtin and not cli.has_secret
         body = world.services.oauth.issuer.issue(cli, world.user, ("api", "refresh_token"),
-                                                 "authorization_code", with_refresh=True).body()
+                                                 CODE_GRANT).body()
         for _ in range(2):
             again = world.token(grant_type="refresh_token", client_id="PlatformCLI",
                                 refresh_token=body["refresh_token"]).json()

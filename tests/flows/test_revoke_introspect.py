@@ -9,6 +9,10 @@ from tests.flows.conftest import KEY, SECRET, World
 
 from localforce.domain import ids
 from localforce.domain.models import ConnectedApp
+from localforce.oauth.issuing import IssuePolicy
+
+#: How these tests mint a refresh token (as the authorization-code grant would).
+CODE_GRANT = IssuePolicy("authorization_code", with_refresh=True)
 
 NOW = 1_790_000_000
 INVALID_TOKEN = {"error": "invalid_token", "error_description": "Token was invalid"}
@@ -16,7 +20,7 @@ INVALID_TOKEN = {"error": "invalid_token", "error_description": "Token was inval
 
 def grant(world: World) -> dict:  # type: ignore[type-arg]
     return world.services.oauth.issuer.issue(world.app, world.user, ("api", "refresh_token"),
-                                             "authorization_code", with_refresh=True).body()
+                                             CODE_GRANT).body()
 
 
 def works(world: World, access_token: str) -> bool:

@@ -19,6 +19,7 @@ from tests.policies.conftest import (
 )
 
 from localforce.domain.models import IpRelaxation
+from localforce.oauth.issuing import IssuePolicy
 
 INSIDE, OUTSIDE = "198.51.100.20", "203.0.113.50"
 
@@ -26,7 +27,7 @@ INSIDE, OUTSIDE = "198.51.100.20", "203.0.113.50"
 def _refresh_token(world: World) -> str:
     """A refresh token as a web-server-flow grant would have issued it."""
     issued = world.services.oauth.issuer.issue(world.app, world.user, ("api", "refresh_token"),
-                                               "authorization_code", with_refresh=True)
+                                               IssuePolicy("authorization_code", with_refresh=True))
     return str(issued.refresh_token)
 
 

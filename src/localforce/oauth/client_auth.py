@@ -8,25 +8,37 @@ Flow"); a secret that is presented is always checked, even when it is optional.
 
 from __future__ import annotations
 
-from localforce.directory.service import Directory
+from collections.abc import Callable
+from typing import Protocol
+
 from localforce.domain.models import ConnectedApp
 from localforce.oauth.errors import InvalidClient, InvalidClientId
 from localforce.oauth.messages import TokenRequest
 
 
+class AppsByKey(Protocol):
+    def find_app_by_key(self, consumer_key: str, org_id: str | None = None
+                        ) -> ConnectedApp | None: ...
+
+
 class ClientAuthenticator:
-    def __init__(self, directory: Directory) -> None:
-        self._directory = directory
+    """``check_secret(app, presented)``: the constant-time comparison with the app's sealed
+    consumer secret (``Directory.check_secret``)."""
+
+    def __init__(self, apps: AppsByKey,
+                 check_secret: Callable[[ConnectedApp, str | None], bool]) -> None:
+        self._apps = apps
+        self._check_secret = check_secret
 
     def find(self, client_id: str | None, org_id: str | None = None) -> ConnectedApp:
         """The app with this consumer key — preferably ``org_id``'s, which matters for the
         built-in PlatformCLI key that every org has; ``invalid_client_id`` if there is none."""
-        store = self._directory.store
+        apps = self._apps
         app = None
         if client_id and org_id:
-            app = store.find_app_by_key(client_id, org_id)
+            app = apps.find_app_by_key(client_id, org_id)
         if app is None and client_id:
-            app = store.find_app_by_key(client_id)
+            app = apps.find_app_by_key(client_id)
         if app is None:
             raise InvalidClientId()
         return app
@@ -34,10 +46,17 @@ class ClientAuthenticator:
     def authenticate(self, request: TokenRequest, *, require_secret: bool,
                      org_id: str | None = None) -> ConnectedApp:
         """The calling app; ``invalid_client`` for a wrong or missing (required) secret."""
+        return self.client(request, require_secret=require_secret, org_id=org_id)[0]
+
+    def client(self, request: TokenRequest, *, require_secret: bool,
+               org_id: str | None = None) -> tuple[ConnectedApp, str | None]:
+        """The calling app and the consumer secret it presented, checked (None if it presented
+        none and needed none): a flow hands it to the issuer, which then need not open the
+        app's sealed secret a second time to sign the response."""
         app = self.find(request.client_id, org_id)
         secret = request.client_secret
         if secret is None and not require_secret:
-            return app
-        if not self._directory.check_secret(app, secret):
+            return app, None
+        if not self._check_secret(app, secret):
             raise InvalidClient()
-        return app
+        return app, secret

@@ -1,12 +1,13 @@
-"""Rules several token-endpoint flows share: scope selection, login context, error mapping."""
+"""Rules several token-endpoint flows share: scope selection, login context, the login step
+with its error mapping."""
 
 from __future__ import annotations
 
 from localforce.domain import scopes as scope_words
-from localforce.domain.models import ConnectedApp
+from localforce.domain.models import ConnectedApp, User
 from localforce.limits.rate import LOGIN_RATE_EXCEEDED
 from localforce.oauth import ports
-from localforce.oauth.credentials import LoginContext, LoginFailed
+from localforce.oauth.credentials import LoginContext, LoginFailed, Logins
 from localforce.oauth.errors import (
     InactiveUser,
     InvalidAppAccess,
@@ -59,3 +60,44 @@ def refusal(failure: LoginFailed) -> OAuthError:
     if failure.status == LOGIN_RATE_EXCEEDED:
         return RateLimitExceeded()
     return InvalidGrant()
+
+
+class GrantLogins:
+    """The login step of the token-endpoint grants (the flows' ``LoginPolicy``): the rules
+    every login obeys, the login rate counted, one LoginHistory row, and a refusal raised as
+    its OAuth error (``refusal``). The password check is ``password``, apart."""
+
+    def __init__(self, logins: Logins) -> None:
+        self._logins = logins
+
+    def admit(self, user: User, context: LoginContext) -> None:
+        """Admit ``user`` and record the login (``Success``), or record and raise the refusal."""
+        logins = self._logins
+        try:
+            logins.admit(user, context)
+        except LoginFailed as failure:
+            raise refusal(failure) from None
+        logins.succeeded(user, context)
+
+    def check(self, user: User, context: LoginContext) -> None:
+        """``admit`` without the success row: the refresh flow records its login
+        (``refreshed``) only once its token is rotated."""
+        try:
+            self._logins.admit(user, context)
+        except LoginFailed as failure:
+            raise refusal(failure) from None
+
+    def refreshed(self, user: User, context: LoginContext) -> None:
+        self._logins.refreshed(user, context)
+
+    def password(self, username: str, password: str, context: LoginContext) -> User:
+        """The password (+ security token) check, then ``admit``; refusals as OAuth errors."""
+        try:
+            return self._logins.password(username, password, context)
+        except LoginFailed as failure:
+            raise refusal(failure) from None
+
+    def record(self, context: LoginContext, status: str, user: User | None = None,
+               username: str | None = None) -> None:
+        """A LoginHistory row for an attempt refused before any user was admitted."""
+        self._logins.record(context, status, user, username)

@@ -1,6 +1,6 @@
 """Minting tokens: opaque access and refresh tokens, id_tokens, and Salesforce's response fields.
 
-Every flow ends here: ``Issuer.issue(app, user, scopes, flow, ...)`` stores the digests and
+Every flow ends here: ``Issuer.issue(app, user, scopes, policy)`` stores the digests and
 returns a ``TokenResponse`` with ``access_token``, ``instance_url``, ``id``, ``token_type``,
 ``issued_at`` (ms string), ``signature`` (salesforce-wire.md §3), ``scope``, and
 ``refresh_token`` / ``id_token`` when granted. No ``expires_in``: Salesforce sends none.
@@ -54,6 +54,30 @@ def new_family_id() -> str:
     return secrets.token_hex(16)
 
 
+@dataclass(frozen=True, slots=True)
+class IssuePolicy:
+    """How one grant's tokens are minted; flows with fixed rules keep theirs as a constant.
+
+    ``flow``: the token rows' flow name. ``family_id`` ties everything from one grant together
+    (new if None); ``parent_digest`` is the refresh token an access token came from;
+    ``signed=False`` leaves out ``issued_at`` and ``signature`` (the JWT bearer response has
+    neither). ``refresh_scopes`` (default the access token's) keeps a rotated refresh token's
+    scope equal to the one it replaces (RFC 6749 §6) when the access token's was narrowed.
+    ``with_id_token=False``: no ``id_token`` even with ``openid`` (the client-credentials
+    response has none, salesforce-wire.md §2.7).
+    """
+
+    flow: str
+    with_refresh: bool = False
+    family_id: str | None = None
+    nonce: str | None = None
+    parent_digest: str | None = None
+    refresh_scopes: tuple[str, ...] | None = None
+    refresh_expires_at: int | None = None
+    signed: bool = True
+    with_id_token: bool = True
+
+
 @dataclass(frozen=True)
 class Issued:
     """A session for callers that are not OAuth clients (SOAP ``login()``)."""
@@ -80,47 +104,40 @@ class Issuer:
     def identity_url(self, user: User) -> str:
         return f"{self.base_url}/id/{ids.to18(user.org_id)}/{ids.to18(user.id)}"
 
-    def issue(self, app: ConnectedApp, user: User, scopes: tuple[str, ...], flow: str, *,
-              family_id: str | None = None, with_refresh: bool = False,
-              nonce: str | None = None, parent_digest: str | None = None,
-              refresh_scopes: tuple[str, ...] | None = None,
-              refresh_expires_at: int | None = None, signed: bool = True,
-              with_id_token: bool = True) -> TokenResponse:
-        """Mint an access token (and a refresh token if ``with_refresh``) for ``user`` via
-        ``app``. ``family_id`` ties everything from one grant together (new if None);
-        ``parent_digest`` is the refresh token an access token came from; ``signed=False``
-        leaves out ``issued_at`` and ``signature`` (the JWT bearer response has neither).
-        ``refresh_scopes`` (default ``scopes``) keeps a rotated refresh token's scope equal to
-        the one it replaces (RFC 6749 §6) when the access token's was narrowed.
-        ``with_id_token=False``: no ``id_token`` even with ``openid`` (the client-credentials
-        response has none, salesforce-wire.md §2.7).
-        """
+    def issue(self, app: ConnectedApp, user: User, scopes: tuple[str, ...],
+              policy: IssuePolicy, secret: str | None = None) -> TokenResponse:
+        """Mint an access token (and a refresh token if ``policy.with_refresh``) for ``user``
+        via ``app``. ``secret``: the app's consumer secret when the caller already has it (it
+        was presented and checked); otherwise it is opened here for a signed response."""
         now_ms = int(self._clock() * 1000)
         now = now_ms // 1000
-        family = family_id or new_family_id()
+        family = policy.family_id or new_family_id()
         access = new_access_token(user.org_id)
         self._tokens.add(TokenRecord(
-            digest(access), ACCESS, user.org_id, user.id, app.id, scopes, family, flow, now, now,
-            idle_timeout=self.session_seconds(app, user.org_id), parent_digest=parent_digest))
+            digest(access), ACCESS, user.org_id, user.id, app.id, scopes, family, policy.flow,
+            now, now, idle_timeout=self.session_seconds(app, user.org_id),
+            parent_digest=policy.parent_digest))
         refresh = None
-        if with_refresh:
+        if policy.with_refresh:
             refresh = new_refresh_token()
-            expires = refresh_expires_at or (now + self._refresh_max if self._refresh_max
-                                             else None)
+            expires = policy.refresh_expires_at or (now + self._refresh_max if self._refresh_max
+                                                    else None)
             self._tokens.add(TokenRecord(digest(refresh), REFRESH, user.org_id, user.id, app.id,
-                                         refresh_scopes or scopes, family, flow, now, now,
-                                         expires_at=expires))
+                                         policy.refresh_scopes or scopes, family, policy.flow,
+                                         now, now, expires_at=expires))
         identity = self.identity_url(user)
         issued_at = str(now_ms)
-        secret = self._secret_of(app) if signed else None
+        signed = policy.signed
+        if signed and secret is None:
+            secret = self._secret_of(app)
         return TokenResponse(
             access_token=access, instance_url=self.base_url, id=identity,
             issued_at=issued_at if signed else None,
             # A public client (no consumer secret) has no key to sign with.
-            signature=signature(identity, issued_at, secret) if secret else None,
+            signature=signature(identity, issued_at, secret) if signed and secret else None,
             scope=scope_words.render(scopes), refresh_token=refresh,
-            id_token=(self.id_token(app, user, access, nonce, now)
-                      if with_id_token and "openid" in scopes else None))
+            id_token=(self.id_token(app, user, access, policy.nonce, now)
+                      if policy.with_id_token and "openid" in scopes else None))
 
     def id_token(self, app: ConnectedApp, user: User, access_token: str, nonce: str | None,
                  now: int) -> str:

@@ -43,7 +43,7 @@ from localforce.oauth.errors import (
     UnsupportedResponseType,
 )
 from localforce.oauth.grants import allowed_scopes
-from localforce.oauth.issuing import Issuer
+from localforce.oauth.issuing import IssuePolicy, Issuer
 from localforce.oauth.ports import ConsentStore
 from localforce.security.tokens import digest
 
@@ -243,9 +243,9 @@ class Authorizer:
         """Issue the code (or, for the user-agent flow, the tokens) and send them back."""
         if request.response_type == CODE:
             return self._respond(request, {"code": self._issue_code(request, user)})
-        tokens = self._issuer.issue(
-            request.app, user, request.scopes, USER_AGENT_FLOW,
-            with_refresh=scope_words.allows_refresh(request.scopes), nonce=request.nonce)
+        tokens = self._issuer.issue(request.app, user, request.scopes, IssuePolicy(
+            USER_AGENT_FLOW, with_refresh=scope_words.allows_refresh(request.scopes),
+            nonce=request.nonce))
         return self._respond(request, {k: str(v) for k, v in tokens.body().items()})
 
     def error_redirect(self, request: AuthorizeRequest, error: OAuthError) -> Redirect:

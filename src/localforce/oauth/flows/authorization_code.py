@@ -22,15 +22,24 @@ from typing import ClassVar
 
 from localforce.domain import scopes as scope_words
 from localforce.oauth import pkce
-from localforce.oauth.artifacts import AuthorizationCode, CodeStore
+from localforce.oauth.artifacts import AuthorizationCode
 from localforce.oauth.errors import (
     InactiveUser,
     InvalidGrant,
     InvalidRequest,
     RedirectUriMismatch,
 )
+from localforce.oauth.flows.needs import (
+    AppLookup,
+    Clients,
+    Clock,
+    Codes,
+    FamilyRevoker,
+    TokenWriter,
+    UserLookup,
+)
+from localforce.oauth.issuing import IssuePolicy
 from localforce.oauth.messages import TokenRequest, TokenResponse
-from localforce.oauth.services import OAuthServices
 from localforce.security.tokens import digest
 
 GRANT_TYPES = ("authorization_code",)
@@ -42,14 +51,19 @@ class AuthorizationCodeFlow:
     GRANT_TYPES: ClassVar[tuple[str, ...]] = GRANT_TYPES
     RESPONSE_TYPES: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, oauth: OAuthServices, codes: CodeStore) -> None:
-        self._oauth = oauth
+    def __init__(self, clients: Clients, codes: Codes, apps: AppLookup, users: UserLookup,
+                 tokens: FamilyRevoker, issuer: TokenWriter, clock: Clock) -> None:
+        self._clients = clients
         self._codes = codes
+        self._apps = apps
+        self._users = users
+        self._tokens = tokens
+        self._issuer = issuer
+        self._clock = clock
 
     def exchange(self, request: TokenRequest) -> TokenResponse:
-        oauth = self._oauth
-        app = oauth.clients.find(request.client_id)
-        oauth.clients.authenticate(
+        app = self._clients.find(request.client_id)
+        _, secret = self._clients.client(
             request, require_secret=app.has_secret and app.require_secret_web_server)
         presented = request.get("code")
         if presented is None:
@@ -57,10 +71,10 @@ class AuthorizationCodeFlow:
         code = self._codes.get_code(digest(presented))
         # Another app's code is as good as none (RFC 6749 §4.1.3). Compared by consumer key:
         # a built-in app (PlatformCLI) has one copy per org, and the code names the user's.
-        issued_to = oauth.directory.store.get_app(code.app_id) if code else None
+        issued_to = self._apps.get_app(code.app_id) if code else None
         if code is None or issued_to is None or issued_to.consumer_key != app.consumer_key:
             raise InvalidGrant(INVALID)
-        now = oauth.now()
+        now = int(self._clock())
         if code.consumed_at is not None:
             self._replayed(code, now)
         if code.expired(now):
@@ -71,19 +85,21 @@ class AuthorizationCodeFlow:
                     code.code_challenge_method)
         if self._codes.consume_code(code.digest, now) is None:
             self._replayed(code, now)  # lost the race to a concurrent redemption
-        user = oauth.directory.store.get_user(code.user_id)
+        user = self._users.get_user(code.user_id)
         if user is None:
             raise InvalidGrant(EXPIRED)
         # The login rules (IP ranges, admin approval) were applied to the browser at the
         # authorize step; this call comes from the client's server, so only re-check activity.
         if not user.active:
             raise InactiveUser()
-        return oauth.issuer.issue(issued_to, user, code.scopes, GRANT_TYPES[0],
-                                  family_id=code.family_id,
-                                  with_refresh=scope_words.allows_refresh(code.scopes),
-                                  nonce=code.nonce)
+        # The presented secret is the one of the app the code was issued to only if that is
+        # the caller's own copy (a built-in app has one per org): else the issuer opens it.
+        return self._issuer.issue(issued_to, user, code.scopes, IssuePolicy(
+            GRANT_TYPES[0], with_refresh=scope_words.allows_refresh(code.scopes),
+            family_id=code.family_id, nonce=code.nonce),
+            secret if issued_to.id == app.id else None)
 
     def _replayed(self, code: AuthorizationCode, now: int) -> None:
         """RFC 6749 §4.1.2 / RFC 9700 §4.5: revoke everything the code produced."""
-        self._oauth.tokens.revoke_family(code.family_id, now)
+        self._tokens.revoke_family(code.family_id, now)
         raise InvalidGrant(EXPIRED)

@@ -18,27 +18,31 @@ from dataclasses import replace
 from typing import ClassVar
 
 from localforce.domain import scopes as scope_words
-from localforce.oauth.credentials import LoginFailed
 from localforce.oauth.errors import InvalidGrant, InvalidScope
-from localforce.oauth.grants import login_context, refusal, requested_scopes
+from localforce.oauth.flows.needs import Clients, LoginPolicy, TokenWriter, UserLookup
+from localforce.oauth.grants import login_context, requested_scopes
+from localforce.oauth.issuing import IssuePolicy
 from localforce.oauth.messages import TokenRequest, TokenResponse
-from localforce.oauth.services import OAuthServices
 
 GRANT_TYPES = ("client_credentials",)
 NO_RUN_AS = "no client credentials user enabled"
+ISSUE = IssuePolicy("client_credentials", with_id_token=False)
 
 
 class ClientCredentialsFlow:
     GRANT_TYPES: ClassVar[tuple[str, ...]] = GRANT_TYPES
     RESPONSE_TYPES: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, oauth: OAuthServices) -> None:
-        self._oauth = oauth
+    def __init__(self, clients: Clients, users: UserLookup, logins: LoginPolicy,
+                 issuer: TokenWriter) -> None:
+        self._clients = clients
+        self._users = users
+        self._logins = logins
+        self._issuer = issuer
 
     def exchange(self, request: TokenRequest) -> TokenResponse:
-        oauth = self._oauth
-        app = oauth.clients.authenticate(request, require_secret=True)
-        user = (oauth.directory.store.get_user(app.run_as_user_id)
+        app, secret = self._clients.client(request, require_secret=True)
+        user = (self._users.get_user(app.run_as_user_id)
                 if app.enable_client_credentials and app.run_as_user_id else None)
         if user is None or user.org_id != app.org_id:
             raise InvalidGrant(NO_RUN_AS)
@@ -46,10 +50,5 @@ class ClientCredentialsFlow:
         scopes = requested_scopes(request, app, default)
         if not set(scopes).isdisjoint(scope_words.CLIENT_CREDENTIALS_EXCLUDED):
             raise InvalidScope()
-        context = replace(login_context(request, app), run_as=True)
-        try:
-            oauth.logins.admit(user, context)
-        except LoginFailed as failure:
-            raise refusal(failure) from None
-        oauth.logins.succeeded(user, context)
-        return oauth.issuer.issue(app, user, scopes, "client_credentials", with_id_token=False)
+        self._logins.admit(user, replace(login_context(request, app), run_as=True))
+        return self._issuer.issue(app, user, scopes, ISSUE, secret)

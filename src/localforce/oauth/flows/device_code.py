@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from localforce.domain import scopes as scope_words
-from localforce.oauth.artifacts import DeviceAuthorization, DeviceStatus, DeviceStore
+from localforce.oauth.artifacts import DeviceAuthorization, DeviceStatus
 from localforce.oauth.errors import (
     AccessDenied,
     AuthorizationPending,
@@ -25,8 +25,16 @@ from localforce.oauth.errors import (
     InvalidRequest,
     SlowDown,
 )
+from localforce.oauth.flows.needs import (
+    AppLookup,
+    Clients,
+    Clock,
+    Devices,
+    TokenWriter,
+    UserLookup,
+)
+from localforce.oauth.issuing import IssuePolicy
 from localforce.oauth.messages import TokenRequest, TokenResponse
-from localforce.oauth.services import OAuthServices
 from localforce.security.tokens import digest
 
 GRANT_TYPES = ("urn:ietf:params:oauth:grant-type:device_code", "device")
@@ -38,23 +46,27 @@ class DeviceCodeFlow:
     GRANT_TYPES: ClassVar[tuple[str, ...]] = GRANT_TYPES
     RESPONSE_TYPES: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, oauth: OAuthServices, devices: DeviceStore) -> None:
-        self._oauth = oauth
+    def __init__(self, clients: Clients, devices: Devices, apps: AppLookup,
+                 users: UserLookup, issuer: TokenWriter, clock: Clock) -> None:
+        self._clients = clients
         self._devices = devices
+        self._apps = apps
+        self._users = users
+        self._issuer = issuer
+        self._clock = clock
 
     def exchange(self, request: TokenRequest) -> TokenResponse:
-        oauth = self._oauth
         # A confidential app proves itself with its secret here, as at every other grant.
-        app = oauth.clients.find(request.client_id)
-        app = oauth.clients.authenticate(request, require_secret=app.has_secret)
+        app = self._clients.find(request.client_id)
+        app, secret = self._clients.client(request, require_secret=app.has_secret)
         presented = request.get("device_code") or request.get("code")
         if presented is None:
             raise InvalidRequest("missing required parameter: device_code")
         device = self._devices.get_device(digest(presented))
-        issued_to = oauth.directory.store.get_app(device.app_id) if device else None
+        issued_to = self._apps.get_app(device.app_id) if device else None
         if device is None or issued_to is None or issued_to.consumer_key != app.consumer_key:
             raise InvalidGrant("invalid device code")
-        now = oauth.now()
+        now = int(self._clock())
         if device.expired(now):
             raise ExpiredToken()
         if device.status == DeviceStatus.DENIED:
@@ -63,11 +75,12 @@ class DeviceCodeFlow:
             raise self._pending(device, now)
         if device.user_id is None or not self._devices.consume_device(device.digest):
             raise InvalidGrant("invalid device code")  # already redeemed
-        user = oauth.directory.store.get_user(device.user_id)
+        user = self._users.get_user(device.user_id)
         if user is None or not user.active:
             raise InactiveUser()
-        return oauth.issuer.issue(issued_to, user, device.scopes, FLOW,
-                                  with_refresh=scope_words.allows_refresh(device.scopes))
+        return self._issuer.issue(issued_to, user, device.scopes, IssuePolicy(
+            FLOW, with_refresh=scope_words.allows_refresh(device.scopes)),
+            secret if issued_to.id == app.id else None)
 
     def _pending(self, device: DeviceAuthorization, now: int) -> Exception:
         too_fast = (device.last_polled_at is not None

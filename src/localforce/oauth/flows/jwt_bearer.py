@@ -25,14 +25,26 @@ from joserfc.jwk import RSAKey
 
 from localforce.domain.models import ConnectedApp, PermittedUsers, User
 from localforce.oauth import ports
-from localforce.oauth.credentials import LoginFailed
+from localforce.oauth.credentials import LoginContext
 from localforce.oauth.errors import InvalidGrant
-from localforce.oauth.grants import login_context, refusal
+from localforce.oauth.flows.needs import (
+    Clients,
+    Clock,
+    Consents,
+    LoginPolicy,
+    OneTimeValues,
+    OrgLookup,
+    TokenWriter,
+    UserLookup,
+)
+from localforce.oauth.grants import login_context
+from localforce.oauth.issuing import IssuePolicy
 from localforce.oauth.messages import TokenRequest, TokenResponse
-from localforce.oauth.services import OAuthServices
 from localforce.security.tokens import digest
 
 GRANT_TYPES = ("urn:ietf:params:oauth:grant-type:jwt-bearer",)
+#: The JWT bearer response has neither ``issued_at`` nor ``signature``.
+ISSUE = IssuePolicy("jwt_bearer", signed=False)
 
 INVALID_ASSERTION = "invalid assertion"
 BAD_AUDIENCE = "audience is invalid"
@@ -69,13 +81,24 @@ class JwtBearerFlow:
     GRANT_TYPES: ClassVar[tuple[str, ...]] = GRANT_TYPES
     RESPONSE_TYPES: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, oauth: OAuthServices) -> None:
-        self._oauth = oauth
+    def __init__(self, clients: Clients, orgs: OrgLookup, users: UserLookup,
+                 consents: Consents, jtis: OneTimeValues, logins: LoginPolicy,
+                 issuer: TokenWriter, clock: Clock, audiences: frozenset[str]) -> None:
+        """``audiences``: the accepted ``aud`` values besides the app's org's My Domain URL
+        (normalised without a trailing slash)."""
+        self._clients = clients
+        self._orgs = orgs
+        self._users = users
+        self._consents = consents
+        self._jtis = jtis
+        self._logins = logins
+        self._issuer = issuer
+        self._clock = clock
+        self._audiences = audiences
 
     def exchange(self, request: TokenRequest) -> TokenResponse:
-        oauth = self._oauth
         app, claims = self._verified(request.get("assertion"))
-        now = oauth.now()
+        now = int(self._clock())
         if not self._audience_ok(app, claims.get("aud")):
             raise InvalidGrant(BAD_AUDIENCE)
         exp = expiry_seconds(claims.get("exp"))
@@ -91,18 +114,13 @@ class JwtBearerFlow:
             raise InvalidGrant(INVALID_ASSERTION)
         jti = claims.get("jti")
         # RFC 7523 §3 item 7: a jti may be used once; remembered until the assertion expires.
-        if jti is not None and not oauth.replay.remember(
+        if jti is not None and not self._jtis.remember(
                 digest(f"{app.id}:{jti}"), max(exp, now) + SKEW, now):
             raise InvalidGrant(INVALID_ASSERTION)
         context = login_context(request, app)
         user = self._user(app, claims.get("sub") or claims.get("prn"), context)
-        try:
-            oauth.logins.admit(user, context)
-        except LoginFailed as failure:
-            raise refusal(failure) from None
-        oauth.logins.succeeded(user, context)
-        return oauth.issuer.issue(app, user, self._scopes(app, user), "jwt_bearer",
-                                  signed=False)
+        self._logins.admit(user, context)
+        return self._issuer.issue(app, user, self._scopes(app, user), ISSUE)
 
     def _verified(self, assertion: str | None) -> tuple[ConnectedApp, dict[str, Any]]:
         """Parse, find the app by ``iss``, verify RS256 against its certificate."""
@@ -117,7 +135,7 @@ class JwtBearerFlow:
         if header.get("alg") != "RS256" or not isinstance(unverified, dict) \
                 or not isinstance(unverified.get("iss"), str):
             raise InvalidGrant(INVALID_ASSERTION)
-        app = self._oauth.clients.find(unverified["iss"])
+        app = self._clients.find(unverified["iss"])
         if not app.certificate:
             raise InvalidGrant(INVALID_ASSERTION)
         try:
@@ -127,27 +145,26 @@ class JwtBearerFlow:
         return app, dict(token.claims)
 
     def _audience_ok(self, app: ConnectedApp, aud: Any) -> bool:
-        accepted = set(self._oauth.jwt_audiences)
-        org = self._oauth.directory.store.get_org(app.org_id)
+        accepted = set(self._audiences)
+        org = self._orgs.get_org(app.org_id)
         if org is not None and org.my_domain:
             accepted.add(f"https://{org.my_domain}.my.salesforce.com")
         values = aud if isinstance(aud, list) else [aud]
         return any(isinstance(v, str) and v.rstrip("/") in accepted for v in values)
 
-    def _user(self, app: ConnectedApp, username: Any, context: Any) -> User:
-        oauth = self._oauth
+    def _user(self, app: ConnectedApp, username: Any, context: LoginContext) -> User:
         # From the read cache, like the client-credentials user: no password, no lockout count
         # to be exact about, and a deactivation is seen within a second.
-        user = (oauth.directory.store.find_user(username, fresh=False)
+        user = (self._users.find_user(username, fresh=False)
                 if isinstance(username, str) else None)
         if user is None or user.org_id != app.org_id:
-            oauth.logins.record(context, ports.NOT_APPROVED, None,
+            self._logins.record(context, ports.NOT_APPROVED, None,
                                 username if isinstance(username, str) else None)
             raise InvalidGrant(NOT_APPROVED)
         admin_approved = app.permitted_users == PermittedUsers.ADMIN_APPROVED
         if not admin_approved and not app.pre_authorizes(user) and \
-                oauth.consents.find_consent(user.id, app.id) is None:
-            oauth.logins.record(context, ports.NOT_APPROVED, user)
+                self._consents.find_consent(user.id, app.id) is None:
+            self._logins.record(context, ports.NOT_APPROVED, user)
             raise InvalidGrant(NOT_APPROVED)
         return user
 
@@ -155,7 +172,7 @@ class JwtBearerFlow:
         """Pre-authorized: the app's scopes; else what the user approved, within them."""
         if app.pre_authorizes(user):
             return app.scopes
-        consent = self._oauth.consents.find_consent(user.id, app.id)
+        consent = self._consents.find_consent(user.id, app.id)
         if consent is None:
             return app.scopes
         return tuple(s for s in consent if s in app.scopes)

@@ -15,37 +15,45 @@ from __future__ import annotations
 from typing import ClassVar
 
 from localforce.oauth import ports
-from localforce.oauth.credentials import LoginFailed
 from localforce.oauth.errors import InvalidGrant
-from localforce.oauth.grants import login_context, refusal, requested_scopes
+from localforce.oauth.flows.needs import (
+    Clients,
+    LoginPolicy,
+    OrgLookup,
+    TokenWriter,
+    UserLookup,
+)
+from localforce.oauth.grants import login_context, requested_scopes
+from localforce.oauth.issuing import IssuePolicy
 from localforce.oauth.messages import TokenRequest, TokenResponse
-from localforce.oauth.services import OAuthServices
 
 GRANT_TYPES = ("password",)
+ISSUE = IssuePolicy("password")
 
 
 class PasswordFlow:
     GRANT_TYPES: ClassVar[tuple[str, ...]] = GRANT_TYPES
     RESPONSE_TYPES: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, oauth: OAuthServices) -> None:
-        self._oauth = oauth
+    def __init__(self, clients: Clients, orgs: OrgLookup, users: UserLookup,
+                 logins: LoginPolicy, issuer: TokenWriter) -> None:
+        self._clients = clients
+        self._orgs = orgs
+        self._users = users
+        self._logins = logins
+        self._issuer = issuer
 
     def exchange(self, request: TokenRequest) -> TokenResponse:
-        oauth = self._oauth
-        app = oauth.clients.authenticate(request, require_secret=True)
+        app, secret = self._clients.client(request, require_secret=True)
         context = login_context(request, app)
         username, password = request.get("username"), request.get("password")
-        org = oauth.directory.store.get_org(app.org_id)
+        org = self._orgs.get_org(app.org_id)
         if org is None or not org.username_password_flow:
-            user = oauth.directory.store.find_user(username) if username else None
-            oauth.logins.record(context, ports.USERNAME_PASSWORD_DISABLED, user, username)
+            user = self._users.find_user(username) if username else None
+            self._logins.record(context, ports.USERNAME_PASSWORD_DISABLED, user, username)
             raise InvalidGrant()
         scopes = requested_scopes(request, app)
         if not username or not password:
             raise InvalidGrant()
-        try:
-            user = oauth.logins.password(username, password, context)
-        except LoginFailed as failure:
-            raise refusal(failure) from None
-        return oauth.issuer.issue(app, user, scopes, "password")
+        user = self._logins.password(username, password, context)
+        return self._issuer.issue(app, user, scopes, ISSUE, secret)

@@ -17,12 +17,19 @@ from typing import ClassVar
 
 from localforce.domain import scopes as scope_words
 from localforce.domain.models import IpRelaxation, RefreshTokenPolicy
-from localforce.oauth.credentials import LoginFailed
 from localforce.oauth.errors import InvalidGrant, InvalidScope
-from localforce.oauth.grants import login_context, refusal
+from localforce.oauth.flows.needs import (
+    Clients,
+    Clock,
+    LoginPolicy,
+    RefreshTokens,
+    TokenWriter,
+    UserLookup,
+)
+from localforce.oauth.grants import login_context
+from localforce.oauth.issuing import IssuePolicy
 from localforce.oauth.messages import TokenRequest, TokenResponse
 from localforce.oauth.ports import REFRESH, TokenRecord
-from localforce.oauth.services import OAuthServices
 from localforce.security.tokens import digest
 
 GRANT_TYPES = ("refresh_token",)
@@ -45,50 +52,53 @@ class RefreshTokenFlow:
     GRANT_TYPES: ClassVar[tuple[str, ...]] = GRANT_TYPES
     RESPONSE_TYPES: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, oauth: OAuthServices) -> None:
-        self._oauth = oauth
+    def __init__(self, clients: Clients, tokens: RefreshTokens, users: UserLookup,
+                 logins: LoginPolicy, issuer: TokenWriter, clock: Clock) -> None:
+        self._clients = clients
+        self._tokens = tokens
+        self._users = users
+        self._logins = logins
+        self._issuer = issuer
+        self._clock = clock
 
     def exchange(self, request: TokenRequest) -> TokenResponse:
-        oauth = self._oauth
+        tokens = self._tokens
         presented = request.get("refresh_token")
-        record = oauth.tokens.find(digest(presented)) if presented else None
+        record = tokens.find(digest(presented)) if presented else None
         # The built-in PlatformCLI key names one app per org: take the token's org's.
         org_id = record.org_id if record is not None else None
-        app = oauth.clients.find(request.client_id, org_id)
-        oauth.clients.authenticate(request, require_secret=app.require_secret_refresh,
-                                   org_id=org_id)
+        app = self._clients.find(request.client_id, org_id)
+        _, secret = self._clients.client(request, require_secret=app.require_secret_refresh,
+                                         org_id=org_id)
         # Bound to its app: another app's refresh token is as good as none.
         if record is None or record.kind != REFRESH or record.app_id != app.id:
             raise InvalidGrant(EXPIRED)
-        now = oauth.now()
+        now = int(self._clock())
         if record.rotated_at is not None:
-            oauth.tokens.revoke_family(record.family_id, now)
+            tokens.revoke_family(record.family_id, now)
             raise InvalidGrant(EXPIRED)
         if not record.alive(now) or not policy_allows(app.refresh_token_policy, record, now):
             raise InvalidGrant(EXPIRED)
-        user = oauth.directory.store.get_user(record.user_id)
+        user = self._users.get_user(record.user_id)
         if user is None:
             raise InvalidGrant(EXPIRED)
         relax = app.ip_relaxation in (IpRelaxation.ENFORCE_RELAX_REFRESH, IpRelaxation.RELAX)
         context = login_context(request, app, relax_ip=relax)
-        try:
-            oauth.logins.admit(user, context)  # a refusal is recorded in LoginHistory
-        except LoginFailed as failure:
-            raise refusal(failure) from None
+        self._logins.check(user, context)  # a refusal is recorded in LoginHistory
         scopes = self._narrowed(request, record)
-        if app.rotates_refresh_tokens and not oauth.tokens.mark_rotated(record.digest, now):
+        if app.rotates_refresh_tokens and not tokens.mark_rotated(record.digest, now):
             # Lost a race with another use of the same token: a replay.
-            oauth.tokens.revoke_family(record.family_id, now)
+            tokens.revoke_family(record.family_id, now)
             raise InvalidGrant(EXPIRED)
-        oauth.logins.refreshed(user, context)
+        self._logins.refreshed(user, context)
         if not app.rotates_refresh_tokens:
-            oauth.tokens.touch(record.digest, now)
-            return oauth.issuer.issue(app, user, scopes, "refresh_token",
-                                      family_id=record.family_id, parent_digest=record.digest)
-        return oauth.issuer.issue(app, user, scopes, "refresh_token",
-                                  family_id=record.family_id, with_refresh=True,
-                                  refresh_scopes=record.scopes,
-                                  refresh_expires_at=record.expires_at)
+            tokens.touch(record.digest, now)
+            return self._issuer.issue(app, user, scopes, IssuePolicy(
+                "refresh_token", family_id=record.family_id, parent_digest=record.digest),
+                secret)
+        return self._issuer.issue(app, user, scopes, IssuePolicy(
+            "refresh_token", with_refresh=True, family_id=record.family_id,
+            refresh_scopes=record.scopes, refresh_expires_at=record.expires_at), secret)
 
     @staticmethod
     def _narrowed(request: TokenRequest, record: TokenRecord) -> tuple[str, ...]:
