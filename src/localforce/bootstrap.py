@@ -219,7 +219,8 @@ def build_limits(settings: Settings, engine: Engine, clock: Clock, metrics: Metr
     while Redis is away), else the database."""
     counters: Counters
     if settings.redis_url:
-        # Imported here: the redis client costs ~40 ms of every process's start-up otherwise.
+        # Imported here: the redis client slows every process's start-up otherwise
+        # (bench/README.md, start-up).
         from localforce.storage.redis.counters import FallbackCounters, RedisCounters
 
         counters = FallbackCounters(

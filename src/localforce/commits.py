@@ -98,8 +98,8 @@ async def settle(pending: list[Commit]) -> None:
 # the group-commit writer meanwhile are held back (``hold``) and queued only once the call has
 # finished on the loop, so a call run twice writes its rows once.
 
-#: CPU time a call may use on the event loop before SQLite interrupts it (a typical hot call
-#: takes 0.2-0.5 ms; a query that scans a large table is moved to a thread after this long).
+#: CPU time a call may use on the event loop before SQLite interrupts it: many times a typical
+#: hot call's (bench/README.md); a query that scans a large table is moved to a thread.
 LOOP_BUDGET_S = 0.005
 
 
@@ -114,8 +114,8 @@ class _LoopCall:
     def __init__(self) -> None:
         self.held: list[Callable[[], None]] = []
         #: Set at the first look (``overran``), not here: most calls never reach one, and
-        #: the thread's CPU clock is a system call (measured ~0.5 us, 4-6 % of a hot call's
-        #: samples under load). The budget then counts from that first look, which SQLite
+        #: the thread's CPU clock is a system call (a visible share of a hot call's samples
+        #: under load, bench/README.md). The budget then counts from that first look, which SQLite
         #: takes after ``PROGRESS_STEPS`` (tens of microseconds of work).
         self.deadline: float | None = None
         self.over = False

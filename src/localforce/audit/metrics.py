@@ -101,7 +101,7 @@ class Metrics:
 
     def child(self, metric: MetricWrapperBase, *labels: str) -> Any:
         """``metric.labels(*labels)``, the same object, looked up once: prometheus-client
-        validates and locks on every ``labels`` call (~2-3 us; four per hot request). Only
+        validates and locks on every ``labels`` call (four per hot request; bench/README.md). Only
         for bounded label values, as every label here is."""
         key = (metric, labels)
         found = self._children.get(key)

@@ -128,7 +128,7 @@ def new_id(prefix: str, token_bytes: int = 9) -> str:
     """Mint a random 18-character ID with the given 3-character key prefix."""
     if len(prefix) != 3:
         raise ValueError(f"key prefix must be 3 characters: {prefix!r}")
-    # One draw over the whole range (a draw per character cost ~30 us per ID).
+    # One draw over the whole range (a draw per character cost more, bench/README.md).
     sequence = _base62(_draw(62 ** token_bytes), token_bytes)
     id15 = prefix + _POD + _RESERVED + sequence
     return id15 + checksum(id15)

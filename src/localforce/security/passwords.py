@@ -1,8 +1,8 @@
 """User passwords: argon2id with OWASP's minimum parameters (m=19 MiB, t=2, p=1).
 
-Each hash or verification holds a 19 MiB working set. Run by every threadpool thread at once
-(40 under Starlette), they pushed a worker past 750 MiB RSS (glibc keeps an arena per thread)
-and each one ran slower, out of cache. So argon2 runs on a small pool — about one thread per
+Each hash or verification holds a 19 MiB working set. Run by every threadpool thread at once,
+they pushed a worker's RSS up many times (glibc keeps an arena per thread) and each one ran
+slower, out of cache. So argon2 runs on a small pool — about one thread per
 core across the server's workers (``share_cores``): callers (the login threads, never the event
 loop) wait for it, and only those few threads ever hold the working set (bench/README.md,
 "password grant").

@@ -21,7 +21,8 @@ _c = t.counters.c
 
 
 def _upsert(dialect: str) -> Any:
-    # Only the engine's own dialect: importing PostgreSQL's costs ~20 ms of a SQLite start-up.
+    # Only the engine's own dialect: importing PostgreSQL's slows a SQLite start-up
+    # (bench/README.md).
     module: Any = importlib.import_module(
         f"sqlalchemy.dialects.{'postgresql' if dialect == 'postgresql' else 'sqlite'}")
     stmt = module.insert(t.counters)

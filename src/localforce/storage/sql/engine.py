@@ -36,8 +36,8 @@ def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    # No pre-ping: it costs a round trip on every checkout (introspection 0.58-0.69 -> 0.52-0.55
-    # ms CPU per call, /query 0.71-0.75 -> 0.63-0.65 without it, bench/README.md). A connection
+    # No pre-ping: it costs a round trip on every checkout (its CPU per introspection and
+    # /query: bench/README.md). A connection
     # the server dropped (a restart) fails the one statement that finds out; SQLAlchemy then
     # invalidates the whole pool, so the next checkouts are fresh connections
     # (tests/storage/test_pg_reconnect.py).
@@ -152,10 +152,10 @@ def single_statement_reader(engine: Engine) -> Engine:
     that must agree use ``reader``.
 
     That spares two of a one-row read's three statements (BEGIN, ROLLBACK). On PostgreSQL it is
-    psycopg's autocommit (``SELECT 1`` through the pool: ~325 -> ~225 us wall, 185 -> 160 us CPU),
-    which SQLAlchemy undoes when the connection goes back to the pool. Not so on SQLite: its
-    dialect would reset pysqlite's ``isolation_level`` to ``""`` on the way back, re-enabling
-    pysqlite's own transactions; there the ``begin`` listener above just issues nothing.
+    psycopg's autocommit (cheaper through the pool, bench/README.md), which SQLAlchemy undoes
+    when the connection goes back to the pool. Not so on SQLite: its dialect would reset
+    pysqlite's ``isolation_level`` to ``""`` on the way back, re-enabling pysqlite's own
+    transactions; there the ``begin`` listener above just issues nothing.
     """
     options: dict[str, Any] = {READ_ONLY: True, SINGLE_STATEMENT: True}
     if engine.dialect.name != "sqlite":
@@ -169,8 +169,8 @@ class WriterLock:
 
     SQLite lets one writer in at a time and makes the others poll in its busy handler, which
     sleeps in steps that grow to 100 ms. Two workers' group-commit writers, each committing
-    back to back, starved each other that way: at 64 connections the client-credentials p99
-    was ~900 ms with two workers against ~120 ms with one. Waiting on ``flock`` instead, a
+    back to back, starved each other that way (the client-credentials p99 with two workers was
+    several times that with one, bench/README.md). Waiting on ``flock`` instead, a
     writer is woken the moment the other one is done. The file descriptor is opened on first
     use, in the process that uses it (never inherited across a fork).
     """

@@ -1,8 +1,8 @@
 """Group commit: rows from concurrent requests written in one transaction.
 
-A grant writes a token row and a LoginHistory row. Each in a transaction of its own cost about
-80 % of a grant's CPU in process (pool checkout, ``BEGIN IMMEDIATE``, the events, ``COMMIT``)
-and, on SQLite, made every grant queue for the one write lock (bench/README.md, "group
+A grant writes a token row and a LoginHistory row. Each in a transaction of its own cost most
+of a grant's CPU in process (pool checkout, ``BEGIN IMMEDIATE``, the events, ``COMMIT``) and,
+on SQLite, made every grant queue for the one write lock (figures: bench/README.md, "group
 commit"). Here ``append`` hands the row to a writer thread, which takes everything waiting in
 its queue, writes it in one transaction (one DBAPI ``executemany`` per statement, in arrival
 order), commits, and only then resolves each row's future. The caller waits for that future
@@ -275,9 +275,8 @@ class GroupCommit:
     def _plain(self, statement: UpdateBase, row: Row) -> _Plain | None:
         """The statement's SQL and parameter order for the DBAPI's ``executemany``
         (``exec_driver_sql``), which skips most of SQLAlchemy's per-execution work (compiled
-        cache lookup, parameter processing, result set-up): 578 -> ~465 us of CPU per
-        batch of 3 tokens and 3 touches on SQLite. None when a column needs SQLAlchemy's
-        conversion of its values."""
+        cache lookup, parameter processing, result set-up; measured in bench/README.md). None
+        when a column needs SQLAlchemy's conversion of its values."""
         key = (statement, tuple(row))
         if key not in self._plain_sql:
             compiled = statement.compile(dialect=self._engine.dialect, column_keys=list(row))

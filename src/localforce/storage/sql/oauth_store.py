@@ -22,7 +22,7 @@ from localforce.storage.sql.raw_reads import RawReads
 
 _tk = t.tokens.c
 # Inserts take their values as execute() parameters: ``.values(**row)`` built and coerced a
-# bind parameter per column on every grant (a third of a grant's CPU, bench/README.md).
+# bind parameter per column on every grant (its share of a grant's CPU: bench/README.md).
 _INSERT_TOKEN = insert(t.tokens)
 _INSERT_LOGIN = insert(t.login_history)
 _FIND_TOKEN = select(t.tokens).where(_tk.digest == bindparam("digest"))

@@ -1,6 +1,6 @@
 """One-statement reads straight through the DBAPI: the hot reads' SQL compiled once.
 
-A ``/query`` spent about 40 % of its CPU in SQLAlchemy around one SELECT of five rows (the
+A ``/query`` spent much of its CPU in SQLAlchemy around one SELECT of five rows (the
 connection's checkout from the pool and return, the compiled-cache lookup, parameter and result
 set-up; bench/README.md, issue #18), and an introspection the same around its one token lookup.
 Here a statement the stores keep (a query plan's page, a record by Id, a token by digest) is
