@@ -51,3 +51,39 @@ async def cpu_ms(app: Any, n: int, method: str, path: str, **request: Any) -> fl
     for _ in range(n):
         await call(app, method, path, **request)
     return (time.process_time() - start) * 1000 / n
+
+
+def bench_app(home: Any) -> tuple[Any, Any, Any]:
+    """``(services, app, org)``: the app built by ``bootstrap.build`` + ``web.app.create_app``
+    on the SQLite home ``home`` (LOCALFORCE_HOME set by the caller) seeded with the bench org
+    (bench/benchlib/org.py), its request log formatted to /dev/null."""
+    import os
+
+    from benchlib.org import Org
+
+    from localforce.bootstrap import build
+    from localforce.directory.seed import apply_seed, load_file
+    from localforce.settings import Settings
+    from localforce.web.app import create_app
+    from localforce.web.logging import configure_logging
+
+    org = Org.generate()
+    seed = home / "seed.toml"
+    seed.write_text(org.seed_toml())
+    services = build(Settings())
+    apply_seed(services.directory, load_file(seed))
+    app = create_app(services)
+    configure_logging(stream=open(os.devnull, "w"))  # the request log is still formatted
+    return services, app, org
+
+
+async def first_grant(app: Any, org: Any) -> tuple[dict[str, str], str]:
+    """The bench app's client-credentials form and the access token of a first grant."""
+    import json
+    from urllib.parse import urlencode
+
+    cc = {"grant_type": "client_credentials", **org.app.client_body()}
+    status, answer = await call(app, "POST", "/services/oauth2/token",
+                                body=urlencode(cc).encode())
+    assert status == 200, answer
+    return cc, json.loads(answer)["access_token"]

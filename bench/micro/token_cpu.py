@@ -35,30 +35,13 @@ def main() -> None:
                       LOCALFORCE_LOGIN_RATE_PER_USER_HOUR="0",
                       LOCALFORCE_DAILY_API_REQUESTS="1000000000",
                       LOCALFORCE_PUBLIC_URL="http://testserver")
-    from asgi import call, cpu_ms
-    from benchlib.org import USERNAME, Org
+    from asgi import bench_app, cpu_ms, first_grant
+    from benchlib.org import USERNAME
     from floor_app import create as floor_app
 
-    from localforce.bootstrap import build
-    from localforce.directory.seed import apply_seed, load_file
-    from localforce.settings import Settings
-    from localforce.web.app import create_app
-    from localforce.web.logging import configure_logging
-
-    org = Org.generate()
-    seed = home / "seed.toml"
-    seed.write_text(org.seed_toml())
-    services = build(Settings())
-    apply_seed(services.directory, load_file(seed))
-    app = create_app(services)
-    configure_logging(stream=open(os.devnull, "w"))  # the request log is still formatted
+    services, app, org = bench_app(home)
     loop = asyncio.new_event_loop()
-    cc = {"grant_type": "client_credentials", **org.app.client_body()}
-    status, answer = loop.run_until_complete(
-        call(app, "POST", "/services/oauth2/token", body=urlencode(cc).encode()))
-    assert status == 200, answer
-    import json
-    token = json.loads(answer)["access_token"]
+    cc, token = loop.run_until_complete(first_grant(app, org))
     scenarios = {
         "client_credentials": ("/services/oauth2/token", cc),
         "introspection": ("/services/oauth2/introspect",
