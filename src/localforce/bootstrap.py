@@ -129,6 +129,7 @@ def master_key(settings: Settings) -> bytes:
 
 def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) -> Services:
     passwords.share_cores(settings.workers)
+    caching.set_freshness(settings.cache_seconds)  # before any cache is built
     engine = make_engine(settings.effective_database_url)
     if migrate:
         upgrade(engine)

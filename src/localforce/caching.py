@@ -37,6 +37,26 @@ class Facts(Protocol):
     def forget(self, key: str) -> None: ...
 
 
+#: How old a fact a read cache serves may be, in seconds: the one freshness setting every read
+#: cache of the process takes when it is built (``TtlCache``'s default, so the directory's
+#: reads; the principal cache, oauth/sessions.py; the custom-object declarations,
+#: storage/sql/record_store.py). DESIGN.md's 1 s, the bound while Redis fan-out is away;
+#: ``Settings.cache_seconds`` sets it (``bootstrap.build``, before it builds any cache).
+_freshness = 1.0
+
+
+def freshness() -> float:
+    return _freshness
+
+
+def set_freshness(seconds: float) -> None:
+    """For the caches built from now on (``bootstrap.build`` calls it first)."""
+    global _freshness
+    if seconds < 0:
+        raise ValueError("cache freshness must be 0 or more seconds")
+    _freshness = seconds
+
+
 #: Every holder of such facts (TtlCache, the principal cache, the signing keys, declarations).
 _FACTS: weakref.WeakSet[Any] = weakref.WeakSet()
 #: Where ``announce`` sends: set by the composition root when Redis is configured.
@@ -86,11 +106,12 @@ def apply(message: str) -> None:
 
 
 class TtlCache(Generic[V]):
-    def __init__(self, seconds: float = 1.0, max_entries: int = 10_000,
+    def __init__(self, seconds: float | None = None, max_entries: int = 10_000,
                  clock: Callable[[], float] = time.monotonic, *, shared: bool = True) -> None:
-        """``shared=False``: not emptied by another process's change (a cache of this
-        process's own recent work, not of facts)."""
-        self._seconds = seconds
+        """``seconds``: how long an entry lives (default ``freshness()``). ``shared=False``:
+        not emptied by another process's change (a cache of this process's own recent work,
+        not of facts)."""
+        self._seconds = freshness() if seconds is None else seconds
         self._max = max_entries
         self._clock = clock
         self._entries: dict[Hashable, tuple[float, V]] = {}

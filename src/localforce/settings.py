@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     metrics_public: bool = False
     #: Logins per user per hour before ``rate_limit_exceeded`` (Salesforce's 3,600; 0 = off).
     login_rate_per_user_hour: int = 3600
+    #: How old a fact a per-process read cache may serve (users, apps, orgs, token principals,
+    #: custom-object declarations), in seconds: the bound on seeing another process's change
+    #: while Redis fan-out is away (DESIGN.md: 1 s). Every read cache takes this one value.
+    cache_seconds: float = Field(default=1.0, ge=0)
     #: Requests per client IP per minute to credential-taking endpoints (token, SOAP login,
     #: login page); 0 = off. Benchmarks that hammer /token from one address turn it off.
     token_rate_per_ip_minute: int = 600

@@ -33,11 +33,11 @@ _MAX_CACHE = 10_000
 
 class Sessions:
     def __init__(self, tokens: TokenStore, directory: Directory, clock: Callable[[], float], *,
-                 cache_seconds: float = 1.0, touch_every: int = 30) -> None:
+                 cache_seconds: float | None = None, touch_every: int = 30) -> None:
         self._tokens = tokens
         self._directory = directory
         self._clock = clock
-        self._cache_seconds = cache_seconds
+        self._cache_seconds = caching.freshness() if cache_seconds is None else cache_seconds
         self._touch_every = touch_every
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()

@@ -71,7 +71,7 @@ class SqlDirectoryStore:
         self._read = reader(engine)
         self._read_one = single_statement_reader(engine)
         self._bound = connection
-        self._cache: TtlCache[Any] = cache if cache is not None else TtlCache(1.0)
+        self._cache: TtlCache[Any] = cache if cache is not None else TtlCache()
 
     # -- plumbing -------------------------------------------------------------------------
 

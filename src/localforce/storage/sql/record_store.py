@@ -55,10 +55,6 @@ _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 Declarations = list[tuple[dict[str, Any], str | None]]
 
-#: How long a process trusts its copy of an org's custom-object declarations: a schema change
-#: made through another worker or replica is seen within this bound (DESIGN.md: 1 s); this
-#: process's own changes are seen at once (the copy is dropped when they commit).
-DECLARATIONS_TTL = 1.0
 DECLARATIONS_MAX_ORGS = 1024
 #: Statements kept with one plan: a plan's calls use one or two shapes, but positional pages
 #: of an old locator differ by offset, so the count is capped.
@@ -76,11 +72,14 @@ Codecs = tuple[tuple[Source, FieldDef] | None, ...]
 
 class DeclarationCache:
     """Per-process copies of each org's declarations (read on every query and record call),
-    ``ttl`` seconds old at most, at most ``max_orgs`` orgs (the oldest copy goes first)."""
+    ``ttl`` seconds old at most (default ``caching.freshness()``: a schema change made through
+    another worker or replica is seen within it; this process's own changes at once, the copy
+    is dropped when they commit), at most ``max_orgs`` orgs (the oldest copy goes first)."""
 
-    def __init__(self, ttl: float = DECLARATIONS_TTL, max_orgs: int = DECLARATIONS_MAX_ORGS,
+    def __init__(self, ttl: float | None = None, max_orgs: int = DECLARATIONS_MAX_ORGS,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl, self._max, self._clock = ttl, max_orgs, clock
+        self._ttl = caching.freshness() if ttl is None else ttl
+        self._max, self._clock = max_orgs, clock
         self._copies: dict[str, tuple[float, tuple[tuple[dict[str, Any], str | None], ...]]] = {}
         caching.holds_facts(self)
 
