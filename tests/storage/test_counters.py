@@ -1,4 +1,4 @@
-"""Contract suite for ``limits.ports.Counters``: SQLite, PostgreSQL and Redis."""
+"""Contract suite for ``limits.ports.Counters``: SQLite, PostgreSQL, Redis and in memory."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import redis
 from tests.conftest import REDIS_URL, _reset_postgres, missing_service
 
 from localforce.limits.ports import Counters, Taken, Window
+from localforce.storage.memory.counters import MemoryCounters
 from localforce.storage.redis.counters import RedisCounters
 from localforce.storage.sql.counter_store import SqlCounters
 from localforce.storage.sql.engine import make_engine, upgrade
@@ -20,8 +21,12 @@ T0 = 1_790_000_200  # 100 s into a five-minute bucket
 DAY = Window(seconds=86_400, bucket=300)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "redis"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "redis",
+                        "memory"])
 def counters(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Counters]:
+    if request.param == "memory":
+        yield MemoryCounters()
+        return
     if request.param == "redis":
         client = redis.Redis.from_url(REDIS_URL)
         try:

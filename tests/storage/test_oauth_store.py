@@ -1,14 +1,33 @@
-"""OAuth ports contract (tokens, consents, JWT replay, signing keys, login history) on SQLite
-and PostgreSQL."""
+"""OAuth ports contract (tokens, consents, JWT replay, signing keys, login history) on SQLite,
+PostgreSQL and in memory (storage/memory: the proof that the stores swap)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
+import pytest
 from sqlalchemy import select
 
 from localforce.bootstrap import Services
-from localforce.oauth.ports import ACCESS, REFRESH, LoginAttempt, SigningKeyRecord, TokenRecord
+from localforce.oauth.ports import (
+    ACCESS,
+    REFRESH,
+    ConsentStore,
+    LoginAttempt,
+    ReplayStore,
+    SigningKeyRecord,
+    SigningKeyStore,
+    TokenRecord,
+    TokenStore,
+)
+from localforce.storage.memory.oauth_store import (
+    MemoryConsentStore,
+    MemoryLoginHistory,
+    MemoryReplayStore,
+    MemorySigningKeyStore,
+    MemoryTokenStore,
+)
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.oauth_store import (
     SqlConsentStore,
@@ -21,6 +40,25 @@ from localforce.storage.sql.oauth_store import (
 NOW = 1_790_000_000
 
 
+@dataclass
+class Stores:
+    tokens: TokenStore
+    consents: ConsentStore
+    replay: ReplayStore
+    keys: SigningKeyStore
+
+
+@pytest.fixture(params=["sql", "memory"])
+def stores(request: pytest.FixtureRequest, svc: Services) -> Iterator[Stores]:
+    """The same contract on the SQL stores (SQLite and PostgreSQL, as ``svc``) and in memory."""
+    if request.param == "memory":
+        yield Stores(MemoryTokenStore(), MemoryConsentStore(), MemoryReplayStore(),
+                     MemorySigningKeyStore())
+    else:
+        yield Stores(SqlTokenStore(svc.engine, svc.writes), SqlConsentStore(svc.engine),
+                     SqlReplayStore(svc.engine), SqlSigningKeyStore(svc.engine))
+
+
 def record(ids: tuple[str, str, str], digest: str, kind: str = ACCESS, family: str = "f1",
            **extra: object) -> TokenRecord:
     org, user, app = ids
@@ -29,8 +67,8 @@ def record(ids: tuple[str, str, str], digest: str, kind: str = ACCESS, family: s
 
 
 class TestTokens:
-    def test_add_find_touch(self, svc: Services, ids: tuple[str, str, str]) -> None:
-        store = SqlTokenStore(svc.engine, svc.writes)
+    def test_add_find_touch(self, stores: Stores, ids: tuple[str, str, str]) -> None:
+        store = stores.tokens
         store.add(record(ids, "a" * 64, idle_timeout=7200, parent_digest="p" * 64))
         found = store.find("a" * 64)
         assert found == record(ids, "a" * 64, idle_timeout=7200, parent_digest="p" * 64)
@@ -38,8 +76,8 @@ class TestTokens:
         assert store.find("a" * 64).last_used_at == NOW + 50  # type: ignore[union-attr]
         assert store.find("b" * 64) is None
 
-    def test_revoke_one_and_family(self, svc: Services, ids: tuple[str, str, str]) -> None:
-        store = SqlTokenStore(svc.engine, svc.writes)
+    def test_revoke_one_and_family(self, stores: Stores, ids: tuple[str, str, str]) -> None:
+        store = stores.tokens
         for digest, family in (("a", "f1"), ("b", "f1"), ("c", "f2")):
             store.add(record(ids, digest * 64, family=family))
         assert store.revoke("a" * 64, NOW) is True
@@ -48,15 +86,15 @@ class TestTokens:
         assert store.find("b" * 64).revoked_at == NOW + 1  # type: ignore[union-attr]
         assert store.find("c" * 64).revoked_at is None  # type: ignore[union-attr]
 
-    def test_revoke_for_user_and_app(self, svc: Services, ids: tuple[str, str, str]) -> None:
-        store = SqlTokenStore(svc.engine, svc.writes)
+    def test_revoke_for_user_and_app(self, stores: Stores, ids: tuple[str, str, str]) -> None:
+        store = stores.tokens
         store.add(record(ids, "a" * 64))
         store.add(replace(record(ids, "b" * 64), app_id=None))
         assert store.revoke_for(ids[1], ids[2], NOW) == 1
         assert store.revoke_for(ids[1], None, NOW) == 1
 
-    def test_mark_rotated_is_one_shot(self, svc: Services, ids: tuple[str, str, str]) -> None:
-        store = SqlTokenStore(svc.engine, svc.writes)
+    def test_mark_rotated_is_one_shot(self, stores: Stores, ids: tuple[str, str, str]) -> None:
+        store = stores.tokens
         store.add(record(ids, "r" * 64, REFRESH))
         assert store.mark_rotated("r" * 64, NOW) is True
         assert store.mark_rotated("r" * 64, NOW) is False
@@ -64,8 +102,8 @@ class TestTokens:
         store.revoke("s" * 64, NOW)
         assert store.mark_rotated("s" * 64, NOW) is False
 
-    def test_purge_dead_rows(self, svc: Services, ids: tuple[str, str, str]) -> None:
-        store = SqlTokenStore(svc.engine, svc.writes)
+    def test_purge_dead_rows(self, stores: Stores, ids: tuple[str, str, str]) -> None:
+        store = stores.tokens
         store.add(record(ids, "a" * 64, idle_timeout=10))
         store.add(record(ids, "b" * 64, expires_at=NOW + 10))
         store.add(record(ids, "c" * 64))
@@ -73,8 +111,8 @@ class TestTokens:
         assert store.find("c" * 64) is not None
 
 
-def test_consents(svc: Services, ids: tuple[str, str, str]) -> None:
-    store = SqlConsentStore(svc.engine)
+def test_consents(stores: Stores, ids: tuple[str, str, str]) -> None:
+    store = stores.consents
     _, user, app = ids
     assert store.find_consent(user, app) is None
     store.save_consent(user, app, ("api", "id"), NOW)
@@ -84,15 +122,15 @@ def test_consents(svc: Services, ids: tuple[str, str, str]) -> None:
     assert store.find_consent(user, app) is None
 
 
-def test_replay(svc: Services) -> None:
-    store = SqlReplayStore(svc.engine)
+def test_replay(stores: Stores) -> None:
+    store = stores.replay
     assert store.remember("k" * 64, NOW + 60, NOW) is True
     assert store.remember("k" * 64, NOW + 60, NOW + 30) is False
     assert store.remember("k" * 64, NOW + 200, NOW + 60) is True  # expired entry reusable
 
 
-def test_signing_keys(svc: Services) -> None:
-    store = SqlSigningKeyStore(svc.engine)
+def test_signing_keys(stores: Stores) -> None:
+    store = stores.keys
     jwk = {"kty": "RSA", "n": "x", "e": "AQAB", "kid": "2"}
     store.add_key(SigningKeyRecord("2", "v1:sealed", jwk, NOW, NOW + 10))
     store.add_key(SigningKeyRecord("1", "v1:sealed", {**jwk, "kid": "1"}, NOW, NOW))
@@ -115,3 +153,12 @@ def test_login_history(svc: Services, ids: tuple[str, str, str]) -> None:
         row = c.execute(select(t.login_history)).mappings().one()
     assert (row["status"], row["login_time"], row["source_ip"]) == (
         "Success", NOW * 1000, "127.0.0.1")
+
+
+def test_login_history_in_memory(ids: tuple[str, str, str]) -> None:
+    store = MemoryLoginHistory()
+    attempt = LoginAttempt(NOW * 1000, "Remote Access 2.0", "Success", username="a@acme.test",
+                           org_id=ids[0], user_id=ids[1], source_ip="127.0.0.1")
+    row_id = store.record(attempt)
+    assert row_id.startswith("0Ya") and len(row_id) == 18
+    assert store.rows == [(row_id, attempt)]

@@ -1,8 +1,9 @@
 """Storage the limits need: rolling-window counters shared by every worker and replica.
 
-Implemented on SQL (``storage.sql.counter_store``, the default) and Redis
-(``storage.redis_counters``, when ``settings.redis_url`` is set); one contract suite runs on
-SQLite, PostgreSQL and Redis (tests/storage/test_counters.py).
+Implemented on SQL (``storage.sql.counter_store``, the default), Redis
+(``storage.redis.counters``, when ``settings.redis_url`` is set) and in memory
+(``storage.memory.counters``); one contract suite runs on them all
+(tests/storage/test_counters.py).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Storage the OAuth core needs, as narrow Protocols with domain verbs.
 
-Implemented on SQL by ``storage.sql.oauth_store`` (one contract suite runs on SQLite and
-PostgreSQL: tests/storage/test_oauth_store.py). Ports take and return token *digests*
-(SHA-256 hex); raw tokens exist only in the response that hands them out. Times are integer
-epoch seconds unless a name says ``_ms``.
+Implemented on SQL by ``storage.sql.oauth_store`` and in memory by
+``storage.memory.oauth_store`` (one contract suite runs on SQLite, PostgreSQL and memory:
+tests/storage/test_oauth_store.py). Ports take and return token *digests* (SHA-256 hex); raw
+tokens exist only in the response that hands them out. Times are integer epoch seconds unless a
+name says ``_ms``.
 """
 
 from __future__ import annotations
