@@ -30,5 +30,6 @@ def build_browser(oauth: OAuthServices, grants: GrantStore,
         grants=grants,
         authorizer=Authorizer(oauth.directory, grants, oauth.consents, oauth.issuer,
                               oauth.clock, issuer_id=oauth.base_url, code_ttl=code_seconds),
-        device_authorization=DeviceAuthorizationEndpoint(oauth, grants),
+        device_authorization=DeviceAuthorizationEndpoint(oauth.clients, grants, oauth.base_url,
+                                                         oauth.clock),
         verifier=DeviceVerifier(oauth.directory, grants, oauth.clock))

@@ -19,13 +19,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-from localforce.oauth.artifacts import DeviceAuthorization, DeviceStatus, DeviceStore
+from localforce.oauth.artifacts import DeviceAuthorization, DeviceStatus
 from localforce.oauth.errors import UnauthorizedClient
+from localforce.oauth.flows.needs import Clients
 from localforce.oauth.grants import requested_scopes
 from localforce.oauth.messages import TokenRequest
-from localforce.oauth.services import OAuthServices
 from localforce.security.tokens import digest, random_token
 
 PATH = "/services/oauth2/device/code"
@@ -67,6 +67,12 @@ class DeviceCodeResponse:
         return out
 
 
+class NewDevices(Protocol):
+    """Where a device request is kept (``artifacts.DeviceStore``'s first verb)."""
+
+    def save_device(self, device: DeviceAuthorization) -> bool: ...
+
+
 class DeviceAuthorizationEndpoint:
     """Registered with the token endpoint for ``response_type=device_code``; also called by
     the RFC 8628 route with ``rfc8628=True``."""
@@ -74,17 +80,18 @@ class DeviceAuthorizationEndpoint:
     GRANT_TYPES: ClassVar[tuple[str, ...]] = ()
     RESPONSE_TYPES: ClassVar[tuple[str, ...]] = ("device_code",)
 
-    def __init__(self, oauth: OAuthServices, devices: DeviceStore,
-                 clock: Callable[[], float] | None = None) -> None:
-        self._oauth = oauth
+    def __init__(self, clients: Clients, devices: NewDevices, base_url: str,
+                 clock: Callable[[], float]) -> None:
+        self._clients = clients
         self._devices = devices
-        self._clock = clock or oauth.clock
+        self._verification_uri = base_url + VERIFICATION_PATH
+        self._clock = clock
 
     def exchange(self, request: TokenRequest) -> DeviceCodeResponse:
         return self.authorize(request, rfc8628=False)
 
     def authorize(self, request: TokenRequest, *, rfc8628: bool) -> DeviceCodeResponse:
-        app = self._oauth.clients.authenticate(request, require_secret=False)
+        app, _ = self._clients.client(request, require_secret=False)
         if not app.enable_device_flow:
             raise UnauthorizedClient()
         scopes = requested_scopes(request, app)
@@ -96,6 +103,5 @@ class DeviceAuthorizationEndpoint:
                     digest(device_code), user_code, app.id, scopes, DeviceStatus.PENDING, None,
                     INTERVAL, now, now + LIFETIME)):
                 break
-        return DeviceCodeResponse(device_code, user_code,
-                                  self._oauth.base_url + VERIFICATION_PATH, INTERVAL,
+        return DeviceCodeResponse(device_code, user_code, self._verification_uri, INTERVAL,
                                   LIFETIME if rfc8628 else None)
