@@ -6,6 +6,7 @@ server worker, each test); ``web.app.create_app(services)`` turns the result int
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -260,7 +261,8 @@ def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: D
         issuer=Issuer(tokens, keys, directory.reveal_secret, base_url, clock,
                       refresh_max_days=settings.refresh_token_max_days,
                       session_seconds=directory.session_seconds),
-        logins=Logins(directory, history, clock, rate=limits.logins if limits else None),
+        logins=Logins(directory.store, directory, functools.partial(user_access, directory),
+                      history, clock, rate=limits.logins if limits else None),
         clients=ClientAuthenticator(directory.store, directory.check_secret),
         sessions=Sessions(tokens, directory, clock),
         server=AuthorizationServer([]), jwt_audiences=jwt_audiences(settings))

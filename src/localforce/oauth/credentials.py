@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from localforce.caching import TtlCache
 from localforce.directory.service import Directory
@@ -75,14 +76,40 @@ def user_access(directory: Directory, user: User) -> Access:
 FOREVER = 253402300799
 
 
+class LoginUsers(Protocol):
+    """The directory store's verbs a login needs."""
+
+    def find_user(self, username: str, *, fresh: bool = True) -> User | None: ...
+
+    def get_credentials(self, user_id: str) -> tuple[str | None, str | None]: ...
+
+    def record_login_failure(self, user_id: str, locked_until: int | None) -> int: ...
+
+    def record_login_success(self, user_id: str, now: int) -> None: ...
+
+
+class LoginRules(Protocol):
+    """The directory's rules a login needs (``Directory``)."""
+
+    def policies(self, org_id: str) -> OrgPolicies: ...
+
+    def security_token(self, user_id: str) -> str | None: ...
+
+
 class Logins:
     """Lockout attempts and period, and the trusted IP ranges, are the user's org's policies
     (``Directory.policies``: the org's own over the server's settings), read through the
-    store's cache, so a change from Setup is in force within its second."""
+    store's cache, so a change from Setup is in force within its second.
 
-    def __init__(self, directory: Directory, history: LoginHistory, clock: Callable[[], float],
-                 *, rate: LoginRateLimiter | None = None) -> None:
-        self.directory = directory
+    ``users``: the directory's store; ``rules``: the directory; ``access_of(user)``: the user's
+    flattened access (``user_access``), for the profile's login IP ranges."""
+
+    def __init__(self, users: LoginUsers, rules: LoginRules, access_of: Callable[[User], Access],
+                 history: LoginHistory, clock: Callable[[], float], *,
+                 rate: LoginRateLimiter | None = None) -> None:
+        self._users = users
+        self._rules = rules
+        self._access_of = access_of
         self.history = history
         self._clock = clock
         self._rate = rate
@@ -100,7 +127,7 @@ class Logins:
         Every failure is recorded and counts toward lockout; an unknown username costs the same
         argon2 work as a wrong password.
         """
-        user = self.directory.store.find_user(username)
+        user = self._users.find_user(username)
         if user is None:
             verify_password(None, presented)
             raise self.failed(context, ports.INVALID_PASSWORD, username=username)
@@ -110,7 +137,7 @@ class Logins:
             # apart by timing either (anchors.md §3 #35).
             verify_password(None, presented)
             raise self.failed(context, ports.PASSWORD_LOCKOUT, user)
-        policies = self.directory.policies(user.org_id)
+        policies = self._rules.policies(user.org_id)
         if not self._secret_matches(user, presented, require_token,
                                     trusted=policies.trusted(context.source_ip)):
             self._count_failure(user, policies)
@@ -132,11 +159,11 @@ class Logins:
                         trusted: bool = False) -> bool:
         """One argon2 verification whatever the case. From a trusted address the token may be
         appended or not: with the token's text at the end, what precedes it is the password."""
-        password_hash, _ = self.directory.store.get_credentials(user.id)
+        password_hash, _ = self._users.get_credentials(user.id)
         password = presented
         token_ok = True
         if require_token:
-            token = self.directory.security_token(user.id) or ""
+            token = self._rules.security_token(user.id) or ""
             password = presented[: len(presented) - len(token)] if token else presented
             token_ok = bool(token) and constant_time_equals(presented[len(password):], token)
             if trusted and not token_ok:
@@ -148,7 +175,7 @@ class Logins:
         lock = None
         if attempts and user.failed_logins + 1 >= attempts:
             lock = int(self._clock()) + minutes * 60 if minutes else FOREVER
-        self.directory.store.record_login_failure(user.id, lock)
+        self._users.record_login_failure(user.id, lock)
 
     def admit(self, user: User, context: LoginContext, *, counted: bool = False) -> None:
         """The rules every login obeys, whatever proved the identity. Records and raises
@@ -165,7 +192,7 @@ class Logins:
             raise self.failed(context, ports.USER_INACTIVE, user)
         relaxed = context.relax_ip or (app is not None and app.ip_relaxation == IpRelaxation.RELAX)
         if not relaxed and context.source_ip is not None:
-            if not user_access(self.directory, user).ip_allowed(context.source_ip):
+            if not self._access_of(user).ip_allowed(context.source_ip):
                 raise self.failed(context, ports.RESTRICTED_IP, user)
         if (app is not None and app.permitted_users == PermittedUsers.ADMIN_APPROVED
                 and not app.pre_authorizes(user) and not context.run_as):
@@ -183,7 +210,7 @@ class Logins:
         self.record(context, ports.SUCCESS, user)
 
     def _write_login(self, user: User) -> bool:
-        self.directory.store.record_login_success(user.id, int(self._clock()))
+        self._users.record_login_success(user.id, int(self._clock()))
         return True
 
     def refreshed(self, user: User, context: LoginContext) -> None:
