@@ -116,3 +116,18 @@ def test_sessions_are_saved_and_deleted(
     assert store.get_session("s" * 64) == session
     store.delete_session("s" * 64)
     assert store.get_session("s" * 64) is None
+
+
+def test_a_pushed_request_is_consumed_once_by_its_own_app_before_it_expires(
+        store: SqlGrantStore) -> None:
+    from localforce.oauth.artifacts import PushedRequest
+
+    params = (("response_type", "code"), ("client_id", "3MVG9x"), ("state", "é&="))
+    store.save_pushed(PushedRequest("p" * 64, "0H4000000000001AAA", params, 260))
+    store.save_pushed(PushedRequest("q" * 64, "0H4000000000001AAA", params, 260))
+    assert store.consume_pushed("p" * 64, "0H4000000000002AAA", 200) is None  # another app's
+    assert store.consume_pushed("p" * 64, "0H4000000000001AAA", 200) == dict(params)
+    assert store.consume_pushed("p" * 64, "0H4000000000001AAA", 201) is None  # used
+    assert store.consume_pushed("q" * 64, "0H4000000000001AAA", 260) is None  # expired
+    assert store.consume_pushed("0" * 64, "0H4000000000001AAA", 200) is None  # unknown
+    assert store.purge(261) >= 2

@@ -32,6 +32,8 @@ def create(
     callback_url: list[str] = typer.Option([], "--callback-url", help="Repeatable."),
     scope: list[str] = typer.Option(["api", "refresh_token"], "--scope", help="Repeatable."),
     public: bool = typer.Option(False, help="No consumer secret (a public client, PKCE)."),
+    require_par: bool = typer.Option(
+        False, "--require-par", help="Authorize only pushed requests (RFC 9126)."),
     client_credentials_user: str | None = typer.Option(
         None, "--run-as", help="Enable client credentials as this user."),
     database_url: str | None = DatabaseOption, as_json: bool = JsonOption,
@@ -52,7 +54,8 @@ def create(
             id=ids.new_id("0H4"), org_id=org.id, name=name, consumer_key="",
             callback_urls=tuple(callback_url), scopes=tuple(scope), require_pkce=public,
             require_secret_web_server=not public, require_secret_refresh=not public,
-            enable_client_credentials=run_as is not None, run_as_user_id=run_as), secret)
+            enable_client_credentials=run_as is not None, run_as_user_id=run_as,
+            require_par=require_par), secret)
         emit({**_summary(created), "consumer_secret": secret}, as_json)
 
 
@@ -76,6 +79,7 @@ def show(name: str, reveal_secret: bool = typer.Option(False, "--reveal-secret")
         detail: dict[str, Any] = {
             **_summary(found), "has_secret": found.has_secret,
             "require_pkce": found.require_pkce,
+            "require_par": found.require_par,
             "enable_client_credentials": found.enable_client_credentials,
             "enable_device_flow": found.enable_device_flow,
             "enable_implicit": found.enable_implicit,

@@ -60,7 +60,7 @@ _APP_KEYS = {"name", "consumer_key", "consumer_secret", "callback_urls", "scopes
              "enable_implicit", "enable_device_flow", "enable_client_credentials", "run_as",
              "permitted_users", "authorized_profiles", "authorized_permission_sets",
              "ip_relaxation", "session_timeout_minutes", "refresh_token_policy",
-             "rotate_refresh_tokens"}
+             "rotate_refresh_tokens", "require_par"}
 _TOP_KEYS = {"org", "profiles", "permission_sets", "users", "apps", "records", "objects"}
 
 
@@ -339,7 +339,8 @@ class _Planner:
             enable_client_credentials=r.get("enable_client_credentials", bool, False),
             permitted_users=permitted, ip_relaxation=relaxation,
             session_timeout_minutes=timeout, refresh_token_policy=policy,
-            rotate_refresh_tokens=r.get("rotate_refresh_tokens", bool, False))
+            rotate_refresh_tokens=r.get("rotate_refresh_tokens", bool, False),
+            require_par=r.get("require_par", bool, False))
         return {"app": app, "secret": r.get("consumer_secret", str), "run_as": run_as,
                 "profiles": r.strings("authorized_profiles"),
                 "permission_sets": r.strings("authorized_permission_sets")}

@@ -346,6 +346,8 @@ class ConnectedApp:
     session_timeout_minutes: int | None = None
     refresh_token_policy: RefreshTokenPolicy = field(default_factory=RefreshTokenPolicy)
     rotate_refresh_tokens: bool = False
+    #: RFC 9126: /authorize only with a pushed request's ``request_uri`` (off by default).
+    require_par: bool = False
     builtin: bool = False
 
     @property

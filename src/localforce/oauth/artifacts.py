@@ -63,6 +63,17 @@ class DeviceAuthorization:
 
 
 @dataclass(frozen=True)
+class PushedRequest:
+    """RFC 9126: an authorization request's parameters, pushed by an authenticated client and
+    redeemed once at the authorize endpoint by ``request_uri`` (stored by its digest)."""
+
+    digest: str
+    app_id: str
+    params: tuple[tuple[str, str], ...]
+    expires_at: int
+
+
+@dataclass(frozen=True)
 class Consent:
     user_id: str
     app_id: str
@@ -104,6 +115,14 @@ class DeviceStore(Protocol):
         ...
 
 
+class PushedRequests(Protocol):
+    def save_pushed(self, pushed: PushedRequest) -> None: ...
+    def consume_pushed(self, digest: str, app_id: str, now: int) -> dict[str, str] | None:
+        """The parameters, marking the request used; atomic. None when unknown, another app's,
+        expired or already used."""
+        ...
+
+
 class ConsentList(Protocol):
     def list_consents(self, user_id: str) -> list[Consent]: ...
 
@@ -114,5 +133,5 @@ class SessionStore(Protocol):
     def delete_session(self, digest: str) -> None: ...
 
 
-class GrantStore(CodeStore, DeviceStore, ConsentList, SessionStore, Protocol):
+class GrantStore(CodeStore, DeviceStore, PushedRequests, ConsentList, SessionStore, Protocol):
     """All of the above; one SQL adapter implements it."""

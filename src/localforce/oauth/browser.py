@@ -13,6 +13,7 @@ from localforce.oauth.artifacts import GrantStore
 from localforce.oauth.endpoints.authorize import CODE_TTL, Authorizer
 from localforce.oauth.endpoints.device_authorization import DeviceAuthorizationEndpoint
 from localforce.oauth.endpoints.device_verification import DeviceVerifier
+from localforce.oauth.endpoints.par import PushedAuthorizationEndpoint
 from localforce.oauth.services import OAuthServices
 
 
@@ -22,14 +23,17 @@ class BrowserFlows:
     authorizer: Authorizer
     device_authorization: DeviceAuthorizationEndpoint
     verifier: DeviceVerifier
+    par: PushedAuthorizationEndpoint
 
 
 def build_browser(oauth: OAuthServices, grants: GrantStore,
                   code_seconds: int = CODE_TTL) -> BrowserFlows:
+    authorizer = Authorizer(oauth.directory, grants, oauth.consents, oauth.issuer,
+                            oauth.clock, issuer_id=oauth.base_url, code_ttl=code_seconds)
     return BrowserFlows(
         grants=grants,
-        authorizer=Authorizer(oauth.directory, grants, oauth.consents, oauth.issuer,
-                              oauth.clock, issuer_id=oauth.base_url, code_ttl=code_seconds),
+        authorizer=authorizer,
         device_authorization=DeviceAuthorizationEndpoint(oauth.clients, grants, oauth.base_url,
                                                          oauth.clock),
-        verifier=DeviceVerifier(oauth.directory, grants, oauth.clock))
+        verifier=DeviceVerifier(oauth.directory, grants, oauth.clock),
+        par=PushedAuthorizationEndpoint(oauth.clients, authorizer, grants, oauth.clock))

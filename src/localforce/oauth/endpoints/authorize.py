@@ -139,6 +139,19 @@ class Authorizer:
 
     def parse(self, params: Mapping[str, str]) -> AuthorizeRequest:
         """Raise ``OAuthError`` (show a page) or ``Refused`` (redirect); else the request."""
+        base, response_type = self._base(params)
+        try:
+            return self._validate(base, params, response_type)
+        except OAuthError as error:
+            raise Refused(self.error_redirect(base, error)) from None
+
+    def check(self, params: Mapping[str, str]) -> AuthorizeRequest:
+        """The same validation as ``parse``, every error raised as is (RFC 9126's pushed
+        authorization endpoint answers them as JSON)."""
+        base, response_type = self._base(params)
+        return self._validate(base, params, response_type)
+
+    def _base(self, params: Mapping[str, str]) -> tuple[AuthorizeRequest, str | None]:
         app, redirect_uri = self._client_and_redirect(params)
         raw_type = params.get("response_type", "")
         response_type = RESPONSE_TYPES.get(frozenset(raw_type.split()))
@@ -150,10 +163,7 @@ class Authorizer:
             immediate=params.get("immediate", "").lower() == "true",
             login_hint=params.get("login_hint") or None, display=params.get("display") or None,
             nonce=params.get("nonce") or None, params=tuple(params.items()))
-        try:
-            return self._validate(base, params, response_type)
-        except OAuthError as error:
-            raise Refused(self.error_redirect(base, error)) from None
+        return base, response_type
 
     def _client_and_redirect(self, params: Mapping[str, str]) -> tuple[ConnectedApp, str]:
         app = self._directory.store.find_app_by_key(params.get("client_id", ""))

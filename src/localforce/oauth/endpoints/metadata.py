@@ -19,6 +19,8 @@ def openid_configuration(base_url: str, grant_types: tuple[str, ...]) -> dict[st
         "jwks_uri": f"{base_url}/id/keys",
         "introspection_endpoint": f"{base_url}/services/oauth2/introspect",
         "device_authorization_endpoint": f"{base_url}/services/oauth2/device/code",
+        # RFC 9126 §5; "require_pushed_authorization_requests" is per app, never global here.
+        "pushed_authorization_request_endpoint": f"{base_url}/services/oauth2/par",
         "scopes_supported": sorted(KNOWN_SCOPES),
         "response_types_supported": ["code", "token", "token id_token"],
         # RFC 9207: authorization responses carry ``iss``.

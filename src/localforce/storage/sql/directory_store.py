@@ -362,6 +362,7 @@ class SqlDirectoryStore:
             "session_timeout_minutes": app.session_timeout_minutes or 0,
             "refresh_token_policy": app.refresh_token_policy.render(),
             "rotate_refresh_tokens": app.rotate_refresh_tokens,
+            "require_par": app.require_par,
             "builtin": app.builtin,
         })
 
@@ -498,4 +499,5 @@ def _app(row: Mapping[Any, Any]) -> ConnectedApp:
         session_timeout_minutes=row["session_timeout_minutes"] or None,
         refresh_token_policy=RefreshTokenPolicy.parse(row["refresh_token_policy"]),
         rotate_refresh_tokens=bool(row["rotate_refresh_tokens"]), builtin=bool(row["builtin"]),
+        require_par=bool(row.get("require_par", False)),
     )

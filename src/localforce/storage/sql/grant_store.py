@@ -19,6 +19,7 @@ from localforce.oauth.artifacts import (
     DeviceAuthorization,
     DeviceStatus,
     LoginSession,
+    PushedRequest,
 )
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.engine import reader
@@ -63,6 +64,23 @@ class SqlGrantStore:
                             .values(consumed_at=now)).rowcount
             row = c.execute(select(codes).where(codes.c.digest == digest)).mappings().first()
         return _code(row) if won and row else None
+
+    # -- pushed authorization requests (RFC 9126) ------------------------------------------
+
+    def save_pushed(self, pushed: PushedRequest) -> None:
+        self._write(insert(t.pushed_requests).values(
+            digest=pushed.digest, app_id=pushed.app_id, params=dict(pushed.params),
+            expires_at=pushed.expires_at))
+
+    def consume_pushed(self, digest: str, app_id: str, now: int) -> dict[str, str] | None:
+        pushed = t.pushed_requests
+        with self._engine.begin() as c:
+            won = c.execute(update(pushed).where(
+                pushed.c.digest == digest, pushed.c.app_id == app_id,
+                pushed.c.consumed_at.is_(None), pushed.c.expires_at > now)
+                .values(consumed_at=now)).rowcount
+            row = c.execute(select(pushed.c.params).where(pushed.c.digest == digest)).first()
+        return {str(k): str(v) for k, v in row[0].items()} if won and row else None
 
     # -- device codes ---------------------------------------------------------------------
 
@@ -127,9 +145,11 @@ class SqlGrantStore:
     # -- housekeeping ---------------------------------------------------------------------
 
     def purge(self, before: int) -> int:
-        """Delete codes, device codes and browser sessions that expired before ``before``."""
+        """Delete codes, device codes, pushed requests and browser sessions that expired
+        before ``before``."""
         return sum(self._write(delete(table).where(table.c.expires_at < before))
-                   for table in (t.auth_codes, t.device_codes, t.browser_sessions))
+                   for table in (t.auth_codes, t.device_codes, t.browser_sessions,
+                                 t.pushed_requests))
 
 
 def _code(row: Mapping[Any, Any]) -> AuthorizationCode:

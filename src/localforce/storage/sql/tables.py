@@ -160,6 +160,7 @@ apps = Table(
     Column("session_timeout_minutes", Integer, nullable=False),  # 0: the org's
     Column("refresh_token_policy", String(40), nullable=False),
     Column("rotate_refresh_tokens", Boolean, nullable=False, default=False),
+    Column("require_par", Boolean, nullable=False, default=False),
     Column("builtin", Boolean, nullable=False, default=False),
     Column("created_at", BigInteger, nullable=False),
     Column("modified_at", BigInteger, nullable=False),
@@ -234,6 +235,17 @@ device_codes = Table(
     Column("issued_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("last_polled_at", BigInteger),
+)
+
+# RFC 9126 pushed authorization requests: the digest of the request_uri's random part.
+pushed_requests = Table(
+    "pushed_requests",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("app_id", ID, nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("consumed_at", BigInteger),
 )
 
 jwt_replay = Table(

@@ -10,7 +10,7 @@ outcomes to pages and redirects. No CORS here (RFC 9700 §2.6).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,9 +27,12 @@ from localforce.oauth.endpoints.authorize import (
     ShowConsent,
     ShowLogin,
 )
+from localforce.oauth.endpoints.par import PATH as PAR_PATH
+from localforce.oauth.endpoints.par import required_error
 from localforce.oauth.errors import OAuthError
 from localforce.oauth.grants import refusal
-from localforce.web import threads
+from localforce.web import forms, threads
+from localforce.web.errors import NO_STORE, SalesforceJSON, oauth_error_response
 from localforce.web.routes.pages import CONTROL_FIELDS, CREDENTIAL_FAILURES, Pages, scope_labels
 
 
@@ -49,19 +52,25 @@ class AuthorizePages:
     def __init__(self, services: Services) -> None:
         self.pages = Pages(services)
         self.authorizer = services.browser.authorizer
+        self.par = services.browser.par
         self.base_url = services.oauth.base_url
 
     def handle(self, request: Request, form: Mapping[str, str]) -> Response:
         pages = self.pages
+        params = {k: v for k, v in form.items() if k not in CONTROL_FIELDS}
+        pushed = "request_uri" in params
         try:
-            areq = self.authorizer.parse({k: v for k, v in form.items()
-                                          if k not in CONTROL_FIELDS})
+            if pushed:  # RFC 9126 §4: the pushed parameters, once; the others are ignored
+                params = self.par.redeem(params)
+            areq = self.authorizer.parse(params)
         except Refused as refused:
             return pages.redirect(request, refused.redirect.url)
-        except OAuthError as error:  # unknown client or redirect URI: never redirect
+        except OAuthError as error:  # unknown client, redirect URI or request_uri: no redirect
             return pages.error(request, error)
         action = form.get("_action")
         if action is None:
+            if areq.app.require_par and not pushed:
+                return self.show(request, self.authorizer.error_redirect(areq, required_error()))
             return self.show(request, self.authorizer.start(areq, pages.sessions.user(request)))
         if not pages.csrf_ok(request, form):
             return pages.csrf_failed(request)
@@ -82,7 +91,17 @@ class AuthorizePages:
                 return self.pages.login_page(request, PATH, areq.app, hidden_fields(areq),
                                              form.get("username"), failure)
             return self.show(request, self.authorizer.error_redirect(areq, refusal(failure)))
-        return self.pages.session_response(request, user, continuation(areq))
+        return self.pages.session_response(request, user, self.continuation(areq))
+
+    def continuation(self, areq: AuthorizeRequest) -> str:
+        """A "require PAR" app's request goes on by a fresh pushed request (the GET after the
+        login must not be one anybody could forge); every other by its parameters."""
+        url = continuation(areq)
+        if not areq.app.require_par:
+            return url
+        params = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+        uri = self.par.store(areq.app, params)
+        return f"{PATH}?{urlencode({'client_id': areq.app.consumer_key, 'request_uri': uri})}"
 
     def show(self, request: Request, outcome: Outcome) -> Response:
         if isinstance(outcome, Redirect):
@@ -106,4 +125,14 @@ def routes(services: Services) -> list[BaseRoute]:
         run = threads.login if request.method == "POST" else threads.run
         return await run(handler.handle, request, form)
 
-    return [Route(PATH, authorize, methods=["GET", "POST"])]
+    async def par(request: Request) -> Response:
+        """RFC 9126 §2: 201 with the request_uri, or the error JSON (never cached)."""
+        try:
+            token_req = await forms.token_request(request)
+            reply = await threads.run(handler.par.push, token_req, token_req.params)
+        except OAuthError as error:
+            return oauth_error_response(error)
+        return SalesforceJSON(reply.body(), status_code=201, headers=NO_STORE)
+
+    return [Route(PATH, authorize, methods=["GET", "POST"]),
+            Route(PAR_PATH, par, methods=["POST"])]
