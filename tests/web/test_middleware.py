@@ -121,6 +121,11 @@ def test_rfc8628_device_code_endpoint_over_http_from_a_remote_peer_is_refused() 
     assert (response.status_code, response.json()) == (400, REFUSED)
 
 
+def test_pushed_authorization_requests_over_http_from_a_remote_peer_are_refused() -> None:
+    response = client(peer=REMOTE).post("/services/oauth2/par", data={"client_id": "x"})
+    assert (response.status_code, response.json()) == (400, REFUSED)
+
+
 def test_activation_page_over_http_from_a_remote_peer_is_an_error_page() -> None:
     response = client(peer=REMOTE).post("/setup/connect", data={"user_code": "ABCD1234"})
     assert response.status_code == 400

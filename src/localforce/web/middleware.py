@@ -41,8 +41,9 @@ TOKEN_PATH = "/services/oauth2/token"
 AUTHORIZE_PATH = "/services/oauth2/authorize"
 HTTPS_REQUIRED = "HTTPS required"
 #: Every other endpoint that receives a password or issues a code: the device endpoints, the
-#: activation page (it has a login form) and SOAP ``login()`` (password + security token).
-_JSON_PATHS = frozenset({TOKEN_PATH, "/services/oauth2/device/code"})
+#: activation page (it has a login form), SOAP ``login()`` (password + security token) and
+#: RFC 9126's pushed authorization requests (the client's secret).
+_JSON_PATHS = frozenset({TOKEN_PATH, "/services/oauth2/device/code", "/services/oauth2/par"})
 _PAGE_PATHS = frozenset({AUTHORIZE_PATH, "/setup/connect"})
 _SOAP_PREFIX = "/services/Soap/u/"
 
