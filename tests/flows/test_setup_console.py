@@ -39,7 +39,8 @@ def audit_actions(world: World) -> list[str]:
 #: The form's checkboxes and file input: the test says which it sends.
 _CHOICES = {"public", "require_pkce", "require_secret_web_server", "require_secret_refresh",
             "enable_implicit", "enable_device_flow", "enable_client_credentials",
-            "rotate_refresh_tokens", "scopes", "profiles", "permission_sets", "certificate_file"}
+            "rotate_refresh_tokens", "require_par", "scopes", "profiles", "permission_sets",
+            "certificate_file"}
 
 
 def app_form(client: TestClient, path: str = "/setup/apps/new") -> dict[str, str]:
@@ -133,6 +134,16 @@ def test_create_an_app_with_a_certificate_and_client_credentials(admin: World,
         "client_secret": secret})
     assert token.status_code == 200, token.text
     assert audit_actions(admin) == ["createdConnectedApp", "insertCertificate"]
+
+
+def test_create_an_app_that_requires_par(admin: World) -> None:
+    data = {**app_form(admin.client), "name": "Strict", "callback_urls": "https://s.example/cb",
+            "scopes": ["api"], "require_par": "1"}
+    done = admin.client.post("/setup/apps/new", data=data, follow_redirects=False)
+    assert done.status_code == 303
+    app = admin.services.directory.store.find_app(admin.org.id, "Strict")
+    assert app is not None and app.require_par
+    assert "<dt>PAR required</dt><dd>yes</dd>" in admin.client.get(done.headers["location"]).text
 
 
 def test_validation_errors_are_shown_next_to_the_field_with_the_values_kept(
