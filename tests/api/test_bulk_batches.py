@@ -105,7 +105,8 @@ def test_upsert_creates_and_updates_in_one_transaction(services: Services, api: 
     failed = rows(api, info["id"], "failedResults")
     assert [(r["Ext__c"], r["sf__Error"]) for r in failed] == [
         ("", "MISSING_ARGUMENT:Ext__c not specified:Ext__c --"),
-        ("T-1", "UNKNOWN_EXCEPTION:multiple records match: --"),
+        ("T-1", "DUPLICATE_EXTERNAL_ID:Ext: more than one record found for external id "
+                f"field: [{', '.join(sorted(twins))}]:Ext__c --"),
         ("N-2", "REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --")]
     assert fields(api, old, "Name", "Ext__c") == ("Old Renamed", "A-1")
     assert fields(api, done[1]["sf__Id"], "Name", "Site", "Ext__c") == ("New", "n again", "N-1")

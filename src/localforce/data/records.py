@@ -728,8 +728,7 @@ class Records:
         except ApiError as exc:
             return [exc] * len(items)
         if _row_at_a_time(obj, self.schema_for(principal.org_id)):
-            return [self._attempt(functools.partial(self.upsert, principal, sobject, field_name,
-                                                    v, b, version)) for v, b in items]
+            return [self._upsert_row(principal, sobject, f, v, b, version) for v, b in items]
         text = f.type in TEXT_TYPES
 
         def key(stored: Any) -> Any:
@@ -762,7 +761,7 @@ class Records:
                     raise given
                 found = matches.get(key(given), []) if value else []
                 if len(found) > 1:
-                    raise MultipleChoices(self._urls(obj, found, version))
+                    raise _duplicate_external_id(f, found)
                 if found:
                     results.append(batch.update(found[0], body))
                     continue
@@ -780,12 +779,32 @@ class Records:
         batch.flush()
         return results
 
+    def _upsert_row(self, principal: Principal, sobject: str, f: FieldDef, value: str,
+                    body: Any, version: str) -> SaveResult | ApiError:
+        """One row of a Bulk upsert through ``upsert``: its error is the row's result, and
+        several matches are Salesforce's DUPLICATE_EXTERNAL_ID, not REST's 300."""
+        try:
+            return self.upsert(principal, sobject, f.name, value, body, version)
+        except MultipleChoices as exc:
+            return _duplicate_external_id(f, [url.rsplit("/", 1)[1] for url in exc.urls])
+        except ApiError as exc:
+            return exc
+
     @staticmethod
     def _urls(obj: ObjectDef, found: list[str], version: str) -> list[str]:
         return [f"/services/data/v{version}/sobjects/{obj.name}/{i}" for i in found]
 
     def _now(self) -> str:
         return format_datetime(dt.datetime.fromtimestamp(self.clock(), dt.UTC))
+
+
+def _duplicate_external_id(f: FieldDef, found: list[str]) -> BadRequest:
+    """A Bulk upsert row whose external ID several records have: Salesforce fails the row
+    with ``DUPLICATE_EXTERNAL_ID:<label>: more than one record found for external id field:
+    [<Id>, <Id>]`` (REST's one-record upsert answers 300 with their URLs instead)."""
+    label = f.describe.get("label") or f.name
+    return BadRequest("DUPLICATE_EXTERNAL_ID", f"{label}: more than one record found for "
+                      f"external id field: [{', '.join(sorted(found))}]", [f.name])
 
 
 #: Objects whose writes ``_sales_rules`` completes.
