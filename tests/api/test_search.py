@@ -168,3 +168,32 @@ def test_records_a_bulk_job_inserts_are_found_as_soon_as_it_commits(services, ap
         r["Id"] for r in found["searchRecords"]}
     assert names(search(api, "FIND {ölwerk} RETURNING Account(Name)").json()) == [
         ("Account", "Ölwerk GmbH")]  # the rows from before are still there once
+
+
+def test_a_bulk_insert_indexes_each_searchable_field_its_rows_set(services, api, world):
+    """The fill of a Bulk transaction reads only the searchable columns some row of it set
+    (the others are null): each row is found by every field it set, in its group, and a later
+    update of a field the insert left out adds its words and keeps the others."""
+    from tests.api.test_bulk_ingest import run_job
+
+    data = ("Name,Site,Phone\n"
+            "Kestrel One,,\n"
+            "Kestrel Two,harbourside,\n"
+            "Kestrel Three,,555 0199\n")
+    info = run_job(services, api, "insert", data)
+    assert (info["numberRecordsProcessed"], info["numberRecordsFailed"]) == (3, 0)
+    assert names(search(api, "FIND {kestrel} RETURNING Account(Name ORDER BY Name)").json()
+                 ) == [("Account", "Kestrel One"), ("Account", "Kestrel Three"),
+                       ("Account", "Kestrel Two")]
+    assert names(search(api, "FIND {harbourside} RETURNING Account(Name)").json()) == [
+        ("Account", "Kestrel Two")]
+    assert names(search(api, "FIND {0199} IN PHONE FIELDS RETURNING Account(Name)").json()
+                 ) == [("Account", "Kestrel Three")]
+    assert search(api, "FIND {harbourside} IN PHONE FIELDS RETURNING Account(Name)"
+                  ).json()["searchRecords"] == []
+    one = api.query("SELECT Id FROM Account WHERE Name = 'Kestrel One'").json()
+    record_id = one["records"][0]["Id"]
+    assert api.patch(f"/sobjects/Account/{record_id}", {"Description": "osprey nest"}
+                     ).status_code == 204
+    assert names(search(api, "FIND {osprey AND kestrel} RETURNING Account(Name)").json()) == [
+        ("Account", "Kestrel One")]

@@ -174,11 +174,12 @@ class Records:
         new_ids = iter(ids.new_ids(obj.key_prefix, len(bodies)))  # side by side in indexes
         now = self._now()
         memo = Memo(self.schema_for(principal.org_id), obj)
+        rules = derives(obj) or obj.name in SALES_RULES
         for body in bodies:
             try:
                 obj, values = self._values(principal, obj, body, True, memo)
                 record_id, row, _ = self._new_record(principal, obj, values, next(new_ids), now,
-                                                     memo.schema, memo.numbers)
+                                                     memo.schema, memo.numbers, rules)
             except ApiError as exc:
                 results.append(exc)
                 continue
@@ -197,14 +198,17 @@ class Records:
 
     def _new_record(self, principal: Principal, obj: ObjectDef, values: dict[str, Any],
                     record_id: str | None = None, now: str | None = None,
-                    schema: Schema | None = None, numbers: dict[str, int] | None = None
+                    schema: Schema | None = None, numbers: dict[str, int] | None = None,
+                    rules: bool | None = None
                     ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         """A new record's Id, its stored row (``values`` completed in place with the system
         fields, defaults, derived fields and sales rules) and its opportunity's update.
         ``record_id``/``now``/``schema``: what a batch of creates minted or read for all;
-        ``numbers``: the batch's last auto-numbers (its rows are not in the table yet)."""
+        ``numbers``: the batch's last auto-numbers (its rows are not in the table yet);
+        ``rules``: whether ``obj`` derives fields or has sales rules, if the batch knows."""
         self._check_references(principal, obj, values, schema)
-        rules = derives(obj) or obj.name in SALES_RULES
+        if rules is None:
+            rules = derives(obj) or obj.name in SALES_RULES
         given = dict(values) if rules else values
         record_id = record_id or ids.new_id(obj.key_prefix)
         now = now or self._now()

@@ -291,7 +291,7 @@ class SqlRecordStore:
                    f"VALUES ({', '.join([mark] * (len(names) + 1))})")
             since = search_index.high_water(conn, obj)
             conn.exec_driver_sql(sql, [(org_id, *map(row.get, names)) for row in rows])
-            search_index.index_after(conn, obj, since)  # the SOSL index: one statement
+            search_index.index_after(conn, obj, since, given)  # the SOSL index: one statement
 
     def insert_if_absent(self, obj: ObjectDef, org_id: str, values: Mapping[str, Any]) -> None:
         table = self._table(obj)

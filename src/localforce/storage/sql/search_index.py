@@ -25,6 +25,7 @@ diacritics kept (``ölwerk`` finds ``Ölwerk``, not ``olwerk``).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import (
@@ -126,10 +127,14 @@ def create(conn: Connection, obj: ObjectDef) -> None:
     index_after(conn, obj, 0)
 
 
-def _fill_sql(obj: ObjectDef) -> str:
+def _fill_sql(obj: ObjectDef, given: Collection[str] | None = None) -> str:
+    """``given``: the columns the insert named; the others are null in every new row and
+    left out of the text (the same words: a null adds none). Most of the fill's cost was
+    reading and joining the columns a Bulk job leaves null (bench/README.md)."""
     by_group = groups(obj)
     table = _q(table_name(obj.name))
-    values = ", ".join(_concat(by_group[g], table + ".") for g in GROUPS)
+    values = ", ".join(_concat([f for f in by_group[g] if given is None or f.name in given],
+                               table + ".") for g in GROUPS)
     return (f"INSERT INTO {index_name(obj)}(rowid, {', '.join(GROUPS)}) "
             f"SELECT rowid, {values} FROM {table} WHERE rowid > ?")
 
@@ -145,12 +150,15 @@ def high_water(conn: Connection, obj: ObjectDef) -> int | None:
     return int(found or 0)
 
 
-def index_after(conn: Connection, obj: ObjectDef, rowid: int | None) -> None:
+def index_after(conn: Connection, obj: ObjectDef, rowid: int | None,
+                given: Collection[str] | None = None) -> None:
     """Index the rows added after ``rowid`` (``high_water``'s answer) in one statement. A
     rowid table without AUTOINCREMENT numbers new rows above its largest, so they are exactly
-    the rows this transaction inserted (SQLite has one writer at a time)."""
+    the rows this transaction inserted (SQLite has one writer at a time). ``given``: the
+    columns those inserts named, when known (the record columns have no SQL defaults, so
+    the rest are null)."""
     if rowid is not None:
-        conn.exec_driver_sql(_fill_sql(obj), (rowid,))
+        conn.exec_driver_sql(_fill_sql(obj, given), (rowid,))
 
 
 def drop(conn: Connection, obj: ObjectDef) -> None:
