@@ -125,9 +125,10 @@ class TtlCache(Generic[V]):
     def get(self, key: Hashable, load: Callable[[], V]) -> V:
         """The cached value for ``key``, or ``load()``'s (then cached; ``None`` too)."""
         now = self._clock()
-        with self._lock:
-            hit = self._entries.get(key)
-            generation = self._generation
+        # Read without the lock: a dict lookup is atomic, and entries are only replaced
+        # whole. The generation read first: a ``clear`` after it makes the store below skip.
+        generation = self._generation
+        hit = self._entries.get(key)
         if hit is not None and now - hit[0] < self._seconds:
             return hit[1]
         value = load()

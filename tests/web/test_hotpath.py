@@ -71,3 +71,16 @@ def test_everything_else_goes_to_starlette(services: Services, method: str, path
     app, seen = spied(services)
     TestClient(app).request(method, path, **kwargs)  # type: ignore[arg-type]
     assert seen == [path.partition("?")[0]]
+
+
+def test_a_data_path_found_before_is_routed_by_each_requests_own_method(
+        services: Services) -> None:
+    app, seen = spied(services)
+    client = TestClient(app)
+    query, limits = "/services/data/v62.0/query", "/services/data/v99.0/limits"
+    answers = [client.get(query, params={"q": "SELECT Id FROM Account"}).status_code,
+               client.post(query, json={}).status_code,  # not a lean route: Starlette's 405
+               client.get(query).status_code,
+               client.get(limits).status_code, client.get(limits).status_code]
+    assert seen == [query]  # only the POST reached Starlette
+    assert answers == [401, 405, 401, 404, 404]  # v99.0: the version in the path, each time

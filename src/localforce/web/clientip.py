@@ -41,6 +41,12 @@ def parse_address(text: str) -> Address | None:
     return address
 
 
+@functools.lru_cache(maxsize=1024)
+def _text(address: Address) -> str:
+    """An address's text (``ipaddress``'s ``str`` costs ~2 us; the same few, again and again)."""
+    return str(address)
+
+
 class ClientIpResolver:
     """Resolve the client address from the socket peer and the forwarded-for hops."""
 
@@ -57,7 +63,7 @@ class ClientIpResolver:
         if current is None:
             return peer or None
         if not self.trusts(current):
-            return str(current)
+            return _text(current)
         hops = [h for value in forwarded_for for h in value.split(",")]
         for hop in reversed(hops):
             address = parse_address(hop)
@@ -68,7 +74,7 @@ class ClientIpResolver:
             current = address
             if not self.trusts(address):
                 break
-        return str(current)
+        return _text(current)
 
     def for_scope(self, scope: Scope) -> str | None:
         client = scope.get("client")
@@ -134,9 +140,11 @@ def direct_loopback(scope: Scope) -> bool:
     ``Forwarded``)."""
     client = scope.get("client")
     peer = parse_address(client[0]) if client else None
-    headers = Headers(scope=scope)
-    return (peer is not None and peer.is_loopback
-            and "x-forwarded-for" not in headers and "forwarded" not in headers)
+    if peer is None or not peer.is_loopback:
+        return False
+    # ASGI header names are lower-case: what ``Headers(scope=scope)`` would look for.
+    return not any(name == b"x-forwarded-for" or name == b"forwarded"
+                   for name, _value in scope["headers"])
 
 
 def client_ip(connection: HTTPConnection) -> str | None:

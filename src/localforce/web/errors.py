@@ -71,11 +71,13 @@ def json_bytes(content: object) -> bytes:
 def no_store_json_headers(length: int, typed: bool = True) -> list[tuple[bytes, bytes]]:
     """The raw headers of ``SalesforceJSON(..., headers=NO_STORE)`` (or of an
     empty ``Response(headers=NO_STORE)``, ``typed=False``), in the order Starlette writes them."""
-    headers = [(k.lower().encode(), v.encode()) for k, v in NO_STORE.items()]
-    headers.append((b"content-length", str(length).encode()))
-    if typed:
-        headers.append((b"content-type", JSON_TYPE.encode()))
-    return headers
+    length_header = (b"content-length", b"%d" % length)
+    return [*_NO_STORE_RAW, length_header, _JSON_TYPE_RAW] if typed else \
+        [*_NO_STORE_RAW, length_header]
+
+
+_NO_STORE_RAW = tuple((k.lower().encode(), v.encode()) for k, v in NO_STORE.items())
+_JSON_TYPE_RAW = (b"content-type", JSON_TYPE.encode())
 
 
 class SalesforceJSON(JSONResponse):

@@ -78,6 +78,7 @@ DATA_PATH = DATA_PREFIX[0]
 _FORM = b"application/x-www-form-urlencoded"
 _HSTS = (b"strict-transport-security", HSTS_VALUE.encode())
 _NO_STORE_EMPTY = no_store_json_headers(0, typed=False)
+_UNSEEN = object()
 
 
 class HotPath:
@@ -195,6 +196,7 @@ class DataRoutes:
 
     def __init__(self, services: Services) -> None:
         self.table: list[tuple[re.Pattern[str], set[str], Route | None]] = []
+        self.found: dict[str, Any] = {}
         for path, _methods, run in data.endpoints(services):
             hot = HOT_DATA.get(path, set())
             route = _data_route(run) if hot else None
@@ -202,13 +204,25 @@ class DataRoutes:
                 self.table.append((compile_path(variant)[0], hot, route))
 
     def route(self, scope: Scope) -> Route | None:
+        path = scope["path"]
+        found = self.found.get(path, _UNSEEN)
+        if found is _UNSEEN:
+            if len(self.found) >= 1024:  # bounded whatever paths clients send
+                self.found.clear()
+            found = self.found[path] = self._match(path)
+        if found is None or scope["method"] not in found[0]:
+            return None
+        _hot, route, params = found
+        scope["path_params"] = dict(params)
+        return route
+
+    def _match(self, path: str) -> tuple[set[str], Route | None, dict[str, str]] | None:
+        """The first route whose pattern matches ``path`` (a regex per route, in order: the
+        answers are kept by path, ``found``)."""
         for pattern, hot, route in self.table:
-            match = pattern.match(scope["path"])
+            match = pattern.match(path)
             if match is not None:
-                if scope["method"] not in hot:
-                    return None
-                scope["path_params"] = match.groupdict()
-                return route
+                return hot, route, match.groupdict()
         return None
 
 

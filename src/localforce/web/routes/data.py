@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import functools
 import gzip
 import json
 import re
@@ -19,6 +20,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
@@ -50,7 +52,15 @@ class Call:
         return str(self.request.path_params[name])
 
     def query(self, name: str) -> str | None:
-        return self.request.query_params.get(name)
+        raw = self.request.scope["query_string"]
+        params = _query_params(raw) if len(raw) <= 2048 else self.request.query_params
+        return params.get(name)
+
+
+@functools.lru_cache(maxsize=512)  # the same queries again and again; short ones only
+def _query_params(raw: bytes) -> QueryParams:
+    """``Request.query_params``, parsed once per query string (immutable)."""
+    return QueryParams(raw)
 
 
 Handler = Callable[[Services, Call], Response]
