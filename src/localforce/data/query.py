@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import zoneinfo
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from localforce.caching import Lru
@@ -71,9 +71,18 @@ class Resolved:
 
     plan: QueryPlan
     asked: tuple[tuple[ObjectDef, Rights], ...]
+    #: The last caller that fit: a principal is immutable, and the session cache hands out
+    #: the same one for a while, so only another one is asked again.
+    last_fit: list[Principal | None] = field(default_factory=lambda: [None], compare=False,
+                                             repr=False)
 
     def fits(self, principal: Principal) -> bool:
-        return all(rights(principal, obj) == answer for obj, answer in self.asked)
+        if self.last_fit[0] is principal:
+            return True
+        if all(rights(principal, obj) == answer for obj, answer in self.asked):
+            self.last_fit[0] = principal
+            return True
+        return False
 
 
 def query_error(error: SoqlError) -> BadRequest:
