@@ -76,7 +76,7 @@ def test_everything_else_goes_to_starlette(services: Services, method: str, path
 def test_a_data_path_found_before_is_routed_by_each_requests_own_method(
         services: Services) -> None:
     app, seen = spied(services)
-    client = TestClient(app)
+    client = TestClient(app, client=("127.0.0.1", 40000))
     query, limits = "/services/data/v62.0/query", "/services/data/v99.0/limits"
     answers = [client.get(query, params={"q": "SELECT Id FROM Account"}).status_code,
                client.post(query, json={}).status_code,  # not a lean route: Starlette's 405
