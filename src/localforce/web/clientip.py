@@ -28,7 +28,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 STATE_KEY = "client_ip"
 
 
-@functools.lru_cache(maxsize=1024)  # the same few peers again and again (~20 us each)
+@functools.lru_cache(maxsize=1024)  # the same few peers again and again (slow to parse)
 def parse_address(text: str) -> Address | None:
     """An IP from a socket peer or a forwarded hop; ``None`` for anything else (``unknown``,
     obfuscated identifiers, garbage). IPv4-mapped IPv6 peers are reported as IPv4."""
@@ -43,7 +43,8 @@ def parse_address(text: str) -> Address | None:
 
 @functools.lru_cache(maxsize=1024)
 def _text(address: Address) -> str:
-    """An address's text (``ipaddress``'s ``str`` costs ~2 us; the same few, again and again)."""
+    """An address's text (``ipaddress``'s ``str`` is slow, and the same few come again and
+    again: bench/README.md)."""
     return str(address)
 
 

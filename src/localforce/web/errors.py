@@ -51,7 +51,7 @@ _FLOAT_SPELLING = re.compile(rb"[:,\[]-?\d+(?:\.\d+)?[eE]|[:,\[]-?0\.0000")
 
 def json_bytes(content: object) -> bytes:
     """The one JSON encoding of every answer: byte for byte JSONResponse's (compact, UTF-8,
-    no NaN), by orjson (~15 µs -> 0.4 µs for a five-record query) where its output is the
+    no NaN), by orjson (far faster: bench/README.md) where its output is the
     same, by the standard library where it might not be (exponent floats, more than 64-bit
     integers, non-string keys, lone surrogates: orjson refuses or spells them otherwise).
     One difference is left: a NaN or infinity (which the data layer never stores,

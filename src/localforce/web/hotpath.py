@@ -244,7 +244,7 @@ async def _token_request(scope: Scope, receive: Receive) -> TokenRequest:
                                     _url(scope))
 
 
-#: ``_url``'s answers by what they depend on: the same few per server (~15 us each to build).
+#: ``_url``'s answers by what they depend on: the same few per server (slow to build).
 _URLS: dict[tuple[Any, ...], str] = {}
 
 

@@ -61,7 +61,8 @@ def mask(text: str) -> str:
 def _may_hold_credential(text: str) -> bool:
     """False only for text none of ``_CREDENTIAL``'s shapes can match: each needs ``00D``,
     ``5Aep861``, ``eyJ``, ``=`` or whitespace (``\\s``: a space, or a character that is not
-    printable). A request path usually has none: a fifth of the regex's time."""
+    printable). A request path usually has none, and the check costs far less than the
+    regex (bench/README.md)."""
     return ("=" in text or " " in text or "00D" in text or "5Aep861" in text or "eyJ" in text
             or not text.isprintable())
 
@@ -99,7 +100,7 @@ class _RedactingFilter(logging.Filter):
 
 
 def _json_line(event: Any, **_: Any) -> str:
-    """A log line's JSON (orjson: a quarter of the standard library's time per access line);
+    """A log line's JSON (orjson: faster than the standard library, bench/README.md);
     anything it cannot encode is logged as its ``str``."""
     return orjson.dumps(event, default=str).decode()
 
@@ -109,7 +110,7 @@ _access_out: Any = None
 _access_lock = threading.Lock()
 #: Lines written on an event loop and not yet flushed: written together once the loop's
 #: current pass has run (``_write_pending``), one write and flush per pass instead of one
-#: per request (a system call each: ~25 us of a 40 us access line, measured).
+#: per request (a system call each: most of an access line's cost, bench/README.md).
 _pending: list[str] = []
 
 
@@ -176,8 +177,7 @@ def configure_logging(level: int = logging.INFO, stream: Any = None) -> None:
                     structlog.processors.TimeStamper(fmt="iso", utc=True), redact,
                     structlog.processors.JSONRenderer(serializer=_json_line)],
         logger_factory=structlog.PrintLoggerFactory(out),
-        # Bind each logger once: a lazy proxy otherwise re-binds on every call (~6 % of a
-        # data-API request's event-loop time, for the access log line).
+        # Bind each logger once: a lazy proxy otherwise re-binds on every call (bench/README.md).
         cache_logger_on_first_use=True)
     handler = logging.StreamHandler(out)
     handler.addFilter(_RedactingFilter())

@@ -4,9 +4,8 @@ worker.
 The core is synchronous (SQLAlchemy, argon2), so every route awaits its core call in a worker
 thread. Under the GIL those threads only help while they wait, and most of a request's work —
 SQLAlchemy, SQLite, JSON — is Python that holds it. With Starlette's default of 40 threads,
-dozens of them took turns at the GIL on every request: at 64 connections a client-credentials
-grant cost 1.56 ms of CPU and a ``/query`` 1.53 ms; with two threads, 0.90 and 0.81 ms, and a
-query worker's RSS went from 174 to 93 MiB (fewer threads, fewer SQLite connections in use).
+dozens of them took turns at the GIL on every request; two threads cost far less CPU per
+request and memory per worker (fewer threads, fewer SQLite connections in use; bench/README.md).
 And the hand-off itself goes straight to a ``ThreadPoolExecutor`` through the event loop's
 ``run_in_executor``: anyio's ``to_thread`` (what Starlette's ``run_in_threadpool`` uses) spent
 more CPU per call on its limiter, cancel scopes and backend detection than the introspection
