@@ -5,8 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # Type-checked in `make test`: all of src/, and strictly the pure layers, the OAuth and limits
-# cores, the in-memory stores and the SDK (the rest strictly: issue #22).
-MYPY_STRICT := --strict src/localforce/soql src/localforce/domain src/localforce/security src/localforce/client src/localforce/oauth src/localforce/limits src/localforce/storage/memory
+# cores, the directory and audit, the in-memory stores and the SDK (the rest strictly: issue #22).
+MYPY_STRICT := --strict src/localforce/soql src/localforce/domain src/localforce/security src/localforce/client src/localforce/oauth src/localforce/limits src/localforce/directory src/localforce/audit src/localforce/storage/memory
 
 .PHONY: serve test test-fast fuzz lint bench clean
 

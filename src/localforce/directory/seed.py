@@ -346,7 +346,7 @@ class _Planner:
                 "permission_sets": r.strings("authorized_permission_sets")}
 
     def _certificate(self, r: _Reader) -> str | None:
-        value = r.get("certificate", str)
+        value: str | None = r.get("certificate", str)
         if value is None:
             return None
         pem = value

@@ -417,7 +417,7 @@ class Directory:
                        else store.get_permission_set(item.id))
             if current is None or current.org_id != item.org_id:
                 raise DirectoryError("no such profile or permission set")
-            item = replace(item, name=current.name)  # type: ignore[arg-type]
+            item = replace(item, name=current.name)
             if item == current:
                 return item
             if isinstance(item, Profile):
