@@ -1,6 +1,7 @@
-"""``localforce serve``'s workers start without importing the CLI again (servers.spawn_without_main):
-a spawned worker re-ran the parent's main module (``localforce.cli.main`` under ``python -m``),
-Typer, Rich, the client and every command, before the app's own imports."""
+"""``localforce serve`` imports the app once, in the process that then forks its workers
+(web/servers.py), and prepares the store in a child process (cli/serve.py, prepare_apart).
+Spawned, each worker re-ran the parent's main module (``localforce.cli.main`` under
+``python -m``: Typer, Rich, the client and every command) and then imported the app again."""
 
 from __future__ import annotations
 
@@ -32,8 +33,28 @@ def test_a_served_worker_does_not_import_the_cli_again(tmp_path: Path) -> None:
         process.wait(timeout=30)
     modules = [line.rsplit("|", 1)[1].strip() for line in log.read_text().splitlines()
                if line.startswith("import time:") and "|" in line]
-    assert modules.count("localforce.web.asgi") == 1  # the worker's app
+    assert modules.count("localforce.web.asgi") == 1  # once, for every worker
     assert modules.count("typer") == 1  # the parent's only: the worker did not run the CLI
+
+
+def test_a_failure_to_prepare_is_the_commands_exit_and_nothing_serves(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LOCALFORCE_") and k.lower() not in PROXY_VARS}
+    env["LOCALFORCE_HOME"] = str(tmp_path / "home")
+    (tmp_path / "seed.toml").write_text("[[apps]]\nname = 5\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "localforce.cli.main", "serve", "--port", str(port),
+         "--seed", "seed.toml", "--no-maintenance"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (2, "error: seed.toml: org: must be a table\n")
+    assert "localforce at" not in done.stdout
+    try:  # no worker was started: nothing listens on the port
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    except OSError:
+        pass
+    else:
+        raise AssertionError("a server answered after a failed prepare")
 
 
 def _wait_for_worker(log: Path, process: subprocess.Popen[bytes], port: int) -> None:

@@ -148,6 +148,17 @@ def multiprocess_dir_of(environ: Mapping[str, str] = os.environ) -> str | None:
     return environ.get(MULTIPROCESS_ENV) or None
 
 
+def share_between_workers(path: Path) -> None:
+    """Workers started after this count into ``path`` (one /metrics over every worker). Set
+    in the environment for workers that start afresh, and in prometheus_client's choice of
+    value class, which it makes once at import: forked workers (web/servers.py) inherit this
+    process's choice rather than making it again."""
+    from prometheus_client import values
+
+    os.environ[MULTIPROCESS_ENV] = str(path)
+    values.ValueClass = values.get_value_class()
+
+
 def fresh_multiprocess_dir(home: Path, pid: int) -> Path:
     """``{home}/metrics/{pid}`` for the workers of the server process ``pid``, empty: values
     a previous run left must not be summed into this one's. Folders of server processes that

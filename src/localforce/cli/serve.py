@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
+import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import typer
 from pydantic import ValidationError
 
-from localforce.audit.metrics import MULTIPROCESS_ENV, fresh_multiprocess_dir
+from localforce.audit.metrics import fresh_multiprocess_dir, share_between_workers
 from localforce.bootstrap import Services
 from localforce.cli.common import console, err_console, services
 from localforce.directory.demo import DemoCredentials, create_demo_org, load_demo_credentials
@@ -89,9 +92,8 @@ def serve(
         reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
         err_console.print(f"[red]error:[/red] {reason}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    with services(**overrides) as svc:
-        prepare(svc, seed)
-        home = svc.settings.home
+    prepare_apart(overrides, seed)
+    home = settings.home
     if files is not None and files.ca is not None:
         console.print(trust_instructions(files.ca), highlight=False, soft_wrap=True)
     # Workers read their settings from the environment.
@@ -101,7 +103,7 @@ def serve(
     metrics_dir = None
     if workers > 1:  # one /metrics over every worker; set before any worker starts
         metrics_dir = fresh_multiprocess_dir(home, os.getpid())
-        os.environ[MULTIPROCESS_ENV] = str(metrics_dir)
+        share_between_workers(metrics_dir)
     try:
         servers.run(server, servers.Listen(  # type: ignore[arg-type]  # checked above
             host, port, workers, files.certfile if files else None,
@@ -122,6 +124,31 @@ def tls_files(home: Path, tls: bool, cert: Path | None, key: Path | None) -> Tls
     except TlsError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
+
+
+def prepare_apart(overrides: Mapping[str, Any], seed: Path | None) -> None:
+    """``prepare`` in a child process, waited for; its failure is this command's. The workers
+    are forked from this process (web/servers.py), which has then only imported modules:
+    preparing the store here would hand them the state of threads they do not have (the
+    argon2 pool, the group-commit writer) and of pooled connections."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            with services(**overrides) as svc:
+                prepare(svc, seed)
+        except typer.Exit as exc:
+            code = exc.exit_code
+        except BaseException:  # as an uncaught exception ends a process: the traceback, 1
+            traceback.print_exc()
+            code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)  # not this process's exit handlers: they are the parent's
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    if code != 0:
+        raise typer.Exit(code if code > 0 else 1)
 
 
 def prepare(svc: Services, seed: Path | None) -> None:

@@ -140,10 +140,15 @@ def _granian(listen: Listen) -> None:
     from granian.http import HTTP1Settings
     from granian.server import Server
 
-    # Workers start as fresh interpreters, as uvicorn's do. Forked (granian's default on
-    # Linux), they inherited this process's state from preparing the store: its argon2 pool,
-    # whose threads a child does not have, hung every password check.
-    multiprocessing.set_start_method("spawn", force=True)
+    # Workers are forked (granian's default on Linux) from this process with the app already
+    # imported, so they start without importing it again each (bench/README.md, "Start-up").
+    # That is safe because this process has only imported modules: ``serve`` prepared the
+    # store in a child process (cli/serve.py, prepare_apart), so no thread, pool or connection
+    # is inherited half-alive (prepared here, the argon2 pool's missing threads hung every
+    # password check).
+    import localforce.web.asgi  # noqa: F401  # the workers' app, imported once for all
+
+    multiprocessing.set_start_method("fork", force=True)
 
     Server(APP, factory=True, interface=Interfaces.ASGI, address=listen.host,
            port=listen.port, workers=listen.workers, loop=Loops.uvloop,
