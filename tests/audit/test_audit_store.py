@@ -56,6 +56,19 @@ def test_api_calls_round_trip_oldest_first(engine: Engine) -> None:
     assert len(list(log.calls(0))) == 4
 
 
+def test_the_log_keeps_every_field_as_written(engine: Engine) -> None:
+    """PostgreSQL writes the batch by COPY: text that COPY's format escapes (tab, newline,
+    backslash, ``\\N``) and absent ids come back as they went in; a path past 2,048
+    characters is cut there."""
+    log = SqlApiCallLog(engine)
+    odd = "/services/data/v62.0/sobjects/Acc\tount\n\\N/ö€"
+    calls = [ApiCall(NOW * 1000, "00Dorg", None, None, "PATCH", odd, 204, 2**40),
+             ApiCall(NOW * 1000 + 1, None, "005u", "0H4a", "GET", "/" + "x" * 3000, 500, 0)]
+    log.append(calls)
+    assert list(log.calls(0)) == [calls[0], ApiCall(NOW * 1000 + 1, None, "005u", "0H4a", "GET",
+                                                    "/" + "x" * 2047, 500, 0)]
+
+
 def test_app_usage_lists_holders_of_live_tokens(engine: Engine, directory: Directory) -> None:
     org = directory.create_org("Acme")
     ann, _ = directory.create_user(org.id, "ann@acme.test", "pw-1234567", "Standard User")
