@@ -33,6 +33,10 @@ from localforce.oauth.artifacts import GrantStore
 from localforce.oauth.browser import BrowserFlows, build_browser
 from localforce.oauth.client_auth import ClientAuthenticator
 from localforce.oauth.credentials import Logins, user_access
+from localforce.oauth.endpoints.identity import Identity
+from localforce.oauth.endpoints.introspection import Introspection
+from localforce.oauth.endpoints.revocation import Revocation
+from localforce.oauth.endpoints.soap_login import SoapLogin
 from localforce.oauth.flows.authorization_code import AuthorizationCodeFlow
 from localforce.oauth.flows.client_credentials import ClientCredentialsFlow
 from localforce.oauth.flows.device_code import DeviceCodeFlow
@@ -206,7 +210,7 @@ def build_bulk(settings: Settings, store: SqlBulkStore, data: DataApi, directory
         if user is None or not user.active or user.org_id != org_id:
             return None
         return Principal(org_id, user_id, user.username, None, None, ("api",),
-                         user_access(directory, user), "")
+                         user_access(directory.store, user), "")
 
     runner = Runner(store, data.records, principal_of, clock,
                     lease_seconds=settings.bulk_lease_seconds, queries=data.queries)
@@ -254,18 +258,23 @@ def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: D
     if metrics is not None:
         history = MeteredLoginHistory(history, metrics)  # type: ignore[assignment]
     keys = KeyRing(SqlSigningKeyStore(engine), box, clock)
+    store, access_of = directory.store, functools.partial(user_access, directory.store)
+    issuer = Issuer(tokens, keys, directory.reveal_secret, base_url, clock,
+                    refresh_max_days=settings.refresh_token_max_days,
+                    session_seconds=directory.session_seconds)
+    logins = Logins(store, directory, access_of, history, clock,
+                    rate=limits.logins if limits else None)
+    clients = ClientAuthenticator(store, directory.check_secret)
+    sessions = Sessions(tokens, store, store, access_of, clock)
     oauth = OAuthServices(
         directory=directory, clock=clock, base_url=base_url, tokens=tokens,
         consents=SqlConsentStore(engine), replay=SqlReplayStore(engine), history=history,
-        keys=keys,
-        issuer=Issuer(tokens, keys, directory.reveal_secret, base_url, clock,
-                      refresh_max_days=settings.refresh_token_max_days,
-                      session_seconds=directory.session_seconds),
-        logins=Logins(directory.store, directory, functools.partial(user_access, directory),
-                      history, clock, rate=limits.logins if limits else None),
-        clients=ClientAuthenticator(directory.store, directory.check_secret),
-        sessions=Sessions(tokens, directory, clock),
-        server=AuthorizationServer([]), jwt_audiences=jwt_audiences(settings))
+        keys=keys, issuer=issuer, logins=logins, clients=clients, sessions=sessions,
+        server=AuthorizationServer([]), jwt_audiences=jwt_audiences(settings),
+        introspection=Introspection(clients, tokens, store, issuer.identity_url, clock),
+        revocation=Revocation(clients, tokens, sessions.forget, clock),
+        identity=Identity(sessions, store, store, issuer.identity_url, base_url),
+        soap_login=SoapLogin(logins, store, issuer, tokens, sessions.forget, base_url, clock))
     return oauth
 
 

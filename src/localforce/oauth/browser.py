@@ -28,12 +28,12 @@ class BrowserFlows:
 
 def build_browser(oauth: OAuthServices, grants: GrantStore,
                   code_seconds: int = CODE_TTL) -> BrowserFlows:
-    authorizer = Authorizer(oauth.directory, grants, oauth.consents, oauth.issuer,
+    authorizer = Authorizer(oauth.directory.store, grants, oauth.consents, oauth.issuer,
                             oauth.clock, issuer_id=oauth.base_url, code_ttl=code_seconds)
     return BrowserFlows(
         grants=grants,
         authorizer=authorizer,
         device_authorization=DeviceAuthorizationEndpoint(oauth.clients, grants, oauth.base_url,
                                                          oauth.clock),
-        verifier=DeviceVerifier(oauth.directory, grants, oauth.clock),
+        verifier=DeviceVerifier(oauth.directory.store, grants, oauth.clock),
         par=PushedAuthorizationEndpoint(oauth.clients, authorizer, grants, oauth.clock))

@@ -9,16 +9,11 @@ Flow"); a secret that is presented is always checked, even when it is optional.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 
+from localforce.directory.ports import AppsByKey
 from localforce.domain.models import ConnectedApp
 from localforce.oauth.errors import InvalidClient, InvalidClientId
 from localforce.oauth.messages import TokenRequest
-
-
-class AppsByKey(Protocol):
-    def find_app_by_key(self, consumer_key: str, org_id: str | None = None
-                        ) -> ConnectedApp | None: ...
 
 
 class ClientAuthenticator:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from localforce.caching import TtlCache
-from localforce.directory.service import Directory
+from localforce.directory.ports import RightsLookup
 from localforce.domain.models import (
     Access,
     ConnectedApp,
@@ -60,14 +60,14 @@ class LoginFailed(Exception):
         self.user = user
 
 
-def user_access(directory: Directory, user: User) -> Access:
+def user_access(rights: RightsLookup, user: User) -> Access:
     """The user's profile plus permission sets, flattened."""
-    profile = directory.store.get_profile(user.profile_id)
+    profile = rights.get_profile(user.profile_id)
     if profile is None:
         raise LookupError(f"user {user.id} has no profile")
-    sets = tuple(ps for ps in (directory.store.get_permission_set(i)
+    sets = tuple(ps for ps in (rights.get_permission_set(i)
                                for i in user.permission_set_ids) if ps is not None)
-    org = directory.store.get_org(user.org_id)
+    org = rights.get_org(user.org_id)
     return Access.of(profile, sets, org.sharing if org else None)
 
 

@@ -1,8 +1,8 @@
 """Everything the OAuth surface needs, wired once by ``bootstrap.build``.
 
-Flows, endpoints and routes reach stores and helpers through this object; tests swap parts
-of it. ``server`` is the token endpoint's flow registry, filled by
-``bootstrap.token_handlers``.
+The web routes reach the endpoints, stores and helpers through this object; the flows and
+endpoints themselves take only what they use (oauth/flows/needs.py, directory/ports.py).
+``server`` is the token endpoint's flow registry, filled by ``bootstrap.token_handlers``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from localforce.directory.service import Directory
 from localforce.oauth.client_auth import ClientAuthenticator
 from localforce.oauth.credentials import Logins
+from localforce.oauth.endpoints.identity import Identity
+from localforce.oauth.endpoints.introspection import Introspection
+from localforce.oauth.endpoints.revocation import Revocation
+from localforce.oauth.endpoints.soap_login import SoapLogin
 from localforce.oauth.issuing import Issuer
 from localforce.oauth.keys import KeyRing
 from localforce.oauth.ports import ConsentStore, LoginHistory, ReplayStore, TokenStore
@@ -37,6 +41,11 @@ class OAuthServices:
     server: AuthorizationServer
     #: Accepted JWT bearer ``aud`` values (normalised without a trailing slash).
     jwt_audiences: frozenset[str]
+    #: The endpoints beside the token endpoint, each built with what it uses.
+    introspection: Introspection
+    revocation: Revocation
+    identity: Identity
+    soap_login: SoapLogin
 
     def now(self) -> int:
         return int(self.clock())

@@ -16,10 +16,10 @@ import threading
 from collections.abc import Callable
 
 from localforce import caching
-from localforce.directory.service import Directory
+from localforce.directory.ports import AppLookup, UserLookup
 from localforce.domain import scopes as scope_words
+from localforce.domain.models import Access, User
 from localforce.domain.principal import Principal
-from localforce.oauth.credentials import user_access
 from localforce.oauth.ports import ACCESS, TokenRecord, TokenStore
 from localforce.security.tokens import digest
 
@@ -32,10 +32,16 @@ _MAX_CACHE = 10_000
 
 
 class Sessions:
-    def __init__(self, tokens: TokenStore, directory: Directory, clock: Callable[[], float], *,
+    """``users``, ``apps``: the directory's lookups; ``access_of(user)``: the user's flattened
+    access (``credentials.user_access``)."""
+
+    def __init__(self, tokens: TokenStore, users: UserLookup, apps: AppLookup,
+                 access_of: Callable[[User], Access], clock: Callable[[], float], *,
                  cache_seconds: float | None = None, touch_every: int = 30) -> None:
         self._tokens = tokens
-        self._directory = directory
+        self._users = users
+        self._apps = apps
+        self._access_of = access_of
         self._clock = clock
         self._cache_seconds = caching.freshness() if cache_seconds is None else cache_seconds
         self._touch_every = touch_every
@@ -85,12 +91,11 @@ class Sessions:
         return principal
 
     def _principal(self, record: TokenRecord) -> Principal:
-        store = self._directory.store
-        user = store.get_user(record.user_id)
+        user = self._users.get_user(record.user_id)
         if user is None or not user.active:
             raise InvalidSession("user gone or inactive")
-        app = store.get_app(record.app_id) if record.app_id else None
+        app = self._apps.get_app(record.app_id) if record.app_id else None
         return Principal(org_id=record.org_id, user_id=record.user_id, username=user.username,
                          app_id=record.app_id, app_name=app.name if app else None,
-                         scopes=record.scopes, access=user_access(self._directory, user),
+                         scopes=record.scopes, access=self._access_of(user),
                          token_digest=record.digest)

@@ -38,8 +38,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from localforce import commits
 from localforce.bootstrap import Services
-from localforce.oauth.endpoints.introspection import Introspection
-from localforce.oauth.endpoints.revocation import Revocation
 from localforce.oauth.errors import OAuthError
 from localforce.oauth.messages import TokenRequest
 from localforce.web import forms, threads
@@ -150,7 +148,7 @@ class HotPath:
 def oauth_routes(services: Services) -> dict[str, Route]:
     """``/services/oauth2/{token,introspect,revoke}``: the same flows as web/routes/oauth.py."""
     oauth, metrics = services.oauth, services.audit.metrics
-    revocation, introspection = Revocation(oauth), Introspection(oauth)
+    revocation, introspection = oauth.revocation, oauth.introspection
     inline = services.reads_never_wait
 
     async def token(scope: Scope, receive: Receive) -> Reply:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from localforce.directory.ports import DirectoryStore
+from localforce.directory.ports import UserLookup
 from localforce.domain.models import User
 from localforce.oauth.artifacts import LoginSession, SessionStore
 from localforce.security.tokens import digest, random_token
@@ -33,7 +33,7 @@ def is_tls(request: Request) -> bool:
 
 
 class BrowserSessions:
-    def __init__(self, store: SessionStore, users: DirectoryStore, clock: Callable[[], float],
+    def __init__(self, store: SessionStore, users: UserLookup, clock: Callable[[], float],
                  timeout_of: Callable[[str], int] | None = None) -> None:
         """``timeout_of(org_id)``: the org's session timeout in seconds."""
         self._store = store

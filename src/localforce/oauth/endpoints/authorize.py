@@ -23,7 +23,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from localforce.directory.service import Directory, DirectoryError, check_callback_url
+from localforce.directory.ports import AppsByKey
+from localforce.directory.service import DirectoryError, check_callback_url
 from localforce.domain import scopes as scope_words
 from localforce.domain.models import ConnectedApp, PermittedUsers, User
 from localforce.oauth import pkce
@@ -123,10 +124,10 @@ def with_params(url: str, params: Mapping[str, str], fragment: bool) -> str:
 
 
 class Authorizer:
-    def __init__(self, directory: Directory, codes: CodeStore, consents: ConsentStore,
+    def __init__(self, apps: AppsByKey, codes: CodeStore, consents: ConsentStore,
                  issuer: Issuer, clock: Callable[[], float], issuer_id: str,
                  code_ttl: int = CODE_TTL) -> None:
-        self._directory = directory
+        self._apps = apps
         self._codes = codes
         self._consents = consents
         self._issuer = issuer
@@ -166,7 +167,7 @@ class Authorizer:
         return base, response_type
 
     def _client_and_redirect(self, params: Mapping[str, str]) -> tuple[ConnectedApp, str]:
-        app = self._directory.store.find_app_by_key(params.get("client_id", ""))
+        app = self._apps.find_app_by_key(params.get("client_id", ""))
         if app is None:
             raise InvalidClientId()
         redirect_uri = params.get("redirect_uri")
@@ -266,7 +267,7 @@ class Authorizer:
     def app_for(self, app: ConnectedApp, user: User) -> ConnectedApp:
         """Built-in apps (PlatformCLI) exist once per org: use the user's own org's copy."""
         if app.builtin and app.org_id != user.org_id:
-            return self._directory.store.find_app_by_key(app.consumer_key, user.org_id) or app
+            return self._apps.find_app_by_key(app.consumer_key, user.org_id) or app
         return app
 
     def _issue_code(self, request: AuthorizeRequest, user: User) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from localforce.directory.service import Directory
+from localforce.directory.ports import AppLookup
 from localforce.domain.models import ConnectedApp, PermittedUsers, User
 from localforce.oauth.artifacts import DeviceAuthorization, DeviceStatus, DeviceStore
 from localforce.oauth.endpoints.device_authorization import normalise_user_code
@@ -32,9 +32,9 @@ class PendingDevice:
 
 
 class DeviceVerifier:
-    def __init__(self, directory: Directory, devices: DeviceStore,
+    def __init__(self, apps: AppLookup, devices: DeviceStore,
                  clock: Callable[[], float]) -> None:
-        self._directory = directory
+        self._apps = apps
         self._devices = devices
         self._clock = clock
 
@@ -43,7 +43,7 @@ class DeviceVerifier:
         if (device is None or device.status != DeviceStatus.PENDING
                 or device.expired(int(self._clock()))):
             raise UnknownUserCode()
-        app = self._directory.store.get_app(device.app_id)
+        app = self._apps.get_app(device.app_id)
         if app is None:
             raise UnknownUserCode()
         return PendingDevice(device, app)

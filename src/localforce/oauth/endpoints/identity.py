@@ -11,13 +11,14 @@ token is 403 ``Bad_OAuth_Token`` in plain text; an identity URL of another user 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from localforce.data.versions import versions
+from localforce.directory.ports import OrgLookup, UserLookup
 from localforce.domain import ids
 from localforce.domain.models import Org, User
 from localforce.domain.principal import Principal
-from localforce.oauth.services import OAuthServices
 from localforce.oauth.sessions import InvalidSession
 
 
@@ -35,15 +36,28 @@ BAD_ID = "Bad_Id"
 WRONG_VERSION = "Wrong_Version"
 
 
+class SessionResolver(Protocol):
+    """The bearer token's principal (``Sessions``)."""
+
+    def resolve(self, token: str, *, require_api: bool = True) -> Principal: ...
+
+
 class Identity:
-    def __init__(self, oauth: OAuthServices) -> None:
-        self._oauth = oauth
+    """``identity_url(user)``: the issuer's; ``base_url``: this server's public URL."""
+
+    def __init__(self, sessions: SessionResolver, users: UserLookup, orgs: OrgLookup,
+                 identity_url: Callable[[User], str], base_url: str) -> None:
+        self._sessions = sessions
+        self._users = users
+        self._orgs = orgs
+        self._identity_url = identity_url
+        self._base_url = base_url
 
     def principal(self, token: str | None) -> Principal:
         if not token:
             raise IdentityError(BAD_TOKEN)
         try:
-            return self._oauth.sessions.resolve(token, require_api=False)
+            return self._sessions.resolve(token, require_api=False)
         except InvalidSession:
             raise IdentityError(BAD_TOKEN) from None
 
@@ -53,9 +67,9 @@ class Identity:
         if not (ids.same_id(org_id, principal.org_id) and ids.same_id(user_id, principal.user_id)):
             raise IdentityError(BAD_ID)
         user, org = self._user_org(principal)
-        base = self._oauth.base_url
+        base = self._base_url
         return {
-            "id": self._oauth.issuer.identity_url(user), "asserted_user": True,
+            "id": self._identity_url(user), "asserted_user": True,
             "user_id": ids.to18(user.id), "organization_id": ids.to18(org.id),
             "username": user.username, "nick_name": _nickname(user),
             "display_name": user.name, "email": user.email, "email_verified": True,
@@ -72,10 +86,10 @@ class Identity:
     def userinfo(self, token: str | None, version: str | None = None) -> dict[str, Any]:
         principal = self.principal(token)
         user, org = self._user_org(principal)
-        base = self._oauth.base_url
+        base = self._base_url
         photos = _photos(base)
         return {
-            "sub": self._oauth.issuer.identity_url(user), "user_id": ids.to18(user.id),
+            "sub": self._identity_url(user), "user_id": ids.to18(user.id),
             "organization_id": ids.to18(org.id), "preferred_username": user.username,
             "nickname": _nickname(user), "name": user.name, "email": user.email,
             "email_verified": True, "given_name": user.first_name,
@@ -88,15 +102,14 @@ class Identity:
         }
 
     def _user_org(self, principal: Principal) -> tuple[User, Org]:
-        store = self._oauth.directory.store
-        user, org = store.get_user(principal.user_id), store.get_org(principal.org_id)
+        user, org = self._users.get_user(principal.user_id), self._orgs.get_org(principal.org_id)
         if user is None or org is None:
             raise IdentityError(BAD_TOKEN)
         return user, org
 
     def _urls(self, user: User, org: Org, version: str | None) -> dict[str, str]:
         v = _version(version)
-        b = self._oauth.base_url
+        b = self._base_url
         o = ids.to15(org.id)
         data = f"{b}/services/data/v{v}"
         return {

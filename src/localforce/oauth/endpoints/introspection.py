@@ -10,39 +10,46 @@ unknown, expired, revoked or another app's is ``{"active": false}`` (RFC 7662 §
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from localforce.domain.models import ConnectedApp
+from localforce.domain.models import ConnectedApp, User
 from localforce.oauth.errors import InvalidClient, OAuthError
+from localforce.oauth.flows.needs import Callers, Clock, TokenLookup, UserLookup
 from localforce.oauth.flows.refresh_token import policy_allows
 from localforce.oauth.messages import TokenRequest
 from localforce.oauth.ports import ACCESS, TokenRecord
-from localforce.oauth.services import OAuthServices
 from localforce.security.tokens import digest
 
 INACTIVE: dict[str, Any] = {"active": False}
 
 
 class Introspection:
-    def __init__(self, oauth: OAuthServices) -> None:
-        self._oauth = oauth
+    """``identity_url(user)``: the issuer's (the ``sub``)."""
+
+    def __init__(self, callers: Callers, tokens: TokenLookup, users: UserLookup,
+                 identity_url: Callable[[User], str], clock: Clock) -> None:
+        self._callers = callers
+        self._tokens = tokens
+        self._users = users
+        self._identity_url = identity_url
+        self._clock = clock
 
     def introspect(self, request: TokenRequest) -> dict[str, Any]:
-        oauth = self._oauth
         try:
-            app = oauth.clients.authenticate(request, require_secret=True)
+            app = self._callers.authenticate(request, require_secret=True)
         except OAuthError as error:  # RFC 7662 §2.3: a client that fails to authenticate
             raise InvalidClient(status=401) from error
         token = request.get("token")
-        record = oauth.tokens.find(digest(token)) if token else None
+        record = self._tokens.find(digest(token)) if token else None
         if record is None or not self._active(app, record):
             return dict(INACTIVE)
-        user = oauth.directory.store.get_user(record.user_id)
+        user = self._users.get_user(record.user_id)
         if user is None or not user.active:
             return dict(INACTIVE)
         body: dict[str, Any] = {
             "active": True, "scope": " ".join(record.scopes), "client_id": app.consumer_key,
-            "username": user.username, "sub": oauth.issuer.identity_url(user),
+            "username": user.username, "sub": self._identity_url(user),
             "token_type": "access_token" if record.kind == ACCESS else "refresh_token",
         }
         exp = record.expiry()
@@ -52,7 +59,7 @@ class Introspection:
         return body
 
     def _active(self, app: ConnectedApp, record: TokenRecord) -> bool:
-        now = self._oauth.now()
+        now = int(self._clock())
         if record.app_id != app.id or not record.alive(now):
             return False
         return record.kind == ACCESS or policy_allows(app.refresh_token_policy, record, now)

@@ -11,16 +11,24 @@ and so is another app's token when the caller authenticates as an app.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from localforce.oauth.errors import InvalidToken, UnsupportedTokenType
+from localforce.oauth.flows.needs import Callers, Clock, TokenRevoker
 from localforce.oauth.messages import TokenRequest
 from localforce.oauth.ports import REFRESH
-from localforce.oauth.services import OAuthServices
 from localforce.security.tokens import digest
 
 
 class Revocation:
-    def __init__(self, oauth: OAuthServices) -> None:
-        self._oauth = oauth
+    """``forget(digest)``: drop the session's cached principal (``Sessions.forget``)."""
+
+    def __init__(self, callers: Callers, tokens: TokenRevoker, forget: Callable[[str], None],
+                 clock: Clock) -> None:
+        self._callers = callers
+        self._tokens = tokens
+        self._forget = forget
+        self._clock = clock
 
     def revoke(self, request: TokenRequest) -> None:
         """Salesforce's revoke takes the token alone; a caller that does authenticate (client
@@ -29,17 +37,16 @@ class Revocation:
         token = request.get("token")
         if not token:
             raise UnsupportedTokenType()
-        oauth = self._oauth
-        caller = oauth.clients.authenticate(request, require_secret=True) \
+        caller = self._callers.authenticate(request, require_secret=True) \
             if request.client_secret is not None else None
         key = digest(token)
-        record = oauth.tokens.find(key)
+        record = self._tokens.find(key)
         if record is None or record.revoked_at is not None or (
                 caller is not None and record.app_id != caller.id):
             raise InvalidToken()
-        now = oauth.now()
+        now = int(self._clock())
         if record.kind == REFRESH:
-            oauth.tokens.revoke_family(record.family_id, now)
+            self._tokens.revoke_family(record.family_id, now)
         else:
-            oauth.tokens.revoke(key, now)
-        oauth.sessions.forget(key)
+            self._tokens.revoke(key, now)
+        self._forget(key)

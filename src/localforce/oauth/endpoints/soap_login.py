@@ -7,13 +7,17 @@ is ``INVALID_LOGIN`` — the fault does not say which check failed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
+from localforce.directory.ports import OrgLookup
 from localforce.domain import ids
 from localforce.domain.models import Org, User
 from localforce.oauth import ports
 from localforce.oauth.credentials import LoginContext, LoginFailed
-from localforce.oauth.services import OAuthServices
+from localforce.oauth.flows.needs import Clock, TokenRevoker
+from localforce.oauth.issuing import Issued
 from localforce.security.tokens import digest
 
 INVALID_LOGIN = "INVALID_LOGIN"
@@ -42,40 +46,66 @@ class SoapSession:
     profile_id: str
 
 
+class PasswordLogins(Protocol):
+    """The password check and LoginHistory (``credentials.Logins``)."""
+
+    def password(self, username: str, presented: str, context: LoginContext, *,
+                 require_token: bool = True) -> User: ...
+
+    def record(self, context: LoginContext, status: str, user: User | None = None,
+               username: str | None = None) -> None: ...
+
+
+class SessionIssuer(Protocol):
+    """A session id without an app (``Issuer.issue_session``)."""
+
+    def issue_session(self, user: User, flow: str = "soap",
+                      seconds_valid: int | None = None) -> Issued: ...
+
+
 class SoapLogin:
-    def __init__(self, oauth: OAuthServices) -> None:
-        self._oauth = oauth
+    """``forget(digest)``: drop a logged-out session's cached principal (``Sessions``);
+    ``base_url``: this server's public URL."""
+
+    def __init__(self, logins: PasswordLogins, orgs: OrgLookup, issuer: SessionIssuer,
+                 tokens: TokenRevoker, forget: Callable[[str], None], base_url: str,
+                 clock: Clock) -> None:
+        self._logins = logins
+        self._orgs = orgs
+        self._issuer = issuer
+        self._tokens = tokens
+        self._forget = forget
+        self._base_url = base_url
+        self._clock = clock
 
     def login(self, username: str | None, password: str | None, version: str,
               source_ip: str | None, url: str | None) -> SoapSession:
-        oauth = self._oauth
         context = LoginContext(ports.SOAP_LOGIN, source_ip, None, url, api_type="SOAP Partner",
                                api_version=version)
         if not username or not password:
-            oauth.logins.record(context, ports.INVALID_PASSWORD, username=username)
+            self._logins.record(context, ports.INVALID_PASSWORD, username=username)
             raise SoapLoginFault()
         try:
-            user = oauth.logins.password(username, password, context)
+            user = self._logins.password(username, password, context)
         except LoginFailed:
             raise SoapLoginFault() from None
-        org = oauth.directory.store.get_org(user.org_id)
+        org = self._orgs.get_org(user.org_id)
         assert org is not None
-        issued = oauth.issuer.issue_session(user, "soap")
+        issued = self._issuer.issue_session(user, "soap")
         org15 = ids.to15(org.id)
         return SoapSession(
             session_id=issued.access_token,
-            server_url=f"{oauth.base_url}/services/Soap/u/{version}/{org15}",
-            metadata_server_url=f"{oauth.base_url}/services/Soap/m/{version}/{org15}",
+            server_url=f"{self._base_url}/services/Soap/u/{version}/{org15}",
+            metadata_server_url=f"{self._base_url}/services/Soap/m/{version}/{org15}",
             seconds_valid=issued.seconds_valid, user=user, org=org, profile_id=user.profile_id)
 
     def logout(self, session_id: str | None) -> None:
         """End a session (``<logout/>`` with ``SessionHeader``)."""
-        oauth = self._oauth
         if not session_id:
             raise SoapLoginFault("INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader")
         key = digest(session_id)
-        record = oauth.tokens.find(key)
-        if record is None or not record.alive(oauth.now()):
+        record = self._tokens.find(key)
+        if record is None or not record.alive(int(self._clock())):
             raise SoapLoginFault("INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader")
-        oauth.tokens.revoke(key, oauth.now())
-        oauth.sessions.forget(key)
+        self._tokens.revoke(key, int(self._clock()))
+        self._forget(key)

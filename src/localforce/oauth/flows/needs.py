@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from localforce.domain.models import ConnectedApp, Org, User
+# The directory's lookups are its ports (directory/ports.py), named here for the flows.
+from localforce.directory.ports import AppLookup as AppLookup
+from localforce.directory.ports import OrgLookup as OrgLookup
+from localforce.directory.ports import UserLookup as UserLookup
+from localforce.domain.models import ConnectedApp, User
 from localforce.oauth.artifacts import AuthorizationCode, DeviceAuthorization
 from localforce.oauth.credentials import LoginContext
 from localforce.oauth.issuing import IssuePolicy
@@ -26,22 +30,6 @@ class Clients(Protocol):
 
     def client(self, request: TokenRequest, *, require_secret: bool,
                org_id: str | None = None) -> tuple[ConnectedApp, str | None]: ...
-
-
-class UserLookup(Protocol):
-    def get_user(self, user_id: str) -> User | None: ...
-
-    def find_user(self, username: str, *, fresh: bool = True) -> User | None: ...
-
-
-class OrgLookup(Protocol):
-    def get_org(self, org_id: str) -> Org | None: ...
-
-
-class AppLookup(Protocol):
-    """An app by its id (the one a code or device request was issued to)."""
-
-    def get_app(self, app_id: str) -> ConnectedApp | None: ...
 
 
 class LoginPolicy(Protocol):
@@ -66,13 +54,29 @@ class TokenWriter(Protocol):
               policy: IssuePolicy, secret: str | None = None) -> TokenResponse: ...
 
 
+class Callers(Protocol):
+    """The calling app, authenticated (``ClientAuthenticator.authenticate``): introspection
+    and revocation."""
+
+    def authenticate(self, request: TokenRequest, *, require_secret: bool,
+                     org_id: str | None = None) -> ConnectedApp: ...
+
+
+class TokenLookup(Protocol):
+    def find(self, digest: str) -> TokenRecord | None: ...
+
+
 class FamilyRevoker(Protocol):
     def revoke_family(self, family_id: str, now: int) -> int: ...
 
 
-class RefreshTokens(FamilyRevoker, Protocol):
-    def find(self, digest: str) -> TokenRecord | None: ...
+class TokenRevoker(TokenLookup, FamilyRevoker, Protocol):
+    """Revocation, SOAP ``logout()``."""
 
+    def revoke(self, digest: str, now: int) -> bool: ...
+
+
+class RefreshTokens(TokenLookup, FamilyRevoker, Protocol):
     def touch(self, digest: str, now: int) -> None: ...
 
     def mark_rotated(self, digest: str, now: int) -> bool: ...

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from localforce.bootstrap import Services
-from localforce.oauth.endpoints.identity import Identity, IdentityError
+from localforce.oauth.endpoints.identity import IdentityError
 from localforce.web import forms, threads
 from localforce.web.auth import bearer_token
 from localforce.web.errors import SalesforceJSON
@@ -19,7 +19,7 @@ from localforce.web.routes.oauth import identity_error
 
 
 def routes(services: Services) -> list[BaseRoute]:
-    identity = Identity(services.oauth)
+    identity = services.oauth.identity
 
     async def identity_url(request: Request) -> Response:
         values = await forms.params(request)

@@ -8,10 +8,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from localforce.bootstrap import Services
-from localforce.oauth.endpoints.identity import Identity, IdentityError
-from localforce.oauth.endpoints.introspection import Introspection
+from localforce.oauth.endpoints.identity import IdentityError
 from localforce.oauth.endpoints.metadata import openid_configuration
-from localforce.oauth.endpoints.revocation import Revocation
 from localforce.oauth.errors import InvalidRequest
 from localforce.web import forms, threads
 from localforce.web.auth import bearer_token
@@ -26,7 +24,7 @@ def identity_error(error: IdentityError) -> Response:
 
 def routes(services: Services) -> list[BaseRoute]:
     oauth = services.oauth
-    revocation, introspection, identity = Revocation(oauth), Introspection(oauth), Identity(oauth)
+    revocation, introspection, identity = oauth.revocation, oauth.introspection, oauth.identity
 
     async def token(request: Request) -> Response:
         if request.method != "POST":

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from localforce.bootstrap import Services
 from localforce.data.versions import is_supported
 from localforce.domain import ids
-from localforce.oauth.endpoints.soap_login import SoapLogin, SoapLoginFault, SoapSession
+from localforce.oauth.endpoints.soap_login import SoapLoginFault, SoapSession
 from localforce.web import threads
 from localforce.web.clientip import client_ip
 
@@ -91,7 +91,7 @@ def fault(error: SoapLoginFault) -> Response:
 
 
 def routes(services: Services) -> list[BaseRoute]:
-    soap = SoapLogin(services.oauth)
+    soap = services.oauth.soap_login
 
     async def endpoint(request: Request) -> Response:
         version = request.path_params["version"]
