@@ -156,7 +156,7 @@ def share_between_workers(path: Path) -> None:
     from prometheus_client import values
 
     os.environ[MULTIPROCESS_ENV] = str(path)
-    values.ValueClass = values.get_value_class()
+    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
 
 
 def fresh_multiprocess_dir(home: Path, pid: int) -> Path:
