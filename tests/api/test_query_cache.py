@@ -140,4 +140,4 @@ def test_statements_kept_with_a_plan_are_capped(services: Services, admin: Princ
     for offset in range(12):  # positional pages, as an old locator's
         rows = services.data.store.page(plan, 1, offset=offset)
         assert [row[1] for row, _ in rows] == ["ABCDEFGHIJKL"[offset]]
-    assert len(plan.compiled) == COMPILED_PER_PLAN
+    assert services.data.store.statements.count(plan) == COMPILED_PER_PLAN  # type: ignore[attr-defined]

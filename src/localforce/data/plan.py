@@ -118,9 +118,6 @@ class QueryPlan:
     count_only: bool = False
     #: Record queries: output layout, a list of (key, select index or ChildPlan, path).
     outputs: list[tuple[str, Any, Path | None]] = field(default_factory=list)
-    #: What the storage adapter compiled from this plan, by its own keys: a plan is not
-    #: changed once resolved, and ``data/query.py`` reuses it for later calls.
-    compiled: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def uses_date_literals(self) -> bool:
         """Whether a value depends on the day it was resolved (``TODAY``, ``LAST_N_DAYS:7``)."""

@@ -49,7 +49,7 @@ def parse_soql(soql: str) -> ast.Select:
     return _parse_cached(soql) if len(soql) <= PARSED_MAX_CHARS else parse(soql)
 
 
-#: Resolved plans kept per process (and with each, the statements the store compiled from it):
+#: Resolved plans kept per process (and, in the SQL store, the statements compiled from each):
 #: resolving names and rights and building SQL cost more than running a short query.
 PLANS_MAX = 1024
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import typing
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -70,6 +71,29 @@ IN_SLICE = 1000
 Codecs = tuple[tuple[Source, FieldDef] | None, ...]
 
 
+class Statements:
+    """What the store compiled from each resolved plan (``data/query.py`` keeps plans for
+    later calls, and a plan is not changed once resolved), by the plan's identity and the
+    store's own key; at most ``COMPILED_PER_PLAN`` per plan, dropped with the plan. Shared by
+    a store and the stores of its transactions."""
+
+    def __init__(self) -> None:
+        #: ``id(plan)`` -> key -> (statement, codecs); the plan's finalizer removes its entry,
+        #: so an id is not reused while it is here.
+        self.by_plan: dict[int, dict[Any, tuple[Select[Any], Codecs]]] = {}
+
+    def keep(self, plan: QueryPlan, key: Any, found: tuple[Select[Any], Codecs]) -> None:
+        kept = self.by_plan.get(id(plan))
+        if kept is None:
+            kept = self.by_plan[id(plan)] = {}
+            weakref.finalize(plan, self.by_plan.pop, id(plan), None)
+        if len(kept) < COMPILED_PER_PLAN:
+            kept[key] = found
+
+    def count(self, plan: QueryPlan) -> int:
+        return len(self.by_plan.get(id(plan), ()))
+
+
 class DeclarationCache:
     """Per-process copies of each org's declarations (read on every query and record call),
     ``ttl`` seconds old at most (default ``caching.freshness()``: a schema change made through
@@ -110,7 +134,8 @@ _TOO_COMPLEX = re.compile(r"too large|too deep|stack depth|too complex", re.IGNO
 class SqlRecordStore:
     def __init__(self, engine: Engine, connection: Connection | None = None,
                  declarations: DeclarationCache | None = None,
-                 changed_orgs: set[str] | None = None) -> None:
+                 changed_orgs: set[str] | None = None,
+                 statements: Statements | None = None) -> None:
         self._engine = engine
         self._reader = single_statement_reader(engine)
         self._raw = RawReads.for_engine(engine)
@@ -120,6 +145,7 @@ class SqlRecordStore:
         self._by_ids: Lru[tuple[Source, tuple[str, ...]], ById] = Lru(BY_ID_MAX)
         self._declarations = declarations or DeclarationCache()
         self._changed_orgs = changed_orgs if changed_orgs is not None else set()
+        self.statements = statements if statements is not None else Statements()
 
     @contextmanager
     def transaction(self) -> Iterator[SqlRecordStore]:
@@ -129,7 +155,8 @@ class SqlRecordStore:
         changed: set[str] = set()
         try:
             with self._engine.begin() as connection:
-                yield SqlRecordStore(self._engine, connection, self._declarations, changed)
+                yield SqlRecordStore(self._engine, connection, self._declarations, changed,
+                                     self.statements)
         finally:  # after the commit: a copy re-read meanwhile held the old schema
             for org_id in changed:
                 self._declarations.forget(org_id)
@@ -432,16 +459,17 @@ class SqlRecordStore:
 
     def _compiled(self, plan: QueryPlan, key: Any,
                   build: Callable[[Compiler], Select[Any]]) -> tuple[Select[Any], Codecs]:
-        """The statement ``build`` makes of ``plan``, with its codecs. Kept with the plan
-        under ``key`` (what besides the plan shapes the SQL), so a plan reused for later calls
-        (``data/query.py``) is compiled once; ``key=None``: this call's only."""
-        found = plan.compiled.get(key) if key is not None else None
+        """The statement ``build`` makes of ``plan``, with its codecs. Kept for the plan under
+        ``key`` (what besides the plan shapes the SQL, ``Statements``), so a plan reused for
+        later calls (``data/query.py``) is compiled once; ``key=None``: this call's only."""
+        kept = self.statements.by_plan.get(id(plan)) if key is not None else None
+        found = kept.get(key) if kept is not None else None
         if found is None:
             compiler = Compiler(plan, self.source)
             stmt = build(compiler)  # before the codecs: compiling adds the joins they read
             found = (stmt, tuple(_codec(compiler, expr) for expr in plan.selects))
-            if key is not None and len(plan.compiled) < COMPILED_PER_PLAN:
-                plan.compiled[key] = found
+            if key is not None:
+                self.statements.keep(plan, key, found)
         return found
 
     @staticmethod
