@@ -33,18 +33,19 @@ def inserts_tokens(statement: str) -> bool:
 
 
 class GatedInserts:
-    """Holds the writer inside its transaction at its first INSERT INTO tokens until
-    ``release``; counts the writer's commits."""
+    """Holds the writer at the start of its first transaction until ``release``; counts the
+    writer's commits. (At the transaction, not at its INSERT: on PostgreSQL the writer sends
+    its rows by COPY on the driver's cursor, which no SQLAlchemy event sees.)"""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.reached, self.gate = threading.Event(), threading.Event()
         self.commits = 0
-        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "begin", self._begin)
         event.listen(engine, "commit", self._commit)
 
-    def _before(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if inserts_tokens(statement) and threading.current_thread().name == "group-commit":
+    def _begin(self, _conn: Any) -> None:
+        if threading.current_thread().name == "group-commit":
             self.reached.set()
             assert self.gate.wait(10), "never released"
 
@@ -56,7 +57,7 @@ class GatedInserts:
         self.gate.set()
 
     def remove(self) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "begin", self._begin)
         event.remove(self.engine, "commit", self._commit)
 
 
