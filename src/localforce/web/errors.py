@@ -15,14 +15,15 @@ import logging
 import re
 import secrets
 import sys
+from html import escape
 
 from sqlalchemy import exc as sql_errors
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from localforce.data.errors import ApiError, MethodNotAllowed, NotFound
-from localforce.oauth.errors import InvalidRequest, OAuthError
+from localforce.data.errors import ApiError, HttpsRequiredForApi, MethodNotAllowed, NotFound
+from localforce.oauth.errors import InvalidRequest, OAuthError, RateLimitExceeded
 
 try:
     import orjson
@@ -188,14 +189,64 @@ def unexpected_error_response(method: str, path: str) -> Response:
                f"support: {error_id}")
     if path.startswith(OAUTH_PATHS):
         return oauth_error_response(OAuthError(message, status=500))
-    if path.startswith("/services/Soap/"):
-        from localforce.oauth.endpoints.soap_login import SoapLoginFault
-        from localforce.web.routes.soap import fault
-
-        return fault(SoapLoginFault("UNKNOWN_EXCEPTION", message))
+    if path.startswith(SOAP_PATHS):
+        return soap_fault_response("UNKNOWN_EXCEPTION", message)
     if path.startswith("/services/"):
         return api_error_response(ApiError(message))
     return Response(message, status_code=500, media_type="text/plain")
+
+
+# -- the middlewares' refusals: they decide, these render --------------------------------
+
+#: SOAP API paths: their clients read a SOAP fault.
+SOAP_PATHS = "/services/Soap/"
+HTTPS_REQUIRED = "HTTPS required"
+
+
+def soap_fault_response(code: str, message: str) -> Response:
+    """A SOAP ``LoginFault`` (web/routes/soap.py writes the envelope)."""
+    from localforce.oauth.endpoints.soap_login import SoapLoginFault
+    from localforce.web.routes.soap import fault
+
+    return fault(SoapLoginFault(code, message))
+
+
+def https_required_response(path: str, json_endpoint: bool) -> Response:
+    """Salesforce's ``invalid_request`` / ``HTTPS required`` (``middleware.HttpsRequired``):
+    OAuth JSON for the endpoints that answer JSON (``json_endpoint``), a page for the
+    browser-facing ones (the redirect URI is not trusted yet, so the error is not redirected;
+    RFC 6749 §4.1.2.1), the data API's error list, and the SOAP API's
+    ``UNSUPPORTED_CLIENT: HTTPS Required`` fault for SOAP ``login()``."""
+    if path.startswith(SOAP_PATHS):
+        return soap_fault_response("UNSUPPORTED_CLIENT", "HTTPS Required")
+    error = InvalidRequest(HTTPS_REQUIRED)
+    if path.startswith(("/services/data/", "/services/async/")):
+        return api_error_response(HttpsRequiredForApi())
+    if json_endpoint:
+        return oauth_error_response(error)
+    text = escape(f"error={error.error}&error_description={error.description}")
+    return HTMLResponse(f"<!doctype html><title>OAuth Error</title><h1>OAuth Error</h1>"
+                        f"<p>{text}</p>", status_code=400,
+                        headers={"Cache-Control": "no-store"})
+
+
+def login_rate_response(path: str) -> Response:
+    """Too many login attempts from one address (``ratelimit.LoginRateByIp``)."""
+    if path.startswith("/services/oauth2/"):
+        return oauth_error_response(RateLimitExceeded())
+    if path.startswith(SOAP_PATHS):
+        return soap_fault_response("LOGIN_RATE_EXCEEDED", "Login rate exceeded")
+    return HTMLResponse("<!doctype html><title>Too many attempts</title>"
+                        "<h1>Too many login attempts</h1><p>Try again in a minute.</p>",
+                        status_code=429, headers={"Retry-After": "60",
+                                                  "Cache-Control": "no-store"})
+
+
+def head_too_large_response(status: int) -> Response:
+    """414 for a URI, 431 for a URI and headers, too large (``requestsize.HeaderLimit``)."""
+    return PlainTextResponse(
+        "URI Too Long" if status == 414 else "Request Header Fields Too Large",
+        status_code=status)
 
 
 async def _database_error(request: Request, exc: Exception) -> Response:

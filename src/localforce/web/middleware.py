@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from html import escape
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from localforce import commits
-from localforce.data.errors import HttpsRequiredForApi
-from localforce.oauth.errors import InvalidRequest
 from localforce.web.clientip import (
     ClientIpResolver,
     direct_loopback,
     forwarded_proto,
     parse_address,
 )
-from localforce.web.errors import api_error_response, oauth_error_response
+from localforce.web.errors import https_required_response
 
 #: ``/{label}.salesforce.com/services/...``: simple-salesforce always builds
 #: ``https://{domain}.salesforce.com/services/...``, so ``domain="127.0.0.1:PORT/login"`` arrives
@@ -39,7 +36,6 @@ _DOUBLE_SLASH = re.compile(r"^//+(services(?:/.*)?)$")
 #: required"); RFC 6749 §3.1 and §3.2 require TLS for both endpoints.
 TOKEN_PATH = "/services/oauth2/token"
 AUTHORIZE_PATH = "/services/oauth2/authorize"
-HTTPS_REQUIRED = "HTTPS required"
 #: Every other endpoint that receives a password or issues a code: the device endpoints, the
 #: activation page (it has a login form), SOAP ``login()`` (password + security token) and
 #: RFC 9126's pushed authorization requests (the client's secret).
@@ -124,24 +120,10 @@ class HttpsRequired:
 
 
 def refusal(path: str) -> Response:
-    """Salesforce's ``invalid_request`` / ``HTTPS required``: JSON for the token endpoints, a
-    page for the browser-facing ones (the redirect URI is not trusted yet, so the error is not
-    redirected; RFC 6749 §4.1.2.1), and the SOAP API's ``UNSUPPORTED_CLIENT: HTTPS Required``
-    fault for SOAP ``login()``."""
-    if path.startswith(_SOAP_PREFIX):
-        from localforce.oauth.endpoints.soap_login import SoapLoginFault
-        from localforce.web.routes.soap import fault
-
-        return fault(SoapLoginFault("UNSUPPORTED_CLIENT", "HTTPS Required"))
-    error = InvalidRequest(HTTPS_REQUIRED)
-    if path.startswith(("/services/data/", "/services/async/")):
-        return api_error_response(HttpsRequiredForApi())
-    if path in _JSON_PATHS or path in _TOKEN_JSON_PATHS or path.startswith("/id/"):
-        return oauth_error_response(error)
-    text = escape(f"error={error.error}&error_description={error.description}")
-    return HTMLResponse(f"<!doctype html><title>OAuth Error</title><h1>OAuth Error</h1>"
-                        f"<p>{text}</p>", status_code=400,
-                        headers={"Cache-Control": "no-store"})
+    """Salesforce's ``HTTPS required``, in the shape the path's clients read
+    (``errors.https_required_response``)."""
+    return https_required_response(
+        path, path in _JSON_PATHS or path in _TOKEN_JSON_PATHS or path.startswith("/id/"))
 
 
 class Hsts:

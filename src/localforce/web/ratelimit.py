@@ -16,15 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from localforce.limits.rate import LoginRateLimiter, RateLimited
-from localforce.oauth.endpoints.soap_login import SoapLoginFault
-from localforce.oauth.errors import RateLimitExceeded
 from localforce.web import threads
 from localforce.web.clientip import STATE_KEY, direct_loopback
-from localforce.web.errors import oauth_error_response
+from localforce.web.errors import login_rate_response
 
 PREFIXES = ("/services/oauth2/", "/services/Soap/u/")
 
@@ -67,14 +64,5 @@ class LoginRateByIp:
         return True
 
 
-def refusal(path: str) -> Response:
-    if path.startswith("/services/oauth2/"):
-        return oauth_error_response(RateLimitExceeded())
-    if path.startswith("/services/Soap/"):
-        from localforce.web.routes.soap import fault
-
-        return fault(SoapLoginFault("LOGIN_RATE_EXCEEDED", "Login rate exceeded"))
-    return HTMLResponse("<!doctype html><title>Too many attempts</title>"
-                        "<h1>Too many login attempts</h1><p>Try again in a minute.</p>",
-                        status_code=429, headers={"Retry-After": "60",
-                                                  "Cache-Control": "no-store"})
+#: The refusal, in the shape the path's clients read.
+refusal = login_rate_response

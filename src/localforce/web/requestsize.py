@@ -27,13 +27,12 @@ from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from localforce.data.errors import ApiError
 from localforce.oauth.endpoints.soap_login import SoapLoginFault
 from localforce.oauth.errors import InvalidRequest
-from localforce.web.errors import OAUTH_PATHS
+from localforce.web.errors import OAUTH_PATHS, head_too_large_response
 
 MIB = 1024 * 1024
 #: The REST data API's request bodies (Salesforce: "exceeded 50 MB").
@@ -187,9 +186,7 @@ class HeaderLimit:
             size = uri + sum(len(name) + len(value) for name, value in scope["headers"])
             if size > MAX_HEADER_BYTES:
                 status = 414 if uri > MAX_HEADER_BYTES else 431
-                response = PlainTextResponse(
-                    "URI Too Long" if status == 414 else "Request Header Fields Too Large",
-                    status_code=status)
+                response = head_too_large_response(status)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
