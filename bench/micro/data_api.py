@@ -1,7 +1,7 @@
 """CPU per data-API request, in process: the app as ``localforce serve`` builds it, driven
 through its ASGI interface (no sockets, no wrk), beside a bare Starlette GET on the same driver.
 
-    .venv/bin/python bench/micro/data_api.py [--n 2000] [--profile]
+    .venv/bin/python bench/micro/data_api.py [--n 2000] [--profile] [--database-url URL]
 
 Prints CPU ms/request (``time.process_time``) for ``/query`` (the bench's ``SELECT Id,Name
 FROM Account LIMIT 5``), the ``WHERE Name =`` query, a retrieve and the floor. For iterating
@@ -48,9 +48,12 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="pyinstrument the /query loop")
     parser.add_argument("--profile-http", default="",
                         help="pyinstrument one case (query, name_query, retrieve) through the app")
+    parser.add_argument("--database-url", default="",
+                        help="an empty database to use (e.g. PostgreSQL); default: a new SQLite "
+                             "file")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="lf-micro-"))
-    settings = Settings(home=home, database_url=f"sqlite:///{home / 'lf.db'}",
+    settings = Settings(home=home, database_url=args.database_url or f"sqlite:///{home / 'lf.db'}",
                         secret_key=generate_key(), public_url="http://testserver",
                         daily_api_requests=1_000_000_000)
     services = build(settings)
