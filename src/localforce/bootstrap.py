@@ -33,6 +33,7 @@ from localforce.oauth.artifacts import GrantStore
 from localforce.oauth.browser import BrowserFlows, build_browser
 from localforce.oauth.client_auth import ClientAuthenticator
 from localforce.oauth.credentials import Logins, user_access
+from localforce.oauth.dpop import DpopProofs
 from localforce.oauth.endpoints.identity import Identity
 from localforce.oauth.endpoints.introspection import Introspection
 from localforce.oauth.endpoints.revocation import Revocation
@@ -266,11 +267,14 @@ def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: D
                     rate=limits.logins if limits else None)
     clients = ClientAuthenticator(store, directory.check_secret)
     sessions = Sessions(tokens, store, store, access_of, clock)
+    replay = SqlReplayStore(engine)
+    proofs = DpopProofs(replay, box.derive("dpop-nonce"), base_url, clock)
     oauth = OAuthServices(
         directory=directory, clock=clock, base_url=base_url, tokens=tokens,
-        consents=SqlConsentStore(engine), replay=SqlReplayStore(engine), history=history,
+        consents=SqlConsentStore(engine), replay=replay, history=history,
         keys=keys, issuer=issuer, logins=logins, clients=clients, sessions=sessions,
-        server=AuthorizationServer([]), jwt_audiences=jwt_audiences(settings),
+        server=AuthorizationServer([], proofs), proofs=proofs,
+        jwt_audiences=jwt_audiences(settings),
         introspection=Introspection(clients, tokens, store, issuer.identity_url, clock),
         revocation=Revocation(clients, tokens, sessions.forget, clock),
         identity=Identity(sessions, store, store, issuer.identity_url, base_url),

@@ -102,14 +102,14 @@ def test_bad_seed_exits_2_with_the_field(run, tmp_path: Path) -> None:  # type: 
     assert "users[0]: field 'profile': no profile named 'Ghost'" in result.output.replace("\n", "")
 
 
-def test_apps_create_require_par_and_show_it(run) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("flag", ["require_par", "require_dpop"])
+def test_apps_create_with_a_requirement_and_show_it(run, flag: str) -> None:  # type: ignore[no-untyped-def]
     assert run("seed", str(EXAMPLE)).exit_code == 0
     made = run("apps", "create", "Strict", "--callback-url", "https://s.example/cb",
-               "--require-par", "--json")
+               "--" + flag.replace("_", "-"), "--json")
     assert made.exit_code == 0, made.output
-    assert json.loads(run("apps", "show", "Strict", "--json").output)["require_par"] is True
-    assert json.loads(run("apps", "show", "CI Integration", "--json").output)[
-        "require_par"] is False
+    assert json.loads(run("apps", "show", "Strict", "--json").output)[flag] is True
+    assert json.loads(run("apps", "show", "CI Integration", "--json").output)[flag] is False
 
 
 def test_unlock_deactivate_and_audit_trail(run) -> None:  # type: ignore[no-untyped-def]

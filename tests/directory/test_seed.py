@@ -205,11 +205,13 @@ def test_org_policies_from_the_seed_are_set_audited_and_kept_when_left_out(
     assert org.policies.daily_api_requests == 600
 
 
-def test_require_par_is_off_by_default_and_set_from_the_seed(services: Services) -> None:
+@pytest.mark.parametrize("flag", ["require_par", "require_dpop"])
+def test_app_requirements_are_off_by_default_and_set_from_the_seed(
+        services: Services, flag: str) -> None:
     data = load_file(EXAMPLE)
     _load(services, data)
     store = services.directory.store
-    assert store.find_app_by_key("3MVG9ci-integration").require_par is False  # type: ignore[union-attr]
-    data["apps"][0]["require_par"] = True
+    assert getattr(store.find_app_by_key("3MVG9ci-integration"), flag) is False
+    data["apps"][0][flag] = True
     assert _load(services, data).updated == ["app CI Integration"]
-    assert store.find_app_by_key("3MVG9ci-integration").require_par is True  # type: ignore[union-attr]
+    assert getattr(store.find_app_by_key("3MVG9ci-integration"), flag) is True

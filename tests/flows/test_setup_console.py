@@ -39,7 +39,7 @@ def audit_actions(world: World) -> list[str]:
 #: The form's checkboxes and file input: the test says which it sends.
 _CHOICES = {"public", "require_pkce", "require_secret_web_server", "require_secret_refresh",
             "enable_implicit", "enable_device_flow", "enable_client_credentials",
-            "rotate_refresh_tokens", "require_par", "scopes", "profiles", "permission_sets",
+            "rotate_refresh_tokens", "require_par", "require_dpop", "scopes", "profiles", "permission_sets",
             "certificate_file"}
 
 
@@ -136,14 +136,16 @@ def test_create_an_app_with_a_certificate_and_client_credentials(admin: World,
     assert audit_actions(admin) == ["createdConnectedApp", "insertCertificate"]
 
 
-def test_create_an_app_that_requires_par(admin: World) -> None:
+@pytest.mark.parametrize(("flag", "shown"), [("require_par", "PAR required"),
+                                              ("require_dpop", "DPoP required")])
+def test_create_an_app_with_a_requirement(admin: World, flag: str, shown: str) -> None:
     data = {**app_form(admin.client), "name": "Strict", "callback_urls": "https://s.example/cb",
-            "scopes": ["api"], "require_par": "1"}
+            "scopes": ["api"], flag: "1"}
     done = admin.client.post("/setup/apps/new", data=data, follow_redirects=False)
     assert done.status_code == 303
     app = admin.services.directory.store.find_app(admin.org.id, "Strict")
-    assert app is not None and app.require_par
-    assert "<dt>PAR required</dt><dd>yes</dd>" in admin.client.get(done.headers["location"]).text
+    assert app is not None and getattr(app, flag)
+    assert f"<dt>{shown}</dt><dd>yes</dd>" in admin.client.get(done.headers["location"]).text
 
 
 def test_validation_errors_are_shown_next_to_the_field_with_the_values_kept(
@@ -537,3 +539,4 @@ def test_new_profile_and_permission_set_forms_are_guarded(world: World) -> None:
             data["csrf_token"] = token
         assert world.client.post("/setup/permission-sets/new", data=data).status_code == 403
     assert world.services.directory.store.find_permission_set(world.org.id, "Forged") is None
+

@@ -76,6 +76,13 @@ class TestTokens:
         assert store.find("a" * 64).last_used_at == NOW + 50  # type: ignore[union-attr]
         assert store.find("b" * 64) is None
 
+    def test_a_dpop_binding_is_kept(self, stores: Stores, ids: tuple[str, str, str]) -> None:
+        store = stores.tokens
+        store.add(record(ids, "d" * 64, jkt="k" * 43))
+        assert store.find("d" * 64) == record(ids, "d" * 64, jkt="k" * 43)
+        store.add(record(ids, "e" * 64))
+        assert store.find("e" * 64).jkt is None  # type: ignore[union-attr]
+
     def test_revoke_one_and_family(self, stores: Stores, ids: tuple[str, str, str]) -> None:
         store = stores.tokens
         for digest, family in (("a", "f1"), ("b", "f1"), ("c", "f2")):

@@ -10,6 +10,8 @@ from __future__ import annotations
 class ApiError(Exception):
     error_code = "UNKNOWN_EXCEPTION"
     status = 500
+    #: Response headers beside the body (``WWW-Authenticate`` of a 401 if not the default).
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str, fields: list[str] | None = None,
                  error_code: str | None = None, status: int | None = None) -> None:
@@ -34,6 +36,20 @@ class InvalidSessionId(ApiError):
 
     def __init__(self, message: str = "Session expired or invalid") -> None:
         super().__init__(message)
+
+
+class DpopRefused(InvalidSessionId):
+    """A DPoP-bound token without its proof, or a bad proof (RFC 9449 §7.1): the session
+    error's body, with the DPoP challenge (and a fresh nonce when one is needed)."""
+
+    def __init__(self, error: str, description: str, nonce: str | None = None,
+                 algorithms: str = "") -> None:
+        super().__init__()
+        self.headers = {"WWW-Authenticate": f'DPoP error="{error}", '
+                                            f'error_description="{description}", '
+                                            f'algs="{algorithms}"'}
+        if nonce is not None:
+            self.headers["DPoP-Nonce"] = nonce
 
 
 class NotFound(ApiError):

@@ -348,6 +348,8 @@ class ConnectedApp:
     rotate_refresh_tokens: bool = False
     #: RFC 9126: /authorize only with a pushed request's ``request_uri`` (off by default).
     require_par: bool = False
+    #: RFC 9449: tokens only for a DPoP proof, bound to its key (off by default).
+    require_dpop: bool = False
     builtin: bool = False
 
     @property

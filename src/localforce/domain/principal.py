@@ -18,3 +18,5 @@ class Principal:
     access: Access
     #: SHA-256 digest of the access token (never the token itself).
     token_digest: str
+    #: RFC 9449: the thumbprint of the DPoP key the token is bound to (None: a bearer token).
+    jkt: str | None = None

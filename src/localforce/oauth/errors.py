@@ -23,6 +23,10 @@ class OAuthError(Exception):
     def body(self) -> dict[str, str]:
         return {"error": self.error, "error_description": self.description}
 
+    def headers(self) -> dict[str, str]:
+        """Response headers beside the body (most errors have none)."""
+        return {}
+
 
 class InvalidRequest(OAuthError):
     error = "invalid_request"
@@ -85,6 +89,28 @@ class InvalidToken(OAuthError):
 class UnsupportedTokenType(OAuthError):
     error = "unsupported_token_type"
     description = "Token type not supported"
+
+
+# --- DPoP, RFC 9449 §5 and §8 (beyond Salesforce: only apps or clients that use it) ---
+
+
+class InvalidDpopProof(OAuthError):
+    error = "invalid_dpop_proof"
+    description = "invalid DPoP proof"
+
+
+class UseDpopNonce(OAuthError):
+    """The proof needs the server's nonce (a fresh one is in ``DPoP-Nonce``)."""
+
+    error = "use_dpop_nonce"
+    description = "Authorization server requires nonce in DPoP proof"
+
+    def __init__(self, nonce: str) -> None:
+        super().__init__()
+        self.nonce = nonce
+
+    def headers(self) -> dict[str, str]:
+        return {"DPoP-Nonce": self.nonce}
 
 
 # --- Authorize endpoint and device flow (salesforce-wire.md §2.4, §4.2; RFC 8628 §3.5) ---

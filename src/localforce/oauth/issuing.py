@@ -13,11 +13,12 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from localforce.domain import ids
 from localforce.domain import scopes as scope_words
 from localforce.domain.models import ConnectedApp, User
+from localforce.oauth.errors import InvalidDpopProof
 from localforce.oauth.keys import KeyRing
 from localforce.oauth.messages import TokenResponse
 from localforce.oauth.ports import ACCESS, REFRESH, TokenRecord, TokenStore
@@ -76,6 +77,18 @@ class IssuePolicy:
     refresh_expires_at: int | None = None
     signed: bool = True
     with_id_token: bool = True
+    #: RFC 9449: the thumbprint of the DPoP key the tokens are bound to (None: bearer tokens).
+    jkt: str | None = None
+
+
+def dpop_missing(app: ConnectedApp, jkt: str | None) -> bool:
+    """The app requires DPoP (RFC 9449) and the request came without a verified proof."""
+    return app.require_dpop and jkt is None
+
+
+def bound(policy: IssuePolicy, jkt: str | None) -> IssuePolicy:
+    """``policy`` with its tokens bound to the DPoP key ``jkt`` (unchanged when None)."""
+    return policy if jkt is None else replace(policy, jkt=jkt)
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,9 @@ class Issuer:
         """Mint an access token (and a refresh token if ``policy.with_refresh``) for ``user``
         via ``app``. ``secret``: the app's consumer secret when the caller already has it (it
         was presented and checked); otherwise it is opened here for a signed response."""
+        jkt = policy.jkt
+        if jkt is None and app.require_dpop:
+            raise InvalidDpopProof("DPoP proof required")
         now_ms = int(self._clock() * 1000)
         now = now_ms // 1000
         family = policy.family_id or new_family_id()
@@ -116,15 +132,18 @@ class Issuer:
         self._tokens.add(TokenRecord(
             digest(access), ACCESS, user.org_id, user.id, app.id, scopes, family, policy.flow,
             now, now, idle_timeout=self.session_seconds(app, user.org_id),
-            parent_digest=policy.parent_digest))
+            parent_digest=policy.parent_digest, jkt=jkt))
         refresh = None
         if policy.with_refresh:
             refresh = new_refresh_token()
             expires = policy.refresh_expires_at or (now + self._refresh_max if self._refresh_max
                                                     else None)
+            # RFC 9449 §5: a public client's refresh token is bound to the key too (a
+            # confidential client's is bound to its client authentication).
             self._tokens.add(TokenRecord(digest(refresh), REFRESH, user.org_id, user.id, app.id,
                                          policy.refresh_scopes or scopes, family, policy.flow,
-                                         now, now, expires_at=expires))
+                                         now, now, expires_at=expires,
+                                         jkt=None if app.has_secret else jkt))
         identity = self.identity_url(user)
         issued_at = str(now_ms)
         signed = policy.signed
@@ -137,7 +156,8 @@ class Issuer:
             signature=signature(identity, issued_at, secret) if signed and secret else None,
             scope=scope_words.render(scopes), refresh_token=refresh,
             id_token=(self.id_token(app, user, access, policy.nonce, now)
-                      if policy.with_id_token and "openid" in scopes else None))
+                      if policy.with_id_token and "openid" in scopes else None),
+            token_type="Bearer" if jkt is None else "DPoP")
 
     def id_token(self, app: ConnectedApp, user: User, access_token: str, nonce: str | None,
                  now: int) -> str:

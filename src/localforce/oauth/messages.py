@@ -26,6 +26,10 @@ class TokenRequest:
     source_ip: str | None = None
     #: The URL the client called (LoginHistory.LoginUrl).
     url: str | None = None
+    #: The ``DPoP`` header (RFC 9449), "" if it was sent more than once; None without one.
+    dpop: str | None = None
+    #: The thumbprint of the DPoP proof's key, once the server has verified the proof.
+    jkt: str | None = None
 
     def get(self, name: str) -> str | None:
         value = self.params.get(name)

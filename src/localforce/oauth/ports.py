@@ -43,6 +43,8 @@ class TokenRecord:
     parent_digest: str | None = None
     revoked_at: int | None = None
     rotated_at: int | None = None
+    #: RFC 9449: the thumbprint (RFC 7638) of the DPoP key the token is bound to, if any.
+    jkt: str | None = None
 
     def alive(self, now: int) -> bool:
         """Not revoked, not rotated away, not past its absolute or idle end."""

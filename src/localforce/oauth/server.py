@@ -10,9 +10,10 @@ bootstrap decision.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import ClassVar, Protocol
 
-from localforce.oauth.errors import UnsupportedGrantType
+from localforce.oauth.errors import InvalidDpopProof, UnsupportedGrantType
 from localforce.oauth.messages import Reply, TokenRequest
 
 
@@ -27,8 +28,18 @@ class Flow(Protocol):
         ...
 
 
+class Proofs(Protocol):
+    """DPoP proof checking (``dpop.DpopProofs``)."""
+
+    def verify(self, proof: str | None, method: str, url: str, *,
+               access_token: str | None = None, require_nonce: bool = False) -> str: ...
+
+
 class AuthorizationServer:
-    def __init__(self, flows: Iterable[Flow]) -> None:
+    def __init__(self, flows: Iterable[Flow], proofs: Proofs | None = None) -> None:
+        """``proofs``: DPoP (RFC 9449); a request with a ``DPoP`` header reaches its flow
+        with the proof's key (``TokenRequest.jkt``), which the tokens are bound to."""
+        self._proofs = proofs
         self._grants: dict[str, Flow] = {}
         self._responses: dict[str, Flow] = {}
         for flow in flows:
@@ -51,6 +62,11 @@ class AuthorizationServer:
     def token(self, request: TokenRequest) -> Reply:
         """POST /services/oauth2/token. An unknown or missing ``grant_type`` is Salesforce's
         ``unsupported_grant_type`` (also what a body in an unread Content-Type yields)."""
+        if request.dpop is not None:  # RFC 9449 §5: checked before the grant, nonce required
+            if self._proofs is None:
+                raise InvalidDpopProof("DPoP is not supported")
+            request = replace(request, jkt=self._proofs.verify(
+                request.dpop, "POST", request.url or "", require_nonce=True))
         grant_type = request.grant_type
         if grant_type is None and request.get("response_type") in self._responses:
             return self._responses[request.params["response_type"]].exchange(request)

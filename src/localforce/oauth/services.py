@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from localforce.directory.service import Directory
 from localforce.oauth.client_auth import ClientAuthenticator
 from localforce.oauth.credentials import Logins
+from localforce.oauth.dpop import DpopProofs
 from localforce.oauth.endpoints.identity import Identity
 from localforce.oauth.endpoints.introspection import Introspection
 from localforce.oauth.endpoints.revocation import Revocation
@@ -39,6 +40,8 @@ class OAuthServices:
     clients: ClientAuthenticator
     sessions: Sessions
     server: AuthorizationServer
+    #: DPoP proofs (RFC 9449), for the token endpoint and the data API.
+    proofs: DpopProofs
     #: Accepted JWT bearer ``aud`` values (normalised without a trailing slash).
     jwt_audiences: frozenset[str]
     #: The endpoints beside the token endpoint, each built with what it uses.

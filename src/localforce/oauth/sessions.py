@@ -28,6 +28,10 @@ class InvalidSession(Exception):
     """Missing, unknown, expired or revoked session; or one without the needed scope."""
 
 
+class WrongBinding(InvalidSession):
+    """A DPoP-bound token without a proof by its key, or a bearer token sent as DPoP."""
+
+
 _MAX_CACHE = 10_000
 
 
@@ -49,9 +53,14 @@ class Sessions:
         self._lock = threading.Lock()
         caching.holds_facts(self)
 
-    def resolve(self, token: str, *, require_api: bool = True) -> Principal:
-        """The principal behind ``token``; raises ``InvalidSession``."""
+    def resolve(self, token: str, *, require_api: bool = True,
+                jkt: str | None = None) -> Principal:
+        """The principal behind ``token``; raises ``InvalidSession``. ``jkt``: the key of
+        the request's verified DPoP proof; a token is good only with the key it is bound to
+        (a bearer token, only without one)."""
         principal = self._cached(digest(token)) or self._load(digest(token))
+        if principal.jkt != jkt:
+            raise WrongBinding("DPoP binding does not match")
         if require_api and not scope_words.allows_data_api(principal.scopes):
             raise InvalidSession("token lacks the api scope")
         return principal
@@ -98,4 +107,4 @@ class Sessions:
         return Principal(org_id=record.org_id, user_id=record.user_id, username=user.username,
                          app_id=record.app_id, app_name=app.name if app else None,
                          scopes=record.scopes, access=self._access_of(user),
-                         token_digest=record.digest)
+                         token_digest=record.digest, jkt=record.jkt)

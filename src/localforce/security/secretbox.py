@@ -7,6 +7,8 @@ of 32 bytes) or from a key file created with mode 0600 on first use.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -25,6 +27,13 @@ class SecretBox:
         if len(key) != 32:
             raise SecretBoxError("the master key must be 32 bytes")
         self._aead = AESGCM(key)
+        self._key = key
+
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for ``purpose`` (HMAC-SHA256 of it under the master key): the same
+        on every replica, unrelated to the sealing key and to other purposes' keys."""
+        return hmac.new(self._key, b"localforce-derive:" + purpose.encode(),
+                        hashlib.sha256).digest()
 
     def seal(self, plaintext: str, context: str = "") -> str:
         """Encrypt; ``context`` (e.g. the row's id) is bound as associated data."""

@@ -5,6 +5,11 @@ query string are not accepted here (they leak into logs and Referer headers; RFC
 the identity URL is the one place that takes ``oauth_token`` (web/routes/identity.py).
 Everything wrong answers 401 ``[{"message":"Session expired or invalid",
 "errorCode":"INVALID_SESSION_ID"}]``, the body simple-salesforce and jsforce re-login on.
+
+A DPoP-bound token (RFC 9449 §7) comes as ``Authorization: DPoP <token>`` with a ``DPoP``
+proof for this method and URL and the token's ``ath``; refused with the same body and a
+``WWW-Authenticate: DPoP`` challenge naming the error. A bound token as ``Bearer`` is refused
+likewise (``Sessions.resolve`` checks the binding); a bearer token pays one comparison.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from localforce.bootstrap import Services
-from localforce.data.errors import InvalidSessionId
+from localforce.data.errors import DpopRefused, InvalidSessionId
 from localforce.domain.principal import Principal
-from localforce.oauth.sessions import InvalidSession
+from localforce.oauth.dpop import ALGORITHMS
+from localforce.oauth.errors import InvalidDpopProof, UseDpopNonce
+from localforce.oauth.sessions import InvalidSession, WrongBinding
 
 _SCHEMES = ("bearer", "oauth")
 
@@ -32,10 +39,41 @@ def authenticate(services: Services, request: Request) -> Principal:
     Synchronous (one indexed lookup, cached for a second): call it from a sync endpoint or a
     threadpool.
     """
-    token = bearer_token(request)
-    if token is None:
+    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    token = token.strip()
+    scheme = scheme.lower()
+    if not token or scheme not in _SCHEMES:
+        if token and scheme == "dpop":
+            return _dpop(services, request, token)
         raise InvalidSessionId()
     try:
         return services.oauth.sessions.resolve(token)
+    except WrongBinding:
+        raise refused("invalid_token", "DPoP-bound token requires the DPoP scheme") from None
     except InvalidSession:
         raise InvalidSessionId() from None
+
+
+_ALGS = " ".join(ALGORITHMS)
+
+
+def refused(error: str, description: str, nonce: str | None = None) -> DpopRefused:
+    return DpopRefused(error, description, nonce, _ALGS)
+
+
+def _dpop(services: Services, request: Request, token: str) -> Principal:
+    """RFC 9449 §7.1: the proof first (method, URL, ``ath``, a nonce if given), then the
+    token, which must be bound to the proof's key."""
+    proofs = request.headers.getlist("dpop")
+    try:
+        jkt = services.oauth.proofs.verify(
+            proofs[0] if len(proofs) == 1 else None, request.method,
+            str(request.url.replace(query="", fragment="")), access_token=token)
+    except UseDpopNonce as error:
+        raise refused(error.error, error.description, error.nonce) from None
+    except InvalidDpopProof as error:
+        raise refused(error.error, error.description) from None
+    try:
+        return services.oauth.sessions.resolve(token, jkt=jkt)
+    except InvalidSession:
+        raise refused("invalid_token", "Session expired or invalid") from None

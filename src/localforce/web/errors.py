@@ -96,12 +96,14 @@ class SalesforceJSON(JSONResponse):
 
 
 def api_error_response(error: ApiError) -> Response:
-    headers = {"WWW-Authenticate": "Token"} if error.status == 401 else None
+    headers = error.headers or ({"WWW-Authenticate": "Token"} if error.status == 401 else None)
     return SalesforceJSON(error.body(), status_code=error.status, headers=headers)
 
 
 def oauth_error_response(error: OAuthError) -> Response:
-    return SalesforceJSON(error.body(), status_code=error.status, headers=NO_STORE)
+    extra = error.headers()
+    return SalesforceJSON(error.body(), status_code=error.status,
+                          headers={**NO_STORE, **extra} if extra else NO_STORE)
 
 
 async def _api_error(_request: Request, exc: Exception) -> Response:

@@ -54,12 +54,14 @@ async def token_request(request: Request) -> TokenRequest:
         values = await params(request)
     except HTTPException as exc:  # a body Starlette's form parser refuses (>1000 fields...)
         raise InvalidRequest(str(exc.detail)) from None
+    proofs = request.headers.getlist("dpop")
     return make_token_request(values, request.headers.get("authorization"),
-                              client_ip(request), str(request.url.replace(query="")))
+                              client_ip(request), str(request.url.replace(query="")),
+                              dpop=(proofs[0] if len(proofs) == 1 else "") if proofs else None)
 
 
 def make_token_request(values: dict[str, str], authorization: str | None,
-                       address: str | None, url: str) -> TokenRequest:
+                       address: str | None, url: str, dpop: str | None = None) -> TokenRequest:
     """The parameters, with the client's credentials from HTTP Basic or else from the body."""
     basic = basic_credentials(authorization)
     client_id: str | None
@@ -68,7 +70,7 @@ def make_token_request(values: dict[str, str], authorization: str | None,
         client_id, secret = basic
     else:
         client_id, secret = values.get("client_id") or None, values.get("client_secret") or None
-    return TokenRequest(values, client_id, secret, basic is not None, address, url)
+    return TokenRequest(values, client_id, secret, basic is not None, address, url, dpop)
 
 
 #: Starlette's form parser refuses more fields than this (a 400).

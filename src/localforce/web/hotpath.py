@@ -233,13 +233,15 @@ def _data_route(run: Callable[[Request], Awaitable[Response]]) -> Route:
 
 async def _token_request(scope: Scope, receive: Receive) -> TokenRequest:
     values = forms.urlencoded(await _body(receive))
-    authorization = None
+    authorization = dpop = None
     for name, value in scope["headers"]:
         if name == b"authorization":
-            authorization = value.decode("latin-1")
-            break
+            if authorization is None:  # the first, as Headers.get
+                authorization = value.decode("latin-1")
+        elif name == b"dpop":  # RFC 9449: one proof; two are refused ("")
+            dpop = value.decode("latin-1") if dpop is None else ""
     return forms.make_token_request(values, authorization, scope["state"][STATE_KEY],
-                                    _url(scope))
+                                    _url(scope), dpop)
 
 
 #: ``_url``'s answers by what they depend on: the same few per server (slow to build).

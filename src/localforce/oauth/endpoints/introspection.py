@@ -56,6 +56,8 @@ class Introspection:
         if exp is not None:
             body["exp"] = exp
         body.update(iat=record.issued_at, nbf=record.issued_at)
+        if record.jkt is not None:  # RFC 9449 §6.2: a DPoP-bound token
+            body.update(token_type="DPoP", cnf={"jkt": record.jkt})
         return body
 
     def _active(self, app: ConnectedApp, record: TokenRecord) -> bool:

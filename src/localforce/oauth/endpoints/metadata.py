@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from localforce.domain.scopes import KNOWN_SCOPES
+from localforce.oauth.dpop import ALGORITHMS
 
 
 def openid_configuration(base_url: str, grant_types: tuple[str, ...]) -> dict[str, Any]:
@@ -30,6 +31,8 @@ def openid_configuration(base_url: str, grant_types: tuple[str, ...]) -> dict[st
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
         "code_challenge_methods_supported": ["S256"],
+        # RFC 9449 §5.1: any client may bind its tokens; "require DPoP" is per app.
+        "dpop_signing_alg_values_supported": list(ALGORITHMS),
         "claims_supported": ["sub", "user_id", "organization_id", "preferred_username",
                              "nickname", "name", "email", "email_verified", "given_name",
                              "family_name", "zoneinfo", "locale", "language", "active",

@@ -25,6 +25,7 @@ from localforce.oauth import pkce
 from localforce.oauth.artifacts import AuthorizationCode
 from localforce.oauth.errors import (
     InactiveUser,
+    InvalidDpopProof,
     InvalidGrant,
     InvalidRequest,
     RedirectUriMismatch,
@@ -38,7 +39,7 @@ from localforce.oauth.flows.needs import (
     TokenWriter,
     UserLookup,
 )
-from localforce.oauth.issuing import IssuePolicy
+from localforce.oauth.issuing import IssuePolicy, dpop_missing
 from localforce.oauth.messages import TokenRequest, TokenResponse
 from localforce.security.tokens import digest
 
@@ -65,6 +66,8 @@ class AuthorizationCodeFlow:
         app = self._clients.find(request.client_id)
         _, secret = self._clients.client(
             request, require_secret=app.has_secret and app.require_secret_web_server)
+        if dpop_missing(app, request.jkt):
+            raise InvalidDpopProof("DPoP proof required")  # before the code is spent
         presented = request.get("code")
         if presented is None:
             raise InvalidRequest("missing required parameter: code")
@@ -96,7 +99,7 @@ class AuthorizationCodeFlow:
         # the caller's own copy (a built-in app has one per org): else the issuer opens it.
         return self._issuer.issue(issued_to, user, code.scopes, IssuePolicy(
             GRANT_TYPES[0], with_refresh=scope_words.allows_refresh(code.scopes),
-            family_id=code.family_id, nonce=code.nonce),
+            family_id=code.family_id, nonce=code.nonce, jkt=request.jkt),
             secret if issued_to.id == app.id else None)
 
     def _replayed(self, code: AuthorizationCode, now: int) -> None:

@@ -21,7 +21,7 @@ from localforce.domain import scopes as scope_words
 from localforce.oauth.errors import InvalidGrant, InvalidScope
 from localforce.oauth.flows.needs import Clients, LoginPolicy, TokenWriter, UserLookup
 from localforce.oauth.grants import login_context, requested_scopes
-from localforce.oauth.issuing import IssuePolicy
+from localforce.oauth.issuing import IssuePolicy, bound
 from localforce.oauth.messages import TokenRequest, TokenResponse
 
 GRANT_TYPES = ("client_credentials",)
@@ -51,4 +51,4 @@ class ClientCredentialsFlow:
         if not set(scopes).isdisjoint(scope_words.CLIENT_CREDENTIALS_EXCLUDED):
             raise InvalidScope()
         self._logins.admit(user, replace(login_context(request, app), run_as=True))
-        return self._issuer.issue(app, user, scopes, ISSUE, secret)
+        return self._issuer.issue(app, user, scopes, bound(ISSUE, request.jkt), secret)

@@ -79,7 +79,7 @@ class DeviceCodeFlow:
         if user is None or not user.active:
             raise InactiveUser()
         return self._issuer.issue(issued_to, user, device.scopes, IssuePolicy(
-            FLOW, with_refresh=scope_words.allows_refresh(device.scopes)),
+            FLOW, with_refresh=scope_words.allows_refresh(device.scopes), jkt=request.jkt),
             secret if issued_to.id == app.id else None)
 
     def _pending(self, device: DeviceAuthorization, now: int) -> Exception:

@@ -38,7 +38,7 @@ from localforce.oauth.flows.needs import (
     UserLookup,
 )
 from localforce.oauth.grants import login_context
-from localforce.oauth.issuing import IssuePolicy
+from localforce.oauth.issuing import IssuePolicy, bound
 from localforce.oauth.messages import TokenRequest, TokenResponse
 from localforce.security.tokens import digest
 
@@ -120,7 +120,7 @@ class JwtBearerFlow:
         context = login_context(request, app)
         user = self._user(app, claims.get("sub") or claims.get("prn"), context)
         self._logins.admit(user, context)
-        return self._issuer.issue(app, user, self._scopes(app, user), ISSUE)
+        return self._issuer.issue(app, user, self._scopes(app, user), bound(ISSUE, request.jkt))
 
     def _verified(self, assertion: str | None) -> tuple[ConnectedApp, dict[str, Any]]:
         """Parse, find the app by ``iss``, verify RS256 against its certificate."""

@@ -24,7 +24,7 @@ from localforce.oauth.flows.needs import (
     UserLookup,
 )
 from localforce.oauth.grants import login_context, requested_scopes
-from localforce.oauth.issuing import IssuePolicy
+from localforce.oauth.issuing import IssuePolicy, bound
 from localforce.oauth.messages import TokenRequest, TokenResponse
 
 GRANT_TYPES = ("password",)
@@ -56,4 +56,4 @@ class PasswordFlow:
         if not username or not password:
             raise InvalidGrant()
         user = self._logins.password(username, password, context)
-        return self._issuer.issue(app, user, scopes, ISSUE, secret)
+        return self._issuer.issue(app, user, scopes, bound(ISSUE, request.jkt), secret)

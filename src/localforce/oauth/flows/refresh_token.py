@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from localforce.domain import scopes as scope_words
 from localforce.domain.models import IpRelaxation, RefreshTokenPolicy
-from localforce.oauth.errors import InvalidGrant, InvalidScope
+from localforce.oauth.errors import InvalidDpopProof, InvalidGrant, InvalidScope
 from localforce.oauth.flows.needs import (
     Clients,
     Clock,
@@ -27,7 +27,7 @@ from localforce.oauth.flows.needs import (
     UserLookup,
 )
 from localforce.oauth.grants import login_context
-from localforce.oauth.issuing import IssuePolicy
+from localforce.oauth.issuing import IssuePolicy, dpop_missing
 from localforce.oauth.messages import TokenRequest, TokenResponse
 from localforce.oauth.ports import REFRESH, TokenRecord
 from localforce.security.tokens import digest
@@ -73,6 +73,12 @@ class RefreshTokenFlow:
         # Bound to its app: another app's refresh token is as good as none.
         if record is None or record.kind != REFRESH or record.app_id != app.id:
             raise InvalidGrant(EXPIRED)
+        # RFC 9449 §5: a bound refresh token needs a proof by its key; checked before any
+        # rotation, so a thief without the key cannot spend it.
+        if record.jkt is not None and request.jkt != record.jkt:
+            raise InvalidDpopProof("DPoP proof key does not match the refresh token")
+        if dpop_missing(app, request.jkt):
+            raise InvalidDpopProof("DPoP proof required")
         now = int(self._clock())
         if record.rotated_at is not None:
             tokens.revoke_family(record.family_id, now)
@@ -94,11 +100,12 @@ class RefreshTokenFlow:
         if not app.rotates_refresh_tokens:
             tokens.touch(record.digest, now)
             return self._issuer.issue(app, user, scopes, IssuePolicy(
-                "refresh_token", family_id=record.family_id, parent_digest=record.digest),
-                secret)
+                "refresh_token", family_id=record.family_id, parent_digest=record.digest,
+                jkt=request.jkt), secret)
         return self._issuer.issue(app, user, scopes, IssuePolicy(
             "refresh_token", with_refresh=True, family_id=record.family_id,
-            refresh_scopes=record.scopes, refresh_expires_at=record.expires_at), secret)
+            refresh_scopes=record.scopes, refresh_expires_at=record.expires_at,
+            jkt=request.jkt), secret)
 
     @staticmethod
     def _narrowed(request: TokenRequest, record: TokenRecord) -> tuple[str, ...]:

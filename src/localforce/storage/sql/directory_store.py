@@ -363,6 +363,7 @@ class SqlDirectoryStore:
             "refresh_token_policy": app.refresh_token_policy.render(),
             "rotate_refresh_tokens": app.rotate_refresh_tokens,
             "require_par": app.require_par,
+            "require_dpop": app.require_dpop,
             "builtin": app.builtin,
         })
 
@@ -500,4 +501,5 @@ def _app(row: Mapping[Any, Any]) -> ConnectedApp:
         refresh_token_policy=RefreshTokenPolicy.parse(row["refresh_token_policy"]),
         rotate_refresh_tokens=bool(row["rotate_refresh_tokens"]), builtin=bool(row["builtin"]),
         require_par=bool(row.get("require_par", False)),
+        require_dpop=bool(row.get("require_dpop", False)),
     )

@@ -161,6 +161,7 @@ apps = Table(
     Column("refresh_token_policy", String(40), nullable=False),
     Column("rotate_refresh_tokens", Boolean, nullable=False, default=False),
     Column("require_par", Boolean, nullable=False, default=False),
+    Column("require_dpop", Boolean, nullable=False, default=False),
     Column("builtin", Boolean, nullable=False, default=False),
     Column("created_at", BigInteger, nullable=False),
     Column("modified_at", BigInteger, nullable=False),
@@ -200,6 +201,8 @@ tokens = Table(
     Column("idle_timeout", Integer),  # seconds of inactivity before an access token dies
     Column("revoked_at", BigInteger),
     Column("rotated_at", BigInteger),  # refresh token replaced under rotation
+    # RFC 9449: the SHA-256 JWK thumbprint (RFC 7638) of the DPoP key it is bound to.
+    Column("jkt", String(43)),
     Index(None, "family_id"),
     Index(None, "user_id", "app_id"),
     Index(None, "parent_digest"),
