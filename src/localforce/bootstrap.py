@@ -31,6 +31,7 @@ from localforce.limits.ports import Counters
 from localforce.limits.services import Limits
 from localforce.oauth.artifacts import GrantStore
 from localforce.oauth.browser import BrowserFlows, build_browser
+from localforce.oauth.client_assertion import ClientAssertions
 from localforce.oauth.client_auth import ClientAuthenticator
 from localforce.oauth.credentials import Logins, user_access
 from localforce.oauth.dpop import DpopProofs
@@ -265,9 +266,10 @@ def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: D
                     session_seconds=directory.session_seconds)
     logins = Logins(store, directory, access_of, history, clock,
                     rate=limits.logins if limits else None)
-    clients = ClientAuthenticator(store, directory.check_secret)
-    sessions = Sessions(tokens, store, store, access_of, clock)
     replay = SqlReplayStore(engine)
+    clients = ClientAuthenticator(store, directory.check_secret,
+                                  ClientAssertions(replay, base_url, clock))
+    sessions = Sessions(tokens, store, store, access_of, clock)
     proofs = DpopProofs(replay, box.derive("dpop-nonce"), base_url, clock)
     oauth = OAuthServices(
         directory=directory, clock=clock, base_url=base_url, tokens=tokens,

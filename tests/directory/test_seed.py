@@ -205,7 +205,8 @@ def test_org_policies_from_the_seed_are_set_audited_and_kept_when_left_out(
     assert org.policies.daily_api_requests == 600
 
 
-@pytest.mark.parametrize("flag", ["require_par", "require_dpop"])
+@pytest.mark.parametrize("flag", ["require_par", "require_dpop",
+                                  "require_private_key_jwt"])
 def test_app_requirements_are_off_by_default_and_set_from_the_seed(
         services: Services, flag: str) -> None:
     data = load_file(EXAMPLE)

@@ -36,6 +36,9 @@ def create(
         False, "--require-par", help="Authorize only pushed requests (RFC 9126)."),
     require_dpop: bool = typer.Option(
         False, "--require-dpop", help="Issue only DPoP-bound tokens (RFC 9449)."),
+    require_private_key_jwt: bool = typer.Option(
+        False, "--require-private-key-jwt",
+        help="Authenticate the client only by a JWT signed with its certificate's key."),
     client_credentials_user: str | None = typer.Option(
         None, "--run-as", help="Enable client credentials as this user."),
     database_url: str | None = DatabaseOption, as_json: bool = JsonOption,
@@ -57,7 +60,8 @@ def create(
             callback_urls=tuple(callback_url), scopes=tuple(scope), require_pkce=public,
             require_secret_web_server=not public, require_secret_refresh=not public,
             enable_client_credentials=run_as is not None, run_as_user_id=run_as,
-            require_par=require_par, require_dpop=require_dpop), secret)
+            require_par=require_par, require_dpop=require_dpop,
+            require_private_key_jwt=require_private_key_jwt), secret)
         emit({**_summary(created), "consumer_secret": secret}, as_json)
 
 
@@ -83,6 +87,7 @@ def show(name: str, reveal_secret: bool = typer.Option(False, "--reveal-secret")
             "require_pkce": found.require_pkce,
             "require_par": found.require_par,
             "require_dpop": found.require_dpop,
+            "require_private_key_jwt": found.require_private_key_jwt,
             "enable_client_credentials": found.enable_client_credentials,
             "enable_device_flow": found.enable_device_flow,
             "enable_implicit": found.enable_implicit,

@@ -60,7 +60,8 @@ _APP_KEYS = {"name", "consumer_key", "consumer_secret", "callback_urls", "scopes
              "enable_implicit", "enable_device_flow", "enable_client_credentials", "run_as",
              "permitted_users", "authorized_profiles", "authorized_permission_sets",
              "ip_relaxation", "session_timeout_minutes", "refresh_token_policy",
-             "rotate_refresh_tokens", "require_par", "require_dpop"}
+             "rotate_refresh_tokens", "require_par", "require_dpop",
+             "require_private_key_jwt"}
 _TOP_KEYS = {"org", "profiles", "permission_sets", "users", "apps", "records", "objects"}
 
 
@@ -341,7 +342,8 @@ class _Planner:
             session_timeout_minutes=timeout, refresh_token_policy=policy,
             rotate_refresh_tokens=r.get("rotate_refresh_tokens", bool, False),
             require_par=r.get("require_par", bool, False),
-            require_dpop=r.get("require_dpop", bool, False))
+            require_dpop=r.get("require_dpop", bool, False),
+            require_private_key_jwt=r.get("require_private_key_jwt", bool, False))
         return {"app": app, "secret": r.get("consumer_secret", str), "run_as": run_as,
                 "profiles": r.strings("authorized_profiles"),
                 "permission_sets": r.strings("authorized_permission_sets")}

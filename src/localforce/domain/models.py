@@ -350,6 +350,8 @@ class ConnectedApp:
     require_par: bool = False
     #: RFC 9449: tokens only for a DPoP proof, bound to its key (off by default).
     require_dpop: bool = False
+    #: RFC 7523 §2.2: the client authenticates only with a JWT signed by its certificate's key.
+    require_private_key_jwt: bool = False
     builtin: bool = False
 
     @property

@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from localforce.oauth.client_assertion import claimed_client_id
 from localforce.oauth.errors import InvalidRequest
 from localforce.oauth.messages import TokenRequest
 from localforce.web.clientip import client_ip
@@ -70,6 +71,8 @@ def make_token_request(values: dict[str, str], authorization: str | None,
         client_id, secret = basic
     else:
         client_id, secret = values.get("client_id") or None, values.get("client_secret") or None
+        if client_id is None and "client_assertion" in values:  # RFC 7523 §3: optional
+            client_id = claimed_client_id(values["client_assertion"])
     return TokenRequest(values, client_id, secret, basic is not None, address, url, dpop)
 
 

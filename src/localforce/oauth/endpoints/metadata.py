@@ -29,7 +29,10 @@ def openid_configuration(base_url: str, grant_types: tuple[str, ...]) -> dict[st
         "grant_types_supported": list(grant_types),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        # private_key_jwt (RFC 7523 §2.2) with the app's certificate; required per app.
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic",
+                                                  "private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
         "code_challenge_methods_supported": ["S256"],
         # RFC 9449 §5.1: any client may bind its tokens; "require DPoP" is per app.
         "dpop_signing_alg_values_supported": list(ALGORITHMS),

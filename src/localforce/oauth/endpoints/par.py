@@ -74,7 +74,10 @@ class PushedAuthorizationEndpoint:
             app, _ = self._clients.client(request, require_secret=False)
         except (InvalidClientId, InvalidClient) as error:
             raise InvalidClient(error.description, status=401) from None
-        if app.has_secret and request.client_secret is None:
+        # A confidential client proves itself: its secret, or a private_key_jwt assertion
+        # (checked by ``client`` whenever one is sent).
+        if app.has_secret and request.client_secret is None \
+                and "client_assertion_type" not in request.params:
             raise InvalidClient(status=401)
         if "request_uri" in params:
             raise InvalidRequest("request_uri is not allowed in a pushed authorization request")

@@ -364,6 +364,7 @@ class SqlDirectoryStore:
             "rotate_refresh_tokens": app.rotate_refresh_tokens,
             "require_par": app.require_par,
             "require_dpop": app.require_dpop,
+            "require_private_key_jwt": app.require_private_key_jwt,
             "builtin": app.builtin,
         })
 
@@ -502,4 +503,5 @@ def _app(row: Mapping[Any, Any]) -> ConnectedApp:
         rotate_refresh_tokens=bool(row["rotate_refresh_tokens"]), builtin=bool(row["builtin"]),
         require_par=bool(row.get("require_par", False)),
         require_dpop=bool(row.get("require_dpop", False)),
+        require_private_key_jwt=bool(row.get("require_private_key_jwt", False)),
     )

@@ -162,6 +162,7 @@ apps = Table(
     Column("rotate_refresh_tokens", Boolean, nullable=False, default=False),
     Column("require_par", Boolean, nullable=False, default=False),
     Column("require_dpop", Boolean, nullable=False, default=False),
+    Column("require_private_key_jwt", Boolean, nullable=False, default=False),
     Column("builtin", Boolean, nullable=False, default=False),
     Column("created_at", BigInteger, nullable=False),
     Column("modified_at", BigInteger, nullable=False),
