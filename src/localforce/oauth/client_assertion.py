@@ -6,7 +6,7 @@
 The assertion is RS256, signed by the key of the certificate uploaded to the app (the one the
 JWT bearer flow uses); ``iss`` and ``sub`` are the consumer key, ``aud`` the token endpoint
 or the issuer (or the URL of the endpoint called: introspect, revoke, PAR), ``exp`` within
-``MAX_LIFETIME`` seconds, and a ``jti`` that is used once (remembered in the shared replay
+``MAX_LIFETIME`` seconds (an hour), and a ``jti`` that is used once (remembered in the shared replay
 store until the assertion expires). Every failure is ``invalid_client``.
 """
 
@@ -24,8 +24,9 @@ from localforce.oauth.errors import InvalidClient
 from localforce.oauth.flows.jwt_bearer import certificate_key, expiry_seconds
 from localforce.security.tokens import digest
 
-#: How far ahead ``exp`` may be, and the clock skew tolerated.
-MAX_LIFETIME = 300
+#: How far ahead ``exp`` may be (authlib's clients sign for an hour), and the clock skew
+#: tolerated. The jti is remembered until ``exp``, so this also bounds the replay store.
+MAX_LIFETIME = 3600
 SKEW = 60
 INVALID = "invalid client assertion"
 
