@@ -74,9 +74,10 @@ def run(server: ServerName, listen: Listen) -> None:
 
 
 def spawn_without_main() -> None:
-    """Workers start without running this process's ``__main__`` again. A spawned process
-    re-runs its parent's main module first (by path, or by name under ``python -m``): for
-    ``localforce serve`` that is the ``localforce`` script or ``localforce.cli.main``, i.e.
+    """Spawned workers (uvicorn's; granian's are forked, ``_granian``) start without running
+    this process's ``__main__`` again. A spawned process re-runs its parent's main module
+    first (by path, or by name under ``python -m``): for ``localforce serve`` that is the
+    ``localforce`` script or ``localforce.cli.main``, i.e.
     the whole CLI (Typer, Rich, the client, every command) imported again in each worker
     before the app's own imports, about as long again as the app's (bench/README.md,
     "Start-up"). The workers run granian's or uvicorn's own functions and the app factory
