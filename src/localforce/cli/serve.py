@@ -7,7 +7,7 @@ import shutil
 import sys
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,7 @@ def serve(
         reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
         err_console.print(f"[red]error:[/red] {reason}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    prepare_apart(overrides, seed)
+    prepare_apart(overrides, seed, meanwhile=lambda: servers.preload(server))  # type: ignore[arg-type]
     home = settings.home
     if files is not None and files.ca is not None:
         console.print(trust_instructions(files.ca), highlight=False, soft_wrap=True)
@@ -126,11 +126,14 @@ def tls_files(home: Path, tls: bool, cert: Path | None, key: Path | None) -> Tls
         raise typer.Exit(2) from exc
 
 
-def prepare_apart(overrides: Mapping[str, Any], seed: Path | None) -> None:
+def prepare_apart(overrides: Mapping[str, Any], seed: Path | None,
+                  meanwhile: Callable[[], None] = lambda: None) -> None:
     """``prepare`` in a child process, waited for; its failure is this command's. The workers
     are forked from this process (web/servers.py), which has then only imported modules:
     preparing the store here would hand them the state of threads they do not have (the
-    argon2 pool, the group-commit writer) and of pooled connections."""
+    argon2 pool, the group-commit writer) and of pooled connections. ``meanwhile`` runs here
+    while the child prepares (the workers' app imported on the other core: bench/README.md,
+    "Start-up")."""
     pid = os.fork()
     if pid == 0:
         code = 0
@@ -146,7 +149,10 @@ def prepare_apart(overrides: Mapping[str, Any], seed: Path | None) -> None:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)  # not this process's exit handlers: they are the parent's
-    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    try:
+        meanwhile()
+    finally:
+        code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
     if code != 0:
         raise typer.Exit(code if code > 0 else 1)
 

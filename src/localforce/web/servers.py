@@ -73,6 +73,14 @@ def run(server: ServerName, listen: Listen) -> None:
         _uvicorn(listen)
 
 
+def preload(server: ServerName) -> None:
+    """Import the workers' app in this process when the server forks its workers from it
+    (granian), so that each worker starts with it imported; a no-op for uvicorn's spawned
+    workers. Only imports: no thread, pool or connection may exist here before the fork."""
+    if server == "granian":
+        import localforce.web.asgi  # noqa: F401
+
+
 def spawn_without_main() -> None:
     """Spawned workers (uvicorn's; granian's are forked, ``_granian``) start without running
     this process's ``__main__`` again. A spawned process re-runs its parent's main module
@@ -147,8 +155,7 @@ def _granian(listen: Listen) -> None:
     # store in a child process (cli/serve.py, prepare_apart), so no thread, pool or connection
     # is inherited half-alive (prepared here, the argon2 pool's missing threads hung every
     # password check).
-    import localforce.web.asgi  # noqa: F401  # the workers' app, imported once for all
-
+    preload("granian")  # the workers' app, imported once for all (if ``serve`` has not yet)
     multiprocessing.set_start_method("fork", force=True)
 
     Server(APP, factory=True, interface=Interfaces.ASGI, address=listen.host,
