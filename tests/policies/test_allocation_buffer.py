@@ -43,7 +43,24 @@ def test_a_worker_reports_its_own_requests_exactly(counters: SqlCounters,
                                                    clock: FixedClock) -> None:
     worker = ApiAllocation(counters, clock, 15_000)
     assert [worker.consume(ORG).used for _ in range(5)] == [1, 2, 3, 4, 5]
-    assert worker.usage(ORG).used == 5  # /limits adds what is pending first
+    assert worker.usage(ORG).used == 5  # /limits counts what is pending ...
+    assert shared(counters, clock) == 1  # ... without adding it (only the first was read)
+
+
+def test_usage_reads_the_other_workers_count_once_its_tally_is_a_second_old(
+        counters: SqlCounters, clock: FixedClock) -> None:
+    first, second = ApiAllocation(counters, clock, 15_000), ApiAllocation(counters, clock, 15_000)
+    for _ in range(3):
+        second.consume(ORG)  # the first read and added, two pending
+    for _ in range(4):
+        first.consume(ORG)  # the same: 2 in the shared counters, 3 pending
+    clock.advance(FLUSH_SECONDS)
+    second.consume(ORG)  # a second on: adds its two pending and itself
+    assert shared(counters, clock) == 5
+    assert first.usage(ORG).used == 5 + 3  # read again, plus its own pending
+    assert second.usage(ORG).used == 5  # its tally is fresh: not read
+    assert ApiAllocation(counters, clock, 15_000).usage(ORG).used == 5  # a worker with no tally
+    assert shared(counters, clock) == 5  # reads only: nothing added
 
 
 def test_other_workers_see_the_count_within_one_second(counters: SqlCounters,

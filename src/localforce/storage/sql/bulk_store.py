@@ -15,6 +15,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -39,6 +40,15 @@ _FIELDS = ("id", "org_id", "user_id", "kind", "operation", "object", "api_versio
            "query", "columns", "bytes_uploaded", "rows_done", "records_processed",
            "records_failed", "processing_ms", "error_message", "runner", "lease_until",
            "parent_id", "content_type")
+
+
+#: ``usage``'s statement, built once: ``GET /limits`` reads it on every call.
+_USAGE = select(
+    func.count().filter(J.kind == "query"),
+    func.coalesce(func.sum(case(
+        (J.kind == "batch", 1),
+        (J.kind == "ingest", (J.rows_done + 9999) / 10000), else_=0)), 0),
+).where(J.org_id == bindparam("org_id"), J.created_at >= bindparam("since"))
 
 
 def _job(row: Any) -> Job:
@@ -142,14 +152,8 @@ class SqlBulkStore:
             c.execute(delete(t.bulk_jobs).where(J.id == job_id))
 
     def usage(self, org_id: str, since: int) -> tuple[int, int]:
-        recent = and_(J.org_id == org_id, J.created_at >= since)
         with self._reader.connect() as c:
-            queries, batches = c.execute(select(
-                func.count().filter(J.kind == "query"),
-                func.coalesce(func.sum(case(
-                    (J.kind == "batch", 1),
-                    (J.kind == "ingest", (J.rows_done + 9999) / 10000), else_=0)), 0),
-            ).where(recent)).one()
+            queries, batches = c.execute(_USAGE, {"org_id": org_id, "since": since}).one()
         return int(queries), int(batches)
 
     def claim(self, runner: str, now: int, lease_ms: int) -> Job | None:
