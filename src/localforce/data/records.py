@@ -439,9 +439,10 @@ class Records:
                  fields: str | None = None) -> dict[str, Any]:
         obj = self.object(principal, sobject)
         wanted = self._fields(obj, fields)
+        names = {w.name for w in wanted}
         parts = [p for f in wanted if f.type == "address" for p in obj.parts_of(f)]
         record_id, row = self._visible_row(principal, obj, record_id, wanted + [
-            p for p in parts if p.name not in {w.name for w in wanted}])
+            p for p in parts if p.name not in names])
         out: dict[str, Any] = {"attributes": {
             "type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{record_id}"}}
         for f in wanted:

@@ -151,8 +151,17 @@ class ObjectDef:
 
     def parts_of(self, compound: FieldDef) -> tuple[FieldDef, ...]:
         """The stored fields a compound field (``BillingAddress``) is built from."""
-        return tuple(f for f in self.fields if f.stored and f is not compound
-                     and f.describe.get("compoundFieldName") == compound.name)
+        return self._parts.get(compound.name, ())
+
+    @cached_property
+    def _parts(self) -> dict[str, tuple[FieldDef, ...]]:
+        """Each compound field's parts, in field order (every retrieve asks, per address)."""
+        parts: dict[str, list[FieldDef]] = {}
+        for f in self.fields:
+            compound = f.describe.get("compoundFieldName")
+            if f.stored and compound and compound != f.name:
+                parts.setdefault(compound, []).append(f)
+        return {name: tuple(found) for name, found in parts.items()}
 
     @cached_property
     def visible_fields(self) -> tuple[FieldDef, ...]:
