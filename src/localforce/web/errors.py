@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
+import math
 import secrets
 import sys
 from html import escape
+from typing import Any
 
 from sqlalchemy import exc as sql_errors
 from starlette.exceptions import HTTPException
@@ -42,31 +43,50 @@ NO_STORE = {
 }
 
 
-#: Where orjson's numbers may be spelled differently from Python's (``1e-05``/``0.00001``,
-#: ``1e+16``/``1e16``): a number that follows ``:``, ``,`` or ``[`` (in compact JSON every
-#: number inside a document does; a document that is a float is looked at on its own). The
-#: same characters inside a string only cost the slow encoder; a token's random text
-#: (``…5e…``) no longer does.
-_FLOAT_SPELLING = re.compile(rb"[:,\[]-?\d+(?:\.\d+)?[eE]|[:,\[]-?0\.0000")
-
-
 def json_bytes(content: object) -> bytes:
     """The one JSON encoding of every answer: byte for byte JSONResponse's (compact, UTF-8,
     no NaN), by orjson (far faster: bench/README.md) where its output is the
-    same, by the standard library where it might not be (exponent floats, more than 64-bit
-    integers, non-string keys, lone surrogates: orjson refuses or spells them otherwise).
+    same, by the standard library where it might not be (floats orjson may spell otherwise,
+    more than 64-bit integers, non-string keys, lone surrogates: orjson refuses the last three).
     One difference is left: a NaN or infinity (which the data layer never stores,
     data/values.py) would be ``null`` here where the standard library raises."""
-    if orjson is not None and not isinstance(content, float):
+    if orjson is not None and _same_floats(content):
         try:
-            out = orjson.dumps(content)
+            return orjson.dumps(content)
         except TypeError:  # orjson.JSONEncodeError
             pass
-        else:
-            if _FLOAT_SPELLING.search(out) is None:
-                return out
     return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None,
                       separators=(",", ":")).encode("utf-8")
+
+
+def _same_floats(content: object) -> bool:
+    """Whether every float in ``content`` is one orjson spells as ``float.__repr__`` does:
+    positional between 1e-4 and 1e15 (0 too). Outside, the two may differ (``1e-05`` /
+    ``0.00001``, ``1e+16`` / ``1e16``), and the caller takes the standard library. Walking the
+    values costs a third of searching the encoded text for such numbers (which it replaces:
+    a 2,000-row query's answer 1.7 ms against 3.7)."""
+    if isinstance(content, float):
+        return _plain_float(content)
+    if not isinstance(content, (dict, list, tuple)):
+        return True
+    stack: list[Any] = [content]
+    while stack:
+        value = stack.pop()
+        for item in value.values() if isinstance(value, dict) else value:
+            kind = type(item)
+            if kind is str or kind is int or kind is bool or item is None:
+                continue
+            if isinstance(item, float):
+                if not _plain_float(item):
+                    return False
+            elif isinstance(item, (dict, list, tuple)):
+                stack.append(item)
+    return True
+
+
+def _plain_float(value: float) -> bool:
+    # NaN and infinity: orjson's null, as before (see json_bytes)
+    return not value or 1e-4 <= abs(value) < 1e15 or not math.isfinite(value)
 
 
 def no_store_json_headers(length: int, typed: bool = True) -> list[tuple[bytes, bytes]]:

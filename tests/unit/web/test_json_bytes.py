@@ -27,5 +27,12 @@ def test_the_same_bytes_as_the_standard_library(content: object) -> None:
 
 
 def test_the_spellings_orjson_would_change() -> None:
-    for content in (1e-05, 1e16, -6.8e-05, 2**70, {1: "int key"}, [1.5e300, "0.00001"]):
+    for content in (1e-05, 1e16, -6.8e-05, 2**70, {1: "int key"}, [1.5e300, "0.00001"],
+                    0.0, 1e-4, 9.99e-05, 1e15, 999999999999999.9, 5e-324,
+                    {"records": ({"a": [{"b": (1, 1e-7)}]},)}):
         assert json_bytes(content) == reference(content)
+
+
+def test_nan_and_infinity_are_null_as_orjson_writes_them() -> None:
+    assert json_bytes({"a": [float("nan"), float("inf"), -float("inf")]}) == \
+        b'{"a":[null,null,null]}'
