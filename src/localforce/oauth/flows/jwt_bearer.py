@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from joserfc import jws, jwt
+from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
@@ -56,6 +56,9 @@ SKEW = 60
 #: How far ahead ``exp`` may be (Salesforce's 3 minutes; simple-salesforce sends now + 180 s,
 #: the sf CLI now + 300 ms).
 MAX_LIFETIME = 180
+#: The one signature algorithm accepted: refuses "none" and HS256 keyed with the (public)
+#: certificate. Built once (joserfc builds one per call otherwise).
+RS256_ONLY = jws.JWSRegistry(algorithms=["RS256"])
 
 
 @functools.lru_cache(maxsize=256)
@@ -138,11 +141,14 @@ class JwtBearerFlow:
         app = self._clients.find(unverified["iss"])
         if not app.certificate:
             raise InvalidGrant(INVALID_ASSERTION)
-        try:
-            token = jwt.decode(assertion, certificate_key(app.certificate), algorithms=["RS256"])
+        try:  # the compact read above, its signature checked (not parsed a second time)
+            valid = jws.validate_compact(compact, certificate_key(app.certificate),
+                                         registry=RS256_ONLY)
         except (JoseError, ValueError):
-            raise InvalidGrant(INVALID_ASSERTION) from None
-        return app, dict(token.claims)
+            valid = False
+        if not valid:
+            raise InvalidGrant(INVALID_ASSERTION)
+        return app, unverified
 
     def _audience_ok(self, app: ConnectedApp, aud: Any) -> bool:
         accepted = set(self._audiences)
