@@ -152,11 +152,24 @@ def share_between_workers(path: Path) -> None:
     """Workers started after this count into ``path`` (one /metrics over every worker). Set
     in the environment for workers that start afresh, and in prometheus_client's choice of
     value class, which it makes once at import: forked workers (web/servers.py) inherit this
-    process's choice rather than making it again."""
+    process's choice rather than making it again. Each value asks which process it is in
+    at every change, to follow a fork (its file is per process): here the answer is kept
+    and renewed in the child at each fork, where ``os.getpid`` was a system call per metric
+    change (two to four per request, bench/README.md)."""
     from prometheus_client import values
 
     os.environ[MULTIPROCESS_ENV] = str(path)
-    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
+    values.ValueClass = values.MultiProcessValue(  # type: ignore[no-untyped-call]
+        process_identifier=_this_process)
+
+
+#: This process's id, renewed in a forked child (``_this_process``).
+_pid = [os.getpid()]
+os.register_at_fork(after_in_child=lambda: _pid.__setitem__(0, os.getpid()))
+
+
+def _this_process() -> int:
+    return _pid[0]
 
 
 def fresh_multiprocess_dir(home: Path, pid: int) -> Path:
