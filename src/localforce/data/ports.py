@@ -56,6 +56,10 @@ class RecordStore(Protocol):
                     ) -> None:
         """Insert rows in one statement (a field a row leaves out is null)."""
         ...
+    def insert_rows(self, obj: ObjectDef, org_id: str, names: Sequence[str],
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """Insert rows given as values in the order of ``names`` (the other fields null)."""
+        ...
     def insert_if_absent(self, obj: ObjectDef, org_id: str, values: Mapping[str, Any]) -> None:
         """Insert unless a row with this ``Id`` exists (concurrent callers included)."""
         ...

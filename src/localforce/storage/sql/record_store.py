@@ -65,6 +65,10 @@ COMPILED_PER_PLAN = 8
 BY_ID_MAX = 512
 #: Ids or values per ``IN (…)`` of the many-record reads.
 IN_SLICE = 1000
+#: Rows per multi-row ``INSERT … VALUES``, and the bound parameters one may have at most
+#: (SQLite's default limit is 32,766; PostgreSQL's 65,535).
+ROWS_PER_INSERT = 100
+MAX_PARAMETERS = 30_000
 
 #: Per select column, how its stored value becomes the plan's: a directory binding's codec
 #: (``Source.from_db``) for its field, or ``None`` when the column is read as stored.
@@ -303,22 +307,41 @@ class SqlRecordStore:
 
     def insert_many(self, obj: ObjectDef, org_id: str, rows: Sequence[Mapping[str, Any]]
                     ) -> None:
-        """One DBAPI ``executemany`` of prebuilt SQL (SQLAlchemy's per-parameter processing
-        cost more than the insert itself on a Bulk job's 10,000 rows), naming only the columns
-        some row sets (the others are null either way)."""
+        """``insert_rows`` of dicts, naming only the columns some row sets (the others are
+        null either way)."""
+        if not rows:
+            return
+        given = set().union(*rows)
+        names = [c.name for c in self._table(obj).columns
+                 if c.name != "org_id" and c.name in given]
+        self.insert_rows(obj, org_id, names, [tuple(map(row.get, names)) for row in rows])
+
+    def insert_rows(self, obj: ObjectDef, org_id: str, names: Sequence[str],
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """Prebuilt DBAPI SQL (SQLAlchemy's per-parameter processing cost more than the
+        insert itself on a Bulk job's 10,000 rows), ``ROWS_PER_INSERT`` rows per statement
+        (one ``executemany`` of one-row statements spent ~3 us a row more in the driver and
+        SQLite's per-statement work, bench/README.md), then the SOSL index's fill."""
         if not rows:
             return
         table = self._table(obj)
-        given = set().union(*rows)
-        names = [c.name for c in table.columns if c.name != "org_id" and c.name in given]
+        per = max(1, min(ROWS_PER_INSERT, MAX_PARAMETERS // (len(names) + 1)))
         with self._conn() as conn:
             quote = conn.dialect.identifier_preparer.quote
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            sql = (f"INSERT INTO {quote(table.name)} (org_id, {', '.join(map(quote, names))}) "
-                   f"VALUES ({', '.join([mark] * (len(names) + 1))})")
+            head = (f"INSERT INTO {quote(table.name)} (org_id, {', '.join(map(quote, names))}) "
+                    "VALUES ")
+            one = f"({', '.join([mark] * (len(names) + 1))})"
             since = search_index.high_water(conn, obj)
-            conn.exec_driver_sql(sql, [(org_id, *map(row.get, names)) for row in rows])
-            search_index.index_after(conn, obj, since, given)  # the SOSL index: one statement
+            whole = len(rows) - len(rows) % per
+            if whole:
+                sql = head + ", ".join([one] * per)
+                conn.exec_driver_sql(sql, [
+                    tuple(v for row in rows[start:start + per] for v in (org_id, *row))
+                    for start in range(0, whole, per)])
+            if whole < len(rows):
+                conn.exec_driver_sql(head + one, [(org_id, *row) for row in rows[whole:]])
+            search_index.index_after(conn, obj, since, names)  # the SOSL index: one statement
 
     def insert_if_absent(self, obj: ObjectDef, org_id: str, values: Mapping[str, Any]) -> None:
         table = self._table(obj)
