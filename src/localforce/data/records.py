@@ -298,8 +298,7 @@ class Records:
                                      "The Id field should not be specified in the sobject data.")
                 continue
             self._check_writable(f, creating)
-            prefixes = tuple(o.key_prefix for o in (schema.get(n) for n in f.reference_to)
-                             if o) if f.type == "reference" else ()
+            prefixes = reference_prefixes(schema, f)
             out[f.name] = to_storage(f, value, prefixes)
             if memo is not None and memo.obj is obj:
                 memo.fields[key] = (f, converter(f, prefixes))
@@ -430,8 +429,12 @@ class Records:
     def _required(obj: ObjectDef, values: Mapping[str, Any]) -> None:
         missing = [name for name in obj.required_on_create if values.get(name) in (None, "")]
         if missing:
-            raise BadRequest("REQUIRED_FIELD_MISSING",
-                             f"Required fields are missing: [{', '.join(missing)}]", missing)
+            raise Records.required_error(missing)
+
+    @staticmethod
+    def required_error(missing: list[str]) -> BadRequest:
+        return BadRequest("REQUIRED_FIELD_MISSING",
+                          f"Required fields are missing: [{', '.join(missing)}]", missing)
 
     # -- retrieve / delete ----------------------------------------------------------------
 
@@ -810,6 +813,12 @@ def _duplicate_external_id(f: FieldDef, found: list[str]) -> BadRequest:
     label = f.describe.get("label") or f.name
     return BadRequest("DUPLICATE_EXTERNAL_ID", f"{label}: more than one record found for "
                       f"external id field: [{', '.join(sorted(found))}]", [f.name])
+
+
+def reference_prefixes(schema: Schema, f: FieldDef) -> tuple[str, ...]:
+    """The key prefixes a value of lookup ``f`` may start with (none for other fields)."""
+    return tuple(o.key_prefix for o in (schema.get(n) for n in f.reference_to)
+                 if o) if f.type == "reference" else ()
 
 
 #: Objects whose writes ``_sales_rules`` completes.

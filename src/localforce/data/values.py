@@ -111,9 +111,9 @@ def converter(f: FieldDef, reference_prefixes: tuple[str, ...] = ()) -> Callable
     def general(value: Any) -> Any:
         return to_storage(f, value, reference_prefixes)
 
-    if kind in TEXT_TYPES and kind != "email" and not (
-            kind == "picklist" and f.flag("restrictedPicklist")):
-        length = f.length or 0
+    plain = plain_text(f)
+    if plain is not None:
+        length = plain
 
         def text(value: Any) -> Any:
             if value.__class__ is str and (not length or len(value) <= length):
@@ -139,6 +139,17 @@ def converter(f: FieldDef, reference_prefixes: tuple[str, ...] = ()) -> Callable
 
         return number
     return general
+
+
+def plain_text(f: FieldDef) -> int | None:
+    """For a text field whose stored form of a string is that string when no longer than
+    the field's length (0: any length; no email or restricted picklist check), that length;
+    None for the other fields."""
+    kind = f.type
+    if kind in TEXT_TYPES and kind != "email" and not (
+            kind == "picklist" and f.flag("restrictedPicklist")):
+        return f.length or 0
+    return None
 
 
 def _text(f: FieldDef, value: Any) -> str:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from localforce.data.bulk import classic, csvio
+from localforce.data.bulk import classic, csvio, inserts
 from localforce.data.bulk import query as bulk_query
 from localforce.data.bulk.ingest import ABORTED, COMPLETE, FAILED_STATE
 from localforce.data.bulk.ports import (
@@ -288,14 +288,23 @@ class Runner:
             if not taken:
                 return False
             records = self.records.with_store(store, cached_schema=True)
-            parsed = _bodies(columns, [row for _, row in taken])
-            results = self._results(records, principal, job, parsed)
             done, bad = [], []
-            for (_, row), (given_id, _), result in zip(taken, parsed, results, strict=True):
-                if result.__class__ is tuple:
-                    done.append([result[0], "true" if result[1] else "false", *row])
-                else:
-                    bad.append([given_id, sf_error(result), *row])  # type: ignore[arg-type]
+            by_column = self._insert_columns(records, principal, job, columns, taken) \
+                if job.operation == "insert" else None
+            if by_column is not None:
+                for (_, row), (given_id, inserted) in zip(taken, by_column, strict=True):
+                    if inserted.__class__ is str:
+                        done.append([inserted, "true", *row])
+                    else:
+                        bad.append([given_id, sf_error(inserted), *row])  # type: ignore[arg-type]
+            else:
+                parsed = _bodies(columns, [row for _, row in taken])
+                results = self._results(records, principal, job, parsed)
+                for (_, row), (given_id, _), result in zip(taken, parsed, results, strict=True):
+                    if result.__class__ is tuple:
+                        done.append([result[0], "true" if result[1] else "false", *row])
+                    else:
+                        bad.append([given_id, sf_error(result), *row])  # type: ignore[arg-type]
             ok.rows_of(done)
             failed.rows_of(bad)
             n_failed = failed.rows
@@ -309,6 +318,36 @@ class Runner:
         job.rows_done += len(taken)
         job.columns = header
         return len(taken) >= self.rows_per_transaction
+
+    @staticmethod
+    def _insert_columns(records: Records, principal: Principal, job: Job, columns: list[Any],
+                        taken: list[tuple[int, list[str]]]
+                        ) -> list[tuple[str, str | ApiError]] | None:
+        """An insert's rows a column at a time (``inserts.insert``): per row its given Id and
+        the new record's Id or its error, as ``_results`` gives them; None when the rows go a
+        body at a time (a relationship column, or what ``inserts.insert`` leaves to it)."""
+        if any(c.__class__ is not str for c in columns):
+            return None
+        ids_at = [n for n, c in enumerate(columns) if c.lower() == "id"]
+        plain = [n for n, c in enumerate(columns) if c.lower() != "id"]
+        given_ids = [""] * len(taken)
+        if ids_at:
+            for k, (_, row) in enumerate(taken):
+                for n in ids_at:
+                    if row[n] != "":
+                        given_ids[k] = row[n]
+        passed = [row for (_, row), given in zip(taken, given_ids, strict=True) if not given]
+        inserted = inserts.insert(records, principal, str(job.object),
+                                  [columns[n] for n in plain],
+                                  [[row[n] for n in plain] for row in passed] if ids_at else passed)
+        if inserted is None:
+            return None
+        if len(passed) == len(taken):
+            return list(zip(given_ids, inserted, strict=True))
+        results = iter(inserted)
+        return [(given, next(results) if not given else BadRequest(
+            "INVALID_FIELD_FOR_INSERT_UPDATE", "Id not allowed on insert", ["Id"]))
+            for given in given_ids]
 
     def _results(self, records: Records, principal: Principal, job: Job,
                  parsed: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bool] | ApiError]:
