@@ -9,6 +9,7 @@ import io
 from typing import Any
 
 import pytest
+from tests.api.backends import on_both_backends  # noqa: F401 - runs each test on both
 from tests.api.conftest import Api
 from tests.api.test_bulk_batches import run_job_on
 
