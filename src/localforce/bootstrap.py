@@ -24,6 +24,7 @@ from localforce.data.bulk.classic import ClassicJobs
 from localforce.data.bulk.ingest import IngestJobs
 from localforce.data.bulk.query import QueryJobs
 from localforce.data.bulk.runner import Runner
+from localforce.directory.ports import DirectoryReads
 from localforce.directory.service import Directory
 from localforce.domain.models import OrgPolicies
 from localforce.domain.principal import Principal
@@ -110,6 +111,12 @@ class Services:
     fanout: Any = None
 
     @property
+    def directory_reads(self) -> DirectoryReads:
+        """What Setup, the browser pages and the CLI read of the directory (reads only: they
+        change it through ``directory``, by its rules)."""
+        return self.directory.store
+
+    @property
     def reads_never_wait(self) -> bool:
         """SQLite (WAL): a read never waits for a writer, so hot calls that only read may run
         on the event loop (commits.py, "calls made on the event loop"). On PostgreSQL every
@@ -154,7 +161,7 @@ def build(settings: Settings, clock: Clock = time.time, migrate: bool = True) ->
     for handler in token_handlers(oauth, grants, browser):
         oauth.server.register(handler)
     records = SqlRecordStore(engine)
-    data = DataApi(records, clock, AssignmentWrites(directory))
+    data = DataApi(records, clock, AssignmentWrites(directory, directory.store))
     bulk = build_bulk(settings, SqlBulkStore(engine, records), data, directory, clock)
     housekeeping = Housekeeping(
         {"tokens": oauth.tokens, "grants": grants, "jwt_ids": oauth.replay}, clock)

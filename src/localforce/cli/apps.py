@@ -48,7 +48,7 @@ def create(
         org = current_org(svc)
         run_as = None
         if client_credentials_user:
-            user = svc.directory.store.find_user(client_credentials_user)
+            user = svc.directory_reads.find_user(client_credentials_user)
             if user is None:
                 err_console.print(
                     f"[red]error:[/red] --run-as: no user {client_credentials_user!r}")
@@ -70,7 +70,7 @@ def list_apps(database_url: str | None = DatabaseOption, as_json: bool = JsonOpt
     """List connected apps (never their secrets)."""
     with services(database_url) as svc:
         org = current_org(svc)
-        emit([_summary(a) for a in svc.directory.store.list_apps(org.id)], as_json, "Apps")
+        emit([_summary(a) for a in svc.directory_reads.list_apps(org.id)], as_json, "Apps")
 
 
 @app.command("show")
@@ -78,7 +78,7 @@ def show(name: str, reveal_secret: bool = typer.Option(False, "--reveal-secret")
          database_url: str | None = DatabaseOption, as_json: bool = JsonOption) -> None:
     """Show an app's settings; the secret only with --reveal-secret."""
     with services(database_url) as svc:
-        found = svc.directory.store.find_app(current_org(svc).id, name)
+        found = svc.directory_reads.find_app(current_org(svc).id, name)
         if found is None:
             err_console.print(f"[red]error:[/red] no app named {name!r}")
             raise typer.Exit(2)
@@ -108,7 +108,7 @@ def rotate_secret(name: str, database_url: str | None = DatabaseOption,
                   as_json: bool = JsonOption) -> None:
     """Replace an app's consumer secret and print the new one."""
     with services(database_url) as svc:
-        found = svc.directory.store.find_app(current_org(svc).id, name)
+        found = svc.directory_reads.find_app(current_org(svc).id, name)
         if found is None or not found.has_secret:
             err_console.print(f"[red]error:[/red] no app with a secret named {name!r}")
             raise typer.Exit(2)

@@ -68,8 +68,8 @@ def setup(since: str = SinceOption, database_url: str | None = DatabaseOption,
     """SetupAuditTrail: administrative changes, newest first (who, when, what)."""
     with services(database_url) as svc:
         org = current_org(svc)
-        changes = svc.directory.store.list_setup_changes(org.id, since_ms(since, svc.clock()))
-        names = {u.id: u.username for u in svc.directory.store.list_users(org.id)}
+        changes = svc.directory_reads.list_setup_changes(org.id, since_ms(since, svc.clock()))
+        names = {u.id: u.username for u in svc.directory_reads.list_users(org.id)}
         emit([{"CreatedDate": export.iso_ms(c.created_date_ms),
                "CreatedBy": names.get(c.created_by_id or "", c.created_by_context),
                "Section": c.section, "Action": c.action, "Display": c.display}
@@ -96,7 +96,7 @@ def api(since: str = SinceOption,
 
 
 def _app(svc: Services, name: str) -> ConnectedApp:
-    found = svc.directory.store.find_app(current_org(svc).id, name)
+    found = svc.directory_reads.find_app(current_org(svc).id, name)
     if found is None:
         err_console.print(f"[red]error:[/red] no connected app {name!r}")
         raise typer.Exit(2)
@@ -104,7 +104,7 @@ def _app(svc: Services, name: str) -> ConnectedApp:
 
 
 def _user(svc: Services, username: str) -> User:
-    found = svc.directory.store.find_user(username)
+    found = svc.directory_reads.find_user(username)
     if found is None or found.org_id != current_org(svc).id:
         err_console.print(f"[red]error:[/red] no user {username!r}")
         raise typer.Exit(2)

@@ -77,7 +77,7 @@ def profiles_list(database_url: str | None = DatabaseOption, as_json: bool = Jso
         org = current_org(svc)
         emit([{"id": p.id, "name": p.name, "standard": p.standard, "api_enabled": p.api_enabled,
                "objects": {k: sorted(v) for k, v in p.objects.grants.items()}}
-              for p in svc.directory.store.list_profiles(org.id)], as_json, "Profiles")
+              for p in svc.directory_reads.list_profiles(org.id)], as_json, "Profiles")
 
 
 @db_app.command("upgrade")

@@ -79,7 +79,7 @@ def explain(query: str, database_url: str | None = DatabaseOption) -> None:
     """Print the SQL a SOQL query compiles to and the database's plan for it."""
     with services(database_url) as svc:
         org = current_org(svc)
-        user = next((u for u in svc.directory.store.list_users(org.id) if u.active), None)
+        user = next((u for u in svc.directory_reads.list_users(org.id) if u.active), None)
         access = Access(True, True, True, False, ObjectPermissions(), ())
         principal = Principal(org.id, user.id if user else org.id, "explain", None, None,
                               ("api",), access, "")

@@ -171,7 +171,7 @@ def prepare(svc: Services, seed: Path | None) -> None:
         _print_demo(base, credentials)
         return
     existing = load_demo_credentials(svc.settings.home)
-    if existing is not None and seed is None and svc.directory.store.get_org(existing.org_id):
+    if existing is not None and seed is None and svc.directory_reads.get_org(existing.org_id):
         _print_demo(base, existing)
     else:
         console.print(f"localforce at {base}")

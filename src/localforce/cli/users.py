@@ -38,7 +38,7 @@ def create(
 def list_users(database_url: str | None = DatabaseOption, as_json: bool = JsonOption) -> None:
     """List users."""
     with services(database_url) as svc:
-        emit([user_summary(u) for u in svc.directory.store.list_users(current_org(svc).id)],
+        emit([user_summary(u) for u in svc.directory_reads.list_users(current_org(svc).id)],
              as_json, "Users")
 
 
@@ -57,7 +57,7 @@ def set_password(
 
 
 def _find(svc, username: str):  # type: ignore[no-untyped-def]
-    user = svc.directory.store.find_user(username)
+    user = svc.directory_reads.find_user(username)
     if user is None:
         err_console.print(f"[red]error:[/red] no user {username!r}")
         raise typer.Exit(2)

@@ -61,7 +61,7 @@ class Pages:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.sessions = BrowserSessions(services.browser.grants, services.directory.store,
+        self.sessions = BrowserSessions(services.browser.grants, services.directory_reads,
                                         services.clock, services.directory.session_seconds)
 
     @cached_property
@@ -159,7 +159,7 @@ def routes(services: Services) -> list[BaseRoute]:
             services_oauth.consents.delete_consent(user.id, app_id)
             services_oauth.tokens.revoke_for(user.id, app_id, services_oauth.now())
             return pages.redirect(request, "/settings/connected-apps")
-        store = services.directory.store
+        store = services.directory_reads
         apps = [{"id": c.app_id, "name": app.name, "scopes": " ".join(c.scopes)}
                 for c in services.browser.grants.list_consents(user.id)
                 if (app := store.get_app(c.app_id)) is not None]

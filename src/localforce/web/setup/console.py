@@ -108,7 +108,7 @@ Handler = Callable[[Ctx], Response]
 class Console:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.store = services.directory.store
+        self.store = services.directory_reads
         self.pages = SetupPages(services)
 
     def is_admin(self, user: User) -> bool:
