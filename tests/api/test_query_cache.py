@@ -63,6 +63,22 @@ def test_rows_limited_to_the_caller_follow_the_caller(
         assert scope is not None and scope[1] == who.user_id
 
 
+def test_a_using_scope_plan_serves_its_own_user_only(
+        services: Services, make_user: Callable[..., Principal]) -> None:
+    """``USING SCOPE mine`` names the caller in its filter: kept for the same user's next
+    call, never handed to another (whose rights answer alike)."""
+    first, second = (make_user(grants={"Account": ["read"]}) for _ in range(2))
+    soql = "SELECT Id FROM Account USING SCOPE mine"
+    plan = services.data.queries.plan(first, soql)
+    assert plan.owner_scope is not None and plan.owner_scope[1] == first.user_id
+    assert services.data.queries.plan(first, soql) is plan  # kept, with its statements
+    other = services.data.queries.plan(second, soql)
+    assert other is not plan and other.owner_scope is not None
+    assert other.owner_scope[1] == second.user_id
+    mine = services.data.queries.plan(first, soql)
+    assert mine is not other and mine.owner_scope == (plan.owner_scope[0], first.user_id)
+
+
 def test_different_literals_give_different_rows(services: Services, admin: Principal) -> None:
     for name in ("Alpha", "Beta"):
         services.data.records.create(admin, "Account", {"Name": name})

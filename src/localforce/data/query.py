@@ -71,6 +71,9 @@ class Resolved:
 
     plan: QueryPlan
     asked: tuple[tuple[ObjectDef, Rights], ...]
+    #: The user a ``USING SCOPE`` plan is for (``mine`` names them in its filter); ``None``:
+    #: any caller whose rights answer alike.
+    user_id: str | None = None
     #: The last caller that fit: a principal is immutable, and the session cache hands out
     #: the same one for a while, so only another one is asked again.
     last_fit: list[Principal | None] = field(default_factory=lambda: [None], compare=False,
@@ -79,6 +82,8 @@ class Resolved:
     def fits(self, principal: Principal) -> bool:
         if self.last_fit[0] is principal:
             return True
+        if self.user_id is not None and principal.user_id != self.user_id:
+            return False
         if all(rights(principal, obj) == answer for obj, answer in self.asked):
             self.last_fit[0] = principal
             return True
@@ -129,12 +134,12 @@ class QueryService:
                             functools.cache(lambda: self.time_zone(schema, principal)),
                             lambda obj: ask(obj)[1], principal.user_id)
         plan = resolver.plan(select)
-        # Date literals are the user's today in their zone, USING SCOPE mine the user's own
-        # rows: such a plan is this call's only.
-        if len(soql) <= PARSED_MAX_CHARS and not plan.uses_date_literals() \
-                and select.using_scope is None:
+        # Date literals are the user's today in their zone: such a plan is this call's only.
+        # USING SCOPE mine is the user's own rows: that plan serves that user only.
+        if len(soql) <= PARSED_MAX_CHARS and not plan.uses_date_literals():
             key = (schema.token, principal.org_id, soql, query_all)  # a reload changes it
-            self.plans.put(key, Resolved(plan, tuple(asked.values())))
+            owner = principal.user_id if select.using_scope is not None else None
+            self.plans.put(key, Resolved(plan, tuple(asked.values()), owner))
         return plan
 
     def time_zone(self, schema: Schema, principal: Principal) -> dt.tzinfo:
