@@ -92,7 +92,7 @@ def serve(
         reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
         err_console.print(f"[red]error:[/red] {reason}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    prepare_apart(overrides, seed, meanwhile=lambda: servers.preload(server))  # type: ignore[arg-type]
+    prepare_apart(overrides, seed, meanwhile=lambda: servers.preload(server))
     home = settings.home
     if files is not None and files.ca is not None:
         console.print(trust_instructions(files.ca), highlight=False, soft_wrap=True)

@@ -73,7 +73,7 @@ def run(server: ServerName, listen: Listen) -> None:
         _uvicorn(listen)
 
 
-def preload(server: ServerName) -> None:
+def preload(server: str) -> None:
     """Import the workers' app in this process when the server forks its workers from it
     (granian), so that each worker starts with it imported; a no-op for uvicorn's spawned
     workers. Only imports: no thread, pool or connection may exist here before the fork."""
