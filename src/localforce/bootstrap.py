@@ -46,6 +46,7 @@ from localforce.oauth.flows.device_code import DeviceCodeFlow
 from localforce.oauth.flows.jwt_bearer import JwtBearerFlow
 from localforce.oauth.flows.password import PasswordFlow
 from localforce.oauth.flows.refresh_token import RefreshTokenFlow
+from localforce.oauth.flows.token_exchange import TokenExchangeFlow
 from localforce.oauth.grants import GrantLogins
 from localforce.oauth.housekeeping import Housekeeping
 from localforce.oauth.issuing import Issuer
@@ -305,6 +306,7 @@ def token_handlers(oauth: OAuthServices, grants: GrantStore,
             RefreshTokenFlow(clients, oauth.tokens, store, logins, issuer, clock),
             AuthorizationCodeFlow(clients, grants, store, store, oauth.tokens, issuer, clock),
             DeviceCodeFlow(clients, grants, store, store, issuer, clock),
+            TokenExchangeFlow(clients, oauth.tokens, store, logins, issuer, clock),
             browser.device_authorization)
 
 

@@ -83,6 +83,14 @@ class TestTokens:
         store.add(record(ids, "e" * 64))
         assert store.find("e" * 64).jkt is None  # type: ignore[union-attr]
 
+    def test_a_token_exchange_actor_is_kept(self, stores: Stores,
+                                            ids: tuple[str, str, str]) -> None:
+        store = stores.tokens
+        store.add(record(ids, "f" * 64, act="3MVG9" + "x" * 80))
+        assert store.find("f" * 64) == record(ids, "f" * 64, act="3MVG9" + "x" * 80)
+        store.add(record(ids, "9" * 64))
+        assert store.find("9" * 64).act is None  # type: ignore[union-attr]
+
     def test_revoke_one_and_family(self, stores: Stores, ids: tuple[str, str, str]) -> None:
         store = stores.tokens
         for digest, family in (("a", "f1"), ("b", "f1"), ("c", "f2")):

@@ -39,6 +39,9 @@ def create(
     require_private_key_jwt: bool = typer.Option(
         False, "--require-private-key-jwt",
         help="Authenticate the client only by a JWT signed with its certificate's key."),
+    allow_token_exchange: bool = typer.Option(
+        False, "--allow-token-exchange",
+        help="Let the app trade a user's access token for another app's (RFC 8693)."),
     client_credentials_user: str | None = typer.Option(
         None, "--run-as", help="Enable client credentials as this user."),
     database_url: str | None = DatabaseOption, as_json: bool = JsonOption,
@@ -61,7 +64,8 @@ def create(
             require_secret_web_server=not public, require_secret_refresh=not public,
             enable_client_credentials=run_as is not None, run_as_user_id=run_as,
             require_par=require_par, require_dpop=require_dpop,
-            require_private_key_jwt=require_private_key_jwt), secret)
+            require_private_key_jwt=require_private_key_jwt,
+            allow_token_exchange=allow_token_exchange), secret)
         emit({**_summary(created), "consumer_secret": secret}, as_json)
 
 
@@ -88,6 +92,7 @@ def show(name: str, reveal_secret: bool = typer.Option(False, "--reveal-secret")
             "require_par": found.require_par,
             "require_dpop": found.require_dpop,
             "require_private_key_jwt": found.require_private_key_jwt,
+            "allow_token_exchange": found.allow_token_exchange,
             "enable_client_credentials": found.enable_client_credentials,
             "enable_device_flow": found.enable_device_flow,
             "enable_implicit": found.enable_implicit,

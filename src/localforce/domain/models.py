@@ -352,6 +352,8 @@ class ConnectedApp:
     require_dpop: bool = False
     #: RFC 7523 §2.2: the client authenticates only with a JWT signed by its certificate's key.
     require_private_key_jwt: bool = False
+    #: RFC 8693: the app may trade a user's access token for one of another app (off).
+    allow_token_exchange: bool = False
     builtin: bool = False
 
     @property

@@ -113,6 +113,14 @@ class UseDpopNonce(OAuthError):
         return {"DPoP-Nonce": self.nonce}
 
 
+# --- Token exchange, RFC 8693 §2.2.2 (only apps allowed to exchange) ---
+
+
+class InvalidTarget(OAuthError):
+    error = "invalid_target"
+    description = "the requested audience is invalid or unknown"
+
+
 # --- Authorize endpoint and device flow (salesforce-wire.md §2.4, §4.2; RFC 8628 §3.5) ---
 
 

@@ -24,7 +24,12 @@ IP_RESTRICTED = "ip restricted or invalid login hours"
 def allowed_scopes(app: ConnectedApp) -> frozenset[str]:
     """What the app may be granted: its selected scopes; ``full`` covers every other scope
     except the refresh ones, which must be selected themselves (salesforce-wire.md §7.1)."""
-    granted = set(app.scopes)
+    return covered(app.scopes)
+
+
+def covered(scopes: tuple[str, ...]) -> frozenset[str]:
+    """``scopes`` with what ``full`` among them covers: every scope but the refresh ones."""
+    granted = set(scopes)
     if "full" in granted:
         granted |= scope_words.KNOWN_SCOPES - scope_words.REFRESH_SCOPES
     return frozenset(granted)

@@ -79,6 +79,8 @@ class IssuePolicy:
     with_id_token: bool = True
     #: RFC 9449: the thumbprint of the DPoP key the tokens are bound to (None: bearer tokens).
     jkt: str | None = None
+    #: RFC 8693 §4.1: the consumer key of the client the token was exchanged for (its actor).
+    act: str | None = None
 
 
 def dpop_missing(app: ConnectedApp, jkt: str | None) -> bool:
@@ -132,7 +134,7 @@ class Issuer:
         self._tokens.add(TokenRecord(
             digest(access), ACCESS, user.org_id, user.id, app.id, scopes, family, policy.flow,
             now, now, idle_timeout=self.session_seconds(app, user.org_id),
-            parent_digest=policy.parent_digest, jkt=jkt))
+            parent_digest=policy.parent_digest, jkt=jkt, act=policy.act))
         refresh = None
         if policy.with_refresh:
             refresh = new_refresh_token()

@@ -45,6 +45,8 @@ class TokenRecord:
     rotated_at: int | None = None
     #: RFC 9449: the thumbprint (RFC 7638) of the DPoP key the token is bound to, if any.
     jkt: str | None = None
+    #: RFC 8693 §4.1: the consumer key of the client that obtained it by token exchange.
+    act: str | None = None
 
     def alive(self, now: int) -> bool:
         """Not revoked, not rotated away, not past its absolute or idle end."""

@@ -58,6 +58,8 @@ class Introspection:
         body.update(iat=record.issued_at, nbf=record.issued_at)
         if record.jkt is not None:  # RFC 9449 §6.2: a DPoP-bound token
             body.update(token_type="DPoP", cnf={"jkt": record.jkt})
+        if record.act is not None:  # RFC 8693 §4.1: obtained by token exchange, by this client
+            body["act"] = {"client_id": record.act}
         return body
 
     def _active(self, app: ConnectedApp, record: TokenRecord) -> bool:

@@ -365,6 +365,7 @@ class SqlDirectoryStore:
             "require_par": app.require_par,
             "require_dpop": app.require_dpop,
             "require_private_key_jwt": app.require_private_key_jwt,
+            "allow_token_exchange": app.allow_token_exchange,
             "builtin": app.builtin,
         })
 
@@ -504,4 +505,5 @@ def _app(row: Mapping[Any, Any]) -> ConnectedApp:
         require_par=bool(row.get("require_par", False)),
         require_dpop=bool(row.get("require_dpop", False)),
         require_private_key_jwt=bool(row.get("require_private_key_jwt", False)),
+        allow_token_exchange=bool(row.get("allow_token_exchange", False)),
     )

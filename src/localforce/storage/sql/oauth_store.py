@@ -38,7 +38,7 @@ def _token(row: Mapping[Any, Any]) -> TokenRecord:
         flow=row["flow"], issued_at=row["issued_at"], last_used_at=row["last_used_at"],
         idle_timeout=row["idle_timeout"], expires_at=row["expires_at"],
         parent_digest=row["parent_digest"], revoked_at=row["revoked_at"],
-        rotated_at=row["rotated_at"], jkt=row["jkt"])
+        rotated_at=row["rotated_at"], jkt=row["jkt"], act=row["act"])
 
 
 #: Rows the token purge deletes per transaction.
@@ -59,7 +59,8 @@ class SqlTokenStore:
             family_id=record.family_id, parent_digest=record.parent_digest,
             flow=record.flow, issued_at=record.issued_at, expires_at=record.expires_at,
             last_used_at=record.last_used_at, idle_timeout=record.idle_timeout,
-            revoked_at=record.revoked_at, rotated_at=record.rotated_at, jkt=record.jkt))
+            revoked_at=record.revoked_at, rotated_at=record.rotated_at, jkt=record.jkt,
+            act=record.act))
 
     def find(self, digest: str) -> TokenRecord | None:
         if self._raw is not None:  # every bearer request: straight through the DBAPI

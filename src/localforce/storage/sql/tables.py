@@ -163,6 +163,7 @@ apps = Table(
     Column("require_par", Boolean, nullable=False, default=False),
     Column("require_dpop", Boolean, nullable=False, default=False),
     Column("require_private_key_jwt", Boolean, nullable=False, default=False),
+    Column("allow_token_exchange", Boolean, nullable=False, default=False),
     Column("builtin", Boolean, nullable=False, default=False),
     Column("created_at", BigInteger, nullable=False),
     Column("modified_at", BigInteger, nullable=False),
@@ -204,6 +205,8 @@ tokens = Table(
     Column("rotated_at", BigInteger),  # refresh token replaced under rotation
     # RFC 9449: the SHA-256 JWK thumbprint (RFC 7638) of the DPoP key it is bound to.
     Column("jkt", String(43)),
+    # RFC 8693 §4.1: the consumer key of the client that obtained it by token exchange.
+    Column("act", String(255)),
     Index(None, "family_id"),
     Index(None, "user_id", "app_id"),
     Index(None, "parent_digest"),
