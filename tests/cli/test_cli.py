@@ -103,7 +103,7 @@ def test_bad_seed_exits_2_with_the_field(run, tmp_path: Path) -> None:  # type: 
 
 
 @pytest.mark.parametrize("flag", ["require_par", "require_dpop", "require_private_key_jwt",
-                                  "allow_token_exchange"])
+                                  "allow_token_exchange", "jwt_access_tokens"])
 def test_apps_create_with_a_requirement_and_show_it(run, flag: str) -> None:  # type: ignore[no-untyped-def]
     assert run("seed", str(EXAMPLE)).exit_code == 0
     made = run("apps", "create", "Strict", "--callback-url", "https://s.example/cb",

@@ -206,7 +206,8 @@ def test_org_policies_from_the_seed_are_set_audited_and_kept_when_left_out(
 
 
 @pytest.mark.parametrize("flag", ["require_par", "require_dpop",
-                                  "require_private_key_jwt", "allow_token_exchange"])
+                                  "require_private_key_jwt", "allow_token_exchange",
+                                  "jwt_access_tokens"])
 def test_app_requirements_are_off_by_default_and_set_from_the_seed(
         services: Services, flag: str) -> None:
     data = load_file(EXAMPLE)

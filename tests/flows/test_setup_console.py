@@ -39,7 +39,7 @@ def audit_actions(world: World) -> list[str]:
 #: The form's checkboxes and file input: the test says which it sends.
 _CHOICES = {"public", "require_pkce", "require_secret_web_server", "require_secret_refresh",
             "enable_implicit", "enable_device_flow", "enable_client_credentials",
-            "rotate_refresh_tokens", "require_par", "require_dpop", "require_private_key_jwt", "allow_token_exchange", "scopes", "profiles", "permission_sets",
+            "rotate_refresh_tokens", "require_par", "require_dpop", "require_private_key_jwt", "allow_token_exchange", "jwt_access_tokens", "scopes", "profiles", "permission_sets",
             "certificate_file"}
 
 
@@ -141,7 +141,8 @@ def test_create_an_app_with_a_certificate_and_client_credentials(admin: World,
                                               ("require_private_key_jwt",
                                                "private_key_jwt required"),
                                               ("allow_token_exchange",
-                                               "Token exchange allowed")])
+                                               "Token exchange allowed"),
+                                              ("jwt_access_tokens", "JWT access tokens")])
 def test_create_an_app_with_a_requirement(admin: World, flag: str, shown: str) -> None:
     data = {**app_form(admin.client), "name": "Strict", "callback_urls": "https://s.example/cb",
             "scopes": ["api"], flag: "1"}

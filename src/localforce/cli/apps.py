@@ -42,6 +42,8 @@ def create(
     allow_token_exchange: bool = typer.Option(
         False, "--allow-token-exchange",
         help="Let the app trade a user's access token for another app's (RFC 8693)."),
+    jwt_access_tokens: bool = typer.Option(
+        False, "--jwt-access-tokens", help="Issue RFC 9068 JWT access tokens, not opaque ones."),
     client_credentials_user: str | None = typer.Option(
         None, "--run-as", help="Enable client credentials as this user."),
     database_url: str | None = DatabaseOption, as_json: bool = JsonOption,
@@ -65,7 +67,8 @@ def create(
             enable_client_credentials=run_as is not None, run_as_user_id=run_as,
             require_par=require_par, require_dpop=require_dpop,
             require_private_key_jwt=require_private_key_jwt,
-            allow_token_exchange=allow_token_exchange), secret)
+            allow_token_exchange=allow_token_exchange,
+            jwt_access_tokens=jwt_access_tokens), secret)
         emit({**_summary(created), "consumer_secret": secret}, as_json)
 
 
@@ -93,6 +96,7 @@ def show(name: str, reveal_secret: bool = typer.Option(False, "--reveal-secret")
             "require_dpop": found.require_dpop,
             "require_private_key_jwt": found.require_private_key_jwt,
             "allow_token_exchange": found.allow_token_exchange,
+            "jwt_access_tokens": found.jwt_access_tokens,
             "enable_client_credentials": found.enable_client_credentials,
             "enable_device_flow": found.enable_device_flow,
             "enable_implicit": found.enable_implicit,

@@ -61,7 +61,7 @@ _APP_KEYS = {"name", "consumer_key", "consumer_secret", "callback_urls", "scopes
              "permitted_users", "authorized_profiles", "authorized_permission_sets",
              "ip_relaxation", "session_timeout_minutes", "refresh_token_policy",
              "rotate_refresh_tokens", "require_par", "require_dpop",
-             "require_private_key_jwt", "allow_token_exchange"}
+             "require_private_key_jwt", "allow_token_exchange", "jwt_access_tokens"}
 _TOP_KEYS = {"org", "profiles", "permission_sets", "users", "apps", "records", "objects"}
 
 
@@ -344,7 +344,8 @@ class _Planner:
             require_par=r.get("require_par", bool, False),
             require_dpop=r.get("require_dpop", bool, False),
             require_private_key_jwt=r.get("require_private_key_jwt", bool, False),
-            allow_token_exchange=r.get("allow_token_exchange", bool, False))
+            allow_token_exchange=r.get("allow_token_exchange", bool, False),
+            jwt_access_tokens=r.get("jwt_access_tokens", bool, False))
         return {"app": app, "secret": r.get("consumer_secret", str), "run_as": run_as,
                 "profiles": r.strings("authorized_profiles"),
                 "permission_sets": r.strings("authorized_permission_sets")}

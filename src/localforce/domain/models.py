@@ -354,6 +354,8 @@ class ConnectedApp:
     require_private_key_jwt: bool = False
     #: RFC 8693: the app may trade a user's access token for one of another app (off).
     allow_token_exchange: bool = False
+    #: RFC 9068: access tokens as signed JWTs (``typ: at+jwt``) instead of opaque ``00D…!…``.
+    jwt_access_tokens: bool = False
     builtin: bool = False
 
     @property

@@ -130,10 +130,14 @@ class Issuer:
         now_ms = int(self._clock() * 1000)
         now = now_ms // 1000
         family = policy.family_id or new_family_id()
-        access = new_access_token(user.org_id)
+        ttl = self.session_seconds(app, user.org_id)
+        if app.jwt_access_tokens:
+            access, ends = self.jwt_access_token(app, user, scopes, policy, now, ttl), now + ttl
+        else:
+            access, ends = new_access_token(user.org_id), None
         self._tokens.add(TokenRecord(
             digest(access), ACCESS, user.org_id, user.id, app.id, scopes, family, policy.flow,
-            now, now, idle_timeout=self.session_seconds(app, user.org_id),
+            now, now, idle_timeout=ttl, expires_at=ends,
             parent_digest=policy.parent_digest, jkt=jkt, act=policy.act))
         refresh = None
         if policy.with_refresh:
@@ -160,6 +164,26 @@ class Issuer:
             id_token=(self.id_token(app, user, access, policy.nonce, now)
                       if policy.with_id_token and "openid" in scopes else None),
             token_type="Bearer" if jkt is None else "DPoP")
+
+    def jwt_access_token(self, app: ConnectedApp, user: User, scopes: tuple[str, ...],
+                         policy: IssuePolicy, now: int, ttl: int) -> str:
+        """RFC 9068 §2: ``typ: at+jwt``, signed by the key published at /id/keys, with iss,
+        exp, aud (this server: the data API is the resource), sub (the user's Id), client_id,
+        iat, jti, scope, ``cnf.jkt`` when DPoP-bound and ``act`` when exchanged (RFC 8693).
+
+        The token is stored by its digest like an opaque one, and every endpoint of this
+        server looks it up there (revocation and the idle timeout still hold): the signature
+        is for other resource servers. Its ``exp`` is also the stored absolute end, so no
+        verifier accepts it longer than the server does."""
+        claims: dict[str, object] = {
+            "iss": self.base_url, "exp": now + ttl, "aud": self.base_url,
+            "sub": ids.to18(user.id), "client_id": app.consumer_key, "iat": now,
+            "jti": secrets.token_urlsafe(16), "scope": scope_words.render(scopes)}
+        if policy.jkt is not None:
+            claims["cnf"] = {"jkt": policy.jkt}
+        if policy.act is not None:
+            claims["act"] = {"client_id": policy.act}
+        return self._keys.sign(claims, typ="at+jwt")
 
     def id_token(self, app: ConnectedApp, user: User, access_token: str, nonce: str | None,
                  now: int) -> str:

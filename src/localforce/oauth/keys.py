@@ -76,13 +76,14 @@ class KeyRing:
             active = [k for k in self.published() if k.active_from <= now]
         return max(active, key=lambda k: (k.active_from, k.kid))
 
-    def sign(self, claims: dict[str, Any]) -> str:
+    def sign(self, claims: dict[str, Any], typ: str = "JWT") -> str:
+        """RS256 by the current key; ``typ`` the JOSE header's (RFC 9068 §2.1: ``at+jwt``)."""
         record = self.current()
         key = self._private.get(record.kid)
         if key is None:
             key = RSAKey.import_key(self._box.open(record.private_key_sealed, record.kid))
             self._private[record.kid] = key
-        return jwt.encode({"alg": "RS256", "typ": "JWT", "kid": record.kid}, claims, key)
+        return jwt.encode({"alg": "RS256", "typ": typ, "kid": record.kid}, claims, key)
 
     # -- rotation ---------------------------------------------------------------------------
 

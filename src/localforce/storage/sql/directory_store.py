@@ -366,6 +366,7 @@ class SqlDirectoryStore:
             "require_dpop": app.require_dpop,
             "require_private_key_jwt": app.require_private_key_jwt,
             "allow_token_exchange": app.allow_token_exchange,
+            "jwt_access_tokens": app.jwt_access_tokens,
             "builtin": app.builtin,
         })
 
@@ -506,4 +507,5 @@ def _app(row: Mapping[Any, Any]) -> ConnectedApp:
         require_dpop=bool(row.get("require_dpop", False)),
         require_private_key_jwt=bool(row.get("require_private_key_jwt", False)),
         allow_token_exchange=bool(row.get("allow_token_exchange", False)),
+        jwt_access_tokens=bool(row.get("jwt_access_tokens", False)),
     )

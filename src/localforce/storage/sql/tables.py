@@ -164,6 +164,7 @@ apps = Table(
     Column("require_dpop", Boolean, nullable=False, default=False),
     Column("require_private_key_jwt", Boolean, nullable=False, default=False),
     Column("allow_token_exchange", Boolean, nullable=False, default=False),
+    Column("jwt_access_tokens", Boolean, nullable=False, default=False),
     Column("builtin", Boolean, nullable=False, default=False),
     Column("created_at", BigInteger, nullable=False),
     Column("modified_at", BigInteger, nullable=False),

@@ -30,7 +30,7 @@ from localforce.web.setup.console import Console, Ctx, Form, page_of
 _FLAGS = ("require_pkce", "require_secret_web_server", "require_secret_refresh",
           "enable_implicit", "enable_device_flow", "enable_client_credentials",
           "rotate_refresh_tokens", "require_par", "require_dpop",
-          "require_private_key_jwt", "allow_token_exchange")
+          "require_private_key_jwt", "allow_token_exchange", "jwt_access_tokens")
 _NOTICES = {"created": "Connected app created.", "saved": "Connected app saved.",
             "rotated": "Consumer secret rotated: the old one no longer works.",
             "revoked": "OAuth tokens revoked."}
