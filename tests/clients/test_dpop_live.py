@@ -1,8 +1,9 @@
 """DPoP (RFC 9449) and private_key_jwt (RFC 7523 §2.2) against a real ``localforce serve``:
 authlib's httpx OAuth2Client authenticates with ``PrivateKeyJWT`` (the app's certificate key)
 and, with hand-built DPoP proofs (authlib has no DPoP client), gets a DPoP-bound token after
-the server's ``use_dpop_nonce`` round trip, then calls the data API with it; the same token
-as Bearer, a replayed proof and a replayed client assertion are refused."""
+the server's ``use_dpop_nonce`` round trip, then calls the data API with it; a proof for another
+method or URL, a stale proof, the same token as Bearer, a replayed proof and a replayed client
+assertion are refused."""
 
 from __future__ import annotations
 
@@ -25,8 +26,10 @@ pytestmark = pytest.mark.clients
 DPOP_KEY = ECKey.generate_key("P-256")
 
 
-def proof(htm: str, htu: str, nonce: str | None = None, token: str | None = None) -> str:
-    claims = {"jti": secrets.token_urlsafe(12), "htm": htm, "htu": htu, "iat": int(time.time())}
+def proof(htm: str, htu: str, nonce: str | None = None, token: str | None = None,
+          iat: int | None = None) -> str:
+    claims = {"jti": secrets.token_urlsafe(12), "htm": htm, "htu": htu,
+              "iat": int(time.time()) if iat is None else iat}
     if nonce is not None:
         claims["nonce"] = nonce
     if token is not None:
@@ -70,6 +73,15 @@ def test_private_key_jwt_and_dpop_with_authlib(live_server_http: LiveServer) -> 
         replayed = http.get(limits, headers={"Authorization": f"DPoP {access}", "DPoP": dpop})
         assert replayed.status_code == 401
         assert replayed.headers["WWW-Authenticate"].startswith('DPoP error="invalid_dpop_proof"')
+        for wrong in (proof("POST", limits, token=access),  # another method
+                      proof("GET", f"{server.url}/services/data/v62.0/sobjects",
+                            token=access),  # another URL
+                      proof("GET", limits, token=access, iat=int(time.time()) - 600)):
+            refused = http.get(limits, headers={"Authorization": f"DPoP {access}",
+                                                "DPoP": wrong})
+            assert refused.status_code == 401, refused.text
+            assert refused.headers["WWW-Authenticate"].startswith(
+                'DPoP error="invalid_dpop_proof"')
         bearer = http.get(limits, headers={"Authorization": f"Bearer {access}"})
         assert bearer.status_code == 401
         assert bearer.headers["WWW-Authenticate"].startswith('DPoP error="invalid_token"')
