@@ -14,7 +14,9 @@ side's server.
 
 A side is ``key=value`` pairs: ``server`` (granian or uvicorn; omitted: `serve`'s default
 of that source tree, for trees older than ``--server``), ``src`` (a ``src`` folder put first on
-PYTHONPATH, e.g. a worktree of another commit), ``env.NAME`` (an environment variable).
+PYTHONPATH, e.g. a worktree of another commit), ``env.NAME`` (an environment variable),
+``database`` (the URL of an empty database the side's server uses, e.g. a PostgreSQL database of
+its own per side; default: a new SQLite file in the side's home).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Side:
     server: str | None = None
     src: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    database: str | None = None
 
     @classmethod
     def parse(cls, name: str, text: str) -> Side:
@@ -60,14 +63,18 @@ class Side:
                 side.src = str(Path(value).resolve())
             elif key.startswith("env."):
                 side.env[key[4:]] = value
+            elif key == "database":
+                side.database = value
             else:
-                raise SystemExit(f"unknown side setting {key!r} (server, src, env.NAME)")
+                raise SystemExit(f"unknown side setting {key!r} (server, src, env.NAME, "
+                                 "database)")
         if side.src:
             side.env["PYTHONPATH"] = side.src
         return side
 
     def describe(self) -> str:
-        return ", ".join(f"{k}={v}" for k, v in (("server", self.server), ("src", self.src))
+        return ", ".join(f"{k}={v}" for k, v in (("server", self.server), ("src", self.src),
+                                                 ("database", self.database))
                          if v) + "".join(f", {k}={v}" for k, v in self.env.items()
                                          if k != "PYTHONPATH") or "defaults"
 
@@ -75,7 +82,7 @@ class Side:
 def localforce(side: Side, workdir: Path, org: Org, seed: Path, workers: int) -> Server:
     home = workdir / side.name
     home.mkdir()
-    server = localforce_server(home, f"sqlite:///{home / 'home' / 'localforce.db'}", seed,
+    server = localforce_server(home, database_url(side, workdir), seed,
                                free_port(), workers, side.server or "granian")
     if side.server is None:  # a tree older than --server: its own default
         argv = list(server.argv)
@@ -84,6 +91,10 @@ def localforce(side: Side, workdir: Path, org: Org, seed: Path, workers: int) ->
         server.argv = argv
     server.env.update(side.env)
     return server
+
+
+def database_url(side: Side, workdir: Path) -> str:
+    return side.database or f"sqlite:///{workdir / side.name / 'home' / 'localforce.db'}"
 
 
 def floor(side: Side, factory: str, workers: int, workdir: Path) -> Server:
@@ -143,7 +154,7 @@ def main() -> int:
             server = stack.enter_context(running(localforce(side, workdir, org, seed,
                                                             args.workers)))
             log(f"side {side.name} ({side.describe()}) on port {server.port}")
-            engine = make_engine(f"sqlite:///{workdir / side.name / 'home' / 'localforce.db'}")
+            engine = make_engine(database_url(side, workdir))
             stack.callback(engine.dispose)
             store = BenchStore(engine, log=log)  # refresh tokens for the refresh scenarios
             scenarios = LocalforceScenarios(server.base_url, org, store, workdir / side.name,
