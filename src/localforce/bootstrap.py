@@ -121,7 +121,8 @@ class Services:
     def reads_never_wait(self) -> bool:
         """SQLite (WAL): a read never waits for a writer, so hot calls that only read may run
         on the event loop (commits.py, "calls made on the event loop"). On PostgreSQL every
-        read is a network round trip: they stay on threads."""
+        read is a network round trip: they stay on threads, except the grants whose reads the
+        caches answer (web/hotpath.py ``CACHED_GRANTS``)."""
         return self.engine.dialect.name == "sqlite"
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import PoolProxiedConnection, QueuePool, StaticPool
 
 from localforce.commits import may_wait, overran
 
@@ -44,8 +44,20 @@ def make_engine(url: str) -> Engine:
     # connect_timeout: a PostgreSQL that accepts the connection and never answers (hung, or
     # a black-holed port) fails the request with a 503 in seconds instead of holding it.
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=False,
-                         hide_parameters=True,
+                         poolclass=LoopGuardedPool, hide_parameters=True,
                          connect_args={"connect_timeout": PG_CONNECT_TIMEOUT})
+
+
+class LoopGuardedPool(QueuePool):
+    """PostgreSQL's pool. A checkout by a call on the event loop (commits.py, "calls made on
+    the event loop") raises ``WouldWait`` before anything: there every statement is a network
+    round trip, and the checkout itself may wait for a free connection or open a new one. So
+    a hot call whose reads the caches answer (a client-credentials or JWT grant) runs on the
+    loop, and one that must read runs again on a request thread."""
+
+    def connect(self) -> PoolProxiedConnection:
+        may_wait()
+        return super().connect()
 
 
 def _lower(value: Any) -> Any:

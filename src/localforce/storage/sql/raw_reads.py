@@ -31,6 +31,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 
+from localforce.commits import may_wait
 from localforce.storage.sql.engine import detached_connection
 
 log = logging.getLogger("localforce.storage")
@@ -97,6 +98,8 @@ class RawReads:
         #: What says the connection may be broken (on SQLite a locked or damaged file: the
         #: connection itself is fine, but reopening costs nothing either).
         self._lost = (dbapi.OperationalError, dbapi.InterfaceError)
+        #: PostgreSQL: a read is a network round trip, never made on the event loop.
+        self._network = engine.dialect.name != "sqlite"
         event.listen(engine, "engine_disposed", lambda _engine: self.close())
 
     def rows(self, statement: Executable, params: Mapping[str, Any] | None = None
@@ -117,6 +120,8 @@ class RawReads:
 
     def _run(self, statement: Executable, params: Mapping[str, Any] | None
              ) -> tuple[_Plan, list[tuple[Any, ...]]] | None:
+        if self._network:
+            may_wait()  # on the event loop: WouldWait, the call runs on a thread
         plan = self._plan(statement)
         if plan is None:
             return None

@@ -1,0 +1,66 @@
+"""Reads by a call on the event loop (localforce/commits.py, "calls made on the event loop"),
+on both databases. On SQLite a read never waits and runs there. On PostgreSQL a read is a
+network round trip: a checkout from the pool (storage/sql/engine.py ``LoopGuardedPool``) or a
+raw read raises ``WouldWait`` before anything, and the call runs again on a thread; what the
+directory's caches answer stays on the loop (web/hotpath.py ``CACHED_GRANTS``)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from sqlalchemy import bindparam, select
+
+from localforce import commits
+from localforce.bootstrap import Services
+from localforce.storage.sql import tables as t
+from localforce.storage.sql.engine import reader
+from localforce.storage.sql.raw_reads import RawReads
+from localforce.web import threads
+
+
+def _postgres(svc: Services) -> bool:
+    return svc.engine.dialect.name == "postgresql"
+
+
+def test_a_checkout_from_the_pool(svc: Services, ids: tuple[str, str, str]) -> None:
+    def read() -> str:
+        with reader(svc.engine).connect() as c:
+            return str(c.execute(select(t.orgs.c.name).where(t.orgs.c.id == ids[0]))
+                       .scalar_one())
+
+    expected = (False, None) if _postgres(svc) else (True, "Acme")
+    assert commits.attempt(read) == expected
+    assert svc.engine.pool.checkedout() == 0  # refused before the checkout: nothing held
+    assert asyncio.run(threads.on_loop(True, read)) == "Acme"
+    assert read() == "Acme"  # off the loop: as ever
+
+
+def test_a_raw_read(svc: Services, ids: tuple[str, str, str]) -> None:
+    raw = RawReads.for_engine(svc.engine)
+    assert raw is not None
+    statement = select(t.orgs.c.name).where(t.orgs.c.id == bindparam("org"))
+
+    def read() -> list[tuple[str, ...]] | None:
+        return raw.rows(statement, {"org": ids[0]})
+
+    expected = (False, None) if _postgres(svc) else (True, [("Acme",)])
+    assert commits.attempt(read) == expected
+    assert asyncio.run(threads.on_loop(True, read)) == [("Acme",)]
+
+
+def test_a_cached_read_stays_on_the_loop_and_a_change_is_read_again(
+        svc: Services, ids: tuple[str, str, str]) -> None:
+    store = svc.directory.store
+    org = store.get_org(ids[0])
+    assert org is not None
+    assert commits.attempt(store.get_org, ids[0]) == (True, org)  # the cache's: no read
+    store.save_org(replace(org, name="Renamed"))  # drops what this process cached
+    done, found = commits.attempt(store.get_org, ids[0])
+    if _postgres(svc):
+        assert (done, found) == (False, None)  # never the stale name: a read, on a thread
+    else:
+        assert done and found is not None and found.name == "Renamed"
+    renamed = asyncio.run(threads.on_loop(True, store.get_org, ids[0]))
+    assert renamed is not None and renamed.name == "Renamed"
+    assert commits.attempt(store.get_org, ids[0]) == (True, renamed)
