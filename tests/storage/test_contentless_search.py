@@ -7,13 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine
+from tests.storage.migrating import downgrade
 
 from localforce.data.schema import ObjectDef, standard_objects
 from localforce.storage.sql import search_index
-from localforce.storage.sql.engine import MIGRATIONS, make_engine, upgrade
+from localforce.storage.sql.engine import make_engine, upgrade
 
 ORG = "00D000000000001AAA"
 
@@ -59,13 +58,6 @@ def insert(engine: Engine, rows: list[tuple[str, str, str | None]]) -> None:
                           tuple(v for row in rows for v in (ORG, *row)))
         search_index.index_after(c, account(), since, ["Id", "Name", "BillingCity"])
 
-
-def downgrade(engine: Engine, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 A, B, C = "001000000000001AAA", "001000000000002AAA", "001000000000003AAA"

@@ -7,11 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, text
+from tests.storage.migrating import downgrade
 
-from localforce.storage.sql.engine import MIGRATIONS, make_engine, upgrade
+from localforce.storage.sql.engine import make_engine, upgrade
 
 ORG = "00D000000000001AAA"
 LOOKUPS = {"ix_sobject_account_ownerid", "ix_sobject_account_parentid",
@@ -42,13 +41,6 @@ def definitions(engine: Engine) -> dict[str, str]:
 def partial(engine: Engine) -> set[str]:
     return {name for name, sql in definitions(engine).items() if " WHERE " in sql.upper()}
 
-
-def downgrade(engine: Engine, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 def test_the_lookup_indexes_are_partial_and_the_migration_goes_both_ways(

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
+from tests.storage.migrating import downgrade
 
-from localforce.storage.sql.engine import MIGRATIONS, make_engine, upgrade
+from localforce.storage.sql.engine import make_engine, upgrade
 
 
 def triggers(engine: object) -> set[str]:
@@ -23,13 +22,6 @@ def matches(engine: object, word: str) -> int:
         return int(c.exec_driver_sql("SELECT count(*) FROM search_account WHERE "
                                      "search_account MATCH ?", (word,)).scalar_one())
 
-
-def downgrade(engine: object, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:  # type: ignore[attr-defined]
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 def insert(engine: object, record_id: str, name: str) -> None:
