@@ -3,15 +3,14 @@ streaming the same rows (issue #14).
 
     .venv/bin/python bench/bulk_jobs.py [--rows 1000000] [--workers 2] [--database-url URL]
 
-Builds a fresh home (SQLite unless ``--database-url``) with one admin, starts
-``uvicorn --factory localforce.web.asgi:create`` as ``serve`` does (each worker runs a job
-runner), writes a CSV of ``--rows`` Accounts (Name, NumberOfEmployees, Industry, BillingCity),
-then as a client would: creates an insert job, uploads the file in one streamed ``PUT``,
-closes it and polls until ``JobComplete``; then a query job over those rows, polled, and every
-results page (``maxRecords`` 100,000) read to the end. Prints rows/s for each and the largest
-VmRSS any worker reached (sampled every 0.2 s), and the CPU time the workers used during
-the ingest per row (the figure other work on a shared machine moves least). Every answer is
-checked.
+Builds a fresh home (SQLite unless ``--database-url``) with one admin, starts ``localforce
+serve --workers N`` on it (each worker runs a job runner), writes a CSV of ``--rows`` Accounts
+(Name, NumberOfEmployees, Industry, BillingCity), then as a client would: creates an insert
+job, uploads the file in one streamed ``PUT``, closes it and polls until ``JobComplete``; then
+a query job over those rows, polled, and every results page (``maxRecords`` 100,000) read to
+the end. Prints rows/s for each and the largest VmRSS any worker reached (sampled every 0.2 s),
+and the CPU time the workers used during the ingest per row (the figure other work on a shared
+machine moves least). Every answer is checked.
 """
 
 from __future__ import annotations
@@ -91,12 +90,11 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, **BENCH_SETTINGS, "LOCALFORCE_HOME": str(home),
            "LOCALFORCE_DATABASE_URL": url, "LOCALFORCE_SECRET_KEY": key}
-    uvicorn = Path(sys.executable).with_name("uvicorn")
+    exe = Path(sys.executable).with_name("localforce")
     server = Server(name="localforce", health_path="/healthz", port=port,
                     log=home / "server.log",
-                    argv=[str(uvicorn), "--factory", "localforce.web.asgi:create", "--port",
-                          str(port), "--workers", str(args.workers), "--no-access-log",
-                          "--log-level", "warning"], env=env, cwd=home)
+                    argv=[str(exe), "serve", "--port", str(port), "--workers",
+                          str(args.workers), "--database-url", url], env=env, cwd=home)
     with running(server), httpx.Client(base_url=server.base_url, timeout=120, headers={
             "Authorization": f"Bearer {token}", "Accept-Encoding": "identity"}) as client:
         with RssSampler(server) as rss:
