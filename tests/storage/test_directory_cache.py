@@ -43,6 +43,21 @@ def test_a_secret_rotated_on_another_replica_is_seen_within_one_second(svc: Serv
     assert here.check_secret(app, rotated) is True
 
 
+def test_a_kept_secret_mac_is_never_used_for_a_rotated_secret(svc: Services) -> None:
+    """``check_secret`` keeps the stored secret's MAC by its sealed text: once the rotation is
+    seen, the old secret is tried against the new sealed text and refused."""
+    here, there, tick, app = replicas(svc)
+    old = here.rotate_secret(app)
+    assert here.check_secret(app, old) is True  # its MAC kept
+    new = there.rotate_secret(app)
+    assert here.check_secret(app, old) is True  # within the one-second bound, as ever
+    tick.now += 1.0
+    assert here.check_secret(app, old) is False
+    assert here.check_secret(app, new) is True
+    assert here.check_secret(app, None) is False
+    assert here.check_secret(app, "") is False
+
+
 def test_a_policy_changed_on_another_replica_is_seen_within_one_second(svc: Services) -> None:
     here, there, tick, app = replicas(svc)
     assert app.require_pkce

@@ -3,6 +3,7 @@ sealed security tokens, connected apps with generated keys and sealed secrets.""
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from localforce.domain.models import (
 )
 from localforce.security.passwords import hash_password
 from localforce.security.secretbox import SecretBox
-from localforce.security.tokens import constant_time_equals, random_alnum
+from localforce.security.tokens import random_alnum
 
 #: The standard business objects the standard profiles grant rights on.
 STANDARD_OBJECTS = ("Account", "Contact", "Lead", "Opportunity", "Case", "Task")
@@ -259,6 +260,9 @@ class Directory:
     actor: Actor = field(default_factory=Actor)
     #: The server's settings: the policies of an org that has not set its own.
     defaults: OrgPolicies = DEFAULT_POLICIES
+    #: ``check_secret``'s MACs of stored secrets, by app and sealed text (shared by copies).
+    _secret_macs: _SecretMacs = field(default_factory=lambda: _SecretMacs(), repr=False,
+                                      compare=False)
 
     def as_actor(self, actor: Actor) -> Directory:
         return replace(self, actor=actor)
@@ -663,8 +667,41 @@ class Directory:
         return secret
 
     def check_secret(self, app: ConnectedApp, presented: str | None) -> bool:
-        """Constant-time comparison of a presented consumer secret."""
-        stored = self.reveal_secret(app)
-        if stored is None or presented is None:
+        """Constant-time comparison of a presented consumer secret: of its MAC and the stored
+        secret's (``_SecretMacs``), which is kept by the sealed text it was opened from, so a
+        rotated secret, sealed anew, is never checked against the old one's."""
+        if presented is None:
             return False
-        return constant_time_equals(stored, presented)
+        sealed = self.store.get_app_secret(app.id)
+        if not sealed:
+            return False
+        macs = self._secret_macs
+        stored = macs.of(app.id, sealed)
+        if stored is None:
+            stored = macs.keep(app.id, sealed, self.box.open(sealed, app.id))
+        return hmac.compare_digest(stored, macs.mac(presented))
+
+
+class _SecretMacs:
+    """HMAC-SHA256 digests, under a key of this process's own, of the consumer secrets
+    ``check_secret`` opened, by (app Id, sealed text): opening one (AES-GCM) was most of a
+    client-credentials grant's client authentication, a MAC is a fraction of it, and no
+    secret is kept in the clear. Bounded; a full map is emptied."""
+
+    MAX = 1024
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(32)
+        self._macs: dict[tuple[str, str], bytes] = {}
+
+    def mac(self, secret: str) -> bytes:
+        return hmac.digest(self._key, secret.encode(), "sha256")
+
+    def of(self, app_id: str, sealed: str) -> bytes | None:
+        return self._macs.get((app_id, sealed))
+
+    def keep(self, app_id: str, sealed: str, secret: str) -> bytes:
+        if len(self._macs) >= self.MAX:
+            self._macs.clear()
+        mac = self._macs[(app_id, sealed)] = self.mac(secret)
+        return mac
