@@ -329,8 +329,11 @@ class Directory:
         return (org.policies if org is not None else OrgPolicies()).over(self.defaults)
 
     def session_seconds(self, org_id: str) -> int:
-        """The org's session timeout in seconds."""
-        minutes = self.policies(org_id).session_timeout_minutes
+        """The org's session timeout in seconds (``policies``' value, read as
+        ``api_allocation`` reads its own: on every grant, nothing built)."""
+        org = self.store.get_org(org_id)
+        own = org.policies.session_timeout_minutes if org is not None else None
+        minutes = own if own is not None else self.defaults.session_timeout_minutes
         return (minutes or DEFAULT_POLICIES.session_timeout_minutes or 120) * 60
 
     def api_allocation(self, org_id: str) -> int:

@@ -48,9 +48,9 @@ def requested_scopes(request: TokenRequest, app: ConnectedApp,
 
 
 def login_context(request: TokenRequest, app: ConnectedApp, *,
-                  relax_ip: bool = False) -> LoginContext:
+                  relax_ip: bool = False, run_as: bool = False) -> LoginContext:
     return LoginContext(ports.OAUTH_LOGIN, request.source_ip, app, request.url,
-                        relax_ip=relax_ip)
+                        relax_ip=relax_ip, run_as=run_as)
 
 
 def refusal(failure: LoginFailed) -> OAuthError:

@@ -14,7 +14,6 @@ here the server's own URL is that host.)
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import ClassVar
 
 from localforce.domain import scopes as scope_words
@@ -50,5 +49,5 @@ class ClientCredentialsFlow:
         scopes = requested_scopes(request, app, default)
         if not set(scopes).isdisjoint(scope_words.CLIENT_CREDENTIALS_EXCLUDED):
             raise InvalidScope()
-        self._logins.admit(user, replace(login_context(request, app), run_as=True))
+        self._logins.admit(user, login_context(request, app, run_as=True))
         return self._issuer.issue(app, user, scopes, bound(ISSUE, request.jkt), secret)
