@@ -123,8 +123,11 @@ def access_line(fields: dict[str, Any]) -> None:
     if out is None:
         structlog.get_logger("localforce.access").info("request", **fields)
         return
-    event = redact(None, "info", {**fields, "event": "request", "level": "info",
-                                  "timestamp": _utc_now_iso()})
+    # ``redact``'s answer, applied to the request's own fields only: the three added after
+    # them (a constant event and level, a timestamp of digits) can hold no credential.
+    event = {key: REDACTED if _secret_key(key) else mask(value) if isinstance(value, str)
+             else value for key, value in fields.items()}
+    event["event"], event["level"], event["timestamp"] = "request", "info", _utc_now_iso()
     line = _json_line(event) + "\n"
     try:
         loop = asyncio.get_running_loop()
