@@ -1,6 +1,6 @@
 """DPoP (RFC 9449) through the ASGI app: proofs at the token endpoint (server nonce, binding,
-``token_type: DPoP``), DPoP-bound tokens at the data API (``Authorization: DPoP`` with a
-proof and ``ath``), introspection's ``cnf``; every attack tried and refused with the RFC's
+``token_type: DPoP``), DPoP-bound tokens at the data API, userinfo and the identity URL
+(``Authorization: DPoP`` with a proof and ``ath``), introspection's ``cnf``; every attack tried and refused with the RFC's
 error; apps and clients that don't use DPoP answered as before. Proofs are hand-built with
 joserfc (authlib 1.9 has no DPoP client)."""
 
@@ -272,7 +272,62 @@ def test_a_bound_token_is_refused_at_userinfo_as_bearer(world: World) -> None:
     token = bound_token(world)
     response = world.client.get("/services/oauth2/userinfo",
                                 headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 403
+    assert (response.status_code, response.text) == (403, "Bad_OAuth_Token")
+
+
+USERINFO = "http://testserver/services/oauth2/userinfo"
+
+
+def userinfo(world: World, token: str, dpop: str | None, scheme: str = "DPoP") -> Any:
+    headers = {"Authorization": f"{scheme} {token}"}
+    if dpop is not None:
+        headers["DPoP"] = dpop
+    return world.client.get("/services/oauth2/userinfo", headers=headers)
+
+
+def test_a_bound_token_with_its_proof_reads_userinfo_and_the_identity_url(
+        world: World) -> None:
+    granted = client_credentials(world, proof(world)).json()
+    token, identity_url = granted["access_token"], granted["id"]
+    bearer = client_credentials(world).json()["access_token"]
+    expected = world.client.get("/services/oauth2/userinfo",
+                                headers={"Authorization": f"Bearer {bearer}"}).json()
+    response = userinfo(world, token, proof(world, htm="GET", htu=USERINFO, nonce=None,
+                                            token=token))
+    assert response.status_code == 200, response.text
+    assert response.json() == expected  # the same user's claims as with a bearer token
+    response = world.client.get(identity_url + "?version=62.0", headers={
+        "Authorization": f"DPoP {token}",
+        "DPoP": proof(world, htm="GET", htu=identity_url, nonce=None, token=token)})
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == identity_url
+
+
+def test_userinfo_refuses_a_bound_token_without_its_valid_proof(world: World) -> None:
+    token = bound_token(world)
+    good: dict[str, Any] = {"htm": "GET", "htu": USERINFO, "nonce": None, "token": token}
+    for dpop, error, description in [
+        (None, "invalid_dpop_proof", "DPoP proof required"),
+        (proof(world, **{**good, "htu": LIMITS}), "invalid_dpop_proof",
+         "DPoP proof htu does not match the request URL"),
+        (proof(world, **{**good, "token": token + "x"}), "invalid_dpop_proof",
+         "DPoP proof ath does not match the access token"),
+    ]:
+        response = userinfo(world, token, dpop)
+        assert (response.status_code, response.text) == (401, "Bad_OAuth_Token")
+        assert response.headers["www-authenticate"] == challenge(error, description)
+    replayed = proof(world, **good)
+    assert userinfo(world, token, replayed).status_code == 200
+    response = userinfo(world, token, replayed)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == challenge(
+        "invalid_dpop_proof", "DPoP proof jti was used before")
+    # A valid proof by another key, and a bearer token sent as DPoP: bad tokens.
+    response = userinfo(world, token, proof(world, KEY_B, **good))
+    assert (response.status_code, response.text) == (403, "Bad_OAuth_Token")
+    bearer = client_credentials(world).json()["access_token"]
+    response = userinfo(world, bearer, proof(world, **{**good, "token": bearer}))
+    assert (response.status_code, response.text) == (403, "Bad_OAuth_Token")
 
 
 # --- refresh tokens -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ A DPoP-bound token (RFC 9449 §7) comes as ``Authorization: DPoP <token>`` with 
 proof for this method and URL and the token's ``ath``; refused with the same body and a
 ``WWW-Authenticate: DPoP`` challenge naming the error. A bound token as ``Bearer`` is refused
 likewise (``Sessions.resolve`` checks the binding); a bearer token pays one comparison.
+The identity URL and userinfo take a DPoP-bound token the same way (``identity_credentials``).
 """
 
 from __future__ import annotations
@@ -64,16 +65,34 @@ def refused(error: str, description: str, nonce: str | None = None) -> DpopRefus
 def _dpop(services: Services, request: Request, token: str) -> Principal:
     """RFC 9449 §7.1: the proof first (method, URL, ``ath``, a nonce if given), then the
     token, which must be bound to the proof's key."""
+    jkt = proof_key(services, request, token)
+    try:
+        return services.oauth.sessions.resolve(token, jkt=jkt)
+    except InvalidSession:
+        raise refused("invalid_token", "Session expired or invalid") from None
+
+
+def proof_key(services: Services, request: Request, token: str) -> str:
+    """The key thumbprint of the request's DPoP proof for ``token``, checked against this
+    method and URL (the query left out) and the token's hash; raises ``DpopRefused``."""
     proofs = request.headers.getlist("dpop")
     try:
-        jkt = services.oauth.proofs.verify(
+        return services.oauth.proofs.verify(
             proofs[0] if len(proofs) == 1 else None, request.method,
             str(request.url.replace(query="", fragment="")), access_token=token)
     except UseDpopNonce as error:
         raise refused(error.error, error.description, error.nonce) from None
     except InvalidDpopProof as error:
         raise refused(error.error, error.description) from None
-    try:
-        return services.oauth.sessions.resolve(token, jkt=jkt)
-    except InvalidSession:
-        raise refused("invalid_token", "Session expired or invalid") from None
+
+
+def identity_credentials(services: Services, request: Request, *params: str | None
+                         ) -> tuple[str | None, str | None]:
+    """The identity URL's and userinfo's token and, for ``Authorization: DPoP``, the key of
+    its verified proof (raises ``DpopRefused``): else a ``Bearer``/``OAuth`` token or the
+    first of ``params`` given (``oauth_token``...), with no key."""
+    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    token = token.strip()
+    if token and scheme.lower() == "dpop":
+        return token, proof_key(services, request, token)
+    return bearer_token(request) or next((p for p in params if p), None), None

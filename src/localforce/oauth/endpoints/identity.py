@@ -4,6 +4,9 @@
     GET /id/{orgId}/{userId}?oauth_token=<token>   (jsforce's ``conn.identity()``)
     GET /services/oauth2/userinfo                  Authorization: Bearer <token>
 
+A DPoP-bound token (RFC 9449) comes with the key of its request's verified proof (``jkt``,
+web/auth.py ``identity_credentials``); without it, or with another key, it is a bad token.
+
 URLs keep the literal ``{version}`` unless ``?version=NN.0`` or ``latest`` is passed. A bad
 token is 403 ``Bad_OAuth_Token`` in plain text; an identity URL of another user is 403
 ``Bad_Id``.
@@ -39,7 +42,8 @@ WRONG_VERSION = "Wrong_Version"
 class SessionResolver(Protocol):
     """The bearer token's principal (``Sessions``)."""
 
-    def resolve(self, token: str, *, require_api: bool = True) -> Principal: ...
+    def resolve(self, token: str, *, require_api: bool = True,
+                jkt: str | None = None) -> Principal: ...
 
 
 class Identity:
@@ -53,17 +57,17 @@ class Identity:
         self._identity_url = identity_url
         self._base_url = base_url
 
-    def principal(self, token: str | None) -> Principal:
+    def principal(self, token: str | None, jkt: str | None = None) -> Principal:
         if not token:
             raise IdentityError(BAD_TOKEN)
         try:
-            return self._sessions.resolve(token, require_api=False)
+            return self._sessions.resolve(token, require_api=False, jkt=jkt)
         except InvalidSession:
             raise IdentityError(BAD_TOKEN) from None
 
     def identity(self, token: str | None, org_id: str, user_id: str,
-                 version: str | None) -> dict[str, Any]:
-        principal = self.principal(token)
+                 version: str | None, jkt: str | None = None) -> dict[str, Any]:
+        principal = self.principal(token, jkt)
         if not (ids.same_id(org_id, principal.org_id) and ids.same_id(user_id, principal.user_id)):
             raise IdentityError(BAD_ID)
         user, org = self._user_org(principal)
@@ -83,8 +87,9 @@ class Identity:
             "utcOffset": 0, "last_modified_date": None, "is_app_installed": True,
         }
 
-    def userinfo(self, token: str | None, version: str | None = None) -> dict[str, Any]:
-        principal = self.principal(token)
+    def userinfo(self, token: str | None, version: str | None = None,
+                 jkt: str | None = None) -> dict[str, Any]:
+        principal = self.principal(token, jkt)
         user, org = self._user_org(principal)
         base = self._base_url
         photos = _photos(base)

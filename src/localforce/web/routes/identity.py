@@ -1,7 +1,8 @@
 """GET|POST /id/{orgId}/{userId}: the identity URL (salesforce-wire.md §1.3).
 
-Takes the token from ``Authorization: Bearer`` or the ``oauth_token`` parameter (jsforce's
-``conn.identity()``); ``format=json`` is the only format served.
+Takes the token from ``Authorization: Bearer``, ``Authorization: DPoP`` with its proof, or the
+``oauth_token`` parameter (jsforce's ``conn.identity()``); ``format=json`` is the only format
+served.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from localforce.bootstrap import Services
+from localforce.data.errors import DpopRefused
 from localforce.oauth.endpoints.identity import IdentityError
 from localforce.web import forms, threads
-from localforce.web.auth import bearer_token
+from localforce.web.auth import identity_credentials
 from localforce.web.errors import SalesforceJSON
 from localforce.web.routes.oauth import identity_error
 
@@ -23,12 +25,12 @@ def routes(services: Services) -> list[BaseRoute]:
 
     async def identity_url(request: Request) -> Response:
         values = await forms.params(request)
-        token = bearer_token(request) or values.get("oauth_token")
         org_id, user_id = request.path_params["org_id"], request.path_params["user_id"]
         try:
+            token, jkt = identity_credentials(services, request, values.get("oauth_token"))
             body = await threads.run(identity.identity, token, org_id, user_id,
-                                           values.get("version"))
-        except IdentityError as error:
+                                     values.get("version"), jkt)
+        except (IdentityError, DpopRefused) as error:
             return identity_error(error)
         return SalesforceJSON(body)
 

@@ -8,17 +8,22 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from localforce.bootstrap import Services
-from localforce.oauth.endpoints.identity import IdentityError
+from localforce.data.errors import DpopRefused
+from localforce.oauth.endpoints.identity import BAD_TOKEN, IdentityError
 from localforce.oauth.endpoints.metadata import openid_configuration
 from localforce.oauth.errors import InvalidRequest
 from localforce.web import forms, threads
-from localforce.web.auth import bearer_token
+from localforce.web.auth import identity_credentials
 from localforce.web.errors import NO_STORE, SalesforceJSON
 
 CORS = {"Access-Control-Allow-Origin": "*"}
 
 
-def identity_error(error: IdentityError) -> Response:
+def identity_error(error: IdentityError | DpopRefused) -> Response:
+    """Salesforce's plain-text identity errors; a refused DPoP proof is 401 with its
+    challenge (RFC 9449 §7.1) and the same text as a bad token."""
+    if isinstance(error, DpopRefused):
+        return PlainTextResponse(BAD_TOKEN, status_code=401, headers=error.headers)
     return PlainTextResponse(error.text, status_code=error.status)
 
 
@@ -49,10 +54,11 @@ def routes(services: Services) -> list[BaseRoute]:
 
     async def userinfo(request: Request) -> Response:
         values = await forms.params(request)
-        token = bearer_token(request) or values.get("oauth_token") or values.get("access_token")
         try:
-            body = await threads.run(identity.userinfo, token, values.get("version"))
-        except IdentityError as error:
+            token, jkt = identity_credentials(services, request, values.get("oauth_token"),
+                                              values.get("access_token"))
+            body = await threads.run(identity.userinfo, token, values.get("version"), jkt)
+        except (IdentityError, DpopRefused) as error:
             return identity_error(error)
         return SalesforceJSON(body)
 
