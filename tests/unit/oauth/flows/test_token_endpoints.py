@@ -131,9 +131,12 @@ def test_unknown_revoked_or_another_apps_token_is_invalid_token() -> None:
 # -- identity ------------------------------------------------------------------------------
 
 class Resolver:
-    def resolve(self, token: str, *, require_api: bool = True) -> Principal:
+    """``Sessions``: "tok" is a bearer token, "bound" one bound to the DPoP key "k"."""
+
+    def resolve(self, token: str, *, require_api: bool = True,
+                jkt: str | None = None) -> Principal:
         assert require_api is False  # the identity URL needs no api scope
-        if token != "tok":
+        if token not in ("tok", "bound") or jkt != {"tok": None, "bound": "k"}[token]:
             raise InvalidSession("unknown")
         return Principal(ORG.id, USER.id, USER.username, APP.id, APP.name, ("id",), None,  # type: ignore[arg-type]
                          digest(token))
@@ -151,6 +154,17 @@ def test_identity_of_the_tokens_own_user_and_bad_token_or_id() -> None:
         with pytest.raises(IdentityError) as refused:
             identity.identity(token, ORG.id, user_id, None)
         assert (refused.value.text, refused.value.status) == (text, 403)
+
+
+def test_a_dpop_bound_token_is_good_with_its_proofs_key_only() -> None:
+    directory = Directory()
+    identity = Identity(Resolver(), directory, directory, identity_url, "https://x")
+    assert identity.userinfo("bound", None, "k")["user_id"] == ids.to18(USER.id)
+    assert identity.identity("bound", ORG.id, USER.id, None, "k")["id"] == identity_url(USER)
+    for token, jkt in (("bound", None), ("bound", "other"), ("tok", "k")):
+        with pytest.raises(IdentityError) as refused:
+            identity.userinfo(token, None, jkt)
+        assert (refused.value.text, refused.value.status) == (BAD_TOKEN, 403)
 
 
 # -- SOAP login() and logout() -------------------------------------------------------------
