@@ -1,4 +1,4 @@
-"""Client-credentials and JWT grants on the event loop, on SQLite and PostgreSQL
+"""Client-credentials grants on the event loop, on SQLite and PostgreSQL
 (web/hotpath.py ``INLINE_GRANTS`` / ``CACHED_GRANTS``): once the directory's caches hold what a
 grant reads, it is answered without a request thread; a change to the app is read again (on
 PostgreSQL by a thread, the loop refusing the read) and the stale app is never used."""

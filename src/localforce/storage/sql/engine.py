@@ -52,7 +52,7 @@ class LoopGuardedPool(QueuePool):
     """PostgreSQL's pool. A checkout by a call on the event loop (commits.py, "calls made on
     the event loop") raises ``WouldWait`` before anything: there every statement is a network
     round trip, and the checkout itself may wait for a free connection or open a new one. So
-    a hot call whose reads the caches answer (a client-credentials or JWT grant) runs on the
+    a hot call whose reads the caches answer (a client-credentials grant) runs on the
     loop, and one that must read runs again on a request thread."""
 
     def connect(self) -> PoolProxiedConnection:
