@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from tests.conftest import FixedClock, make_settings
 
 from localforce.bootstrap import Services, build
+from localforce.oauth.keys import LONGEST_SESSION
 from localforce.oauth.maintenance import Run
 from localforce.oauth.ports import REFRESH, TokenRecord
 from localforce.security.secretbox import generate_key
@@ -88,7 +89,9 @@ def test_keys_rotate_on_schedule_published_ahead_and_retired_after_their_tokens(
     assert svc.maintenance.run_once().rotated is None  # type: ignore[union-attr]  # one only
     clock.advance(DAY)
     assert keys.current().kid == second
-    clock.advance(keys.token_ttl - 1)  # the last id_token the first key signed is still live
+    # The last token the first key signed is still live: a JWT access token of the longest
+    # session (oauth/keys.py), longer than an id_token.
+    clock.advance(LONGEST_SESSION - 1)
     assert svc.maintenance.run_once().keys_retired == 0  # type: ignore[union-attr]
     assert [k.kid for k in keys.published()] == [first, second]
     clock.advance(2)

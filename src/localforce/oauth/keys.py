@@ -1,9 +1,11 @@
-"""id_token signing keys (RS256) and the JWKS at /id/keys (salesforce-wire.md §1.2).
+"""Signing keys (RS256) of id_tokens and JWT access tokens, and the JWKS at /id/keys
+(salesforce-wire.md §1.2).
 
 Private keys are stored sealed under the master key. Rotation publishes the next key *before*
 it signs anything (``active_from`` in the future) so that relying parties that cache the JWKS
-already know it, and keeps the old key published until the last id_token it signed has
-expired (``retire_after``). The newest key whose ``active_from`` has passed signs.
+already know it, and keeps the old key published until the last token it signed has expired
+(``retire_after``): an id_token lives ``token_ttl``, an RFC 9068 access token as long as its
+session, at most ``LONGEST_SESSION``. The newest key whose ``active_from`` has passed signs.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from localforce import caching
+from localforce.domain.models import SESSION_TIMEOUTS
 from localforce.oauth.ports import SigningKeyRecord, SigningKeyStore
 from localforce.security.secretbox import SecretBox
 
 #: How long a process trusts its cached key list; rotation publishes ahead by far more.
 CACHE_SECONDS = 60
+#: The longest session timeout an org may set: how long a JWT access token may live.
+LONGEST_SESSION = max(SESSION_TIMEOUTS) * 60
 
 
 class KeyRing:
@@ -89,12 +94,14 @@ class KeyRing:
 
     def rotate(self, publish_ahead: int = 86400) -> SigningKeyRecord:
         """Publish a new key now that starts signing ``publish_ahead`` seconds from now; the
-        keys it replaces retire once the last id_token they could sign has expired."""
+        keys it replaces retire once the last token they could sign has expired (a JWT
+        access token signed just before the switch lives as long as its session)."""
         now = int(self._clock())
         new = self._create(active_from=now + publish_ahead)
+        last = new.active_from + max(self.token_ttl, LONGEST_SESSION)
         for old in self._store.list_keys():
             if old.kid != new.kid and old.retire_after is None:
-                self._store.retire_key(old.kid, new.active_from + self.token_ttl)
+                self._store.retire_key(old.kid, last)
         self._store.delete_keys_retired_before(now)
         self._forget()
         caching.announce()

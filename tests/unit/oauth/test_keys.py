@@ -1,4 +1,4 @@
-"""oauth/keys.py: id_token signing keys and their rotation."""
+"""oauth/keys.py: the signing keys of id_tokens and JWT access tokens, and their rotation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from joserfc.jwk import KeySet
 from tests.conftest import FixedClock
 
 from localforce.bootstrap import Services
-from localforce.oauth.keys import CACHE_SECONDS
+from localforce.oauth.keys import CACHE_SECONDS, LONGEST_SESSION
 
 DAY = 86400
 
@@ -36,8 +36,22 @@ def test_rotation_publishes_the_next_key_before_using_it(services: Services,
     clock.advance(DAY)
     assert signing_kid(services) == new          # now it signs
     assert kids(services) == [old, new]          # old kept while its tokens may live
-    clock.advance(services.oauth.keys.token_ttl + CACHE_SECONDS)
+    clock.advance(LONGEST_SESSION + CACHE_SECONDS)
     assert kids(services) == [new]               # old retired after its last token expired
+
+
+def test_a_jwt_access_token_signed_before_the_switch_verifies_until_it_expires(
+        services: Services, clock: FixedClock) -> None:
+    keys = services.oauth.keys
+    old = signing_kid(services)
+    switch = int(clock()) + DAY
+    keys.rotate(publish_ahead=DAY)
+    clock.advance(DAY - 1)  # the old key's last second: an RFC 9068 token of a 24 h session
+    token = keys.sign({"sub": "x", "exp": switch - 1 + LONGEST_SESSION}, typ="at+jwt")
+    clock.advance(LONGEST_SESSION - 2 - CACHE_SECONDS)  # its last seconds, a fresh JWKS read
+    keys.retire_expired()
+    verified = jwt.decode(token, KeySet.import_key_set(keys.jwks()))
+    assert (verified.header["kid"], verified.claims["sub"]) == (old, "x")
 
 
 def test_private_keys_are_stored_sealed(services: Services) -> None:
