@@ -3,6 +3,7 @@ sealed security tokens, connected apps with generated keys and sealed secrets.""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import secrets
@@ -686,10 +687,11 @@ class Directory:
 
 
 class _SecretMacs:
-    """HMAC-SHA256 digests, under a key of this process's own, of the consumer secrets
+    """Keyed BLAKE2b MACs, under a key of this process's own, of the consumer secrets
     ``check_secret`` opened, by (app Id, sealed text): opening one (AES-GCM) was most of a
-    client-credentials grant's client authentication, a MAC is a fraction of it, and no
-    secret is kept in the clear. Bounded; a full map is emptied."""
+    client-credentials grant's client authentication, a MAC costs a third of that (HMAC-SHA256
+    through ``hmac`` cost as much as the opening), and no secret is kept in the clear.
+    Bounded; a full map is emptied."""
 
     MAX = 1024
 
@@ -698,7 +700,7 @@ class _SecretMacs:
         self._macs: dict[tuple[str, str], bytes] = {}
 
     def mac(self, secret: str) -> bytes:
-        return hmac.digest(self._key, secret.encode(), "sha256")
+        return hashlib.blake2b(secret.encode(), key=self._key, digest_size=32).digest()
 
     def of(self, app_id: str, sealed: str) -> bytes | None:
         return self._macs.get((app_id, sealed))

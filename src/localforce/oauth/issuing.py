@@ -30,8 +30,8 @@ DEFAULT_SESSION_SECONDS = 7200
 
 def signature(identity_url: str, issued_at: str, consumer_secret: str) -> str:
     """Base64(HMAC-SHA256(key=consumer secret, msg=id + issued_at)), salesforce-wire.md §3."""
-    mac = hmac.digest(consumer_secret.encode(), (identity_url + issued_at).encode(), "sha256")
-    return base64.b64encode(mac).decode()
+    mac = hmac.new(consumer_secret.encode(), (identity_url + issued_at).encode(), hashlib.sha256)
+    return base64.b64encode(mac.digest()).decode()
 
 
 def at_hash(access_token: str) -> str:
