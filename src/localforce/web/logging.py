@@ -123,10 +123,9 @@ def access_line(fields: dict[str, Any]) -> None:
     if out is None:
         structlog.get_logger("localforce.access").info("request", **fields)
         return
-    # ``redact``'s answer, applied to the request's own fields only: the three added after
-    # them (a constant event and level, a timestamp of digits) can hold no credential.
-    event = {key: REDACTED if _secret_key(key) else mask(value) if isinstance(value, str)
-             else value for key, value in fields.items()}
+    # ``redact`` of the request's own fields only: the three added after them (a constant
+    # event and level, a timestamp of digits) can hold no credential.
+    event = redact(None, "info", dict(fields))
     event["event"], event["level"], event["timestamp"] = "request", "info", _utc_now_iso()
     line = _json_line(event) + "\n"
     try:
