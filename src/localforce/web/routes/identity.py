@@ -7,6 +7,8 @@ served.
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -26,10 +28,13 @@ def routes(services: Services) -> list[BaseRoute]:
     async def identity_url(request: Request) -> Response:
         values = await forms.params(request)
         org_id, user_id = request.path_params["org_id"], request.path_params["user_id"]
-        try:
+
+        def read() -> dict[str, Any]:  # a DPoP proof's jti is written: on a request thread
             token, jkt = identity_credentials(services, request, values.get("oauth_token"))
-            body = await threads.run(identity.identity, token, org_id, user_id,
-                                     values.get("version"), jkt)
+            return identity.identity(token, org_id, user_id, values.get("version"), jkt)
+
+        try:
+            body = await threads.run(read)
         except (IdentityError, DpopRefused) as error:
             return identity_error(error)
         return SalesforceJSON(body)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -54,10 +56,14 @@ def routes(services: Services) -> list[BaseRoute]:
 
     async def userinfo(request: Request) -> Response:
         values = await forms.params(request)
-        try:
+
+        def read() -> dict[str, Any]:  # a DPoP proof's jti is written: on a request thread
             token, jkt = identity_credentials(services, request, values.get("oauth_token"),
                                               values.get("access_token"))
-            body = await threads.run(identity.userinfo, token, values.get("version"), jkt)
+            return identity.userinfo(token, values.get("version"), jkt)
+
+        try:
+            body = await threads.run(read)
         except (IdentityError, DpopRefused) as error:
             return identity_error(error)
         return SalesforceJSON(body)
