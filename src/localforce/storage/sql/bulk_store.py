@@ -89,9 +89,9 @@ BATCH_PAGE_CACHE_KIB = 32 * 1024
 
 @contextmanager
 def _page_cache(connection: Connection, kib: int) -> Iterator[None]:
-    """``kib`` of page cache on ``connection`` for the block, then its own size again (the
-    pool's connections each keep theirs: a larger one left behind would be one more worker's
-    worth of memory per connection)."""
+    """``kib`` of page cache on ``connection`` for the block, then its own size again (a
+    pooled connection keeps its settings: left behind, the larger cache could fill on every
+    connection of the pool)."""
     before = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
     connection.exec_driver_sql(f"PRAGMA cache_size = -{int(kib)}")
     try:
