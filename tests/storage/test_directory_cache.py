@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from sqlalchemy import select, update
+
 from localforce.bootstrap import Services
 from localforce.caching import TtlCache
 from localforce.directory.service import Directory
 from localforce.domain.models import ConnectedApp
+from localforce.storage.sql import tables as t
 from localforce.storage.sql.directory_store import SqlDirectoryStore
 
 
@@ -120,3 +123,36 @@ def test_an_org_changed_on_another_replica_is_seen_within_one_second(svc: Servic
     there.store.save_org(replace(org, my_domain="acme"))
     tick.now += 1.0
     assert here.store.get_org(app.org_id) == replace(org, my_domain="acme")
+
+
+def test_a_login_with_nothing_to_clear_keeps_the_caches_and_one_that_clears_empties_them(
+        svc: Services) -> None:
+    """A successful login writes LastLoginDate; when the user had no failed logins nor a lock
+    to clear, nothing any cache holds changed and the caches are kept (before, every process
+    read its orgs, users, apps and sessions again). Clearing a failure count empties them as
+    any write does. Both write LastLoginDate."""
+    store = SqlDirectoryStore(svc.engine, cache=TtlCache(60.0, shared=False))
+    org = svc.directory.create_org("Acme")
+    user, _ = svc.directory.create_user(org.id, "a@acme.test", None, "Standard User")
+    app = store.find_app_by_key("PlatformCLI", org.id)
+    assert app is not None
+
+    def behind_the_cache(name: str) -> None:
+        with svc.engine.begin() as c:
+            c.execute(update(t.apps).where(t.apps.c.id == app.id).values(name=name))
+
+    def stored(column: str) -> object:
+        with svc.engine.connect() as c:
+            return c.execute(select(t.users.c[column]).where(t.users.c.id == user.id)).scalar()
+
+    behind_the_cache("Renamed")
+    store.record_login_success(user.id, 1_800_000_000)
+    assert stored("last_login_at") == 1_800_000_000
+    assert store.find_app_by_key("PlatformCLI", org.id).name == app.name  # type: ignore[union-attr]
+    store.record_login_failure(user.id, None)  # a write: the caches are emptied
+    assert store.find_app_by_key("PlatformCLI", org.id).name == "Renamed"  # type: ignore[union-attr]
+    behind_the_cache("Renamed again")
+    store.record_login_success(user.id, 1_800_000_060)
+    assert (stored("last_login_at"), stored("failed_logins")) == (1_800_000_060, 0)
+    assert store.find_app_by_key(  # type: ignore[union-attr]
+        "PlatformCLI", org.id).name == "Renamed again"

@@ -306,7 +306,22 @@ class SqlDirectoryStore:
         return int(count)
 
     def record_login_success(self, user_id: str, now: int) -> None:
-        self._set_user(user_id, failed_logins=0, locked_until=None, last_login_at=now)
+        """LastLoginDate, and the failure count and lock cleared. When there was nothing to
+        clear (most logins) only ``last_login_at`` and ``modified_at`` change, which no cache
+        holds (``User`` has neither): the caches here and in the other processes are kept.
+        Emptying them for it, once a minute per user and process, made every process read
+        its orgs, users, apps and sessions again."""
+        users = t.users.c
+        quiet = (update(t.users).where(users.id == user_id, users.failed_logins == 0,
+                                       users.locked_until.is_(None))
+                 .values(last_login_at=now, modified_at=_now()))
+        if self._bound is not None:
+            done = self._bound.execute(quiet)
+        else:
+            with self._engine.begin() as connection:
+                done = connection.execute(quiet)
+        if done.rowcount == 0:  # a count or a lock to clear (or no such user): as any write
+            self._set_user(user_id, failed_logins=0, locked_until=None, last_login_at=now)
 
     def unlock_user(self, user_id: str) -> None:
         self._set_user(user_id, failed_logins=0, locked_until=None)
