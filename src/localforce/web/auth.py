@@ -27,11 +27,16 @@ from localforce.oauth.sessions import InvalidSession, WrongBinding
 _SCHEMES = ("bearer", "oauth")
 
 
+def _authorization(request: Request) -> tuple[str, str]:
+    """The ``Authorization`` header's scheme (lower case) and token ("" when absent)."""
+    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    return scheme.lower(), token.strip()
+
+
 def bearer_token(request: Request) -> str | None:
     """The token of an ``Authorization: Bearer`` or ``Authorization: OAuth`` header."""
-    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
-    token = token.strip()
-    return token if scheme.lower() in _SCHEMES and token else None
+    scheme, token = _authorization(request)
+    return token if scheme in _SCHEMES and token else None
 
 
 def authenticate(services: Services, request: Request) -> Principal:
@@ -40,9 +45,7 @@ def authenticate(services: Services, request: Request) -> Principal:
     Synchronous (one indexed lookup, cached for a second): call it from a sync endpoint or a
     threadpool.
     """
-    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
-    token = token.strip()
-    scheme = scheme.lower()
+    scheme, token = _authorization(request)
     if not token or scheme not in _SCHEMES:
         if token and scheme == "dpop":
             return _dpop(services, request, token)
@@ -91,8 +94,9 @@ def identity_credentials(services: Services, request: Request, *params: str | No
     """The identity URL's and userinfo's token and, for ``Authorization: DPoP``, the key of
     its verified proof (raises ``DpopRefused``): else a ``Bearer``/``OAuth`` token or the
     first of ``params`` given (``oauth_token``...), with no key."""
-    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
-    token = token.strip()
-    if token and scheme.lower() == "dpop":
+    scheme, token = _authorization(request)
+    if token and scheme == "dpop":
         return token, proof_key(services, request, token)
-    return bearer_token(request) or next((p for p in params if p), None), None
+    if token and scheme in _SCHEMES:
+        return token, None
+    return next((p for p in params if p), None), None
