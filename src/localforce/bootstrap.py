@@ -52,6 +52,7 @@ from localforce.oauth.housekeeping import Housekeeping
 from localforce.oauth.issuing import Issuer
 from localforce.oauth.keys import KeyRing
 from localforce.oauth.maintenance import Maintenance, Observer, Schedule
+from localforce.oauth.recent_tokens import RecentTokens
 from localforce.oauth.server import AuthorizationServer, Flow
 from localforce.oauth.services import OAuthServices
 from localforce.oauth.sessions import Sessions
@@ -286,7 +287,8 @@ def build_oauth(settings: Settings, engine: Engine, box: SecretBox, directory: D
         keys=keys, issuer=issuer, logins=logins, clients=clients, sessions=sessions,
         server=AuthorizationServer([], proofs), proofs=proofs,
         jwt_audiences=jwt_audiences(settings),
-        introspection=Introspection(clients, tokens, store, issuer.identity_url, clock),
+        introspection=Introspection(clients, RecentTokens(tokens), store, issuer.identity_url,
+                                    clock),
         revocation=Revocation(clients, tokens, sessions.forget, clock),
         identity=Identity(sessions, store, store, issuer.identity_url, base_url),
         soap_login=SoapLogin(logins, store, issuer, tokens, sessions.forget, base_url, clock))

@@ -1,7 +1,8 @@
-"""Client-credentials grants on the event loop, on SQLite and PostgreSQL
-(web/hotpath.py ``INLINE_GRANTS`` / ``CACHED_GRANTS``): once the directory's caches hold what a
-grant reads, it is answered without a request thread; a change to the app is read again (on
-PostgreSQL by a thread, the loop refusing the read) and the stale app is never used."""
+"""Client-credentials grants and introspection on the event loop, on SQLite and PostgreSQL
+(web/hotpath.py ``INLINE_GRANTS`` / ``CACHED_GRANTS``): once the directory's caches (and, for
+introspection, oauth/recent_tokens.py) hold what a call reads, it is answered without a request
+thread; a change to the app is read again (on PostgreSQL by a thread, the loop refusing the
+read) and the stale app is never used; a revoked token is inactive at once."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from tests.conftest import FixedClock, make_settings
 from tests.flows.conftest import KEY, SECRET, World
 
+from localforce import caching
 from localforce.bootstrap import Services, build
+from localforce.security.tokens import digest
+from localforce.storage.sql import tables as t
 from localforce.web import threads
 
 
@@ -70,3 +75,34 @@ def test_a_changed_app_is_read_again_and_the_stale_one_refused(world: World,
     on_postgres = world.services.engine.dialect.name == "postgresql"
     assert len(hops) == (1 if on_postgres else 0)  # the loop refused the read: a thread read
     assert len(world.history()) == 2  # the refusal names no user: no LoginHistory row
+
+
+def introspect(world: World, token: str) -> Any:
+    return world.client.post("/services/oauth2/introspect", auth=(KEY, SECRET),
+                             data={"token": token}).json()
+
+
+def test_introspecting_a_known_token_needs_no_request_thread(world: World,
+                                                            hops: list[Any]) -> None:
+    token = grant(world).json()["access_token"]
+    assert grant(world).status_code == 200  # the app cached (see above)
+    first = introspect(world, token)
+    hops.clear()
+    assert [introspect(world, token) for _ in range(3)] == [first] * 3
+    assert first["active"] is True
+    assert hops == []
+
+
+def test_a_token_revoked_here_or_announced_by_another_process_is_inactive_at_once(
+        world: World) -> None:
+    here, elsewhere = (grant(world).json()["access_token"] for _ in range(2))
+    assert introspect(world, here)["active"] and introspect(world, elsewhere)["active"]
+    world.client.post("/services/oauth2/revoke", data={"token": here})
+    assert introspect(world, here) == {"active": False}
+    # Another process revokes ``elsewhere``: its commit, then its announcement, which the
+    # Redis fan-out delivers here as ``caching.apply``.
+    with world.services.engine.begin() as c:
+        c.execute(update(t.tokens).where(t.tokens.c.digest == digest(elsewhere))
+                  .values(revoked_at=1))
+    caching.apply(digest(elsewhere))
+    assert introspect(world, elsewhere) == {"active": False}

@@ -172,7 +172,9 @@ def oauth_routes(services: Services) -> dict[str, Route]:
         return _json(reply.body())
 
     async def introspect(scope: Scope, receive: Receive) -> Reply:
-        return _json(await threads.on_loop(inline, introspection.introspect,
+        # On PostgreSQL too: the caller, the token (oauth/recent_tokens.py) and its user are
+        # nearly always the caches'; a read that is not goes to a thread (``CACHED_GRANTS``).
+        return _json(await threads.on_loop(True, introspection.introspect,
                                            await _token_request(scope, receive)))
 
     async def revoke(scope: Scope, receive: Receive) -> Reply:
