@@ -1,6 +1,7 @@
 """Group commit on the event loop (storage/sql/group_commit.py, "On the event loop"), SQLite:
 the rows of a request answered on the loop are written by the loop in one transaction that never
-waits; when it would (the other worker's writer, SQLite's lock held) or a row fails, the thread
+waits; when it would (the other worker's writer, SQLite's lock held), the loop tries again a
+moment later, for up to ``LOOP_WAITS`` tries; after those, or when a row fails, the thread
 writes them; either way nobody is answered before their row is committed, and the WAL the
 loop's connection writes is checkpointed."""
 
@@ -91,6 +92,25 @@ def test_the_other_workers_writer_holding_the_lock_sends_the_rows_to_the_thread(
     released.join()
     assert token_count(svc.engine) == 2
     assert svc.writes._loop_commits == 0  # noqa: SLF001 - the thread waited for the lock
+
+
+def test_the_other_workers_brief_commit_is_waited_for_on_the_loop(
+        svc: Services, ids: tuple[str, str, str]) -> None:
+    other = writer_lock(svc.engine)  # another process's writer, committing for 3 ms
+    assert isinstance(other, WriterLock)
+    store = SqlTokenStore(svc.engine, svc.writes)
+
+    async def main() -> None:
+        assert other.try_take()
+        asyncio.get_running_loop().call_later(0.003, other.release)
+        first = asyncio.ensure_future(request(store, ids, ["wait-1"], {}))
+        await asyncio.sleep(0.001)  # a second request's row arrives while the first waits
+        await asyncio.gather(first, request(store, ids, ["wait-2"], {}))
+
+    asyncio.run(main())
+    assert token_count(svc.engine) == 2
+    assert svc.writes._loop_commits == 1  # noqa: SLF001 - both rows, once the lock was free
+    assert svc.writes._thread is None  # noqa: SLF001
 
 
 def test_sqlites_lock_held_sends_the_rows_to_the_thread_without_stalling_the_loop(

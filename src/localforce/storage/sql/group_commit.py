@@ -26,9 +26,12 @@ connection of its own that never waits: the workers' OS lock is tried without bl
 SQLite's busy timeout there is 0. WAL with ``synchronous=NORMAL`` does not sync on commit, so
 the commit is CPU and a ``write()``; the checkpoints, which do sync, are left to the thread
 (``wal_autocheckpoint`` is off on that connection, and every ``CHECKPOINT_EVERY`` commits the
-thread is asked for one that does not wait, ``_checkpoint``). If the lock is taken, SQLite is
-busy, or a row fails, the batch goes to the thread as above, which waits, retries row by row
-and answers each row's future; either way a response still waits for its rows' commit.
+thread is asked for one that does not wait, ``_checkpoint``). If the lock is taken or SQLite
+is busy, the loop tries again a moment later (with two workers, the other one's writer held
+the lock at ~40 % of the flushes, and handing those batches to the thread cost the worker a
+fifth of a grant's CPU; bench/README.md); after 10 ms of that, or if a row fails, the batch
+goes to the thread as above, which waits, retries row by row and answers each row's future;
+either way a response still waits for its rows' commit.
 """
 
 from __future__ import annotations
@@ -63,6 +66,13 @@ _CHECKPOINT = object()
 #: Commits made on the loop between two checkpoints: with ~6 pages per commit, about the
 #: 1,000-page WAL at which SQLite itself would checkpoint.
 CHECKPOINT_EVERY = 160
+#: When the workers' lock is taken (the other worker's writer commits, in a fraction of a
+#: millisecond), the loop tries again after ``LOOP_WAIT_SECONDS``, ``LOOP_WAITS`` times at
+#: most (10 ms), before the thread, which waits for the lock, takes the rows.
+LOOP_WAIT_SECONDS = 0.0002
+LOOP_WAITS = 50
+#: ``_write_on_loop``'s outcomes.
+_WRITTEN, _BUSY, _FAILED = object(), object(), object()
 #: SQL and its positional parameter names (None: the DBAPI takes named parameters).
 _Plain = tuple[str, tuple[str, ...] | None]
 #: An INSERT whose every value is one parameter (PostgreSQL spells some with a cast), which
@@ -88,6 +98,7 @@ class GroupCommit:
         self._loop_connection: sqlite3.Connection | None = None
         self._loop_connection_lock = threading.Lock()  # one loop at a time writes on it
         self._loop_commits = 0
+        self._loop_waits: dict[asyncio.AbstractEventLoop, int] = {}  # tries since a commit
 
     def append(self, statement: UpdateBase, row: Row) -> None:
         """Run ``statement`` (an INSERT, or an UPDATE by key) with ``row``; returns once it is
@@ -143,15 +154,30 @@ class GroupCommit:
     def _flush_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         batch = self._loop_batches.pop(loop)
         try:
-            written = self._write_on_loop(batch)
+            outcome = self._write_on_loop(batch)
         except Exception as error:  # noqa: BLE001 - e.g. no connection: the thread's turn
             log.warning("group commit: could not write on the event loop: %r", error)
-            written = False
-        if written:
+            outcome = _FAILED
+        if outcome is _WRITTEN:
+            self._loop_waits.pop(loop, None)
             for _, _, done in batch:
                 if not done.done():
                     done.set_result(None)
             return
+        if outcome is _BUSY and self._loop_waits.get(loop, 0) < LOOP_WAITS:
+            # The other worker's writer is committing (a fraction of a millisecond): try
+            # again shortly, with whatever arrives meanwhile, rather than hand the rows to the
+            # thread (its hand-offs cost more CPU than the write; bench/README.md).
+            self._loop_waits[loop] = self._loop_waits.get(loop, 0) + 1
+            arrived = self._loop_batches.get(loop)
+            if arrived is not None:  # their flush is already scheduled: ours joins it
+                arrived[:0] = batch
+            else:
+                self._loop_batches[loop] = batch
+                loop.call_later(LOOP_WAIT_SECONDS, self._flush_on_loop, loop,
+                                context=contextvars.Context())
+            return
+        self._loop_waits.pop(loop, None)
         self._ensure_started()
         for statement, row, done in batch:  # the thread waits, retries, answers each row
             handed: Future[None] = Future()
@@ -160,15 +186,15 @@ class GroupCommit:
                     _copy_outcome, f, done))
             self._queue.put((statement, row, handed))
 
-    def _write_on_loop(self, batch: list[_LoopItem]) -> bool:
-        """Write ``batch`` in one transaction without waiting for anything; False (nothing
-        written) when that would wait or a row fails."""
+    def _write_on_loop(self, batch: list[_LoopItem]) -> object:
+        """Write ``batch`` in one transaction without waiting for anything: ``_WRITTEN``;
+        ``_BUSY`` (nothing written) when that would wait, ``_FAILED`` when a row fails."""
         assert self._lock is not None
         if not self._loop_connection_lock.acquire(blocking=False):
-            return False
+            return _BUSY
         try:
             if not self._lock.try_take():  # the other worker's writer is committing
-                return False
+                return _BUSY
             try:
                 return self._write_plain(self._connection_for_loop(), batch)
             finally:
@@ -176,15 +202,15 @@ class GroupCommit:
         finally:
             self._loop_connection_lock.release()
 
-    def _write_plain(self, connection: sqlite3.Connection, batch: list[_LoopItem]) -> bool:
+    def _write_plain(self, connection: sqlite3.Connection, batch: list[_LoopItem]) -> object:
         grouped = _by_statement(batch)
         plain = {statement: self._plain(statement, rows[0]) for statement, rows in grouped.items()}
         if any(p is None for p in plain.values()):
-            return False
+            return _FAILED
         try:
             connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError:  # busy: an in-place writer holds SQLite's lock
-            return False
+            return _BUSY
         try:
             for statement, rows in grouped.items():
                 sql, names = plain[statement]  # type: ignore[misc]
@@ -193,12 +219,12 @@ class GroupCommit:
         except Exception:  # noqa: BLE001 - the thread writes it again, row by row
             with contextlib.suppress(sqlite3.Error):
                 connection.execute("ROLLBACK")
-            return False
+            return _FAILED
         self._loop_commits += 1
         if self._loop_commits % CHECKPOINT_EVERY == 0:
             self._ensure_started()
             self._queue.put(_CHECKPOINT)  # type: ignore[arg-type]
-        return True
+        return _WRITTEN
 
     def _connection_for_loop(self) -> sqlite3.Connection:
         if self._loop_connection is None:
