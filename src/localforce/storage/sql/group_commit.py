@@ -32,6 +32,13 @@ the lock at ~40 % of the flushes, and handing those batches to the thread cost t
 fifth of a grant's CPU; bench/README.md); after 10 ms of that, or if a row fails, the batch
 goes to the thread as above, which waits, retries row by row and answers each row's future;
 either way a response still waits for its rows' commit.
+
+**On the event loop, PostgreSQL**: the rows go to a task of the loop that writes each batch
+(``COPY``) on an asynchronous psycopg connection of its own and commits; the loop serves other
+requests while it waits for the network, and what arrives meanwhile is the next batch. The
+thread's hand-offs cost a client-credentials grant a fifth of its CPU (bench/README.md). A
+batch that fails — a bad row, a lost connection — goes to the thread as above, and the loop
+opens a new connection for the next one.
 """
 
 from __future__ import annotations
@@ -54,7 +61,12 @@ from sqlalchemy import Engine
 from sqlalchemy.sql.dml import UpdateBase
 
 from localforce.commits import defer_or_wait, deferring, hold, note
-from localforce.storage.sql.engine import BUSY_TIMEOUT_MS, detached_connection, writer_lock
+from localforce.storage.sql.engine import (
+    BUSY_TIMEOUT_MS,
+    PG_CONNECT_TIMEOUT,
+    detached_connection,
+    writer_lock,
+)
 
 log = logging.getLogger("localforce.storage")
 
@@ -71,6 +83,10 @@ CHECKPOINT_EVERY = 160
 #: most (10 ms), before the thread, which waits for the lock, takes the rows.
 LOOP_WAIT_SECONDS = 0.0002
 LOOP_WAITS = 50
+class _NeedsConversion(Exception):
+    """A statement's values need SQLAlchemy's conversion: the thread writes the batch."""
+
+
 #: ``_write_on_loop``'s outcomes.
 _WRITTEN, _BUSY, _FAILED = object(), object(), object()
 #: SQL and its positional parameter names (None: the DBAPI takes named parameters).
@@ -99,6 +115,10 @@ class GroupCommit:
         self._loop_connection_lock = threading.Lock()  # one loop at a time writes on it
         self._loop_commits = 0
         self._loop_waits: dict[asyncio.AbstractEventLoop, int] = {}  # tries since a commit
+        # -- on the event loop, PostgreSQL: an asynchronous connection per loop
+        self._postgres = engine.dialect.name == "postgresql"
+        self._postgres_writing: set[asyncio.AbstractEventLoop] = set()
+        self._postgres_connections: dict[asyncio.AbstractEventLoop, Any] = {}
 
     def append(self, statement: UpdateBase, row: Row) -> None:
         """Run ``statement`` (an INSERT, or an UPDATE by key) with ``row``; returns once it is
@@ -125,6 +145,9 @@ class GroupCommit:
             if self._loop_connection is not None:
                 self._loop_connection.close()
                 self._loop_connection = None
+        for connection in self._postgres_connections.values():
+            connection.pgconn.finish()  # its loop may be gone: libpq closes it at once
+        self._postgres_connections.clear()
         if self._lock is not None:
             self._lock.close()
 
@@ -132,8 +155,8 @@ class GroupCommit:
 
     def _event_loop(self) -> asyncio.AbstractEventLoop | None:
         """The running loop, when the caller is on it inside a request's ``deferred()`` and
-        the database is a SQLite file; else None (the thread writes)."""
-        if self._lock is None or not deferring():
+        the database is a SQLite file or PostgreSQL; else None (the thread writes)."""
+        if (self._lock is None and not self._postgres) or not deferring():
             return None
         try:
             return asyncio.get_running_loop()
@@ -147,7 +170,13 @@ class GroupCommit:
         if batch is None:
             batch = self._loop_batches[loop] = []
             # After everything this pass of the loop runs: one transaction for all of it.
-            loop.call_soon(self._flush_on_loop, loop, context=contextvars.Context())
+            if self._postgres:
+                if loop not in self._postgres_writing:  # else the writing task takes it next
+                    self._postgres_writing.add(loop)
+                    loop.create_task(self._flush_to_postgres(loop),
+                                     context=contextvars.Context())
+            else:
+                loop.call_soon(self._flush_on_loop, loop, context=contextvars.Context())
         batch.append((statement, row, done))
         return done
 
@@ -178,13 +207,82 @@ class GroupCommit:
                                 context=contextvars.Context())
             return
         self._loop_waits.pop(loop, None)
+        self._to_thread(loop, batch)
+
+    def _to_thread(self, loop: asyncio.AbstractEventLoop, batch: list[_LoopItem]) -> None:
+        """The rows the loop could not write: the thread waits, retries, answers each row."""
         self._ensure_started()
-        for statement, row, done in batch:  # the thread waits, retries, answers each row
+        for statement, row, done in batch:
             handed: Future[None] = Future()
             handed.add_done_callback(
                 lambda f, done=done: loop.call_soon_threadsafe(  # type: ignore[misc]
                     _copy_outcome, f, done))
             self._queue.put((statement, row, handed))
+
+    async def _flush_to_postgres(self, loop: asyncio.AbstractEventLoop) -> None:
+        """PostgreSQL, on the loop: each batch in one transaction on an asynchronous
+        connection of the loop's own, the loop serving other requests while it waits for the
+        network; the rows that arrive meanwhile are the next batch. A batch that fails (a bad
+        row, the connection lost) goes to the thread, which writes it row by row."""
+        try:
+            while batch := self._loop_batches.pop(loop, None):
+                try:
+                    await self._write_to_postgres(loop, batch)
+                except Exception as error:  # noqa: BLE001 - the thread writes it, row by row
+                    log.info("group commit: the loop's PostgreSQL batch goes to the thread: %s",
+                             type(error).__name__)  # its text may quote a row's values
+                    await self._drop_postgres_connection()
+                    self._to_thread(loop, batch)
+                    continue
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+        finally:
+            self._postgres_writing.discard(loop)
+
+    async def _write_to_postgres(self, loop: asyncio.AbstractEventLoop,
+                                 batch: list[_LoopItem]) -> None:
+        grouped = _by_statement(batch)
+        plain = {statement: self._plain(statement, rows[0]) for statement, rows in grouped.items()}
+        if any(p is None for p in plain.values()):
+            raise _NeedsConversion
+        connection = await self._postgres_connection(loop)
+        try:
+            async with connection.cursor() as cursor:
+                for statement, rows in grouped.items():
+                    sql, names = plain[statement]  # type: ignore[misc]
+                    copy = self._copy(statement, rows[0], sql)
+                    if copy is None:
+                        await cursor.executemany(sql, _parameters(names, rows))
+                        continue
+                    copy_sql, order = copy
+                    async with cursor.copy(copy_sql) as stream:
+                        for values in _parameters(order, rows):
+                            await stream.write_row(values)
+            await connection.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await connection.rollback()
+            raise
+
+    async def _postgres_connection(self, loop: asyncio.AbstractEventLoop) -> Any:
+        held = self._postgres_connections.get(loop)
+        if held is None or held.closed:
+            import psycopg  # PostgreSQL only
+
+            url = self._engine.url.set(drivername="postgresql")
+            held = await psycopg.AsyncConnection.connect(
+                url.render_as_string(hide_password=False), connect_timeout=PG_CONNECT_TIMEOUT)
+            self._postgres_connections[loop] = held
+        return held
+
+    async def _drop_postgres_connection(self) -> None:
+        """After a failure: the next batch opens a new connection (this one may be broken)."""
+        loop = asyncio.get_running_loop()
+        held = self._postgres_connections.pop(loop, None)
+        if held is not None:
+            with contextlib.suppress(Exception):
+                await held.close()
 
     def _write_on_loop(self, batch: list[_LoopItem]) -> object:
         """Write ``batch`` in one transaction without waiting for anything: ``_WRITTEN``;

@@ -1,0 +1,107 @@
+"""Group commit on the event loop, PostgreSQL (storage/sql/group_commit.py
+``_flush_to_postgres``): the rows of requests answered on the loop are written by the loop, on
+an asynchronous connection of its own, in one transaction per batch; nobody is answered before
+their row is committed; a bad row or a lost connection sends the batch to the thread, which
+writes it row by row, and the next batch is the loop's again on a new connection."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from tests.conftest import make_settings
+from tests.storage.test_group_commit import token_count
+from tests.storage.test_group_commit_loop import request
+from tests.storage.test_oauth_store import record
+
+from localforce import commits
+from localforce.bootstrap import Services, build
+from localforce.storage.sql.oauth_store import SqlTokenStore
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def svc(pg_database: str, home: Path) -> Iterator[Services]:
+    from tests.conftest import _reset_postgres
+
+    _reset_postgres(pg_database)
+    services = build(make_settings(home, pg_database))
+    yield services
+    services.close()
+
+
+def test_rows_appended_on_the_loop_are_committed_by_the_loop(
+        svc: Services, ids: tuple[str, str, str]) -> None:
+    store = SqlTokenStore(svc.engine, svc.writes)
+    seen: dict[str, int] = {}
+
+    async def main() -> None:
+        with commits.deferred() as pending:
+            store.add(record(ids, "later"))
+            assert len(pending) == 1 and not pending[0].done()
+            await commits.settle(pending)
+            assert token_count(svc.engine) == 1  # committed before the answer
+        await asyncio.gather(*(request(store, ids, [f"r{i}"], seen) for i in range(3)))
+
+    asyncio.run(main())
+    assert token_count(svc.engine) == 4
+    assert svc.writes._thread is None  # noqa: SLF001 - the thread was never needed
+
+
+def test_a_bad_row_fails_only_its_own_request(svc: Services, ids: tuple[str, str, str]) -> None:
+    store = SqlTokenStore(svc.engine, svc.writes)
+    store.add(record(ids, "taken"))
+
+    async def main() -> list[BaseException | None]:
+        results = await asyncio.gather(
+            request(store, ids, ["good-1"], {}), request(store, ids, ["taken"], {}),
+            request(store, ids, ["good-2"], {}), return_exceptions=True)
+        return [r if isinstance(r, BaseException) else None for r in results]
+
+    good_1, duplicate, good_2 = asyncio.run(main())
+    assert good_1 is None and good_2 is None
+    assert duplicate is not None and "unique" in str(duplicate).lower()
+    assert token_count(svc.engine) == 3
+
+
+def test_a_lost_connection_sends_the_batch_to_the_thread_and_the_next_opens_a_new_one(
+        svc: Services, ids: tuple[str, str, str]) -> None:
+    store = SqlTokenStore(svc.engine, svc.writes)
+
+    async def main() -> None:
+        await request(store, ids, ["before"], {})
+        (held,) = svc.writes._postgres_connections.values()  # noqa: SLF001
+        with svc.engine.begin() as c:  # the server drops the loop's connection (a restart)
+            c.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": held.info.backend_pid})
+        await request(store, ids, ["lost"], {})  # written by the thread, answered after it
+        assert svc.writes._thread is not None  # noqa: SLF001
+        await request(store, ids, ["after"], {})
+        (again,) = svc.writes._postgres_connections.values()  # noqa: SLF001
+        assert again is not held and not again.closed
+
+    asyncio.run(main())
+    assert token_count(svc.engine) == 3
+
+
+def test_outside_a_request_or_off_the_loop_the_thread_writes(
+        svc: Services, ids: tuple[str, str, str]) -> None:
+    store = SqlTokenStore(svc.engine, svc.writes)
+
+    async def not_deferred() -> None:
+        await asyncio.to_thread(store.add, record(ids, "from-a-thread"))
+
+    asyncio.run(not_deferred())
+    store.add(record(ids, "no-loop"))
+    assert token_count(svc.engine) == 2
+    assert svc.writes._postgres_connections == {}  # noqa: SLF001 - never opened
+
+
+def test_close_closes_the_loops_connection(svc: Services, ids: tuple[str, str, str]) -> None:
+    asyncio.run(request(SqlTokenStore(svc.engine, svc.writes), ids, ["one"], {}))
+    (held,) = svc.writes._postgres_connections.values()  # noqa: SLF001
+    svc.writes.close()
+    assert held.closed
