@@ -162,7 +162,10 @@ def test_outside_a_request_or_off_the_loop_the_thread_writes(
     asyncio.run(not_deferred())
     store.add(record(ids, "no-loop"))
     assert token_count(svc.engine) == 2
+    # Nothing was written on the loop: by SQLite's connection, or PostgreSQL's (its tests
+    # import this one, tests/storage/test_group_commit_postgres_loop.py).
     assert svc.writes._loop_commits == 0  # noqa: SLF001
+    assert svc.writes._postgres_connections == {}  # noqa: SLF001
 
 
 def test_the_loops_wal_is_checkpointed(svc: Services, ids: tuple[str, str, str],

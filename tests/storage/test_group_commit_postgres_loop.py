@@ -14,7 +14,11 @@ import pytest
 from sqlalchemy import text
 from tests.conftest import make_settings
 from tests.storage.test_group_commit import token_count
-from tests.storage.test_group_commit_loop import request
+from tests.storage.test_group_commit_loop import (  # the same tests, on PostgreSQL
+    request,
+    test_a_bad_row_fails_only_its_own_request,  # noqa: F401
+    test_outside_a_request_or_off_the_loop_the_thread_writes,  # noqa: F401
+)
 from tests.storage.test_oauth_store import record
 
 from localforce import commits
@@ -52,22 +56,6 @@ def test_rows_appended_on_the_loop_are_committed_by_the_loop(
     assert svc.writes._thread is None  # noqa: SLF001 - the thread was never needed
 
 
-def test_a_bad_row_fails_only_its_own_request(svc: Services, ids: tuple[str, str, str]) -> None:
-    store = SqlTokenStore(svc.engine, svc.writes)
-    store.add(record(ids, "taken"))
-
-    async def main() -> list[BaseException | None]:
-        results = await asyncio.gather(
-            request(store, ids, ["good-1"], {}), request(store, ids, ["taken"], {}),
-            request(store, ids, ["good-2"], {}), return_exceptions=True)
-        return [r if isinstance(r, BaseException) else None for r in results]
-
-    good_1, duplicate, good_2 = asyncio.run(main())
-    assert good_1 is None and good_2 is None
-    assert duplicate is not None and "unique" in str(duplicate).lower()
-    assert token_count(svc.engine) == 3
-
-
 def test_a_lost_connection_sends_the_batch_to_the_thread_and_the_next_opens_a_new_one(
         svc: Services, ids: tuple[str, str, str]) -> None:
     store = SqlTokenStore(svc.engine, svc.writes)
@@ -85,19 +73,6 @@ def test_a_lost_connection_sends_the_batch_to_the_thread_and_the_next_opens_a_ne
 
     asyncio.run(main())
     assert token_count(svc.engine) == 3
-
-
-def test_outside_a_request_or_off_the_loop_the_thread_writes(
-        svc: Services, ids: tuple[str, str, str]) -> None:
-    store = SqlTokenStore(svc.engine, svc.writes)
-
-    async def not_deferred() -> None:
-        await asyncio.to_thread(store.add, record(ids, "from-a-thread"))
-
-    asyncio.run(not_deferred())
-    store.add(record(ids, "no-loop"))
-    assert token_count(svc.engine) == 2
-    assert svc.writes._postgres_connections == {}  # noqa: SLF001 - never opened
 
 
 def test_close_closes_the_loops_connection(svc: Services, ids: tuple[str, str, str]) -> None:
