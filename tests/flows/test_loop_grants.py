@@ -13,10 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 from tests.conftest import FixedClock, make_settings
-from tests.flows.conftest import KEY, SECRET, World
+from tests.flows.conftest import KEY, SECRET, KeyPair, World
+from tests.flows.test_jwt_bearer import GRANT as JWT_BEARER
+from tests.flows.test_jwt_bearer import signed
 
 from localforce import caching
 from localforce.bootstrap import Services, build
+from localforce.domain.models import PermittedUsers
 from localforce.security.tokens import digest
 from localforce.storage.sql import tables as t
 from localforce.web import threads
@@ -49,6 +52,10 @@ def grant(world: World) -> Any:
                              data={"grant_type": "client_credentials"})
 
 
+def jwt_grant(world: World, key_pair: KeyPair) -> Any:
+    return world.token(grant_type=JWT_BEARER, assertion=signed(key_pair))
+
+
 def test_a_grant_whose_reads_are_cached_needs_no_request_thread(world: World,
                                                                 hops: list[Any]) -> None:
     first = grant(world)
@@ -62,6 +69,21 @@ def test_a_grant_whose_reads_are_cached_needs_no_request_thread(world: World,
     assert {a.json()["access_token"] for a in answers}.isdisjoint({first.json()["access_token"]})
     assert [a.json().keys() for a in answers] == [first.json().keys()] * 3
     assert len(world.history()) == 5  # every grant's LoginHistory row, once
+
+
+def test_a_jwt_bearer_grant_whose_reads_are_cached_needs_no_request_thread(
+        world: World, key_pair: KeyPair, hops: list[Any]) -> None:
+    # Pre-authorized by profile, as the bench's app: no consent to read.
+    world.save_app(permitted_users=PermittedUsers.ADMIN_APPROVED,
+                   authorized_profile_ids=(world.user.profile_id,))
+    assert jwt_grant(world, key_pair).status_code == 200  # LastLoginDate written (see above)
+    assert jwt_grant(world, key_pair).status_code == 200
+    hops.clear()
+    answers = [jwt_grant(world, key_pair) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert hops == []
+    assert len({a.json()["access_token"] for a in answers}) == 3
+    assert len(world.history()) == 5
 
 
 def test_a_changed_app_is_read_again_and_the_stale_one_refused(world: World,
