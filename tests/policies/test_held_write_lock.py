@@ -53,9 +53,11 @@ def _token(live: LiveServer) -> str:
 
 class HeldLock:
     """SQLite's write lock (``BEGIN IMMEDIATE``) or, on PostgreSQL, every Account row locked
-    (``SELECT … FOR UPDATE``), held by another connection until ``release``."""
+    (``SELECT … FOR UPDATE``; or ``lock``, another statement), held by another connection until
+    ``release``."""
 
-    def __init__(self, live: LiveServer, database_url: str | None) -> None:
+    def __init__(self, live: LiveServer, database_url: str | None,
+                 lock: str = "SELECT 1 FROM sobject_account FOR UPDATE") -> None:
         if database_url is None:
             self._sqlite = sqlite3.connect(live.home / "localforce.db", isolation_level=None)
             self._sqlite.execute("BEGIN IMMEDIATE")
@@ -63,7 +65,7 @@ class HeldLock:
             self._engine = create_engine(database_url.replace("postgresql://",
                                                               "postgresql+psycopg://", 1))
             self._pg = self._engine.connect()
-            self._pg.execute(text("SELECT 1 FROM sobject_account FOR UPDATE"))
+            self._pg.execute(text(lock))
         self._database_url = database_url
 
     def release(self) -> None:
@@ -123,6 +125,60 @@ def test_reads_answer_while_writers_wait_for_a_held_lock(
             lock.release()
             released = True
             assert [u.result(timeout=30) for u in updates] == [204] * 4
+    finally:
+        if not released:
+            lock.release()
+
+
+def test_grants_waiting_for_their_commit_do_not_stall_reads(
+        server: LiveServer, request: pytest.FixtureRequest) -> None:
+    """The grants' rows are written on the event loop (storage/sql/group_commit.py): on SQLite
+    the loop finds the lock taken and the thread waits for it; on PostgreSQL the loop's own
+    COPY waits for the token table, held by another transaction, while the loop serves the
+    introspections and queries."""
+    live = server
+    token = _token(live)
+    bearer = {"Authorization": f"Bearer {token}"}
+    database_url = (request.getfixturevalue("pg_database")
+                    if live.backend == "postgres" else None)  # type: ignore[attr-defined]
+
+    def grant(_: int) -> int:
+        with live.http() as c:
+            return c.post("/services/oauth2/token", data={
+                "grant_type": "client_credentials", "client_id": live.consumer_key,
+                "client_secret": live.consumer_secret}).status_code
+
+    def introspect(_: int) -> tuple[int, bool]:
+        with live.http() as c:
+            answer = c.post("/services/oauth2/introspect", data={
+                "token": token, "client_id": live.consumer_key,
+                "client_secret": live.consumer_secret})
+            return answer.status_code, answer.json().get("active") is True
+
+    def query(_: int) -> int:
+        with live.http() as c:
+            return c.get(f"{API}/query", headers=bearer,
+                         params={"q": "SELECT Id, Name FROM Account LIMIT 5"}).status_code
+
+    for _ in range(3):  # the caches warm: the grants below wait only for their commit
+        assert grant(0) == 200 and introspect(0) == (200, True) and query(0) == 200
+    lock = HeldLock(live, database_url, "LOCK TABLE tokens IN EXCLUSIVE MODE")
+    released = False
+    try:
+        with ThreadPoolExecutor(4) as granting, ThreadPoolExecutor(16) as readers:
+            grants = [granting.submit(grant, n) for n in range(4)]
+            time.sleep(1.0)  # the grants reach the server and wait for their commit
+            started = time.monotonic()
+            introspections = list(readers.map(introspect, range(100), timeout=BOUND_S))
+            queries = list(readers.map(query, range(20), timeout=BOUND_S))
+            elapsed = time.monotonic() - started
+            assert not any(g.done() for g in grants), [g.result() for g in grants if g.done()]
+            assert introspections == [(200, True)] * 100
+            assert queries == [200] * 20
+            assert elapsed < BOUND_S
+            lock.release()
+            released = True
+            assert [g.result(timeout=30) for g in grants] == [200] * 4
     finally:
         if not released:
             lock.release()
