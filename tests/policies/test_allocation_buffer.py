@@ -5,7 +5,10 @@ near it every request is counted in the shared counters, so the refusal stays ex
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -130,6 +133,26 @@ def test_on_the_loop_a_due_read_goes_to_the_flush_thread(counters: SqlCounters,
     worker._flusher.shutdown(wait=True)  # noqa: SLF001 - let the flush thread finish
     worker.flush()
     assert shared(counters, clock) == 1 + 3 * MAX_PENDING
+
+
+def test_a_count_waiting_for_the_shared_counters_does_not_hold_up_the_others(
+        counters: SqlCounters, clock: FixedClock, tmp_path: Path) -> None:
+    """A first request of an org counts in the shared counters, which wait while another
+    process holds SQLite's write lock; meanwhile an org whose tally is fresh counts in memory
+    at once, as every call on the event loop must (it takes the same in-process lock)."""
+    worker = ApiAllocation(counters, clock, 15_000)
+    worker.consume(ORG)  # this org's tally is fresh
+    holder = sqlite3.connect(tmp_path / "lf.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(worker.consume, "00D000000000002AAA")  # waits for the lock
+        time.sleep(0.2)
+        assert not first.done()
+        fresh = pool.submit(worker.consume, ORG)
+        assert fresh.result(timeout=5).used == 2  # not behind the waiting one
+        holder.execute("COMMIT")
+        assert first.result(timeout=30).used == 1
+    holder.close()
 
 
 def test_logins_far_from_the_users_limit_are_counted_on_the_loop(counters: SqlCounters,

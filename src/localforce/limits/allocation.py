@@ -132,9 +132,16 @@ class ApiAllocation:
                 tally.pending += 1
                 self._flush_soon(key)
                 return Usage(tally.used, limit)
-            # Counted exactly. On the loop that raises ``WouldWait`` before anything is
-            # written (no tally yet, or near the limit): the call moves to a thread.
-            return self._take_shared(key, tally, now, limit)
+            # Counted exactly (no tally yet, or near the limit), after the pending count,
+            # which this call adds: taken from the tally now, so no other call adds it too.
+            n = tally.pending if tally is not None else 0
+            if tally is not None:
+                tally.pending, tally.inflight = 0, tally.inflight + n
+        # Outside the lock: the shared counters may wait (SQLite's write lock, a row lock),
+        # and every other call of the process, on the loop too, takes the lock to count. On
+        # the loop ``take`` raises ``WouldWait`` before anything is written: the call moves
+        # to a thread.
+        return self._take_shared(key, n, now, limit)
 
     def usage(self, org_id: str) -> Usage:
         """The org's usage as ``consume`` reports it, without counting: this process's tally
@@ -219,21 +226,50 @@ class ApiAllocation:
                     tally.shared = max(tally.shared, taken.count)
                 tally.read_at = self._clock()
 
-    def _take_shared(self, key: str, tally: _Tally | None, now: float, daily_max: int
-                     ) -> Usage:
-        """Count this request in the shared counters (after the pending ones), exactly."""
-        self._flush(key, now)
+    def _take_shared(self, key: str, n: int, now: float, daily_max: int) -> Usage:
+        """Add the ``n`` pending requests taken from the tally, then count this one, exactly,
+        in the shared counters; called without the lock."""
         limit = daily_max if daily_max > 0 else None
+        try:
+            if n:
+                self._counters.take(key, self._window, int(now), None, n)
+        except BaseException:
+            self._settled(key, n, None, now, added=False)  # still pending
+            raise
+        self._settled(key, n, None, now, added=True)
         taken = self._counters.take(key, self._window, int(now), limit)
-        self._tallies.pop(key, None)
-        if len(self._tallies) >= MAX_ORGS:  # bounded: tallies of idle orgs are flushed
-            self._flush(next(iter(self._tallies)), now, drop=True)
-        self._tallies[key] = _Tally(taken.count, now)
+        self._settled(key, 0, taken.count, now, added=True)
         if not taken.granted:
             if self._on_reject is not None:
                 self._on_reject(self._label)
             raise self._refusal(Usage(taken.count, daily_max))
         return Usage(taken.count, daily_max)
+
+    def _settled(self, key: str, n: int, shared: int | None, now: float, *,
+                 added: bool) -> None:
+        """The tally after a take: the ``n`` requests in flight added (or pending again),
+        ``shared`` the counters' total as that take answered it."""
+        with self._lock:
+            tally = self._tallies.get(key)
+            if tally is None:
+                if shared is None:
+                    return
+                if len(self._tallies) >= MAX_ORGS:  # bounded: an idle org's tally goes
+                    self._evict(now)
+                tally = self._tallies[key] = _Tally(shared, now)
+                return
+            tally.inflight -= n
+            if not added:
+                tally.pending += n
+            if shared is not None:
+                # The total as of this take (it falls as the window slides); calls counted
+                # meanwhile stay pending. Last in the order ``_evict`` drops tallies by.
+                tally.shared, tally.read_at = shared, now
+                self._tallies[key] = self._tallies.pop(key)
+
+    def _evict(self, now: float) -> None:
+        """Drop the oldest tally, its pending count added (under the lock: rare)."""
+        self._flush(next(iter(self._tallies)), now, drop=True)
 
     def _flush(self, key: str, now: float, drop: bool = False) -> None:
         tally = self._tallies.get(key)
