@@ -75,6 +75,23 @@ def test_a_lost_connection_sends_the_batch_to_the_thread_and_the_next_opens_a_ne
     assert token_count(svc.engine) == 3
 
 
+def test_a_bad_row_leaves_the_loops_connection_in_use(
+        svc: Services, ids: tuple[str, str, str]) -> None:
+    store = SqlTokenStore(svc.engine, svc.writes)
+    store.add(record(ids, "taken"))
+
+    async def main() -> None:
+        await request(store, ids, ["first"], {})
+        (held,) = svc.writes._postgres_connections.values()  # noqa: SLF001
+        with pytest.raises(Exception, match="(?i)unique"):
+            await request(store, ids, ["taken"], {})
+        await request(store, ids, ["next"], {})
+        assert list(svc.writes._postgres_connections.values()) == [held]  # noqa: SLF001
+
+    asyncio.run(main())
+    assert token_count(svc.engine) == 3
+
+
 def test_close_closes_the_loops_connection(svc: Services, ids: tuple[str, str, str]) -> None:
     asyncio.run(request(SqlTokenStore(svc.engine, svc.writes), ids, ["one"], {}))
     (held,) = svc.writes._postgres_connections.values()  # noqa: SLF001

@@ -37,8 +37,8 @@ either way a response still waits for its rows' commit.
 (``COPY``) on an asynchronous psycopg connection of its own and commits; the loop serves other
 requests while it waits for the network, and what arrives meanwhile is the next batch. The
 thread's hand-offs cost a client-credentials grant a fifth of its CPU (bench/README.md). A
-batch that fails — a bad row, a lost connection — goes to the thread as above, and the loop
-opens a new connection for the next one.
+batch that fails — a bad row, a lost connection — goes to the thread as above; a lost
+connection is replaced for the next batch.
 """
 
 from __future__ import annotations
@@ -83,6 +83,8 @@ CHECKPOINT_EVERY = 160
 #: most (10 ms), before the thread, which waits for the lock, takes the rows.
 LOOP_WAIT_SECONDS = 0.0002
 LOOP_WAITS = 50
+
+
 class _NeedsConversion(Exception):
     """A statement's values need SQLAlchemy's conversion: the thread writes the batch."""
 
@@ -231,7 +233,6 @@ class GroupCommit:
                 except Exception as error:  # noqa: BLE001 - the thread writes it, row by row
                     log.info("group commit: the loop's PostgreSQL batch goes to the thread: %s",
                              type(error).__name__)  # its text may quote a row's values
-                    await self._drop_postgres_connection()
                     self._to_thread(loop, batch)
                     continue
                 for _, _, done in batch:
@@ -266,8 +267,13 @@ class GroupCommit:
             raise
 
     async def _postgres_connection(self, loop: asyncio.AbstractEventLoop) -> Any:
+        """The loop's connection; a new one after the last was lost (a failed batch's
+        rollback leaves a healthy one as it was)."""
         held = self._postgres_connections.get(loop)
-        if held is None or held.closed:
+        if held is None or held.closed or held.broken:
+            if held is not None:
+                with contextlib.suppress(Exception):
+                    await held.close()
             import psycopg  # PostgreSQL only
 
             url = self._engine.url.set(drivername="postgresql")
@@ -275,14 +281,6 @@ class GroupCommit:
                 url.render_as_string(hide_password=False), connect_timeout=PG_CONNECT_TIMEOUT)
             self._postgres_connections[loop] = held
         return held
-
-    async def _drop_postgres_connection(self) -> None:
-        """After a failure: the next batch opens a new connection (this one may be broken)."""
-        loop = asyncio.get_running_loop()
-        held = self._postgres_connections.pop(loop, None)
-        if held is not None:
-            with contextlib.suppress(Exception):
-                await held.close()
 
     def _write_on_loop(self, batch: list[_LoopItem]) -> object:
         """Write ``batch`` in one transaction without waiting for anything: ``_WRITTEN``;
