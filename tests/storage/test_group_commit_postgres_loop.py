@@ -2,7 +2,8 @@
 ``_flush_to_postgres``): the rows of requests answered on the loop are written by the loop, on
 an asynchronous connection of its own, in one transaction per batch; nobody is answered before
 their row is committed; a bad row or a lost connection sends the batch to the thread, which
-writes it row by row, and the next batch is the loop's again on a new connection."""
+writes it row by row, and the next batch is the loop's again (on a new connection only if the
+old one was lost)."""
 
 from __future__ import annotations
 
