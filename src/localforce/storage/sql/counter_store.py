@@ -12,12 +12,19 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, bindparam, delete, func, select, update
 
 from localforce.limits.ports import Taken, Window
 from localforce.storage.sql import tables as t
 
 _c = t.counters.c
+#: Built once: constructing each statement per call cost more than running it.
+_PRUNE = delete(t.counters).where(_c.key == bindparam("key"), _c.bucket < bindparam("oldest"))
+_TOTAL = select(func.coalesce(func.sum(_c.count), 0)).where(
+    _c.key == bindparam("key"), _c.bucket >= bindparam("oldest"))
+_UNDO = update(t.counters).where(_c.key == bindparam("the_key"),
+                                 _c.bucket == bindparam("the_bucket")) \
+    .values(count=_c.count - bindparam("n"))
 
 
 def _upsert(dialect: str) -> Any:
@@ -39,11 +46,10 @@ class SqlCounters:
         bucket, oldest = window.bucket_of(now), window.oldest(now)
         with self._engine.begin() as c:
             c.execute(self._upsert, {"key": key, "bucket": bucket, "count": n})
-            c.execute(delete(t.counters).where(_c.key == key, _c.bucket < oldest))
+            c.execute(_PRUNE, {"key": key, "oldest": oldest})
             total = self._total(c, key, oldest)
             if limit is not None and total > limit:
-                c.execute(update(t.counters).where(_c.key == key, _c.bucket == bucket)
-                          .values(count=_c.count - n))
+                c.execute(_UNDO, {"the_key": key, "the_bucket": bucket, "n": n})
                 return Taken(False, total - n)
         return Taken(True, total)
 
@@ -53,5 +59,4 @@ class SqlCounters:
 
     @staticmethod
     def _total(c: Any, key: str, oldest: int) -> int:
-        return int(c.execute(select(func.coalesce(func.sum(_c.count), 0))
-                             .where(_c.key == key, _c.bucket >= oldest)).scalar_one())
+        return int(c.execute(_TOTAL, {"key": key, "oldest": oldest}).scalar_one())
