@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -78,6 +78,61 @@ class HeldLock:
             self._engine.dispose()
 
 
+def _introspect(live: LiveServer, token: str) -> tuple[int, bool]:
+    with live.http() as c:
+        answer = c.post("/services/oauth2/introspect", data={
+            "token": token, "client_id": live.consumer_key,
+            "client_secret": live.consumer_secret})
+        return answer.status_code, answer.json().get("active") is True
+
+
+def _query(live: LiveServer, token: str) -> int:
+    with live.http() as c:
+        return c.get(f"{API}/query", headers={"Authorization": f"Bearer {token}"},
+                     params={"q": "SELECT Id, Name FROM Account LIMIT 5"}).status_code
+
+
+def _grant(live: LiveServer) -> int:
+    with live.http() as c:
+        return c.post("/services/oauth2/token", data={
+            "grant_type": "client_credentials", "client_id": live.consumer_key,
+            "client_secret": live.consumer_secret}).status_code
+
+
+def _database_url(live: LiveServer, request: pytest.FixtureRequest) -> str | None:
+    return (request.getfixturevalue("pg_database")
+            if live.backend == "postgres" else None)  # type: ignore[attr-defined]
+
+
+def reads_answer_while_waiting(live: LiveServer, token: str, lock: HeldLock,
+                               wait: Callable[[int], int], answered: int) -> None:
+    """Four ``wait`` calls reach the server and wait for ``lock``; meanwhile 100
+    introspections and 20 queries answer within ``BOUND_S``; once it is released the four
+    answer ``answered``."""
+    released = False
+    try:
+        with ThreadPoolExecutor(4) as waiting, ThreadPoolExecutor(16) as readers:
+            calls = [waiting.submit(wait, n) for n in range(4)]
+            time.sleep(1.0)  # the calls reach the server and wait for the lock
+            started = time.monotonic()
+            introspections = list(readers.map(lambda _: _introspect(live, token), range(100),
+                                              timeout=BOUND_S))
+            queries = list(readers.map(lambda _: _query(live, token), range(20),
+                                       timeout=BOUND_S))
+            elapsed = time.monotonic() - started
+            # The lock was held throughout: no waiting call could finish.
+            assert not any(c.done() for c in calls), [c.result() for c in calls if c.done()]
+            assert introspections == [(200, True)] * 100
+            assert queries == [200] * 20
+            assert elapsed < BOUND_S
+            lock.release()
+            released = True
+            assert [c.result(timeout=30) for c in calls] == [answered] * 4
+    finally:
+        if not released:
+            lock.release()
+
+
 def test_reads_answer_while_writers_wait_for_a_held_lock(
         server: LiveServer, request: pytest.FixtureRequest) -> None:
     live = server
@@ -88,46 +143,13 @@ def test_reads_answer_while_writers_wait_for_a_held_lock(
                               json={"Name": "Held Lock Co"})
         assert created.status_code == 201, created.text
     account = f"{API}/sobjects/Account/{created.json()['id']}"
-    database_url = (request.getfixturevalue("pg_database")
-                    if live.backend == "postgres" else None)  # type: ignore[attr-defined]
 
     def update(n: int) -> int:
         with live.http() as c:
             return c.patch(account, headers=bearer, json={"Name": f"Held Lock {n}"}).status_code
 
-    def introspect(_: int) -> tuple[int, bool]:
-        with live.http() as c:
-            answer = c.post("/services/oauth2/introspect", data={
-                "token": token, "client_id": live.consumer_key,
-                "client_secret": live.consumer_secret})
-            return answer.status_code, answer.json().get("active") is True
-
-    def query(_: int) -> int:
-        with live.http() as c:
-            return c.get(f"{API}/query", headers=bearer,
-                         params={"q": "SELECT Id, Name FROM Account LIMIT 5"}).status_code
-
-    lock = HeldLock(live, database_url)
-    released = False
-    try:
-        with ThreadPoolExecutor(4) as writers, ThreadPoolExecutor(16) as readers:
-            updates = [writers.submit(update, n) for n in range(4)]
-            time.sleep(1.0)  # the updates reach the server and wait for the lock
-            started = time.monotonic()
-            introspections = list(readers.map(introspect, range(100), timeout=BOUND_S))
-            queries = list(readers.map(query, range(20), timeout=BOUND_S))
-            elapsed = time.monotonic() - started
-            # The lock was held throughout: no update could finish.
-            assert not any(u.done() for u in updates), [u.result() for u in updates if u.done()]
-            assert introspections == [(200, True)] * 100
-            assert queries == [200] * 20
-            assert elapsed < BOUND_S
-            lock.release()
-            released = True
-            assert [u.result(timeout=30) for u in updates] == [204] * 4
-    finally:
-        if not released:
-            lock.release()
+    lock = HeldLock(live, _database_url(live, request))
+    reads_answer_while_waiting(live, token, lock, update, 204)
 
 
 def test_grants_waiting_for_their_commit_do_not_stall_reads(
@@ -138,47 +160,8 @@ def test_grants_waiting_for_their_commit_do_not_stall_reads(
     introspections and queries."""
     live = server
     token = _token(live)
-    bearer = {"Authorization": f"Bearer {token}"}
-    database_url = (request.getfixturevalue("pg_database")
-                    if live.backend == "postgres" else None)  # type: ignore[attr-defined]
-
-    def grant(_: int) -> int:
-        with live.http() as c:
-            return c.post("/services/oauth2/token", data={
-                "grant_type": "client_credentials", "client_id": live.consumer_key,
-                "client_secret": live.consumer_secret}).status_code
-
-    def introspect(_: int) -> tuple[int, bool]:
-        with live.http() as c:
-            answer = c.post("/services/oauth2/introspect", data={
-                "token": token, "client_id": live.consumer_key,
-                "client_secret": live.consumer_secret})
-            return answer.status_code, answer.json().get("active") is True
-
-    def query(_: int) -> int:
-        with live.http() as c:
-            return c.get(f"{API}/query", headers=bearer,
-                         params={"q": "SELECT Id, Name FROM Account LIMIT 5"}).status_code
-
     for _ in range(3):  # the caches warm: the grants below wait only for their commit
-        assert grant(0) == 200 and introspect(0) == (200, True) and query(0) == 200
-    lock = HeldLock(live, database_url, "LOCK TABLE tokens IN EXCLUSIVE MODE")
-    released = False
-    try:
-        with ThreadPoolExecutor(4) as granting, ThreadPoolExecutor(16) as readers:
-            grants = [granting.submit(grant, n) for n in range(4)]
-            time.sleep(1.0)  # the grants reach the server and wait for their commit
-            started = time.monotonic()
-            introspections = list(readers.map(introspect, range(100), timeout=BOUND_S))
-            queries = list(readers.map(query, range(20), timeout=BOUND_S))
-            elapsed = time.monotonic() - started
-            assert not any(g.done() for g in grants), [g.result() for g in grants if g.done()]
-            assert introspections == [(200, True)] * 100
-            assert queries == [200] * 20
-            assert elapsed < BOUND_S
-            lock.release()
-            released = True
-            assert [g.result(timeout=30) for g in grants] == [200] * 4
-    finally:
-        if not released:
-            lock.release()
+        assert _grant(live) == 200 and _introspect(live, token) == (200, True)
+        assert _query(live, token) == 200
+    lock = HeldLock(live, _database_url(live, request), "LOCK TABLE tokens IN EXCLUSIVE MODE")
+    reads_answer_while_waiting(live, token, lock, lambda _: _grant(live), 200)
