@@ -107,13 +107,16 @@ def apply(message: str) -> None:
 
 class TtlCache(Generic[V]):
     def __init__(self, seconds: float | None = None, max_entries: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic, *, shared: bool = True) -> None:
+                 clock: Callable[[], float] = time.monotonic, *, shared: bool = True,
+                 by_token: bool = False) -> None:
         """``seconds``: how long an entry lives (default ``freshness()``). ``shared=False``:
         not emptied by another process's change (a cache of this process's own recent work,
-        not of facts)."""
+        not of facts). ``by_token``: keyed by token digests, so an announced revocation of
+        one (``forget``) drops its entry."""
         self._seconds = freshness() if seconds is None else seconds
         self._max = max_entries
         self._clock = clock
+        self._by_token = by_token
         self._entries: dict[Hashable, tuple[float, V]] = {}
         self._lock = threading.Lock()
         #: Bumped by ``clear``: a load that started before a write must not be stored after it.
@@ -122,8 +125,10 @@ class TtlCache(Generic[V]):
         if shared:
             _FACTS.add(self)
 
-    def get(self, key: Hashable, load: Callable[[], V]) -> V:
-        """The cached value for ``key``, or ``load()``'s (then cached; ``None`` too)."""
+    def get(self, key: Hashable, load: Callable[[], V],
+            keep: Callable[[V], bool] | None = None) -> V:
+        """The cached value for ``key``, or ``load()``'s (then cached, ``None`` too, unless
+        ``keep`` says otherwise)."""
         now = self._clock()
         # Read without the lock: a dict lookup is atomic, and entries are only replaced
         # whole. The generation read first: a ``clear`` after it makes the store below skip.
@@ -132,6 +137,8 @@ class TtlCache(Generic[V]):
         if hit is not None and now - hit[0] < self._seconds:
             return hit[1]
         value = load()
+        if keep is not None and not keep(value):
+            return value
         with self._lock:
             if generation != self._generation:
                 return value
@@ -146,7 +153,12 @@ class TtlCache(Generic[V]):
             self._generation += 1
 
     def forget(self, key: str) -> None:
-        """Nothing here is keyed by a token digest (``Facts``)."""
+        """``Facts``: the token ``key`` (a digest) was revoked; only a ``by_token`` cache holds
+        entries by digest. A load that began before is not stored after (the generation)."""
+        if self._by_token:
+            with self._lock:
+                self._entries.pop(key, None)
+                self._generation += 1
 
 
 class Lru(Generic[K, V]):

@@ -87,7 +87,7 @@ def test_a_read_that_began_before_a_revocation_is_not_kept() -> None:
     def revoked_while_reading(digest: str) -> TokenRecord | None:
         record = find(digest)  # the old row, read before the revocation committed
         tokens.rows["d1"] = replace(LIVE, revoked_at=101)
-        cache.forget("d1")
+        caching.changed("d1")  # the revocation's commit, as the token store announces it
         return record
 
     tokens.find = revoked_while_reading  # type: ignore[method-assign]
