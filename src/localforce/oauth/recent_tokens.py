@@ -3,11 +3,11 @@
 
 A record is kept at most ``caching.freshness()`` seconds (DESIGN.md's 1 s) on the monotonic
 clock. A revocation committed in this process drops it at once (``caching.changed(digest)``
-reaches its cache's ``forget``); one committed elsewhere within milliseconds with Redis (the fan-out), and
-within the freshness bound without. Only live access tokens are kept: a refresh token is
-rotated away without an announcement, and an unknown token may be a new one whose row another
-process is committing, so both are read every time. Whether a kept token is alive is decided
-by the caller at each use (its expiry and idle end against the clock), as on a read.
+reaches its cache's ``forget``); one committed elsewhere within milliseconds with Redis (the
+fan-out), and within the freshness bound without. Only live access tokens are kept: a refresh
+token is rotated away without an announcement, and an unknown token may be a new one whose row
+another process is committing, so both are read every time. Whether a kept token is alive is
+decided by the caller at each use (its expiry and idle end against the clock), as on a read.
 """
 
 from __future__ import annotations
