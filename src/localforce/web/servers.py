@@ -30,7 +30,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 ServerName = Literal["granian", "uvicorn"]
 SERVERS: tuple[ServerName, ...] = ("granian", "uvicorn")
@@ -157,6 +157,7 @@ def _granian(listen: Listen) -> None:
     # password check).
     preload("granian")  # the workers' app, imported once for all (if ``serve`` has not yet)
     multiprocessing.set_start_method("fork", force=True)
+    signal_workers_once()  # inherited by the forked workers
 
     Server(APP, factory=True, interface=Interfaces.ASGI, address=listen.host,
            port=listen.port, workers=listen.workers, loop=Loops.uvloop,
@@ -169,6 +170,43 @@ def _granian(listen: Listen) -> None:
            ssl_cert=listen.certfile, ssl_key=listen.keyfile,
            # TLS 1.2 still, as uvicorn (Python's ssl defaults) and Salesforce accept it.
            ssl_protocol_min=SSLProtocols.tls12).serve()
+
+
+def signal_workers_once() -> None:
+    """Pass only a worker's first SIGINT/SIGTERM on to granian. A granian worker's handler
+    (``granian._signals.set_loop_signals``, 2.8) sends on a one-slot channel that the worker
+    reads only once it serves; a second signal before that — while the app's lifespan starts —
+    blocks the handler for ever, holding the GIL, and the supervisor waits for that worker for
+    ever. Two signals are the rule when a whole process group is stopped (Ctrl-C in a
+    terminal, ``kill -- -PGID``, systemd's default ``KillMode``): each worker gets the signal,
+    then the supervisor terminates each worker. The worker stops as soon as it serves, as it
+    does after one signal. Idempotent; no-op if granian's module changes shape."""
+    from granian import _signals
+
+    granian_set = getattr(_signals, "set_loop_signals", None)
+    names = getattr(_signals, "_get_signals", None)
+    if granian_set is None or names is None or getattr(granian_set, "once", False):
+        return
+
+    def set_loop_signals(loop: Any) -> Any:
+        event = granian_set(loop)
+        fired = False
+
+        def once(_signum: int, _frame: object) -> None:
+            nonlocal fired
+            if not fired:
+                fired = True
+                event.set()
+
+        for number in names():  # replaces granian's handler for the same signals, as it did
+            try:
+                loop.add_signal_handler(number, once, number, None)
+            except NotImplementedError:
+                signal.signal(number, once)
+        return event
+
+    set_loop_signals.once = True  # type: ignore[attr-defined]
+    _signals.set_loop_signals = set_loop_signals
 
 
 def _uvicorn(listen: Listen) -> None:
