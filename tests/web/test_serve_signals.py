@@ -1,7 +1,7 @@
 """Stopping ``localforce serve`` while a granian worker still starts (web/servers.py,
-``signal_workers_once``). Stopping a process group signals each worker twice — once itself,
-once from the supervisor — and granian's handler blocked for ever on the second signal if the
-worker did not serve yet; the supervisor then waited for that worker for ever."""
+``signal_workers_once``): a signal while the worker's app was made was lost, and a second
+signal (a process group stopped: the worker's own, then the supervisor's) while its lifespan
+started blocked for ever; either way the supervisor waited for that worker for ever."""
 
 from __future__ import annotations
 
@@ -12,69 +12,113 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from tests.clients.server import PROXY_VARS, free_port
 
-#: Three SIGTERMs to a worker's loop before it serves, through granian's own handler setup
-#: and its real signal object (a wrapper counts what reaches it).
-_BEFORE_SERVING = """
-import asyncio, os, signal, sys
-import uvloop
-from granian import _signals
+#: A granian worker that is slow to make (``slow_factory``) or to start (``slow_start``), so
+#: that a stop lands in that window.
+_APP = """
+import time
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                time.sleep(SLOW_START)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    else:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+def slow_factory():
+    time.sleep(1.5)
+    return app
+
+SLOW_START = 0
+
+def slow_start():
+    global SLOW_START
+    SLOW_START = 1.5
+    return app
+"""
+
+_SERVE = """
+import multiprocessing, sys
+from granian.constants import Interfaces, Loops
+from granian.server import Server
 from localforce.web import servers
 
-real = _signals.WorkerSignal
-sets = []
-
-class Counting:
-    def __init__(self):
-        self.inner = real()
-    def set(self):
-        sets.append(1)
-        self.inner.set()
-    def add_cb(self, cb):
-        self.inner.add_cb(cb)
-
-_signals.WorkerSignal = Counting
-if sys.argv[1] == "guarded":
+multiprocessing.set_start_method("fork", force=True)
+if sys.argv[2] == "guarded":
     servers.signal_workers_once()
-    servers.signal_workers_once()  # idempotent: one wrapper, not two
-loop = uvloop.new_event_loop()
-_signals.set_loop_signals(loop)
-
-async def main():
-    for _ in range(3):
-        os.kill(os.getpid(), signal.SIGTERM)
-        await asyncio.sleep(0.05)
-
-loop.run_until_complete(main())
-print(len(sets))
+    servers.signal_workers_once()  # idempotent
+Server("toy:" + sys.argv[1], factory=True, interface=Interfaces.ASGI, address="127.0.0.1",
+       port=int(sys.argv[3]), workers=1, loop=Loops.uvloop).serve()
 """
 
 
-def _run(mode: str) -> subprocess.CompletedProcess[str] | None:
+def _stopped_while_starting(tmp_path: Path, factory: str, mode: str, whom: str) -> bool:
+    """Whether granian's supervisor ended within 10 s of a SIGTERM sent 0.5 s after it forked
+    its worker (which logs "Started" only once it serves), to ``whom``: the process group,
+    or the supervisor alone."""
+    (tmp_path / "toy.py").write_text(_APP)
+    log = tmp_path / f"{factory}-{mode}-{whom}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _SERVE, factory, mode, str(free_port())], cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(tmp_path)}, stdout=out, stderr=out,
+            start_new_session=True)
     try:
-        return subprocess.run([sys.executable, "-c", _BEFORE_SERVING, mode],
-                              capture_output=True, text=True, timeout=20)
-    except subprocess.TimeoutExpired:  # SIGKILLed by run(): the handler was stuck
-        return None
+        deadline = time.monotonic() + 30
+        while b"Spawning worker-1" not in log.read_bytes():
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.005)
+        time.sleep(0.5)
+        if whom == "group":
+            os.killpg(process.pid, signal.SIGTERM)
+        else:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    finally:
+        _kill_group(process)
 
 
-def test_signals_before_serving_reach_granian_once_and_never_block() -> None:
-    done = _run("guarded")
-    assert done is not None, "the worker's signal handler blocked"
-    assert (done.returncode, done.stdout, done.stderr) == (0, "1\n", "")
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
 
 
-def test_granian_alone_blocks_on_the_second_signal_before_serving() -> None:
-    """Why the guard exists (granian 2.8). When this fails, granian no longer blocks:
-    ``signal_workers_once`` may go."""
-    assert _run("granian") is None
+@pytest.mark.parametrize("whom", ["group", "supervisor"])
+@pytest.mark.parametrize("factory", ["slow_factory", "slow_start"])
+def test_a_worker_stopped_before_it_serves_stops(tmp_path: Path, factory: str,
+                                                 whom: str) -> None:
+    assert _stopped_while_starting(tmp_path, factory, "guarded", whom)
+
+
+@pytest.mark.parametrize(("factory", "whom"), [("slow_factory", "supervisor"),
+                                               ("slow_start", "group")])
+def test_granian_alone_never_stops_such_a_worker(tmp_path: Path, factory: str,
+                                                 whom: str) -> None:
+    """Why the guard exists (granian 2.8): the signal is lost while the app is made; the
+    second blocks while its lifespan starts. When this fails, granian mended it."""
+    assert not _stopped_while_starting(tmp_path, factory, "granian", whom)
 
 
 def test_serve_stopped_as_a_group_while_its_workers_start_exits(tmp_path: Path) -> None:
-    """The whole group gets SIGTERM as soon as the supervisor reports its first worker: the
-    second is forked then and still starting. Before the guard about one stop in eight
-    (with two workers) never ended."""
+    """The whole group gets SIGTERM as soon as the first worker serves: the second is often
+    still starting. Before the guard every run of this test met a
+    stop that never ended."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("LOCALFORCE_") and k.lower() not in PROXY_VARS}
     env["LOCALFORCE_HOME"] = str(tmp_path / "home")
@@ -95,8 +139,4 @@ def test_serve_stopped_as_a_group_while_its_workers_start_exits(tmp_path: Path) 
             os.killpg(process.pid, signal.SIGTERM)
             assert process.wait(timeout=20) == 0, log.read_text()
         finally:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait()
+            _kill_group(process)

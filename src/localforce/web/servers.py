@@ -172,41 +172,62 @@ def _granian(listen: Listen) -> None:
            ssl_protocol_min=SSLProtocols.tls12).serve()
 
 
+#: The signals that stop a worker (granian's ``_signals._get_signals`` on Linux).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: Stop signals a forked worker received before its loop's handlers existed.
+_early: list[int] = []
+
+
 def signal_workers_once() -> None:
-    """Pass only a worker's first SIGINT/SIGTERM on to granian. A granian worker's handler
-    (``granian._signals.set_loop_signals``, 2.8) sends on a one-slot channel that the worker
-    reads only once it serves; a second signal before that — while the app's lifespan starts —
-    blocks the handler for ever, holding the GIL, and the supervisor waits for that worker for
-    ever. Two signals are the rule when a whole process group is stopped (Ctrl-C in a
-    terminal, ``kill -- -PGID``, systemd's default ``KillMode``): each worker gets the signal,
-    then the supervisor terminates each worker. The worker stops as soon as it serves, as it
-    does after one signal. Idempotent; no-op if granian's module changes shape."""
+    """Make granian's workers (forked from here after this call) stop on a SIGINT/SIGTERM at
+    any time, and pass only the first on. Two granian 2.8 defects, each leaving a worker that
+    never stops and a supervisor that waits for it for ever:
+
+    - a signal between the fork and the loop's handlers (while the app is made) ran the
+      supervisor's inherited Python handler and was lost: each forked worker now records it
+      (``os.register_at_fork``), and the handlers act on it once installed;
+    - the handler sends on a one-slot channel that the worker reads only once it serves: a
+      second signal before that (while the app's lifespan starts) blocked it for ever, holding
+      the GIL. Two signals are the rule when a process group is stopped (Ctrl-C in a terminal,
+      ``kill -- -PGID``, systemd's default ``KillMode``): each worker gets the signal, then
+      the supervisor terminates each worker;
+    - the handler was the loop's (``add_signal_handler``): uvloop acts on a signal only when
+      it arrives while the loop runs, and the worker's loop stops between the lifespan's start
+      and serving. A plain Python handler runs whenever the main thread does (the running
+      loop wakes it through its wakeup descriptor), and ``once`` needs no loop.
+
+    A worker signalled before it serves stops as soon as it serves. Idempotent."""
     from granian import _signals
 
-    granian_set = getattr(_signals, "set_loop_signals", None)
-    names = getattr(_signals, "_get_signals", None)
-    if granian_set is None or names is None or getattr(granian_set, "once", False):
+    if getattr(_signals.set_loop_signals, "once", False):
         return
+    worker_signal = _signals.WorkerSignal
 
-    def set_loop_signals(loop: Any) -> Any:
-        event = granian_set(loop)
+    def set_loop_signals(_loop: Any) -> Any:  # granian's, acting on the first signal only
+        event = worker_signal()
         fired = False
 
-        def once(_signum: int, _frame: object) -> None:
+        def once(_signum: int | None = None, _frame: object = None) -> None:
             nonlocal fired
             if not fired:
                 fired = True
                 event.set()
 
-        for number in names():  # replaces granian's handler for the same signals, as it did
-            try:
-                loop.add_signal_handler(number, once, number, None)
-            except NotImplementedError:
-                signal.signal(number, once)
+        for number in STOP_SIGNALS:
+            signal.signal(number, once)
+        if _early:
+            once()
         return event
 
     set_loop_signals.once = True  # type: ignore[attr-defined]
     _signals.set_loop_signals = set_loop_signals
+    os.register_at_fork(after_in_child=_record_early_signals)
+
+
+def _record_early_signals() -> None:
+    _early.clear()
+    for number in STOP_SIGNALS:
+        signal.signal(number, lambda number, _frame: _early.append(number))
 
 
 def _uvicorn(listen: Listen) -> None:
