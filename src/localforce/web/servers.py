@@ -180,8 +180,8 @@ _early: list[int] = []
 
 def signal_workers_once() -> None:
     """Make granian's workers (forked from here after this call) stop on a SIGINT/SIGTERM at
-    any time, and pass only the first on. Two granian 2.8 defects, each leaving a worker that
-    never stops and a supervisor that waits for it for ever:
+    any time, and pass only the first on. Three defects of granian 2.8's worker signals, each
+    leaving a worker that never stops and a supervisor that waits for it for ever:
 
     - a signal between the fork and the loop's handlers (while the app is made) ran the
       supervisor's inherited Python handler and was lost: each forked worker now records it
@@ -191,7 +191,7 @@ def signal_workers_once() -> None:
       the GIL. Two signals are the rule when a process group is stopped (Ctrl-C in a terminal,
       ``kill -- -PGID``, systemd's default ``KillMode``): each worker gets the signal, then
       the supervisor terminates each worker;
-    - the handler was the loop's (``add_signal_handler``): uvloop acts on a signal only when
+    - granian's handler was the loop's (``add_signal_handler``): uvloop acts on one only when
       it arrives while the loop runs, and the worker's loop stops between the lifespan's start
       and serving. A plain Python handler runs whenever the main thread does (the running
       loop wakes it through its wakeup descriptor), and ``once`` needs no loop.
