@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, insert, or_, select
+from sqlalchemy import Engine, and_, case, func, or_, select
 
 from localforce.audit.ports import ApiCall, AppUser, LoginEvent
 from localforce.storage.sql import tables as t
@@ -16,6 +16,8 @@ _lh = t.login_history.c
 _LOG_COLUMNS = ("at_ms", "org_id", "user_id", "app_id", "method", "path", "status",
                 "duration_us")
 _COPY_LOG = f"COPY {t.api_usage_log.name} ({', '.join(_LOG_COLUMNS)}) FROM STDIN"
+_INSERT_LOG = (f"INSERT INTO {t.api_usage_log.name} ({', '.join(_LOG_COLUMNS)}) "
+               f"VALUES ({', '.join('?' * len(_LOG_COLUMNS))})")
 
 
 class SqlApiCallLog:
@@ -33,9 +35,8 @@ class SqlApiCallLog:
                 with dbapi.cursor() as cursor, cursor.copy(_COPY_LOG) as copy:  # type: ignore[union-attr]
                     for row in rows:
                         copy.write_row(row)
-            else:
-                conn.execute(insert(t.api_usage_log),
-                             [dict(zip(_LOG_COLUMNS, row, strict=True)) for row in rows])
+            else:  # the DBAPI's executemany: a third of the CPU per row of SQLAlchemy's
+                conn.connection.dbapi_connection.executemany(_INSERT_LOG, rows)  # type: ignore[union-attr]
 
     def calls(self, since_ms: int, org_id: str | None = None) -> Iterator[ApiCall]:
         query = select(t.api_usage_log).where(_log.at_ms >= since_ms)
