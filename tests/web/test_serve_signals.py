@@ -117,8 +117,8 @@ def test_granian_alone_never_stops_such_a_worker(tmp_path: Path, factory: str,
 
 def test_serve_stopped_as_a_group_while_its_workers_start_exits(tmp_path: Path) -> None:
     """The whole group gets SIGTERM as soon as the first worker serves: the second is often
-    still starting. Before the guard every run of this test met a
-    stop that never ended."""
+    still starting. Without the guard, each of three runs of this test met a stop that never
+    ended."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("LOCALFORCE_") and k.lower() not in PROXY_VARS}
     env["LOCALFORCE_HOME"] = str(tmp_path / "home")
