@@ -7,6 +7,10 @@ each request woke it for a transaction of one row, which cost more CPU than the 
 query when requests came one at a time. When the queue is full — the database is down or far
 behind — calls are dropped and counted rather than slowing every request; ``dropped`` feeds
 the metrics.
+
+Calls may also be held before they are submitted: the web layer books an event loop's
+requests in batches (web/logging.py ``Books``). Such a holder is a ``Feeder`` of the writer,
+so ``flush`` and ``discard`` mean what they say for the calls it holds as well.
 """
 
 from __future__ import annotations
@@ -14,10 +18,22 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import weakref
+from typing import Protocol
 
 from localforce.audit.ports import ApiCall, ApiCallLog
 
 log = logging.getLogger("localforce.audit")
+
+
+class Feeder(Protocol):
+    """Holds calls for a moment before it submits them."""
+
+    def flush(self) -> None:
+        """Submit every call held now."""
+
+    def drop(self) -> None:
+        """Forget every call held now."""
 
 
 class BackgroundWriter:
@@ -33,6 +49,11 @@ class BackgroundWriter:
         self.failed = 0
         #: Set to cut the linger short (``discard``).
         self._hurry = threading.Event()
+        self._feeders: weakref.WeakSet[Feeder] = weakref.WeakSet()
+
+    def fed_by(self, feeder: Feeder) -> None:
+        """``feeder`` holds calls for this writer: ``flush`` and ``discard`` reach them too."""
+        self._feeders.add(feeder)
 
     def submit(self, call: ApiCall) -> bool:
         """Enqueue one call; never blocks. False if the queue was full and the call dropped."""
@@ -45,13 +66,18 @@ class BackgroundWriter:
         return True
 
     def flush(self) -> None:
-        """Wait until everything submitted so far is written (tests, CLI, shutdown)."""
+        """Wait until everything submitted so far, or held by a feeder, is written (tests, CLI,
+        shutdown)."""
+        for feeder in list(self._feeders):
+            feeder.flush()
         if self._thread is not None:
             self._queue.join()
 
     def discard(self) -> None:
         """Drop what waits in the queue and wait for the batch being written, if any (a test
         server restoring its database: calls made before must not land after)."""
+        for feeder in list(self._feeders):
+            feeder.drop()
         if self._thread is None:
             return
         while True:

@@ -18,7 +18,7 @@ from localforce.web.apiusage import ApiUsage
 from localforce.web.clientip import ClientIp, ClientIpResolver
 from localforce.web.errors import EXCEPTION_HANDLERS
 from localforce.web.hotpath import HotPath
-from localforce.web.logging import AccessLog
+from localforce.web.logging import AccessLog, Books, write_pending
 from localforce.web.middleware import (
     CommitBeforeAnswer,
     Hsts,
@@ -52,8 +52,8 @@ def create_app(services: Services, background: bool = False) -> HotPath:
                    setup, metrics):
         routes.extend(module.routes(services))
     trusted = services.settings.trusted_proxies
-    access_log: dict[str, Any] = {"metrics": services.audit.metrics,
-                                  "usage": ApiUsage(services.audit, services.clock)}
+    access_log: dict[str, Any] = {"books": Books(services.audit.metrics,
+                                                 ApiUsage(services.audit, services.clock))}
     login_rate: dict[str, Any] = {"limiter": services.limits.logins,
                                   "extra_paths": (VERIFICATION_PATH, SETUP_LOGIN),
                                   "exempt_loopback": not services.settings.rate_limit_loopback}
@@ -89,6 +89,7 @@ def _lifespan(services: Services, background: bool
         # A worker stopping: the API requests it counted in memory go to the shared counter,
         # and the usage log entries its writer still holds (it batches) to the database.
         services.limits.flush()
-        services.audit.writer.flush()
+        services.audit.writer.flush()  # with the requests' books (web/logging.py)
+        write_pending()  # their access lines: this loop may not run another pass
 
     return lifespan

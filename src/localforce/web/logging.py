@@ -24,6 +24,7 @@ import re
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
@@ -109,7 +110,7 @@ def _json_line(event: Any, **_: Any) -> str:
 _access_out: Any = None
 _access_lock = threading.Lock()
 #: Lines written on an event loop and not yet flushed: written together once the loop's
-#: current pass has run (``_write_pending``), one write and flush per pass instead of one
+#: current pass has run (``write_pending``), one write and flush per pass instead of one
 #: per request (a system call each: most of an access line's cost, bench/README.md).
 _pending: list[str] = []
 
@@ -139,10 +140,10 @@ def access_line(fields: dict[str, Any]) -> None:
         first = not _pending
         _pending.append(line)
     if first:
-        loop.call_soon(_write_pending)
+        loop.call_soon(write_pending)
 
 
-def _write_pending() -> None:
+def write_pending() -> None:
     """The lines of one event-loop pass, in the order they were made."""
     with _access_lock:
         lines = "".join(_pending)
@@ -152,7 +153,6 @@ def _write_pending() -> None:
             _access_out.flush()
 
 
-atexit.register(_write_pending)
 
 #: ``_utc_now_iso``'s text of the current second, and that second.
 _second: tuple[int, str] = (-1, "")
@@ -172,7 +172,7 @@ def configure_logging(level: int = logging.INFO, stream: Any = None) -> None:
     """Process-wide; idempotent."""
     global _access_out
     out = stream or sys.stderr
-    _write_pending()  # what is pending goes where it was meant to
+    write_pending()  # what is pending goes where it was meant to
     _access_out = out
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
@@ -208,15 +208,105 @@ def surface(path: str) -> str:
     return "pages"
 
 
+#: An event loop's answered requests are booked (access line, latency, API usage entry)
+#: together, ``BOOK_AFTER`` seconds after the first of them, or at once when ``BOOK_BATCH`` wait.
+#: Booked one by one as each was answered, the same work cost a fifth of a ``/query``'s CPU
+#: more over HTTP (bench/README.md, eleventh pass), far more than it costs in a tight loop.
+BOOK_AFTER = 0.02
+BOOK_BATCH = 256
+
+#: What ``Books`` holds of a request: its scope, usage-log arrival (epoch ms), status, seconds.
+_Entry = tuple[Scope, int | None, int, float]
+
+
+class Books:
+    """Every answered request's access line, latency and (data API) usage entry, written a
+    moment later in batches. Off an event loop (a test calling in a thread) at once.
+
+    A feeder of the API usage log's writer (audit/writer.py): its ``flush`` books what is held
+    here first, and its ``discard`` (a test org reset) writes the held lines and latencies but
+    drops their usage entries. A worker stopping flushes it in the app's lifespan."""
+
+    def __init__(self, metrics: Metrics, usage: ApiUsage | None = None) -> None:
+        self.metrics, self.usage = metrics, usage
+        self._held: list[_Entry] = []
+        self._lock = threading.Lock()
+        #: The loop a ``flush`` is scheduled on (a loop that ended never runs it: then the
+        #: next request on another loop schedules one there).
+        self._scheduled_on: asyncio.AbstractEventLoop | None = None
+        if usage is not None:
+            usage.audit.writer.fed_by(self)
+        _BOOKS.add(self)
+
+    def add(self, scope: Scope, usage_at_ms: int | None, status: int, seconds: float) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._book(scope, usage_at_ms, status, seconds)
+            return
+        with self._lock:
+            self._held.append((scope, usage_at_ms, status, seconds))
+            full = len(self._held) >= BOOK_BATCH
+            schedule = not full and self._scheduled_on is not loop
+            if schedule:
+                self._scheduled_on = loop
+        if full:
+            self.flush()
+        elif schedule:
+            loop.call_later(BOOK_AFTER, self._due)
+
+    def _due(self) -> None:
+        with self._lock:
+            self._scheduled_on = None
+        self.flush()
+
+    def flush(self) -> None:
+        """Book everything held, in the order the requests were answered."""
+        self._take(usage=True)
+
+    def drop(self) -> None:
+        """Book everything held without its usage entries."""
+        self._take(usage=False)
+
+    def _take(self, usage: bool) -> None:
+        with self._lock:
+            held, self._held = self._held, []
+        for scope, usage_at_ms, status, seconds in held:
+            self._book(scope, usage_at_ms if usage else None, status, seconds)
+
+    def _book(self, scope: Scope, usage_at_ms: int | None, status: int, seconds: float) -> None:
+        self.metrics.child(self.metrics.latency, surface(scope["path"])).observe(seconds)
+        access_line({"method": scope["method"], "path": scope["path"], "status": status,
+                     "duration_ms": round(seconds * 1000, 2),
+                     "client_ip": (scope.get("state") or {}).get(STATE_KEY)})
+        if usage_at_ms is not None and self.usage is not None:
+            self.usage.record(scope, usage_at_ms, status, seconds)
+
+
+#: Every ``Books`` of this process: what they hold is booked at exit (the lines and latencies;
+#: the usage log's writer is not flushed then, so its entries could not be written).
+_BOOKS: weakref.WeakSet[Books] = weakref.WeakSet()
+
+
+def _at_exit() -> None:
+    for books in list(_BOOKS):
+        books.drop()
+    write_pending()
+
+
+atexit.register(_at_exit)
+
+
 class AccessLog:
     """One line per request: method, path (no query), status, duration, client IP; and, for
-    data-API requests, the API usage log entry (``usage``), timed by the same observation."""
+    data-API requests, the API usage log entry (``usage``), timed by the same observation and
+    booked by ``books``."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, usage: ApiUsage | None = None,
+    def __init__(self, app: ASGIApp, books: Books,
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self.app = app
-        self.metrics = metrics
-        self.usage = usage
+        self.books = books
+        self.usage = books.usage
         self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -242,10 +332,4 @@ class AccessLog:
 
     def done(self, scope: Scope, started: float, usage_at_ms: int | None, status: int) -> None:
         """The request's line, latency and (data API) usage entry, once it has been answered."""
-        seconds = self.clock() - started
-        self.metrics.child(self.metrics.latency, surface(scope["path"])).observe(seconds)
-        access_line({"method": scope["method"], "path": scope["path"], "status": status,
-                     "duration_ms": round(seconds * 1000, 2),
-                     "client_ip": (scope.get("state") or {}).get(STATE_KEY)})
-        if usage_at_ms is not None:
-            self.usage.record(scope, usage_at_ms, status, seconds)  # type: ignore[union-attr]
+        self.books.add(scope, usage_at_ms, status, self.clock() - started)
