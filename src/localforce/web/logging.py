@@ -153,7 +153,6 @@ def write_pending() -> None:
             _access_out.flush()
 
 
-
 #: ``_utc_now_iso``'s text of the current second, and that second.
 _second: tuple[int, str] = (-1, "")
 
