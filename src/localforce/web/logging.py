@@ -309,7 +309,6 @@ class AccessLog:
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self.app = app
         self.books = books
-        self.usage = books.usage
         self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -331,7 +330,8 @@ class AccessLog:
 
     def started(self, scope: Scope) -> tuple[float, int | None]:
         """When a request arrived: the timer's start and the usage log's epoch ms."""
-        return self.clock(), self.usage.started(scope) if self.usage else None
+        usage = self.books.usage
+        return self.clock(), usage.started(scope) if usage else None
 
     def done(self, scope: Scope, started: float, usage_at_ms: int | None, status: int) -> None:
         """The request's line, latency and (data API) usage entry, once it has been answered."""
