@@ -42,8 +42,9 @@ def main() -> None:
     services, app, org = bench_app(home)
     loop = asyncio.new_event_loop()
     cc, token = loop.run_until_complete(first_grant(app, org))
-    scenarios = {
+    scenarios: dict[str, tuple[str, dict[str, str] | str]] = {
         "client_credentials": ("/services/oauth2/token", cc),
+        "jwt_bearer": ("/services/oauth2/token", org.jwt_body()),
         "introspection": ("/services/oauth2/introspect",
                           {"token": token, **org.app.client_body()}),
         "password": ("/services/oauth2/token",
@@ -57,7 +58,7 @@ def main() -> None:
         if args.only and name not in args.only.split(","):
             continue
         n = args.n // 20 if name == "password" else args.n
-        body = urlencode(values).encode()
+        body = (values if isinstance(values, str) else urlencode(values)).encode()
         if name == args.profile:
             from pyinstrument import Profiler
             with Profiler(interval=0.0001, async_mode="enabled") as profiler:
