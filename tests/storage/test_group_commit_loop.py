@@ -1,7 +1,7 @@
 """Group commit on the event loop (storage/sql/group_commit.py, "On the event loop"), SQLite:
 the rows of a request answered on the loop are written by the loop in one transaction that never
 waits; when it would (the other worker's writer, SQLite's lock held), the loop tries again a
-moment later, for up to ``LOOP_WAITS`` tries; after those, or when a row fails, the thread
+moment later, for up to ``LOOP_WAIT_BUDGET_SECONDS``; after that, or when a row fails, the thread
 writes them; either way nobody is answered before their row is committed, and the WAL the
 loop's connection writes is checkpointed."""
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,14 +83,21 @@ def test_not_answered_before_the_loop_commits(svc: Services,
 
 def test_the_other_workers_writer_holding_the_lock_sends_the_rows_to_the_thread(
         svc: Services, ids: tuple[str, str, str]) -> None:
-    other = writer_lock(svc.engine)  # another process's writer, committing
+    other = writer_lock(svc.engine)  # another process's writer, committing for 0.3 s
     assert isinstance(other, WriterLock)
-    assert other.try_take()
-    released = threading.Timer(0.3, other.release)
+    taken = threading.Event()
+
+    def commit() -> None:
+        with other.held():
+            taken.set()
+            time.sleep(0.3)
+
+    committing = threading.Thread(target=commit)
+    committing.start()
+    taken.wait()
     store = SqlTokenStore(svc.engine, svc.writes)
-    released.start()
     asyncio.run(request(store, ids, ["held-1", "held-2"], {}))  # answered once released
-    released.join()
+    committing.join()
     assert token_count(svc.engine) == 2
     assert svc.writes._loop_commits == 0  # noqa: SLF001 - the thread waited for the lock
 
@@ -111,6 +119,50 @@ def test_the_other_workers_brief_commit_is_waited_for_on_the_loop(
     assert token_count(svc.engine) == 2
     assert svc.writes._loop_commits == 1  # noqa: SLF001 - both rows, once the lock was free
     assert svc.writes._thread is None  # noqa: SLF001
+
+
+def test_a_checkpoint_long_hold_is_waited_for_on_the_loop_not_by_the_thread(
+        svc: Services, ids: tuple[str, str, str]) -> None:
+    # The other worker's WAL checkpoint holds the lock 5-50 ms (80 here): longer than the
+    # loop once tried (50 tries 0.2 ms apart) before handing the rows to its thread.
+    other = writer_lock(svc.engine)
+    assert isinstance(other, WriterLock)
+    store = SqlTokenStore(svc.engine, svc.writes)
+
+    async def main() -> None:
+        assert other.try_take()
+        asyncio.get_running_loop().call_later(0.08, other.release)
+        await request(store, ids, ["checkpointed"], {})
+
+    asyncio.run(main())
+    assert token_count(svc.engine) == 1
+    assert svc.writes._loop_commits == 1  # noqa: SLF001
+    assert svc.writes._thread is None  # noqa: SLF001
+
+
+def test_the_writer_lock_excludes_the_threads_of_one_process(home: Path) -> None:
+    # The loop and the writer thread of one worker share one WriterLock: flock on a shared
+    # descriptor let each "take" it while the other held it.
+    home.mkdir(parents=True, exist_ok=True)
+    lock = WriterLock(home / "db.writer-lock")
+    taken, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock.held():
+            taken.set()
+            done.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait(5)
+    try:
+        assert not lock.try_take()  # this thread: refused while the other holds it
+    finally:
+        done.set()
+        holder.join()
+    assert lock.try_take()  # free once the holder released it
+    lock.release()
+    lock.close()
 
 
 def test_sqlites_lock_held_sends_the_rows_to_the_thread_without_stalling_the_loop(

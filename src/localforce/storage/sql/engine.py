@@ -7,6 +7,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -177,19 +178,26 @@ def single_statement_reader(engine: Engine) -> Engine:
 
 class WriterLock:
     """An OS lock beside a SQLite file, taken around each transaction of a long-lived writer
-    (storage/sql/group_commit.py; one per worker process).
+    (storage/sql/group_commit.py: a worker's event loop and its writer thread).
 
     SQLite lets one writer in at a time and makes the others poll in its busy handler, which
     sleeps in steps that grow to 100 ms. Two workers' group-commit writers, each committing
     back to back, starved each other that way (the client-credentials p99 with two workers was
     several times that with one, bench/README.md). Waiting on ``flock`` instead, a
-    writer is woken the moment the other one is done. The file descriptor is opened on first
-    use, in the process that uses it (never inherited across a fork).
+    writer is woken the moment the other one is done.
+
+    ``flock`` excludes open file descriptions, not threads: two threads sharing one descriptor
+    would each "take" the lock while the other held it (and one's release would free the
+    other's), so each thread opens its own, on first use, in the process that uses it (never
+    inherited across a fork).
     """
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._fd: int | None = None
+        self._local = threading.local()
+        self._opened: list[int] = []
+        self._opened_lock = threading.Lock()
+        self._generation = 0  # a descriptor of an older one was closed by ``close``
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -201,7 +209,8 @@ class WriterLock:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
     def try_take(self) -> bool:
-        """Take the lock if it is free (then ``release`` it); False at once if it is not."""
+        """Take the lock if it is free (then ``release`` it, on the same thread); False at once
+        if it is not."""
         try:
             fcntl.flock(self._open(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -209,18 +218,23 @@ class WriterLock:
         return True
 
     def release(self) -> None:
-        assert self._fd is not None
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        fcntl.flock(self._open(), fcntl.LOCK_UN)
 
     def _open(self) -> int:
-        if self._fd is None:
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-        return self._fd
+        local = self._local
+        if getattr(local, "generation", None) != self._generation:
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            with self._opened_lock:
+                self._opened.append(fd)
+            local.fd, local.generation = fd, self._generation
+        return int(local.fd)
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+            self._generation += 1
+        for fd in opened:
+            os.close(fd)
 
 
 def detached_connection(engine: Engine) -> Any:

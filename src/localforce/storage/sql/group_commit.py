@@ -27,11 +27,12 @@ SQLite's busy timeout there is 0. WAL with ``synchronous=NORMAL`` does not sync 
 the commit is CPU and a ``write()``; the checkpoints, which do sync, are left to the thread
 (``wal_autocheckpoint`` is off on that connection, and every ``CHECKPOINT_EVERY`` commits the
 thread is asked for one that does not wait, ``_checkpoint``). If the lock is taken or SQLite
-is busy, the loop tries again a moment later (with two workers, the other one's writer held
-the lock at ~40 % of the flushes, and handing those batches to the thread cost the worker a
-fifth of a grant's CPU; bench/README.md); after 10 ms of that, or if a row fails, the batch
-goes to the thread as above, which waits, retries row by row and answers each row's future;
-either way a response still waits for its rows' commit.
+is busy, the loop tries again a moment later, and later each time (with two workers, the other
+one's writer held the lock at ~40 % of the flushes, and handing those batches to the thread cost
+the worker a fifth of a grant's CPU; bench/README.md); after 100 ms of that (a checkpoint holds
+the lock 5-50 ms), or if a row fails, the batch goes to the thread as above, which waits,
+retries row by row and answers each row's future; either way a response still waits for its
+rows' commit.
 
 **On the event loop, PostgreSQL**: the rows go to a task of the loop that writes each batch
 (``COPY``) on an asynchronous psycopg connection of its own and commits; the loop serves other
@@ -78,11 +79,16 @@ _CHECKPOINT = object()
 #: Commits made on the loop between two checkpoints: with ~6 pages per commit, about the
 #: 1,000-page WAL at which SQLite itself would checkpoint.
 CHECKPOINT_EVERY = 160
-#: When the workers' lock is taken (the other worker's writer commits, in a fraction of a
-#: millisecond), the loop tries again after ``LOOP_WAIT_SECONDS``, ``LOOP_WAITS`` times at
-#: most (10 ms), before the thread, which waits for the lock, takes the rows.
+#: When the workers' lock is taken, the loop tries again after ``LOOP_WAIT_SECONDS``, twice
+#: that after each try that finds it taken, up to ``LOOP_WAIT_MAX_SECONDS``, until
+#: ``LOOP_WAIT_BUDGET_SECONDS`` have passed; then the thread, which waits for the lock, takes
+#: the rows. The other worker's commit holds the lock a fraction of a millisecond, but its WAL
+#: checkpoint (which syncs the files) 5-50 ms: with a flat 10 ms of tries, the loops handed
+#: those batches to the threads, whose writes, slower and competing for the GIL, held the lock
+#: longer in turn (bench/README.md, issue #18, twelfth pass).
 LOOP_WAIT_SECONDS = 0.0002
-LOOP_WAITS = 50
+LOOP_WAIT_MAX_SECONDS = 0.002
+LOOP_WAIT_BUDGET_SECONDS = 0.1
 
 
 class _NeedsConversion(Exception):
@@ -116,7 +122,8 @@ class GroupCommit:
         self._loop_connection: sqlite3.Connection | None = None
         self._loop_connection_lock = threading.Lock()  # one loop at a time writes on it
         self._loop_commits = 0
-        self._loop_waits: dict[asyncio.AbstractEventLoop, int] = {}  # tries since a commit
+        #: Per loop, since its last commit: (the next wait, the seconds waited).
+        self._loop_waits: dict[asyncio.AbstractEventLoop, tuple[float, float]] = {}
         # -- on the event loop, PostgreSQL: an asynchronous connection per loop
         self._postgres = engine.dialect.name == "postgresql"
         self._postgres_writing: set[asyncio.AbstractEventLoop] = set()
@@ -195,18 +202,18 @@ class GroupCommit:
                 if not done.done():
                     done.set_result(None)
             return
-        if outcome is _BUSY and self._loop_waits.get(loop, 0) < LOOP_WAITS:
-            # The other worker's writer is committing (a fraction of a millisecond): try
-            # again shortly, with whatever arrives meanwhile, rather than hand the rows to the
-            # thread (its hand-offs cost more CPU than the write; bench/README.md).
-            self._loop_waits[loop] = self._loop_waits.get(loop, 0) + 1
+        wait, waited = self._loop_waits.get(loop, (LOOP_WAIT_SECONDS, 0.0))
+        if outcome is _BUSY and waited < LOOP_WAIT_BUDGET_SECONDS:
+            # The other worker's writer is committing: try again shortly, with whatever
+            # arrives meanwhile, rather than hand the rows to the thread (its hand-offs cost
+            # more CPU than the write; bench/README.md).
+            self._loop_waits[loop] = (min(2 * wait, LOOP_WAIT_MAX_SECONDS), waited + wait)
             arrived = self._loop_batches.get(loop)
             if arrived is not None:  # their flush is already scheduled: ours joins it
                 arrived[:0] = batch
             else:
                 self._loop_batches[loop] = batch
-                loop.call_later(LOOP_WAIT_SECONDS, self._flush_on_loop, loop,
-                                context=contextvars.Context())
+                loop.call_later(wait, self._flush_on_loop, loop, context=contextvars.Context())
             return
         self._loop_waits.pop(loop, None)
         self._to_thread(loop, batch)
