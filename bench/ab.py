@@ -105,14 +105,14 @@ def floor(side: Side, factory: str, workers: int, workdir: Path) -> Server:
 
 
 def once(server: Server, spec: LoadSpec, args: argparse.Namespace, what: str
-         ) -> tuple[float, float]:
-    """req/s and CPU ms per request of one run."""
+         ) -> tuple[float, float, float]:
+    """req/s, CPU ms per request and p99 ms of one run."""
     wrk_once(spec, args.warmup, args.connections, 10.0)
     with RssSampler(server) as sampler:
         result = wrk_once(spec, args.duration, args.connections, 10.0)
     if result.errors:
         raise SystemExit(f"{what}: {result.errors} errors")
-    return result.rps, 1000 * sampler.cpu_s / max(result.requests, 1)
+    return result.rps, 1000 * sampler.cpu_s / max(result.requests, 1), result.p99_ms
 
 
 def main() -> int:
@@ -133,7 +133,7 @@ def main() -> int:
     wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     org = Org.generate()
     # (scenario, side) -> [(rps, cpu_ms)]
-    results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="lf-ab-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
         seed = workdir / "seed.toml"
@@ -175,8 +175,8 @@ def main() -> int:
             log(f"round {round_ + 1}/{args.rounds} done")
     print(f"A: {sides[0].describe()}\nB: {sides[1].describe()}\n")
     print("| scenario | A req/s | B req/s | B/A req/s (median of rounds) | A CPU ms/req | "
-          "B CPU ms/req | B/A CPU |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+          "B CPU ms/req | B/A CPU | A p99 ms | B p99 ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for key, _ in plans:
         a, b = results[(key, "A")], results[(key, "B")]
         ratio = statistics.median(rb[0] / ra[0] for ra, rb in zip(a, b, strict=True))
@@ -184,7 +184,8 @@ def main() -> int:
         b_cpu = statistics.median(r[1] for r in b)
         print(f"| {key} | {statistics.median(r[0] for r in a):,.0f} | "
               f"{statistics.median(r[0] for r in b):,.0f} | {ratio:.2f} | {a_cpu:.3f} | "
-              f"{b_cpu:.3f} | {b_cpu / a_cpu:.2f} |")
+              f"{b_cpu:.3f} | {b_cpu / a_cpu:.2f} | {statistics.median(r[2] for r in a):.1f} | "
+              f"{statistics.median(r[2] for r in b):.1f} |")
     return 0
 
 
