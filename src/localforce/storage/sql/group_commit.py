@@ -87,7 +87,7 @@ CHECKPOINT_EVERY = 160
 #: those batches to the threads, whose writes, slower and competing for the GIL, held the lock
 #: longer in turn (bench/README.md, issue #18, twelfth pass).
 LOOP_WAIT_SECONDS = 0.0002
-LOOP_WAIT_MAX_SECONDS = 0.002
+LOOP_WAIT_MAX_SECONDS = 0.001
 LOOP_WAIT_BUDGET_SECONDS = 0.1
 
 
@@ -402,16 +402,22 @@ class GroupCommit:
 
     def _checkpoint(self) -> None:
         """What the loop's connection leaves undone: copy the WAL back into the database.
-        ``RESTART`` so that the next writer starts the WAL again from its beginning (after
-        ``PASSIVE`` ones the loops' back-to-back commits kept it growing), but without waiting:
-        with readers still on the WAL it does what ``PASSIVE`` would. Under the workers'
-        writer lock, so that no loop commits meanwhile (their rows come here instead)."""
+        First ``PASSIVE``, twice, while the writers go on: most of the copying (the second
+        pass, what the loops wrote during the first). Then ``RESTART`` under the workers'
+        writer lock, so that no loop commits meanwhile: the frames written since, and the next
+        writer starts the WAL again from its beginning (after ``PASSIVE`` ones alone the loops'
+        back-to-back commits kept it growing); without waiting: with readers still on the WAL
+        it does what ``PASSIVE`` would. All of it under the lock held the loops' commits 5-65
+        ms; the ``RESTART`` alone, after one ``PASSIVE`` 4-22 ms, after two 3-13
+        (bench/README.md, issue #18, twelfth pass)."""
         try:
             pooled = self._engine.raw_connection()  # outside any transaction, as it must be
             connection: Any = pooled.driver_connection
             try:
+                connection.execute("PRAGMA busy_timeout=0").fetchall()
+                for _ in range(2):
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 with self._locked():
-                    connection.execute("PRAGMA busy_timeout=0").fetchall()
                     connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
             finally:
                 connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
