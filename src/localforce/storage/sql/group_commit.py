@@ -29,10 +29,10 @@ the commit is CPU and a ``write()``; the checkpoints, which do sync, are left to
 thread is asked for one that does not wait, ``_checkpoint``). If the lock is taken or SQLite
 is busy, the loop tries again a moment later, and later each time (with two workers, the other
 one's writer held the lock at ~40 % of the flushes, and handing those batches to the thread cost
-the worker a fifth of a grant's CPU; bench/README.md); after 100 ms of that (a checkpoint holds
-the lock 5-50 ms), or if a row fails, the batch goes to the thread as above, which waits,
-retries row by row and answers each row's future; either way a response still waits for its
-rows' commit.
+the worker a fifth of a grant's CPU; bench/README.md); after ``LOOP_WAIT_BUDGET_SECONDS`` of
+that (longer than a checkpoint holds the lock), or if a row fails, the batch goes to the thread
+as above, which waits, retries row by row and answers each row's future; either way a response
+still waits for its rows' commit.
 
 **On the event loop, PostgreSQL**: the rows go to a task of the loop that writes each batch
 (``COPY``) on an asynchronous psycopg connection of its own and commits; the loop serves other
@@ -82,8 +82,8 @@ CHECKPOINT_EVERY = 160
 #: When the workers' lock is taken, the loop tries again after ``LOOP_WAIT_SECONDS``, twice
 #: that after each try that finds it taken, up to ``LOOP_WAIT_MAX_SECONDS``, until
 #: ``LOOP_WAIT_BUDGET_SECONDS`` have passed; then the thread, which waits for the lock, takes
-#: the rows. The other worker's commit holds the lock a fraction of a millisecond, but its WAL
-#: checkpoint (which syncs the files) 5-50 ms: with a flat 10 ms of tries, the loops handed
+#: the rows. The other worker's commit holds the lock a fraction of a millisecond, its WAL
+#: checkpoint (which syncs the files) several: after a flat 10 ms of tries, the loops handed
 #: those batches to the threads, whose writes, slower and competing for the GIL, held the lock
 #: longer in turn (bench/README.md, issue #18, twelfth pass).
 LOOP_WAIT_SECONDS = 0.0002
@@ -407,9 +407,8 @@ class GroupCommit:
         writer lock, so that no loop commits meanwhile: the frames written since, and the next
         writer starts the WAL again from its beginning (after ``PASSIVE`` ones alone the loops'
         back-to-back commits kept it growing); without waiting: with readers still on the WAL
-        it does what ``PASSIVE`` would. All of it under the lock held the loops' commits 5-65
-        ms; the ``RESTART`` alone, after one ``PASSIVE`` 4-22 ms, after two 3-13
-        (bench/README.md, issue #18, twelfth pass)."""
+        it does what ``PASSIVE`` would. Done whole under the lock, it held the loops' commits
+        several times longer (bench/README.md, issue #18, twelfth pass)."""
         try:
             pooled = self._engine.raw_connection()  # outside any transaction, as it must be
             connection: Any = pooled.driver_connection
