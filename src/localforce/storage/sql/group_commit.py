@@ -76,9 +76,11 @@ _Item = tuple[UpdateBase, Row, Future[None]]
 _LoopItem = tuple[UpdateBase, Row, "asyncio.Future[None]"]
 #: Asks the thread for a WAL checkpoint (the loop's connection makes none itself).
 _CHECKPOINT = object()
-#: Commits made on the loop between two checkpoints: with ~6 pages per commit, about the
-#: 1,000-page WAL at which SQLite itself would checkpoint.
-CHECKPOINT_EVERY = 160
+#: Commits made on the loop (each worker's) between two of its checkpoints. Under load a commit
+#: carries dozens of grants' rows and pages; the fewer commits between checkpoints, the fewer
+#: frames the ``RESTART`` under the writers' lock copies and the shorter the loops wait for it
+#: (bench/README.md, issue #18, twelfth pass: fewer than 160 shortened the grants' tail).
+CHECKPOINT_EVERY = 80
 #: When the workers' lock is taken, the loop tries again after ``LOOP_WAIT_SECONDS``, twice
 #: that after each try that finds it taken, up to ``LOOP_WAIT_MAX_SECONDS``, until
 #: ``LOOP_WAIT_BUDGET_SECONDS`` have passed; then the thread, which waits for the lock, takes
