@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,6 +51,23 @@ async def request(store: SqlTokenStore, ids: tuple[str, str, str], digests: list
         await commits.settle(pending)
 
 
+def held_on_a_thread(lock: WriterLock, until: threading.Event, at_most: float
+                     ) -> threading.Thread:
+    """A thread that has taken ``lock`` (``release`` on the thread that took it) and holds it
+    until ``until`` is set or ``at_most`` seconds have passed."""
+    taken = threading.Event()
+
+    def hold() -> None:
+        with lock.held():
+            taken.set()
+            until.wait(at_most)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(5)
+    return holder
+
+
 def test_rows_appended_on_the_loop_are_committed_by_the_loop_in_one_transaction(
         svc: Services, ids: tuple[str, str, str]) -> None:
     store = SqlTokenStore(svc.engine, svc.writes)
@@ -85,16 +101,7 @@ def test_the_other_workers_writer_holding_the_lock_sends_the_rows_to_the_thread(
         svc: Services, ids: tuple[str, str, str]) -> None:
     other = writer_lock(svc.engine)  # another process's writer, committing for 0.3 s
     assert isinstance(other, WriterLock)
-    taken = threading.Event()
-
-    def commit() -> None:
-        with other.held():
-            taken.set()
-            time.sleep(0.3)
-
-    committing = threading.Thread(target=commit)
-    committing.start()
-    taken.wait()
+    committing = held_on_a_thread(other, threading.Event(), 0.3)
     store = SqlTokenStore(svc.engine, svc.writes)
     asyncio.run(request(store, ids, ["held-1", "held-2"], {}))  # answered once released
     committing.join()
@@ -145,16 +152,8 @@ def test_the_writer_lock_excludes_the_threads_of_one_process(home: Path) -> None
     # descriptor let each "take" it while the other held it.
     home.mkdir(parents=True, exist_ok=True)
     lock = WriterLock(home / "db.writer-lock")
-    taken, done = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with lock.held():
-            taken.set()
-            done.wait(5)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    taken.wait(5)
+    done = threading.Event()
+    holder = held_on_a_thread(lock, done, 5)
     try:
         assert not lock.try_take()  # this thread: refused while the other holds it
     finally:
