@@ -6,6 +6,7 @@ near it every request is counted in the shared counters, so the refusal stays ex
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -133,6 +134,37 @@ def test_on_the_loop_a_due_read_goes_to_the_flush_thread(counters: SqlCounters,
     worker._flusher.shutdown(wait=True)  # noqa: SLF001 - let the flush thread finish
     worker.flush()
     assert shared(counters, clock) == 1 + 3 * MAX_PENDING
+
+
+def test_in_a_request_a_due_read_goes_to_the_flush_thread(counters: SqlCounters,
+                                                         clock: FixedClock,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request's thread (``commits.deferred()``, as the web layer runs every request) does
+    not wait for the shared counters far from the limit; outside a request it reads at once."""
+    worker = ApiAllocation(counters, clock, 15_000)
+    worker.consume(ORG)  # the first read: the tally exists now
+    caller = threading.get_ident()
+    taken_by: list[str] = []
+    take = counters.take
+
+    def watched(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        taken_by.append("caller" if threading.get_ident() == caller else "flush thread")
+        return take(*args, **kwargs)
+
+    monkeypatch.setattr(counters, "take", watched)
+    clock.advance(FLUSH_SECONDS)  # due for a read
+    with commits.deferred():
+        for _ in range(3 * MAX_PENDING):
+            worker.consume(ORG)
+    if worker._flusher is not None:  # noqa: SLF001 - let the flush thread finish
+        worker._flusher.shutdown(wait=True)  # noqa: SLF001
+    assert taken_by and set(taken_by) == {"flush thread"}
+    worker.flush()
+    assert shared(counters, clock) == 1 + 3 * MAX_PENDING
+    clock.advance(FLUSH_SECONDS)
+    taken_by.clear()
+    worker.consume(ORG)  # outside a request: at once, by the caller
+    assert taken_by == ["caller"]
 
 
 def test_a_count_waiting_for_the_shared_counters_does_not_hold_up_the_others(

@@ -18,9 +18,10 @@ then at most ``MAX_PENDING`` per process. Reported usage (``Sforce-Limit-Info``)
 other processes' requests as of the last read, at most a second old (Salesforce itself reports
 it "accurate within 5 minutes").
 
-A call on the event loop (commits.py) never waits for the shared counters: when its tally is
-due for a read far from the limit, it counts in memory and the read is made on a flush thread;
-near the limit the call moves to a thread and is counted exactly.
+A request (inside ``commits.deferred()``, as the web layer runs each one) never waits for the
+shared counters far from the limit: when its tally is due for a read, it counts in memory and
+the read is made on a flush thread. Near the limit it is counted exactly, a call on the event
+loop moving to a thread for it. Outside a request (the CLI, tests) a due read is made at once.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from localforce.commits import on_loop
+from localforce.commits import deferring, on_loop
 from localforce.data.errors import RequestLimitExceeded
 from localforce.limits.ports import Counters, Window
 
@@ -125,10 +126,13 @@ class ApiAllocation:
             if tally is not None and self._may_count_here(tally, now, limit):
                 tally.pending += 1
                 return Usage(tally.used, limit)
-            if tally is not None and on_loop() and self._roomy(tally, limit):
-                # Due for a read, but on the loop the shared counters would wait: counted
-                # here, read on the flush thread (trying them first cost a pool checkout and
-                # a refused BEGIN on every call until that thread had run).
+            if tally is not None and (on_loop() or deferring()) and self._roomy(tally, limit):
+                # Due for a read, but a request's answer would wait for the shared counters
+                # (SQLite's write lock, a round trip to PostgreSQL), and on the loop every
+                # other request with it: counted here, read on the flush thread (on the loop,
+                # trying them first cost a pool checkout and a refused BEGIN on every call
+                # until that thread had run; on a request thread the read held one of its
+                # few threads for a write transaction, bench/README.md).
                 tally.pending += 1
                 self._flush_soon(key)
                 return Usage(tally.used, limit)
