@@ -20,10 +20,11 @@ from tests.storage.test_group_commit_loop import (  # the same tests, on Postgre
     test_a_bad_row_fails_only_its_own_request,  # noqa: F401
     test_outside_a_request_or_off_the_loop_the_thread_writes,  # noqa: F401
 )
-from tests.storage.test_oauth_store import record
+from tests.storage.test_oauth_store import NOW, record
 
 from localforce import commits
 from localforce.bootstrap import Services, build
+from localforce.storage.sql.group_commit import _json_rows, _NeedsConversion
 from localforce.storage.sql.oauth_store import SqlTokenStore
 
 pytestmark = pytest.mark.postgres
@@ -98,3 +99,48 @@ def test_close_closes_the_loops_connection(svc: Services, ids: tuple[str, str, s
     (held,) = svc.writes._postgres_connections.values()  # noqa: SLF001
     svc.writes.close()
     assert held.closed
+
+
+def test_values_reach_the_table_as_given(svc: Services, ids: tuple[str, str, str]) -> None:
+    """The loop sends a batch's rows as one JSON document: quotes, backslashes, JSON's and
+    SQL's own characters and non-ASCII text arrive as they were, and run as nothing."""
+    store = SqlTokenStore(svc.engine, svc.writes)
+    tricky = 'it\'s "q" \\ \\" \\u0041 %s %(x)s $1 ;\'); DROP TABLE oauth_tokens; -- é日本\n\t'
+    given = [record(ids, "plain"),
+             record(ids, "tricky", family=tricky[:32], idle_timeout=2**31 - 1,
+                    parent_digest=tricky[:64], jkt=tricky[-43:], act=tricky)]
+
+    async def main() -> None:
+        with commits.deferred() as pending:
+            for token in given:
+                store.add(token)
+            await commits.settle(pending)
+
+    asyncio.run(main())
+    assert [store.find(token.digest) for token in given] == given
+    assert svc.writes._thread is None  # noqa: SLF001 - the loop wrote them, not the thread
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), b"\x00bytes", 2**64, ["a"]])
+def test_a_value_json_would_not_carry_as_it_is_goes_to_the_thread(value: object) -> None:
+    with pytest.raises(_NeedsConversion):
+        _json_rows((("v", "v"),), [{"v": "fine"}, {"v": value}])
+
+
+def test_a_batch_with_an_update_is_written_by_the_loop_in_one_transaction(
+        svc: Services, ids: tuple[str, str, str]) -> None:
+    """An UPDATE has no one-statement form: the batch is written with COPY and executemany,
+    still by the loop, in a transaction of its own."""
+    store = SqlTokenStore(svc.engine, svc.writes)
+
+    async def main() -> None:
+        await request(store, ids, ["old"], {})
+        with commits.deferred() as pending:
+            store.add(record(ids, "new"))
+            store.touch("old", NOW + 50)
+            await commits.settle(pending)
+
+    asyncio.run(main())
+    assert store.find("new") == record(ids, "new")
+    assert store.find("old").last_used_at == NOW + 50  # type: ignore[union-attr]
+    assert svc.writes._thread is None  # noqa: SLF001

@@ -34,9 +34,10 @@ that (longer than a checkpoint holds the lock), or if a row fails, the batch goe
 as above, which waits, retries row by row and answers each row's future; either way a response
 still waits for its rows' commit.
 
-**On the event loop, PostgreSQL**: the rows go to a task of the loop that writes each batch
-(``COPY``) on an asynchronous psycopg connection of its own and commits; the loop serves other
-requests while it waits for the network, and what arrives meanwhile is the next batch. The
+**On the event loop, PostgreSQL**: the rows go to a task of the loop that writes each batch on
+an asynchronous psycopg connection of its own — its INSERTs as one statement, the rows of each
+as one JSON document (``_one_statement``), else ``COPY`` in a transaction; the loop serves
+other requests while it waits for the network, and what arrives meanwhile is the next batch. The
 thread's hand-offs cost a client-credentials grant a fifth of its CPU (bench/README.md). A
 batch that fails — a bad row, a lost connection — goes to the thread as above; a lost
 connection is replaced for the next batch.
@@ -49,6 +50,7 @@ import contextlib
 import contextvars
 import functools
 import logging
+import math
 import operator
 import queue
 import re
@@ -58,6 +60,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -107,6 +110,13 @@ _ALL_PARAMETERS = re.compile(r"INSERT INTO (\S+) \(([^()]*)\) VALUES \((.*)\)")
 _PARAMETER = re.compile(r"%\((\w+)\)s(?:::\w+)?")
 #: ``COPY ... FROM STDIN`` and the parameter names in column order.
 _Copy = tuple[str, tuple[str, ...]]
+#: An INSERT of the rows of a JSON document and each column's (parameter name, JSON key).
+_FromJson = tuple[str, tuple[tuple[str, str], ...]]
+#: Values JSON carries as PostgreSQL reads them back into any column COPY's text could fill
+#: (``bool`` is an ``int``); a float must also be finite (JSON has no NaN).
+_JSON_VALUES = (str, int, float, type(None))
+#: psycopg's ``TransactionStatus.IDLE``.
+_PG_IDLE = 0
 
 
 class GroupCommit:
@@ -119,6 +129,7 @@ class GroupCommit:
         self._start_lock = threading.Lock()
         self._plain_sql: dict[tuple[UpdateBase, tuple[str, ...]], _Plain | None] = {}
         self._copy_sql: dict[tuple[UpdateBase, tuple[str, ...]], _Copy | None] = {}
+        self._json_sql: dict[tuple[UpdateBase, tuple[str, ...]], _FromJson | None] = {}
         # -- on the event loop (a SQLite file only: its OS lock is what makes it safe)
         self._loop_batches: dict[asyncio.AbstractEventLoop, list[_LoopItem]] = {}
         self._loop_connection: sqlite3.Connection | None = None
@@ -256,9 +267,13 @@ class GroupCommit:
         plain = {statement: self._plain(statement, rows[0]) for statement, rows in grouped.items()}
         if any(p is None for p in plain.values()):
             raise _NeedsConversion
+        one = self._one_statement(grouped, plain)  # type: ignore[arg-type]
         connection = await self._postgres_connection(loop)
         try:
-            async with connection.cursor() as cursor:
+            if one is not None:
+                await connection.execute(*one)
+                return
+            async with connection.transaction(), connection.cursor() as cursor:
                 for statement, rows in grouped.items():
                     sql, names = plain[statement]  # type: ignore[misc]
                     copy = self._copy(statement, rows[0], sql)
@@ -269,11 +284,34 @@ class GroupCommit:
                     async with cursor.copy(copy_sql) as stream:
                         for values in _parameters(order, rows):
                             await stream.write_row(values)
-            await connection.commit()
         except BaseException:
-            with contextlib.suppress(Exception):
-                await connection.rollback()
+            if connection.info.transaction_status != _PG_IDLE:  # e.g. cancelled mid-statement
+                with contextlib.suppress(Exception):
+                    await connection.close()  # the next batch opens another
             raise
+
+    def _one_statement(self, grouped: dict[UpdateBase, list[Row]],
+                       plain: dict[UpdateBase, _Plain]) -> tuple[str, list[str]] | None:
+        """A batch of INSERTs as one statement and its JSON documents, one per INSERT: one
+        transaction on the loop's autocommit connection and one round trip, where a COPY per
+        table with ``BEGIN`` and ``COMMIT`` took six and ~4 times the CPU (bench/README.md).
+        The INSERTs but the last go in a ``WITH``, which PostgreSQL runs as part of the last.
+        None when a statement is not such an INSERT (an UPDATE) or a value is not one JSON
+        carries as it is: the batch is then written with ``COPY`` and ``executemany``."""
+        inserts, documents = [], []
+        for statement, rows in grouped.items():
+            insert = self._from_json(statement, rows[0], plain[statement][0])
+            if insert is None:
+                return None
+            sql, keys = insert
+            inserts.append(sql)
+            try:
+                documents.append(_json_rows(keys, rows))
+            except _NeedsConversion:
+                return None
+        *first, last = inserts
+        with_ = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(first))
+        return (f"WITH {with_} {last}" if first else last), documents
 
     async def _postgres_connection(self, loop: asyncio.AbstractEventLoop) -> Any:
         """The loop's connection; a new one after the last was lost (a failed batch's
@@ -287,7 +325,8 @@ class GroupCommit:
 
             url = self._engine.url.set(drivername="postgresql")
             held = await psycopg.AsyncConnection.connect(
-                url.render_as_string(hide_password=False), connect_timeout=PG_CONNECT_TIMEOUT)
+                url.render_as_string(hide_password=False), connect_timeout=PG_CONNECT_TIMEOUT,
+                autocommit=True)
             self._postgres_connections[loop] = held
         return held
 
@@ -448,16 +487,38 @@ class GroupCommit:
         ON CONFLICT, an expression), which ``executemany`` writes."""
         key = (statement, tuple(row))
         if key not in self._copy_sql:
-            copy = None
-            match = _ALL_PARAMETERS.fullmatch(sql)
-            if self._engine.dialect.name == "postgresql" and match is not None:
-                table, columns, values = match.groups()
-                items = [_PARAMETER.fullmatch(v.strip()) for v in values.split(",")]
-                if all(items) and len(items) == len(columns.split(",")):
-                    copy = (f"COPY {table} ({columns}) FROM STDIN",
-                            tuple(m.group(1) for m in items if m is not None))
-            self._copy_sql[key] = copy
+            parts = self._insert_of_parameters(sql)
+            self._copy_sql[key] = None if parts is None else (
+                f"COPY {parts[0]} ({parts[1]}) FROM STDIN", tuple(name for _, name in parts[2]))
         return self._copy_sql[key]
+
+    def _from_json(self, statement: UpdateBase, row: Row, sql: str) -> _FromJson | None:
+        """On PostgreSQL, an INSERT of parameters only (``sql``, its plain SQL) as an INSERT of
+        the rows of one JSON document (``json_populate_recordset``: each value converted to
+        its column's type by PostgreSQL, as COPY's text is), and each column's (parameter
+        name, JSON key); None for anything else."""
+        key = (statement, tuple(row))
+        if key not in self._json_sql:
+            parts = self._insert_of_parameters(sql)
+            self._json_sql[key] = None if parts is None else (
+                f"INSERT INTO {parts[0]} ({parts[1]}) SELECT {parts[1]} FROM "
+                f"json_populate_recordset(NULL::{parts[0]}, %s::json)",
+                tuple((name, _unquoted(column)) for column, name in parts[2]))
+        return self._json_sql[key]
+
+    def _insert_of_parameters(self, sql: str
+                              ) -> tuple[str, str, list[tuple[str, str]]] | None:
+        """On PostgreSQL, an INSERT whose every value is one parameter: its table, its column
+        list as written, and each (column, parameter name); else None."""
+        match = _ALL_PARAMETERS.fullmatch(sql)
+        if self._engine.dialect.name != "postgresql" or match is None:
+            return None
+        table, columns, values = match.groups()
+        names = [c.strip() for c in columns.split(",")]
+        items = [_PARAMETER.fullmatch(v.strip()) for v in values.split(",")]
+        if len(items) != len(names) or not all(items):
+            return None
+        return table, columns, [(n, m.group(1)) for n, m in zip(names, items, strict=True) if m]
 
     def _locked(self) -> contextlib.AbstractContextManager[None]:
         return self._lock.held() if self._lock is not None else contextlib.nullcontext()
@@ -487,6 +548,30 @@ def _values(names: tuple[str, ...]) -> Any:
     if len(names) <= 1:  # itemgetter answers one name's value bare, and takes at least one
         return lambda row: tuple(row[n] for n in names)
     return operator.itemgetter(*names)
+
+
+def _unquoted(column: str) -> str:
+    """A column's name as the SQL spells it (``"Name"`` or ``name``), as a JSON key."""
+    return column[1:-1].replace('""', '"') if column.startswith('"') else column
+
+
+def _json_rows(keys: tuple[tuple[str, str], ...], rows: list[Row]) -> str:
+    """The rows as one JSON array of objects keyed by column; ``_NeedsConversion`` for a value
+    JSON would not carry as it is (the batch is then written another way)."""
+    documents = []
+    for row in rows:
+        document = {}
+        for name, column in keys:
+            value = row[name]
+            if not isinstance(value, _JSON_VALUES) or (
+                    isinstance(value, float) and not math.isfinite(value)):
+                raise _NeedsConversion
+            document[column] = value
+        documents.append(document)
+    try:
+        return orjson.dumps(documents).decode()
+    except (TypeError, orjson.JSONEncodeError):  # an int past 64 bits, a tzinfo it cannot name
+        raise _NeedsConversion from None
 
 
 def _copy_outcome(handed: Future[None], done: asyncio.Future[None]) -> None:
