@@ -39,6 +39,7 @@ from localforce.web.errors import SalesforceJSON, api_error_response
 from localforce.web.requestsize import MAX_DATA_BODY, bodiless, read_body
 
 LIMIT_HEADER = "Sforce-Limit-Info"
+_LIMIT_KEY = LIMIT_HEADER.lower().encode("latin-1")
 
 
 @dataclass
@@ -75,7 +76,11 @@ def _principal(services: Services, request: Request) -> Principal:
 
 
 def _version(request: Request) -> str:
-    raw = str(request.path_params["version"])
+    return _version_of(str(request.path_params["version"]))
+
+
+@functools.lru_cache(maxsize=64)  # the same few on every call (an unknown one is not kept)
+def _version_of(raw: str) -> str:
     if raw == "latest":
         return f"{LATEST}.0"
     if not raw.startswith("v") or not is_supported(raw[1:]):
@@ -147,8 +152,10 @@ def _inflated(request: Request, raw: bytes) -> bytes:
 def _compressed(request: Request, response: Response) -> Response:
     """The answer gzipped when the client accepts gzip and it is worth it."""
     body = getattr(response, "body", b"")
+    if len(body) < MIN_GZIP:
+        return response
     accepts = request.headers.get("accept-encoding", "").lower()
-    if (len(body) < MIN_GZIP or "gzip" not in accepts or "gzip;q=0" in accepts.replace(" ", "")
+    if ("gzip" not in accepts or "gzip;q=0" in accepts.replace(" ", "")
             or "content-encoding" in response.headers):
         return response
     packed = gzip.compress(body, compresslevel=5)
@@ -228,8 +235,8 @@ def endpoint(services: Services, handler: Handler, streamed: frozenset[str] = fr
             response, usage[:] = api_error_response(exc), [exc.usage.header()]
         except ApiError as exc:
             response = api_error_response(exc)
-        if usage:
-            response.headers[LIMIT_HEADER] = usage[-1]
+        if usage:  # appended as ``response.headers[...] =`` would (no handler sets it)
+            response.raw_headers.append((_LIMIT_KEY, usage[-1].encode("latin-1")))
         return response
 
     return run
