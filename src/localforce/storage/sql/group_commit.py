@@ -314,8 +314,8 @@ class GroupCommit:
         return (f"WITH {with_} {last}" if first else last), documents
 
     async def _postgres_connection(self, loop: asyncio.AbstractEventLoop) -> Any:
-        """The loop's connection; a new one after the last was lost (a failed batch's
-        rollback leaves a healthy one as it was)."""
+        """The loop's connection (autocommit); a new one after the last was lost (a failed
+        batch leaves a healthy one idle, as it was)."""
         held = self._postgres_connections.get(loop)
         if held is None or held.closed or held.broken:
             if held is not None:
@@ -570,7 +570,7 @@ def _json_rows(keys: tuple[tuple[str, str], ...], rows: list[Row]) -> str:
         documents.append(document)
     try:
         return orjson.dumps(documents).decode()
-    except (TypeError, orjson.JSONEncodeError):  # an int past 64 bits, a tzinfo it cannot name
+    except (TypeError, orjson.JSONEncodeError):  # an int past 64 bits
         raise _NeedsConversion from None
 
 
