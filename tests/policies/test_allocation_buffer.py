@@ -136,11 +136,11 @@ def test_on_the_loop_a_due_read_goes_to_the_flush_thread(counters: SqlCounters,
     assert shared(counters, clock) == 1 + 3 * MAX_PENDING
 
 
-def test_in_a_request_a_due_read_goes_to_the_flush_thread(counters: SqlCounters,
-                                                         clock: FixedClock,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_in_a_request_a_read_due_by_count_goes_to_the_flush_thread(
+        counters: SqlCounters, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
     """A request's thread (``commits.deferred()``, as the web layer runs every request) does
-    not wait for the shared counters far from the limit; outside a request it reads at once."""
+    not wait for the shared counters every ``MAX_PENDING`` calls far from the limit; once its
+    tally is a second old, or outside a request, it reads at once."""
     worker = ApiAllocation(counters, clock, 15_000)
     worker.consume(ORG)  # the first read: the tally exists now
     caller = threading.get_ident()
@@ -152,9 +152,8 @@ def test_in_a_request_a_due_read_goes_to_the_flush_thread(counters: SqlCounters,
         return take(*args, **kwargs)
 
     monkeypatch.setattr(counters, "take", watched)
-    clock.advance(FLUSH_SECONDS)  # due for a read
     with commits.deferred():
-        for _ in range(3 * MAX_PENDING):
+        for _ in range(3 * MAX_PENDING):  # due for a read every MAX_PENDING calls
             worker.consume(ORG)
     if worker._flusher is not None:  # noqa: SLF001 - let the flush thread finish
         worker._flusher.shutdown(wait=True)  # noqa: SLF001
@@ -163,8 +162,13 @@ def test_in_a_request_a_due_read_goes_to_the_flush_thread(counters: SqlCounters,
     assert shared(counters, clock) == 1 + 3 * MAX_PENDING
     clock.advance(FLUSH_SECONDS)
     taken_by.clear()
-    worker.consume(ORG)  # outside a request: at once, by the caller
+    with commits.deferred():
+        worker.consume(ORG)  # a second old: at once, by the caller
     assert taken_by == ["caller"]
+    taken_by.clear()
+    for _ in range(MAX_PENDING + 1):
+        worker.consume(ORG)  # outside a request: at once too
+    assert taken_by and set(taken_by) == {"caller"}
 
 
 def test_a_count_waiting_for_the_shared_counters_does_not_hold_up_the_others(

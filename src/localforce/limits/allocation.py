@@ -18,10 +18,12 @@ then at most ``MAX_PENDING`` per process. Reported usage (``Sforce-Limit-Info``)
 other processes' requests as of the last read, at most a second old (Salesforce itself reports
 it "accurate within 5 minutes").
 
-A request (inside ``commits.deferred()``, as the web layer runs each one) never waits for the
-shared counters far from the limit: when its tally is due for a read, it counts in memory and
-the read is made on a flush thread. Near the limit it is counted exactly, a call on the event
-loop moving to a thread for it. Outside a request (the CLI, tests) a due read is made at once.
+A call on the event loop (commits.py) never waits for the shared counters far from the limit:
+when its tally is due for a read, it counts in memory and the read is made on a flush thread;
+so does a request on a request thread (inside ``commits.deferred()``, as the web layer runs
+each one) whose tally is due by its ``MAX_PENDING`` count, not by its age. Near the limit every
+call is counted exactly, one on the loop moving to a thread for it; outside a request (the CLI,
+tests) a due read is made at once.
 """
 
 from __future__ import annotations
@@ -126,13 +128,17 @@ class ApiAllocation:
             if tally is not None and self._may_count_here(tally, now, limit):
                 tally.pending += 1
                 return Usage(tally.used, limit)
-            if tally is not None and (on_loop() or deferring()) and self._roomy(tally, limit):
+            if tally is not None and self._roomy(tally, limit) and (
+                    on_loop() or (deferring() and now - tally.read_at < FLUSH_SECONDS)):
                 # Due for a read, but a request's answer would wait for the shared counters
                 # (SQLite's write lock, a round trip to PostgreSQL), and on the loop every
                 # other request with it: counted here, read on the flush thread (on the loop,
                 # trying them first cost a pool checkout and a refused BEGIN on every call
-                # until that thread had run; on a request thread the read held one of its
-                # few threads for a write transaction, bench/README.md).
+                # until that thread had run; on a request thread, every ``MAX_PENDING``
+                # calls under load, the read held one of its few threads for a write
+                # transaction, bench/README.md). A request thread still reads at once when
+                # its tally is a second old: the first call after a quiet second reports every
+                # process's count (tests/replicas/test_haproxy.py).
                 tally.pending += 1
                 self._flush_soon(key)
                 return Usage(tally.used, limit)
