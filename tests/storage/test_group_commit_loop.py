@@ -130,8 +130,9 @@ def test_the_other_workers_brief_commit_is_waited_for_on_the_loop(
 
 def test_a_checkpoint_long_hold_is_waited_for_on_the_loop_not_by_the_thread(
         svc: Services, ids: tuple[str, str, str]) -> None:
-    # The other worker's WAL checkpoint held the lock 4-53 ms (80 here): longer than the
-    # loop once tried (50 tries 0.2 ms apart) before handing the rows to its thread.
+    # The other worker's WAL checkpoint holds the lock for milliseconds (bench/README.md; 80
+    # here, more than measured): longer than the loop once tried (50 tries 0.2 ms apart)
+    # before handing the rows to its thread.
     other = writer_lock(svc.engine)
     assert isinstance(other, WriterLock)
     store = SqlTokenStore(svc.engine, svc.writes)

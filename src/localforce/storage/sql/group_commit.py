@@ -115,8 +115,6 @@ _FromJson = tuple[str, tuple[tuple[str, str], ...]]
 #: Values JSON carries as PostgreSQL reads them back into any column COPY's text could fill
 #: (``bool`` is an ``int``); a float must also be finite (JSON has no NaN).
 _JSON_VALUES = (str, int, float, type(None))
-#: psycopg's ``TransactionStatus.IDLE``.
-_PG_IDLE = 0
 
 
 class GroupCommit:
@@ -285,7 +283,9 @@ class GroupCommit:
                         for values in _parameters(order, rows):
                             await stream.write_row(values)
         except BaseException:
-            if connection.info.transaction_status != _PG_IDLE:  # e.g. cancelled mid-statement
+            from psycopg.pq import TransactionStatus  # PostgreSQL only
+
+            if connection.info.transaction_status != TransactionStatus.IDLE:  # e.g. cancelled
                 with contextlib.suppress(Exception):
                     await connection.close()  # the next batch opens another
             raise
@@ -294,7 +294,8 @@ class GroupCommit:
                        plain: dict[UpdateBase, _Plain]) -> tuple[str, list[str]] | None:
         """A batch of INSERTs as one statement and its JSON documents, one per INSERT: one
         transaction on the loop's autocommit connection and one round trip, where a COPY per
-        table with ``BEGIN`` and ``COMMIT`` took six and ~4 times the CPU (bench/README.md).
+        table with ``BEGIN`` and ``COMMIT`` took six, at several times the CPU
+        (bench/README.md).
         The INSERTs but the last go in a ``WITH``, which PostgreSQL runs as part of the last.
         None when a statement is not such an INSERT (an UPDATE) or a value is not one JSON
         carries as it is: the batch is then written with ``COPY`` and ``executemany``."""
