@@ -6,10 +6,11 @@ thread. Under the GIL those threads only help while they wait, and most of a req
 SQLAlchemy, SQLite, JSON — is Python that holds it. With Starlette's default of 40 threads,
 dozens of them took turns at the GIL on every request; two threads cost far less CPU per
 request and memory per worker (fewer threads, fewer SQLite connections in use; bench/README.md).
-And the hand-off itself goes straight to a ``ThreadPoolExecutor`` through the event loop's
-``run_in_executor``: anyio's ``to_thread`` (what Starlette's ``run_in_threadpool`` uses) spent
-more CPU per call on its limiter, cancel scopes and backend detection than the introspection
-it ran (bench/README.md, "threads").
+And the hand-off itself goes straight to threads of our own (``_Pool``): anyio's
+``to_thread`` (what Starlette's ``run_in_threadpool`` uses) spent more CPU per call on its
+limiter, cancel scopes and backend detection than the introspection it ran, and the event
+loop's ``run_in_executor`` several times what ``_Pool`` spends (bench/README.md, "threads"
+and the fourteenth pass).
 
 - ``run(...)``: ordinary calls, on ``settings.request_threads`` threads (``install`` sizes them
   when the app starts; it also sizes anyio's default limiter, which Starlette's own internals
@@ -35,8 +36,8 @@ import contextvars
 import functools
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from queue import SimpleQueue
+from typing import Any, TypeVar
 
 from anyio import to_thread
 
@@ -55,27 +56,81 @@ DEFAULT_REQUEST_THREADS = 2
 
 
 class _Pool:
-    """A thread pool made on first use, in the process that uses it (uvicorn starts its workers
-    after importing nothing of ours, but a pool must never cross a fork)."""
+    """Threads made on first use, in the process that uses them (uvicorn starts its workers
+    after importing nothing of ours, but a thread must never cross a fork).
+
+    A call handed over is one tuple on a queue; its result comes back to the caller's event
+    loop through ``call_soon_threadsafe`` into an ``asyncio.Future``. ``run_in_executor`` did
+    the same through a ``concurrent.futures.Future`` (a ``Condition`` each), chained to an
+    asyncio one by callbacks: several times the CPU per hand-off (bench/README.md, fourteenth
+    pass). The threads are daemons: a call still running when the process exits is cut short
+    (its transaction rolled back, its request never answered), where ``ThreadPoolExecutor``
+    made the exit wait for it."""
 
     def __init__(self, name: str, size: int) -> None:
         self.name, self.size = name, size
-        self._executor: ThreadPoolExecutor | None = None
+        self._queue: SimpleQueue[_Item | None] | None = None
         self._lock = threading.Lock()
 
-    def executor(self) -> ThreadPoolExecutor:
-        if self._executor is None:
-            with self._lock:
-                if self._executor is None:
-                    self._executor = ThreadPoolExecutor(self.size, thread_name_prefix=self.name)
-        return self._executor
+    def submit(self, call: Callable[[], T]) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        (self._queue or self._start()).put((loop, future, contextvars.copy_context(), call))
+        return future
+
+    def _start(self) -> SimpleQueue[_Item | None]:
+        with self._lock:
+            if self._queue is None:
+                queue: SimpleQueue[_Item | None] = SimpleQueue()
+                for number in range(self.size):
+                    threading.Thread(target=_serve, args=(queue,), daemon=True,
+                                     name=f"{self.name}_{number}").start()
+                self._queue = queue
+            return self._queue
 
     def resize(self, size: int) -> None:
         with self._lock:
-            if size != self.size and self._executor is not None:
-                self._executor.shutdown(wait=False)  # its running calls finish; no new ones
-                self._executor = None
+            if size != self.size and self._queue is not None:
+                for _ in range(self.size):  # each thread ends after the calls queued before
+                    self._queue.put(None)
+                self._queue = None
             self.size = size
+
+
+#: A call handed to a pool: the caller's loop and future, the context to run it in, the call.
+_Item = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", contextvars.Context,
+              Callable[[], Any]]
+
+
+def _serve(queue: SimpleQueue[_Item | None]) -> None:
+    while (item := queue.get()) is not None:
+        loop, future, context, call = item
+        del item
+        if future.cancelled():  # its request is gone
+            continue
+        try:
+            _answer(loop, _succeed, future, context.run(call))
+        except BaseException as exc:  # noqa: BLE001 - the caller's to handle
+            _answer(loop, _fail, future, exc)
+        del loop, future, context, call  # nothing of a call kept while the thread waits
+
+
+def _answer(loop: asyncio.AbstractEventLoop, settle: Callable[[asyncio.Future[Any], Any], None],
+            future: asyncio.Future[Any], value: Any) -> None:
+    try:
+        loop.call_soon_threadsafe(settle, future, value)
+    except RuntimeError:  # the loop closed meanwhile: nobody waits for the answer
+        pass
+
+
+def _succeed(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():  # not cancelled meanwhile
+        future.set_result(result)
+
+
+def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
 
 
 _REQUESTS = _Pool("request", DEFAULT_REQUEST_THREADS)
@@ -115,5 +170,4 @@ async def on_loop(inline: bool, work: Callable[..., T], *args: object) -> T:
 
 
 async def _on(pool: _Pool, call: Callable[[], T]) -> T:
-    context = contextvars.copy_context()
-    return await asyncio.get_running_loop().run_in_executor(pool.executor(), context.run, call)
+    return await pool.submit(call)
