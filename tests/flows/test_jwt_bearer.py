@@ -193,5 +193,25 @@ def test_malformed_assertions(approved: World, assertion: str) -> None:
     assert grant(approved, assertion).json() == INVALID
 
 
+def test_a_signed_assertion_asking_for_an_extension_is_refused(approved: World,
+                                                                key_pair: KeyPair) -> None:
+    """RFC 7515 §4.1.11: ``crit`` names an extension this server does not understand (RFC
+    7797's unencoded payload); validly signed, the assertion is refused all the same."""
+    for header in ({"crit": ["b64"], "b64": False}, {"crit": ["exp"]}):
+        assertion = pyjwt.encode(claims(), key_pair.private_pem, algorithm="RS256",
+                                 headers=header)
+        assert grant(approved, assertion).json() == INVALID
+    assert "access_token" in grant(approved, signed(key_pair)).json()
+
+
+def test_a_padded_signature_is_refused(approved: World, key_pair: KeyPair) -> None:
+    """Base64url without padding (RFC 7515 §2): the same signature, padded, is refused."""
+    head, _, signature = signed(key_pair).rpartition(".")
+    padded = signature + "=" * (-len(signature) % 4)
+    assert padded != signature
+    assert grant(approved, f"{head}.{padded}").json() == INVALID
+    assert "access_token" in grant(approved, f"{head}.{signature}").json()
+
+
 def test_no_refresh_token(approved: World, key_pair: KeyPair) -> None:
     assert "refresh_token" not in grant(approved, signed(key_pair)).json()
