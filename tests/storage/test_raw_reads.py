@@ -94,6 +94,21 @@ def test_a_driver_error_is_sqlalchemys(engine: Engine) -> None:
         reads.rows(select(text("nope")).select_from(things))
 
 
+def test_one_cursor_per_thread_reads_on_after_a_statement_failed(engine: Engine) -> None:
+    """The thread's cursor is kept from read to read; a statement the database refuses (not
+    a lost connection) leaves it reading."""
+    reads = RawReads.for_engine(engine)
+    assert reads is not None
+    statement = select(things.c.name).where(things.c.id == bindparam("i"))
+    assert reads.rows(statement, {"i": 1}) == [("one",)]
+    cursor = reads._local.cursor  # noqa: SLF001
+    with pytest.raises(DBAPIError):  # a value the driver cannot send
+        reads.rows(statement, {"i": {"not": "an id"}})
+    assert reads.rows(statement, {"i": 2}) == [("two",)]
+    assert reads.rows(select(things.c.id).order_by(things.c.id)) == [(1,), (2,)]
+    assert reads._local.cursor is cursor  # noqa: SLF001
+
+
 def test_not_for_an_in_memory_database() -> None:
     assert RawReads.for_engine(make_engine("sqlite://")) is None
 

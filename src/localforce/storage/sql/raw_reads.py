@@ -126,11 +126,10 @@ class RawReads:
         if plan is None:
             return None
         values = plan.values(params)
-        connection = None
         try:
             # Opening one raises the driver's own error (Engine.raw_connection wraps nothing).
-            connection = self._connection()
-            cursor = connection.execute(plan.sql, values)
+            cursor = self._cursor()
+            cursor.execute(plan.sql, values)
             rows = cursor.fetchall()
         except self._error as error:
             if isinstance(error, self._lost):  # the server may be gone: every thread reopens
@@ -151,6 +150,14 @@ class RawReads:
             self._generation += 1
         for connection in opened:
             connection.close()
+
+    def _cursor(self) -> Any:
+        """This thread's cursor on its connection: one for every read (a new cursor per
+        statement was a third of psycopg's CPU per read, bench/README.md)."""
+        local = self._local
+        if getattr(local, "generation", None) != self._generation:
+            local.cursor = self._connection().cursor()
+        return local.cursor
 
     def _connection(self) -> Any:
         local = self._local
