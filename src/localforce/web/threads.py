@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import os
 import threading
 from collections.abc import Callable
 from queue import SimpleQueue
@@ -56,8 +57,8 @@ DEFAULT_REQUEST_THREADS = 2
 
 
 class _Pool:
-    """Threads made on first use, in the process that uses them (uvicorn starts its workers
-    after importing nothing of ours, but a thread must never cross a fork).
+    """Threads made on first use, in the process that uses them: a forked child starts with
+    none (``_after_fork``), and makes its own at its first call.
 
     A call handed over is one tuple on a queue; its result comes back to the caller's event
     loop through ``call_soon_threadsafe`` into an ``asyncio.Future``. ``run_in_executor`` did
@@ -87,6 +88,12 @@ class _Pool:
                                      name=f"{self.name}_{number}").start()
                 self._queue = queue
             return self._queue
+
+    def forget_threads(self) -> None:
+        """In a forked child: the parent's threads do not exist here (their queue is dropped,
+        and its lock, which another thread may have held at the fork, made anew)."""
+        self._queue = None
+        self._lock = threading.Lock()
 
     def resize(self, size: int) -> None:
         with self._lock:
@@ -136,6 +143,14 @@ def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
 _REQUESTS = _Pool("request", DEFAULT_REQUEST_THREADS)
 _WRITES = _Pool("write", DEFAULT_REQUEST_THREADS)
 _LOGINS = _Pool("login", LOGIN_THREADS)
+
+
+def _after_fork() -> None:
+    for pool in (_REQUESTS, _WRITES, _LOGINS):
+        pool.forget_threads()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def install(request_threads: int) -> None:

@@ -1,10 +1,12 @@
 """web/threads.py's pools: a call handed to a thread answers its caller's event loop with its
 result or its exception, runs in a copy of the caller's context, is skipped when its caller
-was cancelled before it started, and a resized pool finishes the calls queued before."""
+was cancelled before it started, a resized pool finishes the calls queued before, and a forked
+child makes threads of its own."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from contextvars import ContextVar
 
@@ -82,3 +84,22 @@ def test_a_resized_pool_finishes_what_was_queued() -> None:
     assert name.startswith("resized_")
     assert sum(t.name.startswith("resized_") for t in threading.enumerate()) <= 3
     pool.resize(0)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_child_makes_threads_of_its_own() -> None:
+    """A pool whose threads started before a fork answers in the child, where those threads
+    do not exist (its call would wait forever on their queue)."""
+    asyncio.run(threads.run(lambda: None))  # this process's request threads now exist
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if the call is answered
+        code = 1
+        try:
+            async def main() -> int:
+                return await asyncio.wait_for(threads.run(lambda: 42), 5)
+
+            code = 0 if asyncio.run(main()) == 42 else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
