@@ -3,11 +3,16 @@ OneTimeValues, LoginPolicy, TokenWriter, a clock)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from typing import Any
 
 import jwt as pyjwt
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from tests.flows.conftest import KeyPair, make_key_pair
 from tests.unit.oauth.flows.fakes import (
     APP,
@@ -129,3 +134,28 @@ def test_admin_approved_apps_need_no_consent_and_the_login_policy_decides(
     with pytest.raises(InactiveUser):
         admin_approved.exchange(grant(assertion(keys)))
     assert issuer.issued == []
+
+
+def ec_certificate() -> str:
+    """A self-signed certificate of a P-256 key: not a key RS256 can be checked against."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ec")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+@pytest.mark.parametrize("certificate", [ec_certificate(), "-----BEGIN CERTIFICATE-----\nnope"])
+def test_an_app_certificate_without_an_rsa_key_refuses_every_assertion(
+        keys: KeyPair, certificate: str) -> None:
+    """An EC key, or a certificate that does not load: the assertion (validly signed by an
+    RSA key) is refused as invalid, never checked against something else or a 500."""
+    broken = JwtBearerFlow(Clients(replace(APP, certificate=certificate)), Directory(orgs=[ORG]),
+                           Directory(orgs=[ORG]), Consents({(USER.id, APP.id): ("api",)}),
+                           Jtis(), Logins(), Issuer(), clock, AUDIENCES)
+    with pytest.raises(InvalidGrant) as raised:
+        broken.exchange(grant(assertion(keys)))
+    assert raised.value.description == INVALID_ASSERTION
