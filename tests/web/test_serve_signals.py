@@ -6,6 +6,7 @@ started blocked for ever; either way the supervisor waited for that worker for e
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,15 +17,17 @@ import pytest
 from tests.clients.server import PROXY_VARS, free_port
 
 #: A granian worker that is slow to make (``slow_factory``) or to start (``slow_start``), so
-#: that a stop lands in that window.
+#: that a stop lands in that window; it writes ``inside`` once it is in it.
 _APP = """
-import time
+import pathlib, time
 
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if SLOW_START:
+                    pathlib.Path("inside").touch()
                 time.sleep(SLOW_START)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -35,6 +38,7 @@ async def app(scope, receive, send):
         await send({"type": "http.response.body", "body": b"ok"})
 
 def slow_factory():
+    pathlib.Path("inside").touch()
     time.sleep(1.5)
     return app
 
@@ -62,10 +66,13 @@ Server("toy:" + sys.argv[1], factory=True, interface=Interfaces.ASGI, address="1
 
 
 def _stopped_while_starting(tmp_path: Path, factory: str, mode: str, whom: str) -> bool:
-    """Whether granian's supervisor ended within 10 s of a SIGTERM sent 0.5 s after it forked
-    its worker (which logs "Started" only once it serves), to ``whom``: the process group,
-    or the supervisor alone."""
+    """Whether granian's supervisor ended within 10 s of a SIGTERM sent while its worker is
+    being made or started (the toy's ``inside``; it logs "Started" only once it serves), to
+    ``whom``: the process group; the supervisor alone; or the worker, then the supervisor
+    (which passes one on to the worker): a process group's stop, whose two signals to the
+    worker a busy machine may merge into one, kept apart."""
     (tmp_path / "toy.py").write_text(_APP)
+    (tmp_path / "inside").unlink(missing_ok=True)
     log = tmp_path / f"{factory}-{mode}-{whom}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -74,13 +81,18 @@ def _stopped_while_starting(tmp_path: Path, factory: str, mode: str, whom: str) 
             start_new_session=True)
     try:
         deadline = time.monotonic() + 30
-        while b"Spawning worker-1" not in log.read_bytes():
+        while not (tmp_path / "inside").exists():
             assert process.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.005)
-        time.sleep(0.5)
+        time.sleep(0.1)  # well inside the 1.5 s the worker spends there
         if whom == "group":
             os.killpg(process.pid, signal.SIGTERM)
         else:
+            if whom == "worker-then-supervisor":
+                found = re.search(rb"Spawning worker-1 with PID: (\d+)", log.read_bytes())
+                assert found is not None, log.read_text()
+                os.kill(int(found.group(1)), signal.SIGTERM)
+                time.sleep(0.2)
             process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=10)
@@ -99,7 +111,7 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-@pytest.mark.parametrize("whom", ["group", "supervisor"])
+@pytest.mark.parametrize("whom", ["group", "supervisor", "worker-then-supervisor"])
 @pytest.mark.parametrize("factory", ["slow_factory", "slow_start"])
 def test_a_worker_stopped_before_it_serves_stops(tmp_path: Path, factory: str,
                                                  whom: str) -> None:
@@ -107,7 +119,7 @@ def test_a_worker_stopped_before_it_serves_stops(tmp_path: Path, factory: str,
 
 
 @pytest.mark.parametrize(("factory", "whom"), [("slow_factory", "supervisor"),
-                                               ("slow_start", "group")])
+                                               ("slow_start", "worker-then-supervisor")])
 def test_granian_alone_never_stops_such_a_worker(tmp_path: Path, factory: str,
                                                  whom: str) -> None:
     """Why the guard exists (granian 2.8): the signal is lost while the app is made; the
