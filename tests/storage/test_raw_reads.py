@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from localforce.storage.sql import raw_reads
 from localforce.storage.sql.engine import make_engine
 from localforce.storage.sql.raw_reads import RawReads
 
@@ -107,6 +108,23 @@ def test_one_cursor_per_thread_reads_on_after_a_statement_failed(engine: Engine)
     assert reads.rows(statement, {"i": 2}) == [("two",)]
     assert reads.rows(select(things.c.id).order_by(things.c.id)) == [(1,), (2,)]
     assert reads._local.cursor is cursor  # noqa: SLF001
+
+
+def test_after_a_large_result_the_thread_reads_on_a_new_cursor(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cursor that read more than ``LARGE_RESULT`` rows is closed (psycopg's would hold
+    them until its next read) and the thread's next read has a new one."""
+    monkeypatch.setattr(raw_reads, "LARGE_RESULT", 1)
+    reads = RawReads.for_engine(engine)
+    assert reads is not None
+    one = select(things.c.name).where(things.c.id == bindparam("i"))
+    assert reads.rows(one, {"i": 1}) == [("one",)]
+    small = reads._local.cursor  # noqa: SLF001
+    assert reads.rows(select(things.c.id).order_by(things.c.id)) == [(1,), (2,)]
+    assert reads._local.cursor is not small  # noqa: SLF001
+    with pytest.raises(engine.dialect.loaded_dbapi.Error):  # closed
+        small.execute("SELECT 1")
+    assert reads.rows(one, {"i": 2}) == [("two",)]
 
 
 def test_not_for_an_in_memory_database() -> None:

@@ -40,6 +40,10 @@ Processor = Callable[[Any], Any] | None
 
 #: Compiled statements kept per engine (each statement object the stores keep is one entry).
 MAX_PLANS = 4096
+#: A thread's cursor is kept from read to read, but psycopg's holds its last result (libpq's
+#: copy of every row) until the next: after a read of more rows than this, the thread gets a
+#: new cursor and the old one is closed, so a large page is not held on to per thread.
+LARGE_RESULT = 500
 
 
 class _Plan:
@@ -139,6 +143,9 @@ class RawReads:
             plan.results = tuple(
                 column.type._cached_result_processor(self._engine.dialect, d[1])  # noqa: SLF001
                 for column, d in zip(plan.columns, cursor.description, strict=True))
+        if len(rows) > LARGE_RESULT:
+            self._local.cursor = cursor.connection.cursor()
+            cursor.close()
         if any(plan.results):
             rows = [tuple(v if p is None or v is None else p(v)
                           for p, v in zip(plan.results, row, strict=True)) for row in rows]
