@@ -5,19 +5,26 @@ they pushed a worker's RSS up many times (glibc keeps an arena per thread) and e
 slower, out of cache. So argon2 runs on a small pool — about one thread per
 core across the server's workers (``share_cores``): callers (the login threads, never the event
 loop) wait for it, and only those few threads ever hold the working set (bench/README.md,
-"password grant").
+"password grant"). A verification's working set is a block each argon2 thread allocates once
+and keeps (``_verify``): allocated and freed by glibc at every login, it stayed in the thread's
+arena twice over while logins ran beside other requests (bench/README.md, fifteenth pass).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import hmac
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.low_level import core, error_to_str, ffi, lib
 
 #: OWASP Password Storage Cheat Sheet, argon2id minimum configuration.
 OWASP_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -43,7 +50,7 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="argon2")
 
 
-def _on_pool(work: Callable[..., T], *args: str) -> T:
+def _on_pool(work: Callable[..., T], *args: object) -> T:
     return _pool().submit(work, *args).result()
 
 
@@ -64,6 +71,76 @@ def verify_password(stored_hash: str | None, password: str,
     """Constant-work check: an absent hash still runs one verification."""
     candidate = stored_hash or _dummy_hash()
     try:
-        return _on_pool(hasher.verify, candidate, password) and stored_hash is not None
+        return _on_pool(_verify, hasher, candidate, password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def _verify(hasher: PasswordHasher, encoded: str, password: str) -> bool:
+    """``hasher.verify(encoded, password)``, computed as ``argon2_verify`` does in C — the
+    parameters, salt and tag read from the encoded hash, the tag computed again and compared
+    in constant time — but in this thread's kept block. Any encoding this does not read (no
+    ``v=``, say) goes to ``hasher.verify`` itself."""
+    try:
+        params = extract_parameters(encoded)
+        _, _, _, _, salt, tag = encoded.split("$")
+        salt_bytes, tag_bytes = _b64decode(salt), _b64decode(tag)
+        callbacks = _kept_block_callbacks()
+    except (InvalidHashError, ValueError, binascii.Error, MemoryError):
+        return hasher.verify(encoded, password)
+    computed = _tag(password.encode(), salt_bytes, params, len(tag_bytes), callbacks)
+    if not hmac.compare_digest(computed, tag_bytes):
+        raise VerifyMismatchError()
+    return True
+
+
+def _b64decode(text: str) -> bytes:
+    """The PHC string's base64: the standard alphabet, no padding, canonical (as argon2's
+    decoder reads it; anything else is left to it)."""
+    raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    if base64.b64encode(raw).rstrip(b"=").decode() != text:
+        raise binascii.Error("not canonical unpadded base64")
+    return raw
+
+
+def _tag(secret: bytes, salt: bytes, params: Parameters, tag_len: int,
+         callbacks: tuple[Any, Any]) -> bytes:
+    """argon2's raw tag through ``argon2_ctx``, its memory from ``callbacks``."""
+    out = ffi.new("uint8_t[]", tag_len)
+    secret_buffer, salt_buffer = ffi.new("uint8_t[]", secret), ffi.new("uint8_t[]", salt)
+    context = ffi.new("argon2_context *", {
+        "out": out, "outlen": tag_len, "pwd": secret_buffer, "pwdlen": len(secret),
+        "salt": salt_buffer, "saltlen": len(salt), "secret": ffi.NULL, "secretlen": 0,
+        "ad": ffi.NULL, "adlen": 0, "t_cost": params.time_cost, "m_cost": params.memory_cost,
+        "lanes": params.parallelism, "threads": params.parallelism, "version": params.version,
+        "allocate_cbk": callbacks[0], "free_cbk": callbacks[1],
+        "flags": lib.ARGON2_DEFAULT_FLAGS})
+    result = core(context, params.type.value)
+    if result != lib.ARGON2_OK:
+        raise VerificationError(error_to_str(result))
+    return bytes(ffi.buffer(out, tag_len))
+
+
+#: Each argon2 thread's working block (``block``), allocated at its first verification.
+_kept = threading.local()
+
+
+@functools.cache
+def _kept_block_callbacks() -> tuple[Any, Any]:
+    """argon2's allocate and free callbacks: the calling thread's kept block (a larger one
+    when a hash asks for more memory), never freed; argon2 wipes it before it calls free."""
+
+    @ffi.callback("int(uint8_t **, size_t)", error=lib.ARGON2_MEMORY_ALLOCATION_ERROR)
+    def allocate(memory: Any, size: int) -> int:
+        memory[0] = ffi.NULL  # argon2 reads it if this raises (out of memory: refused)
+        block = getattr(_kept, "block", None)
+        if block is None or len(block) < size:
+            block = _kept.block = ffi.new("uint8_t[]", size)
+        memory[0] = block
+        return int(lib.ARGON2_OK)
+
+    @ffi.callback("void(uint8_t *, size_t)")
+    def free(_memory: Any, _size: int) -> None:
+        return None  # kept for the thread's next verification
+
+    return allocate, free
