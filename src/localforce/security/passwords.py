@@ -24,7 +24,11 @@ from typing import Any, TypeVar
 
 from argon2 import Parameters, PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from argon2.low_level import core, error_to_str, ffi, lib
+from argon2.low_level import core, error_to_str, ffi
+
+#: argon2.h's ARGON2_OK, ARGON2_MEMORY_ALLOCATION_ERROR and ARGON2_DEFAULT_FLAGS (argon2-cffi
+#: does not re-export its bindings' ``lib``; tests/unit/security/test_passwords.py checks them).
+ARGON2_OK, ARGON2_MEMORY_ALLOCATION_ERROR, ARGON2_DEFAULT_FLAGS = 0, -22, 0
 
 #: OWASP Password Storage Cheat Sheet, argon2id minimum configuration.
 OWASP_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -114,9 +118,9 @@ def _tag(secret: bytes, salt: bytes, params: Parameters, tag_len: int,
         "ad": ffi.NULL, "adlen": 0, "t_cost": params.time_cost, "m_cost": params.memory_cost,
         "lanes": params.parallelism, "threads": params.parallelism, "version": params.version,
         "allocate_cbk": callbacks[0], "free_cbk": callbacks[1],
-        "flags": lib.ARGON2_DEFAULT_FLAGS})
+        "flags": ARGON2_DEFAULT_FLAGS})
     result = core(context, params.type.value)
-    if result != lib.ARGON2_OK:
+    if result != ARGON2_OK:
         raise VerificationError(error_to_str(result))
     return bytes(ffi.buffer(out, tag_len))
 
@@ -129,18 +133,19 @@ _kept = threading.local()
 def _kept_block_callbacks() -> tuple[Any, Any]:
     """argon2's allocate and free callbacks: the calling thread's kept block (a larger one
     when a hash asks for more memory), never freed; argon2 wipes it before it calls free."""
+    return (ffi.callback("int(uint8_t **, size_t)", _allocate,
+                         error=ARGON2_MEMORY_ALLOCATION_ERROR),
+            ffi.callback("void(uint8_t *, size_t)", _free))
 
-    @ffi.callback("int(uint8_t **, size_t)", error=lib.ARGON2_MEMORY_ALLOCATION_ERROR)
-    def allocate(memory: Any, size: int) -> int:
-        memory[0] = ffi.NULL  # argon2 reads it if this raises (out of memory: refused)
-        block = getattr(_kept, "block", None)
-        if block is None or len(block) < size:
-            block = _kept.block = ffi.new("uint8_t[]", size)
-        memory[0] = block
-        return int(lib.ARGON2_OK)
 
-    @ffi.callback("void(uint8_t *, size_t)")
-    def free(_memory: Any, _size: int) -> None:
-        return None  # kept for the thread's next verification
+def _allocate(memory: Any, size: int) -> int:
+    memory[0] = ffi.NULL  # argon2 reads it if this raises (out of memory: refused)
+    block = getattr(_kept, "block", None)
+    if block is None or len(block) < size:
+        block = _kept.block = ffi.new("uint8_t[]", size)
+    memory[0] = block
+    return ARGON2_OK
 
-    return allocate, free
+
+def _free(_memory: Any, _size: int) -> None:
+    return None  # kept for the thread's next verification

@@ -139,3 +139,12 @@ def test_each_argon2_thread_keeps_one_block() -> None:
     assert grown[1] >= 24 * 1024 * 1024 and grown != first
     assert verify(OWASP_HASHER, stored, "pw") is True
     assert block() == grown
+
+
+def test_argon2s_constants_are_its_bindings() -> None:
+    from argon2.low_level import lib  # type: ignore[attr-defined]
+
+    assert (passwords.ARGON2_OK, passwords.ARGON2_MEMORY_ALLOCATION_ERROR,
+            passwords.ARGON2_DEFAULT_FLAGS) == (lib.ARGON2_OK,
+                                               lib.ARGON2_MEMORY_ALLOCATION_ERROR,
+                                               lib.ARGON2_DEFAULT_FLAGS)
