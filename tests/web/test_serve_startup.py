@@ -5,6 +5,7 @@ Spawned, each worker re-ran the parent's main module (``localforce.cli.main`` un
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -35,6 +36,27 @@ def test_a_served_worker_does_not_import_the_cli_again(tmp_path: Path) -> None:
                if line.startswith("import time:") and "|" in line]
     assert modules.count("localforce.web.asgi") == 1  # once, for every worker
     assert modules.count("typer") == 1  # the parent's only: the worker did not run the CLI
+
+
+_SERVE_IMPORTS = """
+import json, sys
+import localforce.cli.main  # the process of ``localforce serve``
+from localforce.web import servers
+servers.preload("granian")  # what it has imported when granian forks the workers from it
+print(json.dumps(sorted(sys.modules)))
+import rich.traceback  # still importable by whoever wants it
+"""
+
+
+def test_the_workers_are_forked_without_the_sdk_or_rich_tracebacks() -> None:
+    done = subprocess.run([sys.executable, "-c", _SERVE_IMPORTS], capture_output=True,
+                          text=True, timeout=60, check=True)
+    imported = set(json.loads(done.stdout))
+    assert {"localforce.web.asgi", "localforce.cli.serve", "typer"} <= imported
+    # the SDK and its httpx (whose own CLI imports Click, Rich's syntax and Pygments), and
+    # Rich's tracebacks (structlog imports them when Rich is installed: web/logging.py)
+    assert not imported & {"localforce.client", "httpx", "pygments", "rich.syntax",
+                           "rich.traceback"}
 
 
 def test_a_failure_to_prepare_is_the_commands_exit_and_nothing_serves(tmp_path: Path) -> None:

@@ -1,6 +1,11 @@
 """``localforce login|whoami|query|logout``: the SDK (localforce.client) on the command line,
 against localforce or Salesforce itself. Sessions live in the encrypted token cache
-(client/cache.py); HTTPS trusts what ``SSL_CERT_FILE`` names, as httpx does."""
+(client/cache.py); HTTPS trusts what ``SSL_CERT_FILE`` names, as httpx does.
+
+The SDK is imported by these commands only: with it comes httpx, which imports its own command
+line (Click, Rich's syntax highlighting, Pygments) when they are installed, and ``localforce
+serve`` forks its workers from the CLI's process (web/servers.py): every worker would carry
+them (bench/README.md, "RSS")."""
 
 from __future__ import annotations
 
@@ -11,24 +16,16 @@ import sys
 import webbrowser
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from localforce.cli.common import JsonOption, console, emit, err_console
-from localforce.client import (
-    ClientCredentials,
-    JwtBearer,
-    Provided,
-    SalesforceError,
-    Session,
-    TokenProvider,
-)
-from localforce.client.cache import Login, TokenCache
-from localforce.client.device import DeviceFlow
-from localforce.client.loopback import WebServerFlow
-from localforce.client.tokens import Token
+
+if TYPE_CHECKING:
+    from localforce.client import Session, TokenProvider
+    from localforce.client.cache import Login, TokenCache
+    from localforce.client.tokens import Token
 
 app = typer.Typer(no_args_is_help=True,
                   help="Log in to an org (localforce or Salesforce) and keep the session.")
@@ -42,6 +39,8 @@ SecretOption = typer.Option(None, "--client-secret", envvar="LOCALFORCE_CLIENT_S
 
 
 def provider_of(login: Login) -> TokenProvider:
+    from localforce.client import ClientCredentials, JwtBearer, Provided
+
     params = login.params or {}
     if login.flow == "client_credentials":
         return ClientCredentials(login.login_url, login.client_id, login.client_secret)
@@ -53,6 +52,8 @@ def provider_of(login: Login) -> TokenProvider:
 
 def cached_session(cache: TokenCache) -> tuple[Login, Session]:
     """The current login's session; a renewed token goes back into the cache."""
+    from localforce.client import Session
+
     login = cache.current()
     if login is None:
         err_console.print("[red]error:[/red] not logged in: run `localforce login ...`")
@@ -68,6 +69,9 @@ def cached_session(cache: TokenCache) -> tuple[Login, Session]:
 def finish_login(provider: TokenProvider, flow: str, as_json: bool, token: Token | None = None,
                  params: dict[str, str] | None = None) -> None:
     """Log in (or take ``token``), ask who it is, cache it, print it."""
+    from localforce.client import SalesforceError, Session
+    from localforce.client.cache import Login, TokenCache
+
     cache = TokenCache()
     try:
         with Session(provider, token=token) as session:
@@ -94,6 +98,8 @@ def login_client_credentials(instance: str = InstanceOption, client_id: str = Cl
                                  ..., "--client-secret", envvar="LOCALFORCE_CLIENT_SECRET"),
                              as_json: bool = JsonOption) -> None:
     """The client credentials flow: the app's run-as user."""
+    from localforce.client import ClientCredentials
+
     finish_login(ClientCredentials(instance, client_id, client_secret), "client_credentials",
                  as_json)
 
@@ -105,6 +111,8 @@ def login_jwt(instance: str = InstanceOption, client_id: str = ClientIdOption,
                                             help="PEM private key of the app's certificate."),
               as_json: bool = JsonOption) -> None:
     """The JWT bearer flow, signed with the app certificate's key (aud = the login URL)."""
+    from localforce.client import JwtBearer
+
     finish_login(JwtBearer(instance, client_id, username, key_file.resolve()), "jwt", as_json,
                  params={"key_file": str(key_file.resolve())})
 
@@ -117,6 +125,9 @@ def login_web(instance: str = InstanceOption, client_id: str = ClientIdOption,
               scope: str | None = typer.Option(None, "--scope"),
               as_json: bool = JsonOption) -> None:
     """The web server flow with PKCE: log in in your browser."""
+    from localforce.client import Provided
+    from localforce.client.loopback import WebServerFlow
+
     def open_browser(url: str) -> None:
         err_console.print(f"Opening {url}", soft_wrap=True, highlight=False)
         webbrowser.open(url)
@@ -133,6 +144,9 @@ def login_device(instance: str = InstanceOption, client_id: str = ClientIdOption
                  scope: str | None = typer.Option(None, "--scope"),
                  as_json: bool = JsonOption) -> None:
     """The device flow: approve a code on any device with a browser."""
+    from localforce.client import Provided
+    from localforce.client.device import DeviceFlow
+
     def announce(uri: str, code: str) -> None:
         err_console.print(f"Open {uri} and enter the code [bold]{code}[/bold]",
                           soft_wrap=True, highlight=False)
@@ -143,6 +157,8 @@ def login_device(instance: str = InstanceOption, client_id: str = ClientIdOption
 
 
 def _interactive(run: Callable[[], Token]) -> Token:
+    from localforce.client import SalesforceError
+
     try:
         return run()
     except SalesforceError as exc:
@@ -152,6 +168,9 @@ def _interactive(run: Callable[[], Token]) -> Token:
 
 def whoami(as_json: bool = JsonOption) -> None:
     """Who the current login is."""
+    from localforce.client import SalesforceError
+    from localforce.client.cache import TokenCache
+
     _, session = cached_session(TokenCache())
     with session:
         try:
@@ -185,6 +204,9 @@ def query(soql: str, all_rows: bool = typer.Option(
     if fmt not in ("table", "json", "csv"):
         err_console.print("[red]error:[/red] --format is table, json or csv")
         raise typer.Exit(2)
+    from localforce.client import SalesforceError
+    from localforce.client.cache import TokenCache
+
     _, session = cached_session(TokenCache())
     with session:
         try:
@@ -209,6 +231,8 @@ def _with_progress(records: Iterator[dict[str, Any]], show: bool) -> Iterator[di
     if not show:
         yield from records
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
     with Progress(SpinnerColumn(), TextColumn("{task.completed} records"), console=console,
                   transient=True) as progress:
         task = progress.add_task("query", total=None)
@@ -219,6 +243,9 @@ def _with_progress(records: Iterator[dict[str, Any]], show: bool) -> Iterator[di
 
 def logout(as_json: bool = JsonOption) -> None:
     """Revoke the current login's token and delete it from the cache."""
+    from localforce.client import SalesforceError
+    from localforce.client.cache import TokenCache
+
     cache = TokenCache()
     login, session = cached_session(cache)
     with session:

@@ -33,12 +33,27 @@ from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import orjson
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from localforce.audit.metrics import Metrics
 from localforce.web.apiusage import ApiUsage
 from localforce.web.clientip import STATE_KEY
+
+# structlog without Rich's tracebacks: ``import structlog`` always loads ``structlog.dev``,
+# which imports Rich's traceback renderer (and with it Pygments) whenever Rich is installed
+# (the CLI's tables need Rich), for its console renderer's exceptions. The server logs JSON
+# and never renders those, and ``localforce serve`` forks every worker from the CLI's process
+# (bench/README.md, "RSS"). Hidden for that one import: Rich's tracebacks import as usual
+# afterwards, and structlog's console renderer (unused here) prints plain ones.
+_HIDDEN = "rich.traceback"
+_HIDING = _HIDDEN not in sys.modules
+if _HIDING:
+    sys.modules[_HIDDEN] = None  # type: ignore[assignment]  # importing it: ImportError
+try:
+    import structlog
+finally:
+    if _HIDING and sys.modules.get(_HIDDEN, False) is None:
+        del sys.modules[_HIDDEN]
 
 REDACTED = "[REDACTED]"
 _SECRET_KEY = re.compile(
