@@ -18,11 +18,14 @@ from tests.conftest import FixedClock
 from localforce import commits
 from localforce.limits.allocation import (
     DAY,
+    FAR_SHARE,
     FLUSH_SECONDS,
     HEADROOM,
     MAX_PENDING,
+    MAX_PENDING_FAR,
     AllocationSpent,
     ApiAllocation,
+    pending_bound,
 )
 from localforce.limits.rate import HOUR, LoginRateLimiter, RateLimited
 from localforce.storage.sql.counter_store import SqlCounters
@@ -41,6 +44,21 @@ def counters(tmp_path: Path) -> Iterator[SqlCounters]:
 
 def shared(counters: SqlCounters, clock: FixedClock) -> int:
     return counters.count(f"api:{ORG}", DAY, int(clock()))
+
+
+def grant_in_turn(workers: list[ApiAllocation], limit: int) -> int:
+    """The workers take turns at a request until four refusals: how many were granted (each
+    refusal reporting the limit as used)."""
+    granted = refused = 0
+    while refused < 4:
+        for worker in workers:
+            try:
+                worker.consume(ORG)
+                granted += 1
+            except AllocationSpent as spent:
+                refused += 1
+                assert spent.usage.used == limit
+    return granted
 
 
 def test_a_worker_reports_its_own_requests_exactly(counters: SqlCounters,
@@ -87,20 +105,40 @@ def test_no_more_than_max_pending_requests_wait_in_memory(counters: SqlCounters,
         assert n >= shared(counters, clock) >= n - MAX_PENDING  # the clock never moves
 
 
+def test_far_from_the_limit_a_worker_holds_one_in_far_share_of_what_is_left() -> None:
+    assert pending_bound(0, 15_000) == MAX_PENDING  # a Developer Edition org: as near
+    assert pending_bound(0, 10**9) == MAX_PENDING_FAR  # at most MAX_PENDING_FAR
+    assert pending_bound(0, 0) == MAX_PENDING_FAR  # the limit off: only counted
+    assert pending_bound(10**6 - 500 * FAR_SHARE, 10**6) == 500
+    assert pending_bound(10**6 - 50 * FAR_SHARE, 10**6) == MAX_PENDING  # shrinking back
+
+
+def test_a_worker_with_a_large_allocation_reads_the_shared_counters_less_often(
+        counters: SqlCounters, clock: FixedClock) -> None:
+    worker = ApiAllocation(counters, clock, 10**9)
+    lags = []
+    for n in range(1, 3 * MAX_PENDING_FAR + 1):
+        assert worker.consume(ORG).used == n
+        lags.append(n - shared(counters, clock))  # the clock never moves
+    assert max(lags) == MAX_PENDING_FAR  # more than MAX_PENDING, never more than this
+
+
+def test_from_far_to_the_limit_two_workers_grant_exactly_the_limit(
+        counters: SqlCounters, clock: FixedClock) -> None:
+    """Left: 200,000, where each may hold 200, then fewer, down to exact counting: granted
+    exactly what was left, by the two together."""
+    limit, left = 10**7, 200 * FAR_SHARE
+    counters.take(f"api:{ORG}", DAY, int(clock()), None, n=limit - left)
+    workers = [ApiAllocation(counters, clock, limit) for _ in range(2)]
+    assert grant_in_turn(workers, limit) == left
+    assert shared(counters, clock) == limit
+
+
 def test_near_the_limit_two_workers_grant_exactly_the_limit(counters: SqlCounters,
                                                             clock: FixedClock) -> None:
     limit = HEADROOM + 50
     workers = [ApiAllocation(counters, clock, limit) for _ in range(2)]
-    granted = refused = 0
-    while refused < 4:
-        for worker in workers:
-            try:
-                worker.consume(ORG)
-                granted += 1
-            except AllocationSpent as spent:
-                refused += 1
-                assert spent.usage.used == limit
-    assert granted == limit
+    assert grant_in_turn(workers, limit) == limit
     assert shared(counters, clock) == limit
 
 

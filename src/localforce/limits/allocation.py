@@ -14,7 +14,11 @@ left. Closer to the limit every request is counted in the shared counters at onc
 refusal is exact across workers and replicas. Overshoot past the limit needs more than
 ``HEADROOM`` requests granted from in-memory counts between two reads, i.e. more than
 ``HEADROOM / MAX_PENDING`` processes at full speed at the moment the headroom runs out; it is
-then at most ``MAX_PENDING`` per process. Reported usage (``Sforce-Limit-Info``) includes
+then at most ``MAX_PENDING`` per process. Far from it (a large allocation, or none) a process
+may hold up to one in ``FAR_SHARE`` of what is left, at most ``MAX_PENDING_FAR``: reaching the
+headroom that way needs more than ``FAR_SHARE`` processes at full speed, and the holding shrinks
+back to ``MAX_PENDING`` on the way (at a hundred, a busy worker added to the shared counters
+many times a second: bench/README.md). Reported usage (``Sforce-Limit-Info``) includes
 other processes' requests as of the last read, at most a second old (Salesforce itself reports
 it "accurate within 5 minutes").
 
@@ -43,8 +47,19 @@ log = logging.getLogger("localforce.limits")
 DAY = Window(seconds=86_400, bucket=300)
 FLUSH_SECONDS = 1.0
 MAX_PENDING = 100
+MAX_PENDING_FAR = 1000
+FAR_SHARE = 1000
 HEADROOM = 1000
 MAX_ORGS = 4096
+
+
+def pending_bound(used: int, limit: int) -> int:
+    """How many requests a process may count in memory before it reads the shared counters:
+    ``MAX_PENDING``, or one in ``FAR_SHARE`` of what is left when that is more (up to
+    ``MAX_PENDING_FAR``; that too when the limit is off)."""
+    if limit <= 0:
+        return MAX_PENDING_FAR
+    return max(MAX_PENDING, min(MAX_PENDING_FAR, (limit - used) // FAR_SHARE))
 
 
 @dataclass(frozen=True)
@@ -190,7 +205,8 @@ class ApiAllocation:
 
     @staticmethod
     def _may_count_here(tally: _Tally, now: float, limit: int) -> bool:
-        fresh = now - tally.read_at < FLUSH_SECONDS and tally.pending < MAX_PENDING
+        fresh = now - tally.read_at < FLUSH_SECONDS and tally.pending < pending_bound(
+            tally.used, limit)
         return fresh and ApiAllocation._roomy(tally, limit)
 
     @staticmethod
