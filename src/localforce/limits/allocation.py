@@ -8,7 +8,7 @@ get 403 ``REQUEST_LIMIT_EXCEEDED`` / ``TotalRequests Limit exceeded.`` (salesfor
 
 Counting every request in the shared counters was a write transaction per API call (and on
 PostgreSQL a wait on one hot row). So each process counts in memory and adds its count to the
-shared counters at most every ``FLUSH_SECONDS`` (or every ``MAX_PENDING`` requests), reading the
+shared counters at most every ``FLUSH_SECONDS`` (or every ``pending_bound`` requests), reading the
 other processes' total back as it does — while the org has more than ``HEADROOM`` requests
 left. Closer to the limit every request is counted in the shared counters at once, so the
 refusal is exact across workers and replicas. Overshoot past the limit needs more than
@@ -25,7 +25,7 @@ it "accurate within 5 minutes").
 A call on the event loop (commits.py) never waits for the shared counters far from the limit:
 when its tally is due for a read, it counts in memory and the read is made on a flush thread;
 so does a request on a request thread (inside ``commits.deferred()``, as the web layer runs
-each one) whose tally is due by its ``MAX_PENDING`` count, not by its age. Near the limit every
+each one) whose tally is due by its ``pending_bound`` count, not by its age. Near the limit every
 call is counted exactly, one on the loop moving to a thread for it; outside a request (the CLI,
 tests) a due read is made at once.
 """
@@ -149,7 +149,7 @@ class ApiAllocation:
                 # (SQLite's write lock, a round trip to PostgreSQL), and on the loop every
                 # other request with it: counted here, read on the flush thread (on the loop,
                 # trying them first cost a pool checkout and a refused BEGIN on every call
-                # until that thread had run; on a request thread, every ``MAX_PENDING``
+                # until that thread had run; on a request thread, every ``pending_bound``
                 # calls under load, the read held one of its few threads for a write
                 # transaction, bench/README.md). A request thread still reads at once when
                 # its tally is a second old: the first call after a quiet second reports every
