@@ -353,18 +353,23 @@ def test_kill_9_of_a_replica_loses_no_acknowledged_token(
         killed_at = time.monotonic()
         haproxy.wait_until(lambda states: states.get("replica2") == "DOWN", timeout=10)
         time.sleep(2.0)
-    after = [s for t, s, _ in load.answers if t > killed_at]
-    assert after.count(200) > 20, after  # served by the other two meanwhile
-    failed = [s for t, s, _ in load.answers if s != 200]
-    assert len(failed) <= load.threads, failed  # at most the requests in flight at the kill
-    tokens = [r.json()["access_token"] for _, s, r in load.answers if s == 200 and r]
-    assert len(tokens) > 50
-    for token in tokens:
-        answer = http.post(f"{url}/services/oauth2/introspect", data={"token": token},
-                           auth=(CONSUMER_KEY, CONSUMER_SECRET))
-        assert answer.json()["active"] is True, token
-    deployment.cluster.restart(1)
-    haproxy.wait_until(lambda states: set(states.values()) == {"UP"}, timeout=10)
+    try:
+        after = [s for t, s, _ in load.answers if t > killed_at]
+        assert after.count(200) > 20, after  # served by the other two meanwhile
+        failed = [s for t, s, _ in load.answers if s != 200]
+        assert len(failed) <= load.threads, failed  # at most the requests in flight at the kill
+        tokens = [r.json()["access_token"] for _, s, r in load.answers if s == 200 and r]
+        assert len(tokens) > 50
+        for token in tokens:
+            answer = http.post(f"{url}/services/oauth2/introspect", data={"token": token},
+                               auth=(CONSUMER_KEY, CONSUMER_SECRET))
+            # the answer itself when it is not an active token: a CI run of d7da90f under the
+            # whole suite's load once got an answer without "active" (an error), not seen since
+            assert answer.status_code == 200 and answer.json().get("active") is True, (
+                token, answer.status_code, answer.text)
+    finally:  # the killed replica back for the tests after this one, whatever this found
+        deployment.cluster.restart(1)
+        haproxy.wait_until(lambda states: set(states.values()) == {"UP"}, timeout=10)
 
 
 def test_the_allocation_is_one_budget_across_replicas(
