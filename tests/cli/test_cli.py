@@ -216,3 +216,13 @@ def test_serve_refuses_a_port_in_use_and_an_unknown_server_in_one_line(run) -> N
     unknown = run("serve", "--server", "hypercorn")
     assert (unknown.exit_code, unknown.output) == (
         2, "error: --server must be one of granian, uvicorn\n")
+
+
+@pytest.mark.parametrize("command", [("serve", "--no-maintenance"), ("users", "list")])
+def test_a_setting_that_does_not_fit_is_one_line_and_exit_2(  # type: ignore[no-untyped-def]
+        run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]) -> None:
+    monkeypatch.setenv("LOCALFORCE_CACHE_SECONDS", "-1")
+    result = run(*command)
+    assert (result.exit_code, result.output) == (
+        2, "error: LOCALFORCE_CACHE_SECONDS: must be at least 0, got -1\n")
+    assert not (tmp_path / "home" / "localforce.db").exists()  # refused before anything

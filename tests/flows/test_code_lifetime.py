@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 from tests.conftest import FixedClock, make_settings
 from tests.flows.browser_world import World, world_fixture  # noqa: F401
 from tests.flows.test_authorize_codes import EXPIRED, exchange, get_code
 
-from localforce.settings import Settings
+from localforce.settings import Settings, SettingsError
 
 
 @pytest.fixture
@@ -28,5 +27,5 @@ def test_a_shorter_code_lifetime_is_applied(world: World, clock: FixedClock) -> 
 
 
 def test_a_lifetime_above_ten_minutes_is_refused(home: Path) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(SettingsError, match="authorization_code_seconds: must be at most 600, got 601"):
         make_settings(home, authorization_code_seconds=601)

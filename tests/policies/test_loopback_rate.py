@@ -57,7 +57,7 @@ def test_remote_clients_are_limited(world: World, peer: Any) -> None:
 
 
 def test_the_setting_puts_loopback_under_the_limit(world: World) -> None:
-    world.services.settings = world.services.settings.model_copy(
-        update={"rate_limit_loopback": True})
+    world.services.settings = world.services.settings.with_overrides(
+        rate_limit_loopback=True)
     with TestClient(create_app(world.services), client=("127.0.0.1", 40000)) as client:
         assert _answers(client, LIMIT + 1) == [AUTH_FAILURE] * LIMIT + [RATE]

@@ -18,7 +18,7 @@ from localforce.directory.ports import Conflict
 from localforce.directory.seed import SeedError
 from localforce.directory.service import DirectoryError
 from localforce.domain.models import Org
-from localforce.settings import Settings
+from localforce.settings import Settings, SettingsError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -42,7 +42,10 @@ def fail(message: str, code: int, exc: BaseException) -> typer.Exit:
 
 @contextmanager
 def services(database_url: str | None = None, **overrides: Any) -> Iterator[Services]:
-    settings = Settings().with_overrides(database_url=database_url, **overrides)
+    try:
+        settings = Settings().with_overrides(database_url=database_url, **overrides)
+    except SettingsError as exc:
+        raise fail(str(exc), 2, exc) from None
     try:
         built = build(settings)
     except OperationalError as exc:

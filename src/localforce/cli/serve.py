@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from pydantic import ValidationError
 
 from localforce.audit.metrics import fresh_multiprocess_dir, share_between_workers
 from localforce.bootstrap import Services
@@ -26,7 +25,7 @@ from localforce.security.tls import (
     operator_files,
     trust_instructions,
 )
-from localforce.settings import Settings
+from localforce.settings import Settings, SettingsError
 from localforce.web import servers
 
 
@@ -74,7 +73,7 @@ def serve(
         err_console.print(f"[red]error:[/red] {host}:{port} is in use (another server?); "
                           "choose another with --port")
         raise typer.Exit(2)
-    settings = Settings()
+    settings = checked(Settings)
     if settings.test_control_key and workers > 1:
         err_console.print("[red]error:[/red] a server started for tests runs one worker")
         raise typer.Exit(2)
@@ -86,12 +85,8 @@ def serve(
         "public_url": public_url, "maintenance": maintenance,
         "maintenance_interval_seconds": maintenance_interval,
         "purge_retention_days": purge_retention_days, "key_rotation_days": key_rotation_days}
-    try:  # the workers read these from the environment: refuse a bad combination here
-        Settings(**{name: value for name, value in overrides.items() if value is not None})
-    except ValidationError as exc:
-        reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-        err_console.print(f"[red]error:[/red] {reason}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+    # The workers read these from the environment: refuse a bad combination here.
+    checked(lambda: settings.with_overrides(**overrides))
     prepare_apart(overrides, seed, meanwhile=lambda: servers.preload(server))
     home = settings.home
     if files is not None and files.ca is not None:
@@ -111,6 +106,15 @@ def serve(
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def checked(make: Callable[[], Settings]) -> Settings:
+    """``make()``, or the setting it refused on one line and exit code 2."""
+    try:
+        return make()
+    except SettingsError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 def tls_files(home: Path, tls: bool, cert: Path | None, key: Path | None) -> TlsFiles | None:
