@@ -1,5 +1,6 @@
-"""``localforce serve`` imports the app once, in the process that then forks its workers
-(web/servers.py), and prepares the store in a child process (cli/serve.py, prepare_apart).
+"""``localforce serve`` execs itself as the supervisor (web/supervisor.py), which imports the app
+once and then forks its workers (web/servers.py); the store is prepared meanwhile in a child
+process (cli/serve.py, prepare_apart).
 Spawned, each worker re-ran the parent's main module (``localforce.cli.main`` under
 ``python -m``: Typer, Rich, the client and every command) and then imported the app again."""
 
@@ -38,25 +39,51 @@ def test_a_served_worker_does_not_import_the_cli_again(tmp_path: Path) -> None:
     assert modules.count("typer") == 1  # the parent's only: the worker did not run the CLI
 
 
-_SERVE_IMPORTS = """
+_SUPERVISOR_IMPORTS = """
 import json, sys
-import localforce.cli.main  # the process of ``localforce serve``
-from localforce.web import servers
+from localforce.web import servers, supervisor  # the process ``localforce serve`` execs
 servers.preload("granian")  # what it has imported when granian forks the workers from it
 print(json.dumps(sorted(sys.modules)))
 import rich.traceback  # still importable by whoever wants it
 """
 
 
-def test_the_workers_are_forked_without_the_sdk_or_rich_tracebacks() -> None:
-    done = subprocess.run([sys.executable, "-c", _SERVE_IMPORTS], capture_output=True,
+def test_the_workers_are_forked_from_a_process_without_the_cli() -> None:
+    done = subprocess.run([sys.executable, "-c", _SUPERVISOR_IMPORTS], capture_output=True,
                           text=True, timeout=60, check=True)
     imported = set(json.loads(done.stdout))
-    assert {"localforce.web.asgi", "localforce.cli.serve", "typer"} <= imported
-    # the SDK and its httpx (whose own CLI imports Click, Rich's syntax and Pygments), and
-    # Rich's tracebacks (structlog imports them when Rich is installed: web/logging.py)
-    assert not imported & {"localforce.client", "httpx", "pygments", "rich.syntax",
+    assert "localforce.web.asgi" in imported
+    # the commands, Typer (and pydantic, which Typer parses options with), the SDK and its
+    # httpx (whose own CLI imports Click, Rich's syntax and Pygments), Rich's tracebacks
+    # (structlog imports them when Rich is installed: web/logging.py)
+    assert not imported & {"localforce.cli", "localforce.cli.main", "localforce.cli.serve",
+                           "typer", "pydantic", "pydantic_core", "pydantic_settings",
+                           "localforce.client", "httpx", "pygments", "rich.syntax",
                            "rich.traceback"}
+
+
+def test_serve_becomes_the_supervisor_and_its_worker_holds_no_pydantic(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LOCALFORCE_") and k.lower() not in PROXY_VARS}
+    env["LOCALFORCE_HOME"] = str(tmp_path / "home")
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "localforce.cli.main", "serve", "--port", str(port),
+             "--workers", "1", "--no-maintenance"],
+            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_worker(log, process, port)
+        command = Path(f"/proc/{process.pid}/cmdline").read_bytes().split(b"\0")
+        assert b"from localforce.web.supervisor import main; main()" in command
+        worker = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        maps = Path(f"/proc/{worker[0]}/maps").read_text()
+        assert "granian" in maps and "pydantic_core" not in maps
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "Created a demo org." in log.read_text()  # printed by the child that prepared it
 
 
 def test_a_failure_to_prepare_is_the_commands_exit_and_nothing_serves(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import typer
 
+from localforce.cli.audit import apps_usage
 from localforce.cli.common import (
     DatabaseOption,
     JsonOption,
@@ -122,3 +123,6 @@ def rotate_secret(name: str, database_url: str | None = DatabaseOption,
             err_console.print(f"[red]error:[/red] no app with a secret named {name!r}")
             raise typer.Exit(2)
         emit({"name": found.name, "consumer_secret": svc.directory.rotate_secret(found)}, as_json)
+
+
+app.command("usage")(apps_usage)  # defined with the other audit reads

@@ -5,20 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy import make_url
-from sqlalchemy.exc import OperationalError
 
-from localforce.bootstrap import Services, build
-from localforce.directory.ports import Conflict
-from localforce.directory.seed import SeedError
-from localforce.directory.service import DirectoryError
-from localforce.domain.models import Org
 from localforce.settings import Settings, SettingsError
+
+if TYPE_CHECKING:  # imported where used: ``localforce serve`` needs none of them (cli/main.py)
+    from localforce.bootstrap import Services
+    from localforce.domain.models import Org
 
 console = Console()
 err_console = Console(stderr=True)
@@ -42,6 +38,14 @@ def fail(message: str, code: int, exc: BaseException) -> typer.Exit:
 
 @contextmanager
 def services(database_url: str | None = None, **overrides: Any) -> Iterator[Services]:
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import OperationalError
+
+    from localforce.bootstrap import build
+    from localforce.directory.ports import Conflict
+    from localforce.directory.seed import SeedError
+    from localforce.directory.service import DirectoryError
+
     try:
         settings = Settings().with_overrides(database_url=database_url, **overrides)
     except SettingsError as exc:
@@ -78,6 +82,8 @@ def emit(rows: Sequence[dict[str, Any]] | dict[str, Any], as_json: bool,
     if as_json:
         typer.echo(json.dumps(rows, indent=2, default=str))
         return
+    from rich.table import Table
+
     items = [rows] if isinstance(rows, dict) else list(rows)
     if not items:
         console.print("(none)")

@@ -1,38 +1,72 @@
-"""The ``localforce`` command: a thin Typer layer over bootstrap and the directory."""
+"""The ``localforce`` command: a thin Typer layer over bootstrap and the directory.
+
+Each command's module is imported when the command runs (or when help lists it): ``localforce
+serve`` then imports little more than Typer before it hands over to the server's own process
+(cli/serve.py), whose workers so start without the rest of the CLI.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import importlib
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from localforce import __version__
-from localforce.cli import apps, audit, keys, login, objects, org, users
-from localforce.cli.common import DEBUG, DatabaseOption, JsonOption, console, emit, services
-from localforce.cli.serve import serve
-from localforce.directory.seed import apply_seed, load_file
-from localforce.storage.sql.engine import current_revision, upgrade
+from localforce.cli.common import DEBUG
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
+#: Command name -> (module, attribute): a Typer app (a group of commands) or a function.
+COMMANDS = {
+    "serve": ("localforce.cli.serve", "serve"),
+    "init": ("localforce.cli.store", "init"),
+    "seed": ("localforce.cli.store", "seed"),
+    "whoami": ("localforce.cli.login", "whoami"),
+    "query": ("localforce.cli.login", "query"),
+    "logout": ("localforce.cli.login", "logout"),
+    "apps": ("localforce.cli.apps", "app"),
+    "users": ("localforce.cli.users", "app"),
+    "org": ("localforce.cli.org", "app"),
+    "audit": ("localforce.cli.audit", "app"),
+    "tokens": ("localforce.cli.audit", "tokens_app"),
+    "objects": ("localforce.cli.objects", "app"),
+    "soql": ("localforce.cli.objects", "soql_app"),
+    "profiles": ("localforce.cli.store", "profiles_app"),
+    "db": ("localforce.cli.store", "db_app"),
+    "keys": ("localforce.cli.keys", "app"),
+    "login": ("localforce.cli.login", "app"),
+}
+
+
+class Commands(TyperGroup):
+    """The top-level group: the commands of ``COMMANDS`` built on first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attribute = COMMANDS[cmd_name]
+            self.add_command(_click_command(
+                cmd_name, getattr(importlib.import_module(module), attribute)), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+def _click_command(name: str, target: Any) -> Any:
+    """A Typer app's group, or a function's command, as the top-level ``name``."""
+    command: Any
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+app = typer.Typer(cls=Commands, no_args_is_help=True, add_completion=False,
                   help="A Salesforce-compatible org you run yourself.")
-app.command()(serve)
-app.add_typer(apps.app, name="apps")
-app.add_typer(users.app, name="users")
-app.add_typer(org.app, name="org")
-app.add_typer(audit.app, name="audit")
-app.add_typer(audit.tokens_app, name="tokens")
-apps.app.command("usage")(audit.apps_usage)
-app.add_typer(objects.app, name="objects")
-app.add_typer(objects.soql_app, name="soql")
-profiles_app = typer.Typer(no_args_is_help=True, help="Profiles.")
-db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
-app.add_typer(profiles_app, name="profiles")
-app.add_typer(db_app, name="db")
-app.add_typer(keys.app, name="keys")
-app.add_typer(login.app, name="login")
-app.command()(login.whoami)
-app.command()(login.query)
-app.command()(login.logout)
 
 
 @app.callback()
@@ -46,58 +80,6 @@ def main(debug: bool = typer.Option(False, "--debug",
 def version() -> None:
     """Print the version."""
     typer.echo(f"localforce {__version__}")
-
-
-@app.command()
-def init(database_url: str | None = DatabaseOption) -> None:
-    """Create the home folder, the master key and the schema."""
-    with services(database_url) as svc:
-        typer.echo(f"database ready at revision {current_revision(svc.engine)}: "
-                   f"{svc.settings.effective_database_url}")
-
-
-@app.command()
-def seed(file: Path, database_url: str | None = DatabaseOption, as_json: bool = JsonOption) -> None:
-    """Load a seed file (idempotent: loading it twice changes nothing)."""
-    from localforce.cli.serve import record_seeder
-
-    with services(database_url) as svc:
-        report = apply_seed(svc.directory, load_file(file), str(file), file.parent,
-                            record_seeder(svc))
-        emit({"org": report.org.id, "created": report.created, "updated": report.updated},
-             as_json)
-
-
-@profiles_app.command("list")
-def profiles_list(database_url: str | None = DatabaseOption, as_json: bool = JsonOption) -> None:
-    """List the org's profiles."""
-    from localforce.cli.common import current_org
-
-    with services(database_url) as svc:
-        org = current_org(svc)
-        emit([{"id": p.id, "name": p.name, "standard": p.standard, "api_enabled": p.api_enabled,
-               "objects": {k: sorted(v) for k, v in p.objects.grants.items()}}
-              for p in svc.directory_reads.list_profiles(org.id)], as_json, "Profiles")
-
-
-@db_app.command("upgrade")
-def db_upgrade(database_url: str | None = DatabaseOption,
-               revision: str = typer.Option("heads", help="Target revision.")) -> None:
-    """Apply migrations."""
-    with services(database_url) as svc:
-        upgrade(svc.engine, revision)
-        console.print(f"at revision {current_revision(svc.engine)}")
-
-
-@db_app.command("purge")
-def db_purge(
-    retention_days: int = typer.Option(
-        7, min=0, help="Keep dead rows this long, so replays are still recognised."),
-    database_url: str | None = DatabaseOption, as_json: bool = JsonOption,
-) -> None:
-    """Delete dead tokens, expired codes, device codes, browser sessions and JWT ids."""
-    with services(database_url) as svc:
-        emit(svc.housekeeping.purge(retention_days), as_json)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from localforce.audit.metrics import fresh_multiprocess_dir, share_between_workers
-from localforce.bootstrap import Services
 from localforce.cli.common import console, err_console, services
-from localforce.directory.demo import DemoCredentials, create_demo_org, load_demo_credentials
-from localforce.directory.seed import RecordSeeder, apply_seed, load_file
-from localforce.security.tls import (
-    TlsError,
-    TlsFiles,
-    ensure_local_ca,
-    operator_files,
-    trust_instructions,
-)
 from localforce.settings import Settings, SettingsError
-from localforce.web import servers
+from localforce.web import servers, supervisor
+
+if TYPE_CHECKING:  # this process imports little before it becomes the supervisor (serve)
+    from localforce.bootstrap import Services
+    from localforce.directory.demo import DemoCredentials
+    from localforce.directory.seed import RecordSeeder
+    from localforce.security.tls import TlsFiles
 
 
 def record_seeder(svc: Services) -> RecordSeeder | None:
@@ -87,25 +81,15 @@ def serve(
         "purge_retention_days": purge_retention_days, "key_rotation_days": key_rotation_days}
     # The workers read these from the environment: refuse a bad combination here.
     checked(lambda: settings.with_overrides(**overrides))
-    prepare_apart(overrides, seed, meanwhile=lambda: servers.preload(server))
-    home = settings.home
-    if files is not None and files.ca is not None:
-        console.print(trust_instructions(files.ca), highlight=False, soft_wrap=True)
     # Workers read their settings from the environment.
     for name, value in overrides.items():
         if value is not None:
             os.environ[f"LOCALFORCE_{name.upper()}"] = str(value)
-    metrics_dir = None
-    if workers > 1:  # one /metrics over every worker; set before any worker starts
-        metrics_dir = fresh_multiprocess_dir(home, os.getpid())
-        share_between_workers(metrics_dir)
-    try:
-        servers.run(server, servers.Listen(  # type: ignore[arg-type]  # checked above
-            host, port, workers, files.certfile if files else None,
-            files.keyfile if files else None))
-    finally:
-        if metrics_dir is not None:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+    supervisor.become(supervisor.Plan(
+        server, host, port, workers, str(files.certfile) if files else None,
+        str(files.keyfile) if files else None,
+        str(files.ca) if files is not None and files.ca is not None else None,
+        prepare_apart(overrides, seed)))
 
 
 def checked(make: Callable[[], Settings]) -> Settings:
@@ -119,6 +103,8 @@ def checked(make: Callable[[], Settings]) -> Settings:
 
 def tls_files(home: Path, tls: bool, cert: Path | None, key: Path | None) -> TlsFiles | None:
     """The operator's certificate if given, else the local CA's when ``--tls``, else None."""
+    from localforce.security.tls import TlsError, ensure_local_ca, operator_files
+
     try:
         if cert is not None or key is not None:
             if cert is None or key is None:
@@ -130,38 +116,35 @@ def tls_files(home: Path, tls: bool, cert: Path | None, key: Path | None) -> Tls
         raise typer.Exit(2) from exc
 
 
-def prepare_apart(overrides: Mapping[str, Any], seed: Path | None,
-                  meanwhile: Callable[[], None] = lambda: None) -> None:
-    """``prepare`` in a child process, waited for; its failure is this command's. The workers
-    are forked from this process (web/servers.py), which has then only imported modules:
-    preparing the store here would hand them the state of threads they do not have (the
-    argon2 pool, the group-commit writer) and of pooled connections. ``meanwhile`` runs here
-    while the child prepares (the workers' app imported on the other core: bench/README.md,
-    "Start-up")."""
+def prepare_apart(overrides: Mapping[str, Any], seed: Path | None) -> int:
+    """Start ``prepare`` in a child process and return its pid, so that the store is prepared
+    on one core while the supervisor this process becomes imports the workers' app on the
+    other (bench/README.md, "Start-up"). The supervisor waits for the child before any worker
+    starts, and the child's failure is this command's (web/supervisor.py)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
     pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            with services(**overrides) as svc:
-                prepare(svc, seed)
-        except typer.Exit as exc:
-            code = exc.exit_code
-        except BaseException:  # as an uncaught exception ends a process: the traceback, 1
-            traceback.print_exc()
-            code = 1
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)  # not this process's exit handlers: they are the parent's
+    if pid != 0:
+        return pid
+    code = 0
     try:
-        meanwhile()
+        with services(**overrides) as svc:
+            prepare(svc, seed)
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except BaseException:  # as an uncaught exception ends a process: the traceback, 1
+        traceback.print_exc()
+        code = 1
     finally:
-        code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-    if code != 0:
-        raise typer.Exit(code if code > 0 else 1)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # not this process's exit handlers: they are the parent's
 
 
 def prepare(svc: Services, seed: Path | None) -> None:
+    from localforce.directory.demo import create_demo_org, load_demo_credentials
+    from localforce.directory.seed import apply_seed, load_file
+
     base = svc.settings.effective_public_url
     if seed is not None:
         report = apply_seed(svc.directory, load_file(seed), str(seed), seed.parent,

@@ -25,7 +25,6 @@ import multiprocessing
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -66,7 +65,6 @@ def can_bind(host: str, port: int) -> bool:
 def run(server: ServerName, listen: Listen) -> None:
     """Serve until stopped (SIGINT/SIGTERM), in this process and ``listen.workers`` workers."""
     os.environ[SUPERVISOR_ENV] = str(os.getpid())  # read by each worker: follow_supervisor
-    spawn_without_main()
     if server == "granian":
         _granian(listen)
     else:
@@ -79,22 +77,6 @@ def preload(server: str) -> None:
     workers. Only imports: no thread, pool or connection may exist here before the fork."""
     if server == "granian":
         import localforce.web.asgi  # noqa: F401
-
-
-def spawn_without_main() -> None:
-    """Spawned workers (uvicorn's; granian's are forked, ``_granian``) start without running
-    this process's ``__main__`` again. A spawned process re-runs its parent's main module
-    first (by path, or by name under ``python -m``): for ``localforce serve`` that is the
-    ``localforce`` script or ``localforce.cli.main``, i.e.
-    the whole CLI (Typer, Rich, the client, every command) imported again in each worker
-    before the app's own imports, about as long again as the app's (bench/README.md,
-    "Start-up"). The workers run granian's or uvicorn's own functions and the app factory
-    named by ``APP``, nothing defined in ``__main__``, so it is not needed there. Called by
-    ``run`` only: this process does nothing but serve from then on."""
-    main = sys.modules["__main__"]
-    main.__spec__ = None
-    if hasattr(main, "__file__"):
-        del main.__file__
 
 
 #: The pid of the process that started the workers (set by ``run``).
@@ -154,8 +136,9 @@ def _granian(listen: Listen) -> None:
     # That is safe because this process has only imported modules: ``serve`` prepared the
     # store in a child process (cli/serve.py, prepare_apart), so no thread, pool or connection
     # is inherited half-alive (prepared here, the argon2 pool's missing threads hung every
-    # password check).
-    preload("granian")  # the workers' app, imported once for all (if ``serve`` has not yet)
+    # password check). This process is the one ``serve`` exec'd (web/supervisor.py): the
+    # workers do not inherit the command line's modules either.
+    preload("granian")  # the workers' app, imported once for all (if not yet)
     multiprocessing.set_start_method("fork", force=True)
     signal_workers_once()  # inherited by the forked workers
 
