@@ -1,9 +1,11 @@
 """Start-up time and worker memory of ``localforce serve``, warm restarts only.
 
     .venv/bin/python bench/micro/startup.py [--restarts 5] [--workers 2] [--src DIR]
+                                            [--database-url postgresql://.../<empty db>]
 
 Starts ``localforce serve --workers N --seed ...`` as the harness does (bench/benchlib/org.py)
-on a temporary SQLite home: one cold start to create the store, then ``--restarts`` warm ones.
+on a temporary SQLite home (or the empty database ``--database-url`` names): one cold start to
+create the store, then ``--restarts`` warm ones.
 For each it prints the seconds from spawn to the first 200 on /healthz, then the workers' RSS
 after 20 requests to /services/data.
 ``--src`` runs another checkout's ``src`` (e.g. a ``git worktree`` of the previous commit) with
@@ -29,11 +31,12 @@ def main() -> None:
     parser.add_argument("--restarts", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--src", type=Path, default=None)
+    parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="lf-startup-"))
     seed = workdir / "seed.toml"
     seed.write_text(Org.generate().seed_toml())
-    url = f"sqlite:///{workdir / 'bench.db'}"
+    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
     server = localforce_server(workdir, url, seed, free_port(), args.workers)
     if args.src is not None:
         server.env["PYTHONPATH"] = str(args.src.resolve())
