@@ -226,3 +226,31 @@ def test_a_setting_that_does_not_fit_is_one_line_and_exit_2(  # type: ignore[no-
     assert (result.exit_code, result.output) == (
         2, "error: LOCALFORCE_CACHE_SECONDS: must be at least 0, got -1\n")
     assert not (tmp_path / "home" / "localforce.db").exists()  # refused before anything
+
+
+_RESOLVE_SERVE = """
+import json, sys
+from typer.main import get_command
+from localforce.cli.main import app
+get_command(app).get_command(None, "serve")
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_command_imports_its_module_only_when_it_runs() -> None:
+    """``serve`` then imports little before it execs the supervisor (web/supervisor.py)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _RESOLVE_SERVE], capture_output=True,
+                          text=True, timeout=60, check=True)
+    imported = set(json.loads(done.stdout))
+    assert "localforce.cli.serve" in imported
+    assert not imported & {"localforce.cli.apps", "localforce.cli.store", "localforce.bootstrap",
+                           "localforce.web.asgi", "sqlalchemy", "cryptography"}
+
+
+def test_a_mistyped_command_is_told_the_near_ones(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("serv")
+    assert result.exit_code == 2
+    assert "No such command 'serv'. Did you mean 'serve'" in " ".join(result.output.split())

@@ -8,6 +8,7 @@ serve`` then imports little more than Typer before it hands over to the server's
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 import typer
@@ -41,15 +42,37 @@ COMMANDS = {
 class Commands(TyperGroup):
     """The top-level group: the commands of ``COMMANDS`` built on first use."""
 
-    def list_commands(self, ctx: Any) -> list[str]:
-        return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _Lazy(self.commands)
 
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name not in self.commands and cmd_name in COMMANDS:
-            module, attribute = COMMANDS[cmd_name]
-            self.add_command(_click_command(
-                cmd_name, getattr(importlib.import_module(module), attribute)), cmd_name)
-        return super().get_command(ctx, cmd_name)
+
+class _Lazy(MutableMapping[str, Any]):
+    """The group's commands by name: those of ``COMMANDS`` are listed (help, a typo's
+    suggestions) without being imported, and imported when looked up."""
+
+    def __init__(self, built: Mapping[str, Any]) -> None:
+        self._built = dict(built)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            module, attribute = COMMANDS[name]  # KeyError: no such command
+            self._built[name] = _click_command(
+                name, getattr(importlib.import_module(module), attribute))
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from COMMANDS
+        yield from (name for name in self._built if name not in COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS.keys() | self._built.keys())
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
 
 
 def _click_command(name: str, target: Any) -> Any:
