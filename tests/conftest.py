@@ -6,8 +6,11 @@ skip, except under CI (``CI=true`` or ``LOCALFORCE_REQUIRE_SERVICES=1``), where 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,6 +81,14 @@ def _reset_postgres(url: str) -> None:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock()
+
+
+def modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running ``code`` (and nothing else)."""
+    done = subprocess.run([sys.executable, "-c", code + "\nimport json, sys\n"
+                           "print(json.dumps(sorted(sys.modules)))"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    return set(json.loads(done.stdout.splitlines()[-1]))
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from tests.conftest import modules_after
 from typer.testing import CliRunner
 
 from localforce.cli.main import app
@@ -228,23 +229,11 @@ def test_a_setting_that_does_not_fit_is_one_line_and_exit_2(  # type: ignore[no-
     assert not (tmp_path / "home" / "localforce.db").exists()  # refused before anything
 
 
-_RESOLVE_SERVE = """
-import json, sys
-from typer.main import get_command
-from localforce.cli.main import app
-get_command(app).get_command(None, "serve")
-print(json.dumps(sorted(sys.modules)))
-"""
-
-
 def test_a_command_imports_its_module_only_when_it_runs() -> None:
     """``serve`` then imports little before it execs the supervisor (web/supervisor.py)."""
-    import subprocess
-    import sys
-
-    done = subprocess.run([sys.executable, "-c", _RESOLVE_SERVE], capture_output=True,
-                          text=True, timeout=60, check=True)
-    imported = set(json.loads(done.stdout))
+    imported = modules_after("from typer.main import get_command\n"
+                             "from localforce.cli.main import app\n"
+                             "get_command(app).get_command(None, 'serve')")
     assert "localforce.cli.serve" in imported
     assert not imported & {"localforce.cli.apps", "localforce.cli.store", "localforce.bootstrap",
                            "localforce.web.asgi", "sqlalchemy", "cryptography"}
