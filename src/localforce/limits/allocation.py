@@ -173,7 +173,7 @@ class ApiAllocation:
         while its read is under ``FLUSH_SECONDS`` old, else the shared counters read again
         plus what this process has not yet added to them. Only reads: flushing the pending
         count here made every ``GET /limits`` a write transaction (on the loop, a move to a
-        thread; ~1.5 ms of CPU a call, bench/README.md)."""
+        thread: bench/README.md)."""
         key = self._prefix + org_id
         limit = self.limit(org_id)
         with self._lock:

@@ -21,9 +21,9 @@ and the fourteenth pass).
   holds a lock, they queue here, and reads keep the request threads (and the event loop,
   ``on_loop``) to themselves.
 - ``login(...)``: calls that verify a password (the password grant, SOAP ``login()``, the login
-  and activation forms). They spend ~20 ms waiting on the argon2 pool (security/passwords.py)
-  with the GIL released; on their own threads they never take the ones everything else needs,
-  so other requests keep their latency while logins run.
+  and activation forms). They spend most of their time waiting on the argon2 pool
+  (security/passwords.py) with the GIL released; on their own threads they never take the
+  ones everything else needs, so other requests keep their latency while logins run.
 
 Both run the call in a copy of the caller's context (``contextvars``), as ``run_in_threadpool``
 did: ``localforce.commits`` relies on it.
@@ -49,8 +49,8 @@ T = TypeVar("T")
 #: Concurrent login calls per worker. They wait for the argon2 pool (one or two threads per
 #: worker, security/passwords.py); eight keep it fed with the database work around each hash.
 #: More only queue there instead of here, and each thread that ran a login keeps its own
-#: malloc arena: with 40, a worker's peak RSS while logins ran was 130-140 MiB, with 8
-#: 108-118 MiB at the same login rate (bench/README.md, RSS).
+#: malloc arena: with 40, a worker's peak RSS while logins ran was far higher than with 8 at
+#: the same login rate (bench/README.md, RSS).
 LOGIN_THREADS = 8
 #: Until ``install`` says otherwise (an app used without its lifespan, e.g. in a unit test).
 DEFAULT_REQUEST_THREADS = 2

@@ -394,7 +394,7 @@ class Runner:
 @contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while a transaction's rows are prepared and written:
-    its ~10^5 live row objects triggered collections of the whole heap, 15-20 % of the
+    its ~10^5 live row objects triggered collections of the whole heap, a large share of the
     insert's CPU (bench/README.md, sixth Bulk pass). Reference counting frees them as
     before; cycles made meanwhile (by any thread) wait for the next collection after it."""
     if not gc.isenabled():

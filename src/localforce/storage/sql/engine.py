@@ -262,7 +262,7 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
     Each feature area adds its own revisions branching from ``0001``; ``heads`` applies all.
     """
     if revision == "heads" and is_current(engine):
-        return  # every start-up: Alembic's import alone costs ~0.12 s, for nothing to do
+        return  # every start-up: not even Alembic's import (bench/README.md), nothing to do
     from alembic import command
     from alembic.config import Config
 

@@ -28,8 +28,8 @@ the commit is CPU and a ``write()``; the checkpoints, which do sync, are left to
 (``wal_autocheckpoint`` is off on that connection, and every ``CHECKPOINT_EVERY`` commits the
 thread is asked for one that does not wait, ``_checkpoint``). If the lock is taken or SQLite
 is busy, the loop tries again a moment later, and later each time (with two workers, the other
-one's writer held the lock at ~40 % of the flushes, and handing those batches to the thread cost
-the worker a fifth of a grant's CPU; bench/README.md); after ``LOOP_WAIT_BUDGET_SECONDS`` of
+one's writer often held the lock at a flush, and handing those batches to the thread cost the
+worker a large share of a grant's CPU; bench/README.md); after ``LOOP_WAIT_BUDGET_SECONDS`` of
 that (longer than a checkpoint holds the lock), or if a row fails, the batch goes to the thread
 as above, which waits, retries row by row and answers each row's future; either way a response
 still waits for its rows' commit.

@@ -321,7 +321,7 @@ class SqlRecordStore:
                     rows: Sequence[Sequence[Any]]) -> None:
         """Prebuilt DBAPI SQL (SQLAlchemy's per-parameter processing cost more than the
         insert itself on a Bulk job's 10,000 rows), ``ROWS_PER_INSERT`` rows per statement
-        (one ``executemany`` of one-row statements spent ~3 us a row more in the driver and
+        (one ``executemany`` of one-row statements spent more a row in the driver and
         SQLite's per-statement work, bench/README.md), then the SOSL index's fill."""
         if not rows:
             return

@@ -97,7 +97,7 @@ def record_indexes(obj: ObjectDef, table: Table) -> list[Index]:
             # Partial: a row whose lookup is null is not in it, as Salesforce's indexes
             # leave out nulls (``= null`` is not selective there either). Most lookups of a
             # Bulk load are null (ParentId, MasterRecordId...), and each index a row enters
-            # costs the insert ~1 us (bench/README.md); ``= x``, ``IN (…)`` and ``!= null``
+            # costs the insert time (bench/README.md); ``= x``, ``IN (…)`` and ``!= null``
             # imply ``IS NOT NULL``, so both databases still use it for them.
             where = column.isnot(None)
             out.append(Index(_ix(table, f.name), table.c.org_id, column, *tail,
