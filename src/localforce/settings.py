@@ -236,12 +236,18 @@ def _flag(raw: Any, where: str) -> bool:
 
 
 def _whole(raw: Any, where: str) -> int:
+    """An integer, from text too; a float only when it is whole (``8080.0``)."""
     try:
         if isinstance(raw, bool):
             raise ValueError
         if isinstance(raw, int):
             return raw
-        number = float(raw) if isinstance(raw, float) else float(str(raw).strip())
+        if isinstance(raw, str):
+            try:
+                return int(raw)  # exact, however large
+            except ValueError:
+                pass
+        number = float(raw)
         if not number.is_integer():
             raise ValueError
         return int(number)

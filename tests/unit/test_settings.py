@@ -45,6 +45,7 @@ def test_the_caller_wins_over_the_environment_which_wins_over_the_file(
 def test_text_from_the_environment_becomes_each_fields_type(
         monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {"HOME": "/srv/lf", "PORT": " 8443 ", "CACHE_SECONDS": "2.5",
+                        "DAILY_API_REQUESTS": "9007199254740993", "WORKERS": "2.0",
                         "METRICS_PUBLIC": "yes", "MAINTENANCE": "Off",
                         "TRUSTED_PROXIES": '["10.0.0.0/8", "127.0.0.1"]',
                         "SEED": "seed.toml", "KEY_ROTATION_DAYS": "30"}.items():
@@ -54,6 +55,7 @@ def test_text_from_the_environment_becomes_each_fields_type(
         Path("/srv/lf"), 8443, 2.5, True, False)
     assert (s.trusted_proxies, s.seed, s.key_rotation_days) == (
         ["10.0.0.0/8", "127.0.0.1"], Path("seed.toml"), 30.0)
+    assert (s.daily_api_requests, s.workers) == (2**53 + 1, 2)  # exact; a whole float
 
 
 @pytest.mark.parametrize(("variable", "value", "message"), [
