@@ -70,6 +70,8 @@ def test_serve_becomes_the_supervisor_and_its_worker_holds_no_pydantic(tmp_path:
         _wait_for_worker(log, process, port)
         command = Path(f"/proc/{process.pid}/cmdline").read_bytes().split(b"\0")
         assert b"from localforce.web.supervisor import main; main()" in command
+        assert command[-7:] == [b"serve", b"--port", str(port).encode(), b"--workers", b"1",
+                                b"--no-maintenance", b""]  # the command line, for ps
         worker = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
         maps = Path(f"/proc/{worker[0]}/maps").read_text()
         assert "granian" in maps and "pydantic_core" not in maps

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NoReturn
 
+from localforce.web import servers
+
 #: The plan, from ``become`` to ``main`` (removed from the environment before any worker).
 PLAN_ENV = "LOCALFORCE_SERVE_PLAN"
 
@@ -41,18 +43,17 @@ class Plan:
 
 
 def become(plan: Plan) -> NoReturn:
-    """Replace this process by the supervisor of ``plan``."""
+    """Replace this process by the supervisor of ``plan``. The command line stays at the end
+    of the new one, unused, for whoever looks for it (``ps``, ``pkill -f 'localforce serve'``)."""
     sys.stdout.flush()
     sys.stderr.flush()
     os.environ[PLAN_ENV] = json.dumps(asdict(plan))
-    os.execv(sys.executable,
-             [sys.executable, "-c", "from localforce.web.supervisor import main; main()"])
+    os.execv(sys.executable, [sys.executable, "-c",
+                              "from localforce.web.supervisor import main; main()", *sys.argv])
 
 
 def main() -> None:
     plan = Plan(**json.loads(os.environ.pop(PLAN_ENV)))
-    from localforce.web import servers
-
     try:
         servers.preload(plan.server)  # the workers' app, meanwhile
         code = _wait(plan.prepare_pid)
