@@ -348,16 +348,23 @@ def test_kill_9_of_a_replica_loses_no_acknowledged_token(
         deployment: Deployment, http: httpx.Client) -> None:
     url, haproxy = deployment.haproxy.url, deployment.haproxy
     with Load(lambda client: grant(client, url), threads=6) as load:
+        slept_at = time.monotonic()
         time.sleep(2.0)
         deployment.cluster.kill(1)
         killed_at = time.monotonic()
+        # how late this process was for the kill: a CI run of 223a37b stalled ~19 s here (no
+        # request of the load, the Redis relay of this process silent, the kill that late)
+        late = round(killed_at - slept_at - 2.0, 2)
         haproxy.wait_until(lambda states: states.get("replica2") == "DOWN", timeout=10)
         time.sleep(2.0)
     try:
         after = [s for t, s, _ in load.answers if t > killed_at]
         assert after.count(200) > 20, after  # served by the other two meanwhile
-        failed = [s for t, s, _ in load.answers if s != 200]
-        assert len(failed) <= load.threads, failed  # at most the requests in flight at the kill
+        # at most the requests in flight at the kill; each failure with when (seconds after
+        # the kill) and its body (that run: 19 of HAProxy's 503s, every replica marked down)
+        failed = [(round(t - killed_at, 2), s, r.text[:160] if r is not None else None)
+                  for t, s, r in load.answers if s != 200]
+        assert len(failed) <= load.threads, (late, failed, load.errors)
         tokens = [r.json()["access_token"] for _, s, r in load.answers if s == 200 and r]
         assert len(tokens) > 50
         for token in tokens:
