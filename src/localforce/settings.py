@@ -120,9 +120,7 @@ class Settings:
 
     def __init__(self, **values: Any) -> None:
         """The settings from ``values``, then the environment, then ``localforce.toml``."""
-        unknown = set(values) - _names()
-        if unknown:
-            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        _refuse_unknown(values)
         given = {name: (name, value) for name, value in values.items()}
         self._assign({**_toml_values(), **_env_values(), **given})
 
@@ -154,9 +152,7 @@ class Settings:
 
     def with_overrides(self, **values: Any) -> Settings:
         """These settings with the values given (``None``: left as they are), checked again."""
-        unknown = set(values) - _names()
-        if unknown:
-            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        _refuse_unknown(values)
         current = {spec.name: (spec.name, getattr(self, spec.name)) for spec in fields(Settings)}
         present = {k: (k, v) for k, v in values.items() if v is not None}
         copy = object.__new__(Settings)
@@ -167,6 +163,13 @@ class Settings:
 @cache
 def _names() -> frozenset[str]:
     return frozenset(spec.name for spec in fields(Settings))
+
+
+def _refuse_unknown(values: Mapping[str, Any]) -> None:
+    """A name no field has is a mistake in the calling code."""
+    unknown = set(values) - _names()
+    if unknown:
+        raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
 
 
 @cache

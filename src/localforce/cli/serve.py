@@ -89,7 +89,7 @@ def serve(
         server, host, port, workers, str(files.certfile) if files else None,
         str(files.keyfile) if files else None,
         str(files.ca) if files is not None and files.ca is not None else None,
-        prepare_apart(overrides, seed)))
+        prepare_apart(overrides, seed), str(settings.home)))
 
 
 def checked(make: Callable[[], Settings]) -> Settings:

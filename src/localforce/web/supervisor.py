@@ -40,6 +40,8 @@ class Plan:
     #: The local CA (``serve --tls``): how to trust it is printed once the store is ready.
     ca: str | None
     prepare_pid: int
+    #: The settings' home (``{home}/metrics`` holds the workers' shared metrics).
+    home: str
 
 
 def become(plan: Plan) -> NoReturn:
@@ -69,9 +71,8 @@ def main() -> None:
     metrics_dir = None
     if plan.workers > 1:  # one /metrics over every worker; set before any worker starts
         from localforce.audit.metrics import fresh_multiprocess_dir, share_between_workers
-        from localforce.settings import Settings
 
-        metrics_dir = fresh_multiprocess_dir(Settings().home, os.getpid())
+        metrics_dir = fresh_multiprocess_dir(Path(plan.home), os.getpid())
         share_between_workers(metrics_dir)
     try:
         servers.run(plan.server, servers.Listen(  # type: ignore[arg-type]  # checked by serve
