@@ -188,3 +188,35 @@ def test_hard_delete_without_delete_on_the_object_fails_each_record(
         "fields": [], "message": "insufficient access rights on object id",
         "statusCode": "INSUFFICIENT_ACCESS_OR_READONLY"}]}]
     assert api.get(f"/sobjects/Account/{kept}").status_code == 200
+
+
+def test_a_runner_that_claims_a_batch_as_soon_as_it_is_queued_reads_its_records(
+        services: Services, api: Api, client: TestClient, monkeypatch: Any) -> None:
+    """A batch is claimable (Queued) from the commit that creates it: a runner in another
+    worker may claim it at once. Its records commit with it — a CI run of jsforce's
+    ``bulk.load`` got a Completed batch with no results, its CSV claimed between the batch's
+    commit and its data's."""
+    store = services.bulk.classic.store
+    create = store.create
+
+    def create_then_run(job: Any, upload: bytes | None = None) -> None:
+        create(job, upload)
+        services.bulk.runner.run_once()  # the other worker's runner, right after the commit
+
+    monkeypatch.setattr(store, "create", create_then_run)
+    headers = {"X-SFDC-Session": session(api), "Content-Type": "application/xml"}
+    job_id = ET.fromstring(client.post(f"{BASE}/job", headers=headers, content=(
+        f'<?xml version="1.0" encoding="UTF-8"?><jobInfo xmlns="{NS[1:-1]}">'
+        "<operation>insert</operation><object>Account</object>"
+        "<contentType>CSV</contentType></jobInfo>")).content).findtext(f"{NS}id")
+    batch = client.post(f"{BASE}/job/{job_id}/batch", content="Name,Site\nRaced,x\n,y\n",
+                        headers={"X-SFDC-Session": session(api), "Content-Type": "text/csv"})
+    batch_id = ET.fromstring(batch.content).findtext(f"{NS}id")
+    info = ET.fromstring(client.get(f"{BASE}/job/{job_id}/batch/{batch_id}",
+                                    headers=headers).content)
+    assert (info.findtext(f"{NS}state"), info.findtext(f"{NS}numberRecordsProcessed"),
+            info.findtext(f"{NS}numberRecordsFailed")) == ("Completed", "2", "1")
+    result = client.get(f"{BASE}/job/{job_id}/batch/{batch_id}/result",
+                        headers={"X-SFDC-Session": session(api)})
+    assert [(r["Success"], r["Created"]) for r in csv.DictReader(io.StringIO(result.text))] \
+        == [("true", "true"), ("false", "false")]

@@ -28,7 +28,7 @@ from localforce.data.bulk.ingest import (
     JobResource,
     wire_time,
 )
-from localforce.data.bulk.ports import RESULT, UPLOAD, Job
+from localforce.data.bulk.ports import RESULT, Job
 from localforce.data.errors import ApiError, BadRequest, NotFound
 from localforce.data.records import Records
 from localforce.domain import ids
@@ -180,8 +180,9 @@ class ClassicJobs(JobResource):
         batch = Job(ids.new_id(BATCH_PREFIX), job.org_id, job.user_id, "batch", job.operation,
                     job.object, job.api_version, UPLOAD_COMPLETE, now, now,
                     job.external_id_field, parent_id=job.id, content_type=job.content_type)
-        self.store.create(batch)
-        self.store.add_part(batch.id, UPLOAD, 0, bytes(data))
+        # The batch and its data in one transaction: it is claimable (Queued) from its
+        # commit, and a runner that claimed it between two commits read an empty batch.
+        self.store.create(batch, bytes(data))
         self.wake()
         return batch_info(batch)
 

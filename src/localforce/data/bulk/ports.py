@@ -68,7 +68,11 @@ class LeaseLost(Exception):
 
 
 class BulkStore(Protocol):
-    def create(self, job: Job) -> None: ...
+    def create(self, job: Job, upload: bytes | None = None) -> None:
+        """Store a new job; ``upload``: its first ``UPLOAD`` part, in the same transaction (a
+        job created claimable is never seen by a runner without its data)."""
+        ...
+
     def get(self, job_id: str) -> Job | None: ...
     def list(self, org_id: str, kind: str, limit: int, after: tuple[int, str] | None = None,
              filters: dict[str, str] | None = None) -> list[Job]:

@@ -26,7 +26,7 @@ from sqlalchemy import (
     update,
 )
 
-from localforce.data.bulk.ports import BatchLog, Job, LeaseLost
+from localforce.data.bulk.ports import UPLOAD, BatchLog, Job, LeaseLost
 from localforce.data.ports import RecordStore
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.engine import single_statement_reader
@@ -108,9 +108,12 @@ class SqlBulkStore:
         self._engine, self._records = engine, records
         self._reader = single_statement_reader(engine)  # one SELECT, no write lock
 
-    def create(self, job: Job) -> None:
+    def create(self, job: Job, upload: bytes | None = None) -> None:
         with self._engine.begin() as c:
             c.execute(insert(t.bulk_jobs).values(**{f: getattr(job, f) for f in _FIELDS}))
+            if upload is not None:
+                c.execute(insert(t.bulk_job_parts).values(job_id=job.id, kind=UPLOAD, seq=0,
+                                                          rows=0, data=upload))
 
     def get(self, job_id: str) -> Job | None:
         with self._reader.connect() as c:
