@@ -120,9 +120,11 @@ class Report:
                 loss = round(100 * (1 - grown.rps / base.rps), 1)
                 out.append(_target(f"{key}: loss 10^4 -> 10^6 tokens (%)", loss, 10.0,
                                    higher_is_better=False))
+        accounts = self.settings.get("accounts")
+        rows = "10^6" if accounts == 1_000_000 else f"{accounts:,}" if accounts else "all"
         for key, where in (("name_query_c1", "1 connection"), ("name_query", "64 connections")):
             name = row(key)
-            out.append(_target(f"WHERE Name = p99 over 10^6 rows, {where} (ms)",
+            out.append(_target(f"WHERE Name = p99 over {rows} rows, {where} (ms)",
                                name.measured.median.p99_ms if name and name.measured else None,
                                10.0, higher_is_better=False))
         peak = max((r.rss_mib or 0 for r in self.rows

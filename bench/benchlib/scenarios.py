@@ -140,7 +140,7 @@ class LocalforceScenarios:
                      self.introspection, growth=True),
             Scenario(g + "query", "query LIMIT 5", None, FLOOR_GET, self.query, growth=True),
             Scenario(g + "retrieve", "record retrieve", None, FLOOR_GET, self.retrieve),
-            Scenario(g + "name_query", "WHERE Name = (10^6 rows)", None, FLOOR_GET,
+            Scenario(g + "name_query", "WHERE Name = (every Account)", None, FLOOR_GET,
                      self.name_query, growth=True),
             Scenario(g + "name_query_c1", "WHERE Name =, 1 connection", None, None,
                      self.name_query, connections=1),
