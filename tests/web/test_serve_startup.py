@@ -16,6 +16,8 @@ from pathlib import Path
 from tests.clients.server import PROXY_VARS, free_port
 from tests.conftest import modules_after
 
+from localforce.web import supervisor
+
 
 def test_a_served_worker_does_not_import_the_cli_again(tmp_path: Path) -> None:
     port = free_port()
@@ -63,13 +65,15 @@ def test_serve_becomes_the_supervisor_and_its_worker_holds_no_pydantic(tmp_path:
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "localforce.cli.main", "serve", "--port", str(port),
-             "--workers", "1", "--no-maintenance"],
+            [sys.executable, "-X", "utf8", "-m", "localforce.cli.main", "serve", "--port",
+             str(port), "--workers", "1", "--no-maintenance"],
             cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_for_worker(log, process, port)
         command = Path(f"/proc/{process.pid}/cmdline").read_bytes().split(b"\0")
-        assert b"from localforce.web.supervisor import main; main()" in command
+        assert command[command.index(b"-c") + 1] == supervisor._MAIN.encode()
+        flags = command[1:command.index(b"-c")]  # the interpreter's options, kept
+        assert flags[flags.index(b"utf8") - 1] == b"-X" and b"-P" in flags
         assert command[-7:] == [b"serve", b"--port", str(port).encode(), b"--workers", b"1",
                                 b"--no-maintenance", b""]  # the command line, for ps
         worker = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
@@ -79,6 +83,29 @@ def test_serve_becomes_the_supervisor_and_its_worker_holds_no_pydantic(tmp_path:
         process.terminate()
         process.wait(timeout=30)
     assert "Created a demo org." in log.read_text()  # printed by the child that prepared it
+
+
+def test_the_supervisor_imports_nothing_from_the_current_directory(tmp_path: Path) -> None:
+    """The installed ``localforce`` command never looked in the current directory for modules;
+    the interpreter it execs runs ``-c``, which would (a ``json.py`` there ran, and could
+    have been anyone's), unless told not to."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LOCALFORCE_") and k.lower() not in PROXY_VARS}
+    env["LOCALFORCE_HOME"] = str(tmp_path / "home")
+    for planted in ("json.py", "granian.py"):
+        (tmp_path / planted).write_text("raise SystemExit(99)\n")
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "localforce"), "serve", "--port", str(port),
+             "--workers", "1", "--no-maintenance"],
+            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_worker(log, process, port)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def test_a_failure_to_prepare_is_the_commands_exit_and_nothing_serves(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +25,13 @@ from localforce.web import servers
 
 #: The plan, from ``become`` to ``main`` (removed from the environment before any worker).
 PLAN_ENV = "LOCALFORCE_SERVE_PLAN"
+#: The command line's import path (``sys.path``), from ``become`` to ``_MAIN``.
+PATH_ENV = "LOCALFORCE_SERVE_PATH"
+#: What the exec'd interpreter runs: the command line's own import path, then ``main``. Run
+#: with ``-P``, so that nothing is imported from the current directory on the way (``-c``
+#: puts it first: a ``json.py`` there was run by ``localforce serve``).
+_MAIN = (f"import json, os, sys; sys.path[:] = json.loads(os.environ.pop({PATH_ENV!r})); "
+         "from localforce.web.supervisor import main; main()")
 
 
 @dataclass(frozen=True)
@@ -50,8 +58,10 @@ def become(plan: Plan) -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     os.environ[PLAN_ENV] = json.dumps(asdict(plan))
-    os.execv(sys.executable, [sys.executable, "-c",
-                              "from localforce.web.supervisor import main; main()", *sys.argv])
+    os.environ[PATH_ENV] = json.dumps(sys.path)
+    # The interpreter's own options too (-O, -X, -W...): the helper multiprocessing uses.
+    flags = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]
+    os.execv(sys.executable, [sys.executable, *flags, "-P", "-c", _MAIN, *sys.argv])
 
 
 def main() -> None:
