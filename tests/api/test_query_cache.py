@@ -5,6 +5,8 @@ changes, literals, the clock and the caller are all seen on the next call."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import json
 from collections.abc import Callable
 
 import pytest
@@ -157,3 +159,26 @@ def test_statements_kept_with_a_plan_are_capped(services: Services, admin: Princ
         rows = services.data.store.page(plan, 1, offset=offset)
         assert [row[1] for row, _ in rows] == ["ABCDEFGHIJKL"[offset]]
     assert services.data.store.statements.count(plan) == COMPILED_PER_PLAN  # type: ignore[attr-defined]
+
+
+def test_a_flat_query_is_shaped_as_the_general_walk_shapes_it(
+        services: Services, admin: Principal) -> None:
+    """A query of its object's own fields only is shaped by ``flat_records`` (worked out once
+    per plan): the same records, keys in the same order, as ``_record``'s walk gives them —
+    values converted by type (int, currency, boolean) and nulls included."""
+    services.data.records.create(admin, "Account", {
+        "Name": "Acme", "NumberOfEmployees": "5", "AnnualRevenue": 12.5, "Site": "HQ"})
+    services.data.records.create(admin, "Account", {"Name": "Bare"})
+    queries = services.data.queries
+    plan = queries.plan(admin, "SELECT Id, Name, NumberOfEmployees, AnnualRevenue, IsDeleted, "
+                               "CreatedDate, Site FROM Account ORDER BY Name")
+    rows = [row for row, _ in queries.store.page(plan, 10)]
+    shaped = queries.records(plan, V, rows)
+    assert plan.shaping["flat"] is not None
+    walked = [queries._record(plan, V, row, {}, dt.UTC) for row in rows]
+    assert json.dumps(shaped) == json.dumps(walked)
+    assert [(r["Name"], r["NumberOfEmployees"], r["AnnualRevenue"], r["IsDeleted"])
+            for r in shaped] == [("Acme", 5, 12.5, False), ("Bare", None, None, False)]
+    parent = queries.plan(admin, "SELECT Name, Owner.Name FROM Account")
+    queries.records(parent, V, [])
+    assert parent.shaping["flat"] is None  # a parent's field: the general walk

@@ -118,6 +118,8 @@ class QueryPlan:
     count_only: bool = False
     #: Record queries: output layout, a list of (key, select index or ChildPlan, path).
     outputs: list[tuple[str, Any, Path | None]] = field(default_factory=list)
+    #: What the shaping of rows (``data/query.py``) works out once per plan, by name.
+    shaping: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def uses_date_literals(self) -> bool:
         """Whether a value depends on the day it was resolved (``TODAY``, ``LAST_N_DAYS:7``)."""

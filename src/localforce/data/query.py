@@ -25,7 +25,7 @@ from localforce.data.errors import BadRequest
 from localforce.data.plan import ChildPlan, GroupingExpr, Path, QueryPlan, TypeOfOutput
 from localforce.data.ports import Cursor, RecordStore
 from localforce.data.resolve import INVALID_TYPE, Resolver
-from localforce.data.schema import ObjectDef, Schema
+from localforce.data.schema import FieldDef, ObjectDef, Schema
 from localforce.data.values import compound_address, formatted, to_wire
 from localforce.domain import ids
 from localforce.domain.principal import Principal
@@ -254,6 +254,11 @@ class QueryService:
 
     def records(self, plan: QueryPlan, version: str, rows: list[Any],
                 zone: dt.tzinfo = dt.UTC) -> list[dict[str, Any]]:
+        flat = plan.shaping.get("flat", _UNSEEN)
+        if flat is _UNSEEN:
+            flat = plan.shaping["flat"] = flat_fields(plan)
+        if flat is not None:
+            return flat_records(plan.root.name, version, rows, flat)
         children = {c.name: self._children(c, version, [r[0] for r in rows])
                     for _, c, _ in plan.outputs if isinstance(c, ChildPlan)}
         return [self._record(plan, version, row, children, zone) for row in rows]
@@ -343,6 +348,44 @@ class QueryService:
                     record[name] = value
             records.append(record)
         return {"totalSize": len(records), "done": True, "records": records}
+
+
+#: The field types whose stored value ``to_wire`` changes.
+CONVERTED = frozenset({"base64", "double", "currency", "percent", "int", "long", "boolean"})
+_UNSEEN = object()
+#: A flat record query's outputs: (key, select index, the field when ``to_wire`` converts it).
+FlatFields = list[tuple[str, int, "FieldDef | None"]]
+
+
+def flat_fields(plan: QueryPlan) -> FlatFields | None:
+    """The outputs of a record query whose every item is a field of its own object (no
+    parent, no child, TYPEOF, FORMAT or address) on an object that is not polymorphic: what
+    ``flat_records`` shapes as ``_record`` does, without its general walk. Else None."""
+    if plan.root.kind == "polymorphic":
+        return None
+    out: FlatFields = []
+    for kind, spec, path in plan.outputs:
+        if kind != "field" or not isinstance(path, Path) or path.hops \
+                or path.field.type == "address":
+            return None
+        out.append((path.field.name, spec[0],
+                    path.field if path.field.type in CONVERTED else None))
+    return out
+
+
+def flat_records(sobject: str, version: str, rows: list[Any], fields: FlatFields
+                 ) -> list[dict[str, Any]]:
+    prefix = f"/services/data/v{version}/sobjects/{sobject}/"
+    out = []
+    for row in rows:
+        url = prefix + row[0]
+        record: dict[str, Any] = {"attributes": {"type": sobject, "url": url}}
+        for name, index, convert in fields:
+            value = row[index]
+            record[name] = value if convert is None or value is None else \
+                to_wire(convert, value, url)
+        out.append(record)
+    return out
 
 
 def attributes(obj: ObjectDef, record_id: str, version: str) -> dict[str, str]:
