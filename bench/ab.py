@@ -9,8 +9,9 @@ once, each with its own SQLite home and the same bench org, and each round loads
 then A in the next round) for ``--duration`` seconds per scenario: whatever the machine does,
 both sides see it about equally. Reported per scenario: the median req/s and CPU ms per
 request of each side over the rounds, and the median of the per-round ratios B/A (the figure
-to quote). ``--floors`` adds the bare GET and the raw-callable GET/POST floors under each
-side's server.
+to quote); a scenario with a second load (``query_during_logins``: logins) has it sent
+during each of its runs. ``--floors`` adds the bare GET and the raw-callable GET/POST floors
+under each side's server.
 
 A side is ``key=value`` pairs: ``server`` (granian or uvicorn; omitted: `serve`'s default
 of that source tree, for trees older than ``--server``), ``src`` (a ``src`` folder put first on
@@ -32,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import install, log  # noqa: E402
-from benchlib.load import LoadSpec, wrk_once  # noqa: E402
+from benchlib.load import LoadSpec, sending, wrk_once  # noqa: E402
 from benchlib.org import Org, localforce_server  # noqa: E402
 from benchlib.procs import RssSampler, Server, free_port, running  # noqa: E402
 from benchlib.scenarios import LocalforceScenarios, SpecForRun, floor_scenarios  # noqa: E402
@@ -104,12 +105,16 @@ def floor(side: Side, factory: str, workers: int, workdir: Path) -> Server:
                   argv=server_argv(side.server or "granian", factory, port, workers))
 
 
-def once(server: Server, spec: LoadSpec, args: argparse.Namespace, what: str
-         ) -> tuple[float, float, float]:
-    """req/s, CPU ms per request and p99 ms of one run."""
-    wrk_once(spec, args.warmup, args.connections, 10.0)
-    with RssSampler(server) as sampler:
-        result = wrk_once(spec, args.duration, args.connections, 10.0)
+def once(server: Server, spec: LoadSpec, args: argparse.Namespace, what: str,
+         background: LoadSpec | None = None) -> tuple[float, float, float]:
+    """req/s, CPU ms per request and p99 ms of one run; ``background`` sent meanwhile by a
+    second wrk (its requests count in the CPU per request too)."""
+    with ExitStack() as stack:
+        if background is not None:
+            stack.enter_context(sending(background, args.warmup + args.duration + 5))
+        wrk_once(spec, args.warmup, args.connections, 10.0)
+        with RssSampler(server) as sampler:
+            result = wrk_once(spec, args.duration, args.connections, 10.0)
     if result.errors:
         raise SystemExit(f"{what}: {result.errors} errors")
     return result.rps, 1000 * sampler.cpu_s / max(result.requests, 1), result.p99_ms
@@ -138,18 +143,18 @@ def main() -> int:
         workdir = Path(tmp)
         seed = workdir / "seed.toml"
         seed.write_text(org.seed_toml())
-        plans: list[tuple[str, dict[str, tuple[Server, SpecForRun]]]] = []
+        plans: list[tuple[str, dict[str, tuple[Server, SpecForRun, LoadSpec | None]]]] = []
         if args.floors:
             for factory, raw in (("floor_app:create", False), ("floor_app:raw", True)):
-                by_key: dict[str, dict[str, tuple[Server, SpecForRun]]] = {}
+                by_key: dict[str, dict[str, tuple[Server, SpecForRun, LoadSpec | None]]] = {}
                 for side in sides:
                     server = stack.enter_context(running(floor(side, factory, args.workers,
                                                                workdir)))
                     for scenario in floor_scenarios(server.base_url, raw):
                         by_key.setdefault(scenario.key, {})[side.name] = (
-                            server, scenario.prepare())
+                            server, scenario.prepare(), None)
                 plans.extend(by_key.items())
-        per_side: dict[str, dict[str, tuple[Server, SpecForRun]]] = {}
+        per_side: dict[str, dict[str, tuple[Server, SpecForRun, LoadSpec | None]]] = {}
         for side in sides:
             server = stack.enter_context(running(localforce(side, workdir, org, seed,
                                                             args.workers)))
@@ -163,15 +168,17 @@ def main() -> int:
                 short = scenario.key.split(".", 1)[1]
                 if short in wanted:
                     per_side.setdefault(scenario.key, {})[side.name] = (
-                        server, scenario.prepare())
+                        server, scenario.prepare(),
+                        scenario.background() if scenario.background else None)
         plans.extend(per_side.items())
         for round_ in range(args.rounds):
             order = sides if round_ % 2 == 0 else sides[::-1]
             for key, specs in plans:
                 for side in order:
-                    server, spec_for_run = specs[side.name]
+                    server, spec_for_run, background = specs[side.name]
                     results.setdefault((key, side.name), []).append(
-                        once(server, spec_for_run(round_), args, f"{key} on {side.name}"))
+                        once(server, spec_for_run(round_), args, f"{key} on {side.name}",
+                             background))
             log(f"round {round_ + 1}/{args.rounds} done")
     print(f"A: {sides[0].describe()}\nB: {sides[1].describe()}\n")
     print("| scenario | A req/s | B req/s | B/A req/s (median of rounds) | A CPU ms/req | "

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -106,12 +107,20 @@ def measure(spec_for_run: Callable[[int], LoadSpec], settings: Settings,
     sent by a second wrk process (8 connections) for as long as the measurement lasts."""
     if background is None:
         return _measure(spec_for_run, settings)
-    total = settings.warmup_s + settings.runs * (settings.duration_s + 1) + 5
-    argv, env = _argv(background, total, BACKGROUND_CONNECTIONS, settings.timeout_s)
+    with sending(background, settings.warmup_s + settings.runs * (settings.duration_s + 1) + 5,
+                 settings.timeout_s):
+        return _measure(spec_for_run, settings)
+
+
+@contextmanager
+def sending(spec: LoadSpec, duration_s: float, timeout_s: float = 10.0) -> Iterator[None]:
+    """``spec`` sent by a wrk process of its own (``BACKGROUND_CONNECTIONS``) during the
+    block, for at most ``duration_s``."""
+    argv, env = _argv(spec, duration_s, BACKGROUND_CONNECTIONS, timeout_s)
     other = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        return _measure(spec_for_run, settings)
+        yield
     finally:
         other.terminate()
         other.wait(timeout=30)
