@@ -48,10 +48,27 @@ def share_cores(processes: int) -> None:
     _threads = max(1, (os.cpu_count() or 1) // max(1, processes))
 
 
+#: How far below the server's other threads the argon2 threads run (their ``nice``): a hash
+#: takes the CPU the requests leave, so that logins, or someone guessing passwords, slow the
+#: API's answers less; alone, logins run as fast as before.
+ARGON2_NICE = 10
+
+
 @functools.cache
 def _pool() -> ThreadPoolExecutor:
     """The argon2 threads (started on first use)."""
-    return ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="argon2")
+    return ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="argon2",
+                              initializer=_lower_priority)
+
+
+def _lower_priority() -> None:
+    """This thread's ``nice`` ``ARGON2_NICE`` above the process's (Linux: per thread)."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid,
+                       min(19, os.getpriority(os.PRIO_PROCESS, tid) + ARGON2_NICE))
+    except (AttributeError, OSError):  # no per-thread priority here: the process's
+        pass
 
 
 def _on_pool(work: Callable[..., T], *args: object) -> T:

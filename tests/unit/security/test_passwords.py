@@ -36,6 +36,16 @@ def test_concurrent_verifications_run_on_at_most_one_thread_per_core() -> None:
     assert 1 <= len(hashing) <= (os.cpu_count() or 1)
 
 
+def test_argon2_threads_run_below_the_other_threads() -> None:
+    """Their ``nice`` is ``ARGON2_NICE`` above the process's; the caller's is unchanged."""
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = nice()
+    assert passwords._on_pool(nice) == min(19, before + passwords.ARGON2_NICE)
+    assert nice() == before
+
+
 def test_importing_computes_no_hash() -> None:
     probe = ("import localforce.security.passwords as p; "
              "print(p._dummy_hash.cache_info().currsize, p._pool.cache_info().currsize)")
