@@ -14,7 +14,7 @@ from tests.conftest import FixedClock
 
 from localforce.bootstrap import Services
 from localforce.data.errors import BadRequest, NotFound
-from localforce.data.query import QueryService
+from localforce.data.query import QueryService, flat_fields
 from localforce.domain.models import ObjectPermissions, Org
 from localforce.domain.principal import Principal
 from localforce.storage.sql.record_store import COMPILED_PER_PLAN
@@ -182,3 +182,5 @@ def test_a_flat_query_is_shaped_as_the_general_walk_shapes_it(
     parent = queries.plan(admin, "SELECT Name, Owner.Name FROM Account")
     queries.records(parent, V, [])
     assert parent.shaping["flat"] is None  # a parent's field: the general walk
+    # an aggregate's outputs are (alias, select index): never taken for fields, even so named
+    assert flat_fields(queries.plan(admin, "SELECT COUNT(Id) field FROM Account")) is None

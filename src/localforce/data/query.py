@@ -361,7 +361,7 @@ def flat_fields(plan: QueryPlan) -> FlatFields | None:
     """The outputs of a record query whose every item is a field of its own object (no
     parent, no child, TYPEOF, FORMAT or address) on an object that is not polymorphic: what
     ``flat_records`` shapes as ``_record`` does, without its general walk. Else None."""
-    if plan.root.kind == "polymorphic":
+    if plan.root.kind == "polymorphic" or plan.aggregate:  # aggregates: ``_aggregate``
         return None
     out: FlatFields = []
     for kind, spec, path in plan.outputs:
