@@ -26,7 +26,7 @@ from localforce.data.plan import ChildPlan, GroupingExpr, Path, QueryPlan, TypeO
 from localforce.data.ports import Cursor, RecordStore
 from localforce.data.resolve import INVALID_TYPE, Resolver
 from localforce.data.schema import FieldDef, ObjectDef, Schema
-from localforce.data.values import compound_address, formatted, to_wire
+from localforce.data.values import WIRE_CONVERTED, compound_address, formatted, to_wire
 from localforce.domain import ids
 from localforce.domain.principal import Principal
 from localforce.soql import SoqlError, ast, format_error, parse
@@ -350,11 +350,9 @@ class QueryService:
         return {"totalSize": len(records), "done": True, "records": records}
 
 
-#: The field types whose stored value ``to_wire`` changes.
-CONVERTED = frozenset({"base64", "double", "currency", "percent", "int", "long", "boolean"})
 _UNSEEN = object()
 #: A flat record query's outputs: (key, select index, the field when ``to_wire`` converts it).
-FlatFields = list[tuple[str, int, "FieldDef | None"]]
+FlatFields = list[tuple[str, int, FieldDef | None]]
 
 
 def flat_fields(plan: QueryPlan) -> FlatFields | None:
@@ -369,7 +367,7 @@ def flat_fields(plan: QueryPlan) -> FlatFields | None:
                 or path.field.type == "address":
             return None
         out.append((path.field.name, spec[0],
-                    path.field if path.field.type in CONVERTED else None))
+                    path.field if path.field.type in WIRE_CONVERTED else None))
     return out
 
 

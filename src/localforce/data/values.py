@@ -214,6 +214,12 @@ def _json_error(kind: str, value: Any) -> BadRequest:
                       f"{token} value {value} or request may be missing a required field")
 
 
+#: The field types whose stored value ``to_wire`` changes (for every other type it answers the
+#: value as stored).
+WIRE_CONVERTED = frozenset({"base64", "double", "currency", "percent", "int", "long",
+                            "boolean"})
+
+
 def to_wire(f: FieldDef, value: Any, record_url: str = "") -> Any:
     """A stored value as JSON: currency/double as floats, a blob (base64) as the URL it is
     read from (``<record url>/<field>``), the rest as stored."""
