@@ -21,9 +21,7 @@ from localforce.web import supervisor
 
 def test_a_served_worker_does_not_import_the_cli_again(tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("LOCALFORCE_") and k.lower() not in PROXY_VARS}
-    env.update(LOCALFORCE_HOME=str(tmp_path / "home"), PYTHONPROFILEIMPORTTIME="1")
+    env = _env(tmp_path, PYTHONPROFILEIMPORTTIME="1")
     log = tmp_path / "imports.log"
     with log.open("wb") as err:
         process = subprocess.Popen(
@@ -59,9 +57,7 @@ def test_the_workers_are_forked_from_a_process_without_the_cli() -> None:
 
 def test_serve_becomes_the_supervisor_and_its_worker_holds_no_pydantic(tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("LOCALFORCE_") and k.lower() not in PROXY_VARS}
-    env["LOCALFORCE_HOME"] = str(tmp_path / "home")
+    env = _env(tmp_path)
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -90,9 +86,7 @@ def test_the_supervisor_imports_nothing_from_the_current_directory(tmp_path: Pat
     the interpreter it execs runs ``-c``, which would (a ``json.py`` there ran, and could
     have been anyone's), unless told not to."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("LOCALFORCE_") and k.lower() not in PROXY_VARS}
-    env["LOCALFORCE_HOME"] = str(tmp_path / "home")
+    env = _env(tmp_path)
     for planted in ("json.py", "granian.py"):
         (tmp_path / planted).write_text("raise SystemExit(99)\n")
     log = tmp_path / "serve.log"
@@ -110,9 +104,7 @@ def test_the_supervisor_imports_nothing_from_the_current_directory(tmp_path: Pat
 
 def test_a_failure_to_prepare_is_the_commands_exit_and_nothing_serves(tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("LOCALFORCE_") and k.lower() not in PROXY_VARS}
-    env["LOCALFORCE_HOME"] = str(tmp_path / "home")
+    env = _env(tmp_path)
     (tmp_path / "seed.toml").write_text("[[apps]]\nname = 5\n")
     done = subprocess.run(
         [sys.executable, "-m", "localforce.cli.main", "serve", "--port", str(port),
@@ -126,6 +118,13 @@ def test_a_failure_to_prepare_is_the_commands_exit_and_nothing_serves(tmp_path: 
         pass
     else:
         raise AssertionError("a server answered after a failed prepare")
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """This environment without localforce's settings and proxies, the home in ``tmp_path``."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LOCALFORCE_") and k.lower() not in PROXY_VARS}
+    return {**env, "LOCALFORCE_HOME": str(tmp_path / "home"), **extra}
 
 
 def _wait_for_worker(log: Path, process: subprocess.Popen[bytes], port: int) -> None:
