@@ -1,6 +1,7 @@
-"""One-statement reads straight through the DBAPI on SQLite (storage/sql/raw_reads.py): the
-same rows as SQLAlchemy's, with each column type's conversions; a driver error raised as
-SQLAlchemy's; statements it cannot run left to the caller; connections closed on dispose."""
+"""One-statement reads straight through the DBAPI, on SQLite and on PostgreSQL's libpq handle
+(storage/sql/raw_reads.py): the same rows as SQLAlchemy's, with each column type's conversions;
+a driver error raised as SQLAlchemy's; statements it cannot run left to the caller; connections
+closed on dispose."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     insert,
+    literal_column,
     select,
     text,
 )
@@ -65,6 +67,12 @@ def through_sqlalchemy(engine: Engine, statement, params=None):  # type: ignore[
      {"since": dt.datetime(2026, 1, 1)}),
     (select(things.c.amount.label("x")).where(things.c.flag.is_(False)), None),
     (select(things.c.id).limit(1).offset(1), None),
+    # one parameter twice (one $n on PostgreSQL), a literal %, an integer past int2, a None
+    (select(things.c.id).where((things.c.name == bindparam("n")) | (things.c.name > bindparam("n"))),
+     {"n": "one"}),
+    (select(things.c.id, literal_column("'50%'").label("pct")), None),
+    (select(things.c.id).where(things.c.id < bindparam("i")), {"i": 40_000}),
+    (select(things.c.id).where(things.c.at.is_distinct_from(bindparam("t"))), {"t": None}),
 ])
 def test_the_same_rows_as_sqlalchemy(engine: Engine, statement, params) -> None:  # type: ignore[no-untyped-def]
     reads = RawReads.for_engine(engine)
@@ -95,36 +103,46 @@ def test_a_driver_error_is_sqlalchemys(engine: Engine) -> None:
         reads.rows(select(text("nope")).select_from(things))
 
 
-def test_one_cursor_per_thread_reads_on_after_a_statement_failed(engine: Engine) -> None:
-    """The thread's cursor is kept from read to read; a statement the database refuses (not
-    a lost connection) leaves it reading."""
+def test_one_connection_per_thread_reads_on_after_a_statement_failed(engine: Engine) -> None:
+    """The thread's connection is kept from read to read; a statement the database refuses
+    (not a lost connection) leaves it reading."""
     reads = RawReads.for_engine(engine)
     assert reads is not None
     statement = select(things.c.name).where(things.c.id == bindparam("i"))
     assert reads.rows(statement, {"i": 1}) == [("one",)]
-    cursor = reads._local.cursor  # noqa: SLF001
+    connection = reads._local.connection  # noqa: SLF001
     with pytest.raises(DBAPIError):  # a value the driver cannot send
         reads.rows(statement, {"i": {"not": "an id"}})
     assert reads.rows(statement, {"i": 2}) == [("two",)]
     assert reads.rows(select(things.c.id).order_by(things.c.id)) == [(1,), (2,)]
-    assert reads._local.cursor is cursor  # noqa: SLF001
+    assert reads._local.connection is connection  # noqa: SLF001
 
 
-def test_after_a_large_result_the_thread_reads_on_a_new_cursor(
+def test_postgresql_prepares_a_statement_once_per_thread_and_parameter_types(
         engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A cursor that read more than ``LARGE_RESULT`` rows is closed (psycopg's would hold
-    them until its next read) and the thread's next read has a new one."""
-    monkeypatch.setattr(raw_reads, "LARGE_RESULT", 1)
+    """Each statement is prepared on the thread's connection the first time and run as that
+    prepared statement after (an int2-sized and an int4-sized value are two, as in psycopg);
+    past ``MAX_PLANS`` they are all deallocated and the reads go on."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's statements are its driver's to cache")
     reads = RawReads.for_engine(engine)
     assert reads is not None
-    one = select(things.c.name).where(things.c.id == bindparam("i"))
-    assert reads.rows(one, {"i": 1}) == [("one",)]
-    small = reads._local.cursor  # noqa: SLF001
+    by_id = select(things.c.name).where(things.c.id == bindparam("i"))
+
+    def prepared_by_id() -> int:  # on this thread's connection
+        statements = reads.rows(select(literal_column("statement"))
+                                .select_from(text("pg_prepared_statements"))) or []
+        return sum(row[0].startswith("SELECT things.name") for row in statements)
+
+    for _ in range(3):
+        assert reads.rows(by_id, {"i": 1}) == [("one",)]
+    assert prepared_by_id() == 1
+    assert reads.rows(by_id, {"i": 40_000}) == []
+    assert prepared_by_id() == 2
+    monkeypatch.setattr(raw_reads, "MAX_PLANS", 2)
     assert reads.rows(select(things.c.id).order_by(things.c.id)) == [(1,), (2,)]
-    assert reads._local.cursor is not small  # noqa: SLF001
-    with pytest.raises(engine.dialect.loaded_dbapi.Error):  # closed
-        small.execute("SELECT 1")
-    assert reads.rows(one, {"i": 2}) == [("two",)]
+    assert prepared_by_id() == 0
+    assert reads.rows(by_id, {"i": 2}) == [("two",)]
 
 
 def test_not_for_an_in_memory_database() -> None:

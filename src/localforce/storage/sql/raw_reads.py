@@ -10,6 +10,11 @@ event loop's CPU budget, storage/sql/engine.py) and kept outside the pool. The a
 SQLAlchemy's would be: the same SQL, the bind and result conversions of each column's type,
 rows as tuples, and a driver error raised as SQLAlchemy's own (``DBAPIError.instance``).
 
+On PostgreSQL the statement runs one level below psycopg's cursor, on the connection's libpq
+handle: prepared once per thread and parameter types, its parameters dumped and its rows loaded
+by the connection's own adapters (psycopg's ``Transformer``), so the values are the cursor's;
+the cursor's Python around those same libpq calls cost more than the calls (bench/README.md).
+
 Only where it is the same thing: a SQLite file or PostgreSQL (psycopg), a read outside any
 transaction (autocommit: the statement reads one snapshot, as ``single_statement_reader``), a
 statement without expanding or post-compiled parameters. ``rows`` answers None otherwise and
@@ -21,11 +26,12 @@ is disposed.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
@@ -34,21 +40,24 @@ from sqlalchemy.sql import Executable
 from localforce.commits import may_wait
 from localforce.storage.sql.engine import detached_connection
 
+if TYPE_CHECKING:
+    from psycopg.abc import Transformer
+
 log = logging.getLogger("localforce.storage")
 
 Processor = Callable[[Any], Any] | None
 
 #: Compiled statements kept per engine (each statement object the stores keep is one entry).
 MAX_PLANS = 4096
-#: A thread's cursor is kept from read to read, but psycopg's holds its last result (libpq's
-#: copy of every row) until the next: after a read of more rows than this, the thread gets a
-#: new cursor and the old one is closed, so a large page is not held on to per thread.
-LARGE_RESULT = 500
+
+
+#: ``%(name)s`` (psycopg's placeholders, as SQLAlchemy compiles them) and ``%%``.
+_PYFORMAT = re.compile(r"%\(([^)]+)\)s|%%")
 
 
 class _Plan:
     __slots__ = ("sql", "names", "positional", "defaults", "binds", "columns", "results",
-                 "keys")
+                 "keys", "numbered", "order")
 
     def __init__(self, sql: str, names: tuple[str, ...], positional: bool,
                  defaults: Mapping[str, Any], binds: Mapping[str, Processor],
@@ -58,6 +67,8 @@ class _Plan:
         #: Each column's conversion: known after the first execution (the driver's types).
         self.results: tuple[Processor, ...] | None = None
         self.keys = tuple(str(column.key) for column in columns)
+        #: PostgreSQL: the SQL with libpq's ``$1`` placeholders, and the names in their order.
+        self.numbered, self.order = _numbered(sql) if not positional else (b"", ())
 
     def values(self, params: Mapping[str, Any] | None) -> tuple[Any, ...] | dict[str, Any]:
         out = []
@@ -130,25 +141,28 @@ class RawReads:
         if plan is None:
             return None
         values = plan.values(params)
+        describe = plan.results is None  # the first run: the column types are read
         try:
             # Opening one raises the driver's own error (Engine.raw_connection wraps nothing).
-            cursor = self._cursor()
-            cursor.execute(plan.sql, values)
-            rows = cursor.fetchall()
+            if self._network:
+                rows, types = self._libpq().run(plan, values, describe)
+            else:
+                cursor = self._cursor()
+                cursor.execute(plan.sql, values)
+                rows = cursor.fetchall()
+                types = [d[1] for d in cursor.description] if describe else []
         except self._error as error:
             if isinstance(error, self._lost):  # the server may be gone: every thread reopens
                 self._reopen_all()
             raise DBAPIError.instance(plan.sql, values, error, self._error) from error
-        if plan.results is None:  # the column types the driver reports, as SQLAlchemy asks
-            plan.results = tuple(
-                column.type._cached_result_processor(self._engine.dialect, d[1])  # noqa: SLF001
-                for column, d in zip(plan.columns, cursor.description, strict=True))
-        if len(rows) > LARGE_RESULT:
-            self._local.cursor = cursor.connection.cursor()
-            cursor.close()
-        if any(plan.results):
+        results = plan.results
+        if results is None:  # the column types the driver reports, as SQLAlchemy asks
+            results = plan.results = tuple(
+                column.type._cached_result_processor(self._engine.dialect, t)  # noqa: SLF001
+                for column, t in zip(plan.columns, types, strict=True))
+        if any(results):
             rows = [tuple(v if p is None or v is None else p(v)
-                          for p, v in zip(plan.results, row, strict=True)) for row in rows]
+                          for p, v in zip(results, row, strict=True)) for row in rows]
         return plan, rows
 
     def close(self) -> None:
@@ -159,12 +173,18 @@ class RawReads:
             connection.close()
 
     def _cursor(self) -> Any:
-        """This thread's cursor on its connection: one for every read (a new cursor per
-        statement was a third of psycopg's CPU per read, bench/README.md)."""
+        """This thread's cursor on its connection (SQLite): one for every read."""
         local = self._local
         if getattr(local, "generation", None) != self._generation:
             local.cursor = self._connection().cursor()
         return local.cursor
+
+    def _libpq(self) -> _Libpq:
+        """This thread's libpq runner on its connection (PostgreSQL)."""
+        local = self._local
+        if getattr(local, "generation", None) != self._generation:
+            local.libpq = _Libpq(self._connection())
+        return local.libpq  # type: ignore[no-any-return]
 
     def _connection(self) -> Any:
         local = self._local
@@ -207,6 +227,77 @@ class RawReads:
             self._plans.clear()
         self._plans[statement] = plan
         return plan
+
+
+class _Libpq:
+    """A thread's PostgreSQL reads on its connection's libpq handle (psycopg's ``pgconn``):
+    each statement prepared once per parameter types, as psycopg's cursor does after its fifth
+    run, and run with the connection's dumpers and loaders. The connection is in autocommit
+    and only this thread's, so nothing of psycopg's own state is bypassed."""
+
+    def __init__(self, connection: Any) -> None:
+        from psycopg import adapt, pq
+        from psycopg.errors import error_from_result
+        self._connection = connection
+        self._pgconn = connection.pgconn
+        self._tx: Transformer = adapt.Transformer.from_context(connection)
+        self._prepared: dict[tuple[_Plan, tuple[int, ...]], bytes] = {}
+        self._auto = adapt.PyFormat.AUTO
+        self._tuples_ok, self._command_ok = pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK
+        self._bad = pq.ConnStatus.BAD
+        self._error_from_result = error_from_result
+
+    def run(self, plan: _Plan, values: Mapping[str, Any] | tuple[Any, ...], describe: bool
+            ) -> tuple[list[tuple[Any, ...]], list[int]]:
+        """The rows, and (``describe``) each column's type as the server reports it."""
+        assert isinstance(values, dict)  # psycopg's placeholders are named
+        tx, pgconn = self._tx, self._pgconn
+        params = tx.dump_sequence([values[name] for name in plan.order],
+                                  [self._auto] * len(plan.order))
+        types = tx.types or ()
+        name = self._prepared.get((plan, types))
+        if name is None:
+            name = self._prepared[plan, types] = self._prepare(plan.numbered, types)
+        result = pgconn.exec_prepared(name, params, param_formats=tx.formats)
+        self._check(result, self._tuples_ok)
+        tx.set_pgresult(result)
+        try:
+            rows = tx.load_rows(0, result.ntuples, tuple)
+        finally:
+            tx.set_pgresult(None)  # libpq's copy of the rows is not kept to the next read
+        return rows, [result.ftype(i) for i in range(result.nfields)] if describe else []
+
+    def _prepare(self, sql: bytes, types: tuple[int, ...]) -> bytes:
+        if len(self._prepared) >= MAX_PLANS:  # the engine's plans were dropped: so are these
+            self._check(self._pgconn.exec_(b"DEALLOCATE ALL"), self._command_ok)
+            self._prepared.clear()
+        name = f"_lf_{len(self._prepared)}".encode()
+        self._check(self._pgconn.prepare(name, sql, param_types=types), self._command_ok)
+        return name
+
+    def _check(self, result: Any, expected: Any) -> None:
+        if result.status == expected:
+            return
+        if self._pgconn.status == self._bad:  # the connection is gone, whatever the message
+            from psycopg import OperationalError
+            raise OperationalError(self._pgconn.get_error_message())
+        raise self._error_from_result(result, encoding=self._connection.info.encoding)
+
+
+def _numbered(sql: str) -> tuple[bytes, tuple[str, ...]]:
+    """psycopg's ``%(name)s`` SQL as libpq's ``$n``: each name numbered where it first
+    appears, ``%%`` back to ``%``."""
+    order: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "%"
+        if name not in order:
+            order.append(name)
+        return f"${order.index(name) + 1}"
+
+    return _PYFORMAT.sub(number, sql).encode(), tuple(order)
 
 
 def _compile(engine: Engine, statement: Executable) -> _Plan | None:
