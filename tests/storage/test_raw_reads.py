@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import gc
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from localforce.bootstrap import build
+from localforce.settings import Settings
 from localforce.storage.sql import raw_reads
 from localforce.storage.sql.engine import make_engine
 from localforce.storage.sql.raw_reads import RawReads
@@ -189,3 +193,44 @@ def test_a_server_that_cannot_be_reached_is_sqlalchemys_operational_error() -> N
     with pytest.raises(OperationalError):  # what web/errors.py answers with a 503
         reads.rows(select(things.c.id))
     engine.dispose()
+
+
+def test_the_reader_does_not_keep_its_engine_alive(database_url: str, home: Path) -> None:
+    """The readers are kept per engine, weakly: an engine nothing else holds goes, with its
+    pool and its stores' tables (a strong reference from the reader kept every engine a test
+    had made, and the suite's heap grew by each)."""
+    home.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(database_url)
+    meta.create_all(engine)
+    reads = RawReads.for_engine(engine)
+    assert reads is not None
+    assert reads.rows(select(things.c.id)) == []
+    gone = weakref.ref(engine)
+    engine.dispose()
+    del engine, reads
+    gc.collect()
+    assert gone() is None
+
+
+def engines() -> list[Engine]:
+    return [o for o in gc.get_objects()
+            if isinstance(o, Engine) and not isinstance(o, weakref.ProxyTypes)]
+
+
+def test_closed_services_leave_no_engine_behind(settings: Settings) -> None:
+    """Services that read records and tokens through their raw readers, once closed, are
+    collected with their engine: nothing global holds on to them."""
+    before = {id(engine) for engine in engines()}
+    services = build(settings)
+    org = services.directory.create_org("Gone")
+    user, _ = services.directory.create_user(org.id, "admin@gone.test", "Passw0rd-long!",
+                                             "System Administrator", last_name="Admin")
+    caller = services.oauth.sessions.resolve(services.oauth.issuer.issue_session(user).access_token)
+    services.data.records.create(caller, "Account", {"Name": "Gone"})
+    assert services.data.queries.query(caller, "SELECT Id FROM Account", "62.0")["totalSize"] == 1
+    built = weakref.WeakSet(engine for engine in engines() if id(engine) not in before)
+    assert built
+    services.close()
+    del services, caller
+    gc.collect()
+    assert not built

@@ -102,7 +102,9 @@ class RawReads:
         return found
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        #: Weakly: the engine is the key of ``_by_engine``, which a strong reference from its
+        #: value would keep alive for good.
+        self._engine: Engine = weakref.proxy(engine)
         self._plans: dict[Executable, _Plan | None] = {}
         self._local = threading.local()
         self._opened: list[Any] = []
