@@ -12,11 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
 from tests.api.backends import on_both_backends  # noqa: F401
 from tests.api.conftest import Api
 
 from localforce.bootstrap import Services
 from localforce.domain.principal import Principal
+from localforce.settings import Settings
 
 INGEST = "/jobs/ingest"
 
@@ -271,3 +273,29 @@ def test_hard_delete_permission_alone_does_not_delete_what_the_user_may_not(
         "INSUFFICIENT_ACCESS_OR_READONLY:insufficient access rights on object "
         "id: --"]
     assert api.get(f"/sobjects/Account/{kept}").status_code == 200
+
+
+def test_a_large_load_on_postgresql_leaves_its_table_analyzed(
+        services: Services, api: Api, settings: Settings) -> None:
+    """A finished load as large as autovacuum's threshold analyzes its table (the first
+    queries after it get plans made with statistics); a small one leaves that to autovacuum."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's planner statistics")
+    engine = create_engine(settings.database_url)
+
+    def estimated_rows() -> float:
+        with engine.connect() as c:
+            return float(c.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE relname = 'sobject_account'").scalar_one())
+
+    try:
+        small = run_job(services, api, "insert", "Name\n" + "".join(
+            f"Small {i}\n" for i in range(10)))
+        assert (small["state"], small["numberRecordsProcessed"]) == ("JobComplete", 10)
+        assert estimated_rows() == -1  # never analyzed
+        large = run_job(services, api, "insert", "Name\n" + "".join(
+            f"Large {i}\n" for i in range(60)))
+        assert (large["state"], large["numberRecordsProcessed"]) == ("JobComplete", 60)
+        assert estimated_rows() == 70
+    finally:
+        engine.dispose()

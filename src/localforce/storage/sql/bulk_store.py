@@ -7,6 +7,7 @@ transaction on the record store's connection.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -22,15 +23,20 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 
 from localforce.data.bulk.ports import UPLOAD, BatchLog, Job, LeaseLost
 from localforce.data.ports import RecordStore
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.engine import single_statement_reader
 from localforce.storage.sql.record_store import SqlRecordStore
+from localforce.storage.sql.record_tables import table_name
+
+log = logging.getLogger("localforce.storage")
 
 J = t.bulk_jobs.c
 P = t.bulk_job_parts.c
@@ -41,6 +47,10 @@ _FIELDS = ("id", "org_id", "user_id", "kind", "operation", "object", "api_versio
            "records_failed", "processing_ms", "error_message", "runner", "lease_until",
            "parent_id", "content_type")
 
+
+#: PostgreSQL: a finished load of at least this many rows and this share of the table's rows
+#: at its last analysis analyzes the table (autovacuum's own defaults for when to analyze).
+ANALYZE_ROWS, ANALYZE_SHARE = 50, 0.1
 
 #: ``usage``'s statement, built once: ``GET /limits`` reads it on every call.
 _USAGE = select(
@@ -226,7 +236,31 @@ class SqlBulkStore:
     def finish(self, job_id: str, runner: str, state: str, now: int,
                error_message: str | None = None) -> bool:
         with self._engine.begin() as c:
-            done = c.execute(update(t.bulk_jobs).where(
+            finished = c.execute(update(t.bulk_jobs).where(
                 J.id == job_id, J.runner == runner, J.state == "InProgress").values(
-                state=state, modified_at=now, error_message=error_message, lease_until=None))
-        return done.rowcount == 1
+                state=state, modified_at=now, error_message=error_message, lease_until=None)
+                .returning(J.kind, J.object, J.records_processed)).first()
+        if finished is not None and finished.kind != "query" and finished.object \
+                and self._engine.dialect.name == "postgresql":
+            self._analyze_after_load(table_name(finished.object), finished.records_processed)
+        return finished is not None
+
+    def _analyze_after_load(self, table: str, rows: int) -> None:
+        """PostgreSQL settles on a generic plan for a prepared statement when it costs no
+        more than the custom ones, and a table a load has just filled has no statistics until
+        autovacuum analyzes it: the record reads' generic plans made without them walked the
+        table in Id order for ``WHERE Name =`` (bench/README.md). A load as large as
+        autovacuum's own threshold analyzes the table when it finishes, so the first queries
+        after it are planned with statistics. Best effort: the job is done either way."""
+        try:
+            with self._engine.connect() as c:
+                tuples = c.execute(text("SELECT reltuples FROM pg_class "
+                                        "WHERE oid = to_regclass(:name)"),
+                                   {"name": table}).scalar()
+                if tuples is None or rows < ANALYZE_ROWS + ANALYZE_SHARE * max(tuples, 0):
+                    return  # not a table of its own (a directory object), or a small load
+                quoted = self._engine.dialect.identifier_preparer.quote(table)
+                c.exec_driver_sql(f"ANALYZE {quoted}")
+                c.commit()
+        except DBAPIError:
+            log.warning("analyzing %s after a bulk load", table, exc_info=True)
