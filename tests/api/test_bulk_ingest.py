@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine
+from starlette.testclient import TestClient
 from tests.api.backends import on_both_backends  # noqa: F401
 from tests.api.conftest import Api
 
@@ -276,9 +278,10 @@ def test_hard_delete_permission_alone_does_not_delete_what_the_user_may_not(
 
 
 def test_a_large_load_on_postgresql_leaves_its_table_analyzed(
-        services: Services, api: Api, settings: Settings) -> None:
+        services: Services, api: Api, client: TestClient, settings: Settings) -> None:
     """A finished load as large as autovacuum's threshold analyzes its table (the first
-    queries after it get plans made with statistics); a small one leaves that to autovacuum."""
+    queries after it get plans made with statistics); a small one leaves that to autovacuum,
+    and a query job, which changes nothing, never analyzes."""
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL's planner statistics")
     engine = create_engine(settings.database_url)
@@ -287,6 +290,12 @@ def test_a_large_load_on_postgresql_leaves_its_table_analyzed(
         with engine.connect() as c:
             return float(c.exec_driver_sql(
                 "SELECT reltuples FROM pg_class WHERE relname = 'sobject_account'").scalar_one())
+
+    def analyses() -> int:
+        with engine.connect() as c:
+            return int(c.exec_driver_sql(
+                "SELECT analyze_count FROM pg_stat_user_tables "
+                "WHERE relname = 'sobject_account'").scalar_one())
 
     try:
         small = run_job(services, api, "insert", "Name\n" + "".join(
@@ -297,5 +306,24 @@ def test_a_large_load_on_postgresql_leaves_its_table_analyzed(
             f"Large {i}\n" for i in range(60)))
         assert (large["state"], large["numberRecordsProcessed"]) == ("JobComplete", 60)
         assert estimated_rows() == 70
+        analyzed = analyses()
+        assert analyzed >= 1
+        query = api.post("/jobs/query", {"operation": "query", "query": "SELECT Id FROM Account"})
+        assert query.status_code == 200, query.text
+        services.bulk.runner.run_pending()
+        done = api.get(f"/jobs/query/{query.json()['id']}").json()
+        assert (done["state"], done["numberRecordsProcessed"]) == ("JobComplete", 70)
+        # and a Bulk API 1.0 query batch (a job row of kind "batch", operation "query")
+        headers = {"X-SFDC-Session": api.headers["Authorization"].split(" ", 1)[1],
+                   "Content-Type": "application/json"}
+        classic = client.post("/services/async/59.0/job", headers=headers, content=json.dumps(
+            {"operation": "query", "object": "Account", "contentType": "JSON"})).json()
+        batch = client.post(f"/services/async/59.0/job/{classic['id']}/batch", headers=headers,
+                            content="SELECT Id FROM Account").json()
+        services.bulk.runner.run_pending()
+        info = client.get(f"/services/async/59.0/job/{classic['id']}/batch/{batch['id']}",
+                          headers=headers).json()
+        assert (info["state"], info["numberRecordsProcessed"]) == ("Completed", 70)
+        assert analyses() == analyzed
     finally:
         engine.dispose()

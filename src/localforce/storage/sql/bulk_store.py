@@ -51,6 +51,8 @@ _FIELDS = ("id", "org_id", "user_id", "kind", "operation", "object", "api_versio
 #: PostgreSQL: a finished load of at least this many rows and this share of the table's rows
 #: at its last analysis analyzes the table (autovacuum's own defaults for when to analyze).
 ANALYZE_ROWS, ANALYZE_SHARE = 50, 0.1
+#: The operations of jobs (and Bulk API 1.0 batches) that read: they change no table.
+QUERIES = frozenset({"query", "queryAll"})
 
 #: ``usage``'s statement, built once: ``GET /limits`` reads it on every call.
 _USAGE = select(
@@ -239,8 +241,8 @@ class SqlBulkStore:
             finished = c.execute(update(t.bulk_jobs).where(
                 J.id == job_id, J.runner == runner, J.state == "InProgress").values(
                 state=state, modified_at=now, error_message=error_message, lease_until=None)
-                .returning(J.kind, J.object, J.records_processed)).first()
-        if finished is not None and finished.kind != "query" and finished.object \
+                .returning(J.operation, J.object, J.records_processed)).first()
+        if finished is not None and finished.object and finished.operation not in QUERIES \
                 and self._engine.dialect.name == "postgresql":
             self._analyze_after_load(table_name(finished.object), finished.records_processed)
         return finished is not None
