@@ -9,6 +9,7 @@ import datetime as dt
 import decimal
 import gc
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    func,
     insert,
     literal_column,
     select,
@@ -234,3 +236,27 @@ def test_closed_services_leave_no_engine_behind(settings: Settings) -> None:
     del services, caller
     gc.collect()
     assert not built
+
+
+def test_closing_waits_for_a_read_in_flight_on_another_thread(engine: Engine) -> None:
+    """``close`` (the engine disposed) while another thread's read is in the driver: the read
+    ends with its rows and the connection is closed after it, not under it (libpq's handle,
+    freed mid-call, would be read after its release)."""
+    reads = RawReads.for_engine(engine)
+    assert reads is not None
+    slow = select(things.c.id).where(things.c.id == 1) if engine.dialect.name == "sqlite" else \
+        select(things.c.id, func.pg_sleep(0.3).label("slept")).where(things.c.id == 1)
+    started, found = threading.Event(), []
+
+    def read() -> None:
+        started.set()
+        found.append(reads.rows(slow))
+
+    other = threading.Thread(target=read)
+    other.start()
+    started.wait()
+    time.sleep(0.1)  # the read is in the driver
+    reads.close()
+    other.join()
+    assert found and found[0] is not None and found[0][0][0] == 1
+    assert reads.rows(select(things.c.id).order_by(things.c.id)) == [(1,), (2,)]  # reopened

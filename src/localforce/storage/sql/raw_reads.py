@@ -49,6 +49,9 @@ Processor = Callable[[Any], Any] | None
 
 #: Compiled statements kept per engine (each statement object the stores keep is one entry).
 MAX_PLANS = 4096
+#: How long ``close`` waits for a read in flight on another thread before leaving that
+#: thread's connection to it.
+CLOSE_WAIT_S = 5.0
 
 
 #: ``%(name)s`` (psycopg's placeholders, as SQLAlchemy compiles them) and ``%%``.
@@ -172,7 +175,7 @@ class RawReads:
             opened, self._opened = self._opened, []
             self._generation += 1
         for connection in opened:
-            connection.close()
+            _close(connection)
 
     def _cursor(self) -> Any:
         """This thread's cursor on its connection (SQLite): one for every read."""
@@ -215,7 +218,7 @@ class RawReads:
             if connection in self._opened:
                 self._opened.remove(connection)
         try:
-            connection.close()
+            _close(connection)
         except Exception:  # noqa: BLE001 - already gone
             log.debug("closing a reader connection", exc_info=True)
 
@@ -231,6 +234,25 @@ class RawReads:
         return plan
 
 
+def _close(connection: Any) -> None:
+    """A reader connection closed by any thread: a psycopg connection under its lock, which a
+    read holds while it is in libpq (closing frees libpq's handle, which the read would go on
+    using); a read that outlasts ``CLOSE_WAIT_S`` leaves it open to its own thread, which
+    closes it at its next read (a new generation). sqlite3 defers a close to the end of a
+    statement in flight by itself."""
+    lock = getattr(connection, "lock", None)
+    if lock is None:
+        connection.close()
+    elif lock.acquire(timeout=CLOSE_WAIT_S):
+        try:
+            connection.close()
+        finally:
+            lock.release()
+    else:
+        log.warning("a reader connection still reading after %s s was left to its thread",
+                    CLOSE_WAIT_S)
+
+
 class _Libpq:
     """A thread's PostgreSQL reads on its connection's libpq handle (psycopg's ``pgconn``):
     each statement prepared once per parameter types, as psycopg's cursor does after its fifth
@@ -241,6 +263,7 @@ class _Libpq:
         from psycopg import adapt, pq
         from psycopg.errors import error_from_result
         self._connection = connection
+        self._lock = connection.lock  # held while in libpq: see ``_close``
         self._pgconn = connection.pgconn
         self._tx: Transformer = adapt.Transformer.from_context(connection)
         self._prepared: dict[tuple[_Plan, tuple[int, ...]], bytes] = {}
@@ -257,11 +280,12 @@ class _Libpq:
         params = tx.dump_sequence([values[name] for name in plan.order],
                                   [self._auto] * len(plan.order))
         types = tx.types or ()
-        name = self._prepared.get((plan, types))
-        if name is None:
-            name = self._prepared[plan, types] = self._prepare(plan.numbered, types)
-        result = pgconn.exec_prepared(name, params, param_formats=tx.formats)
-        self._check(result, self._tuples_ok)
+        with self._lock:
+            name = self._prepared.get((plan, types))
+            if name is None:
+                name = self._prepared[plan, types] = self._prepare(plan.numbered, types)
+            result = pgconn.exec_prepared(name, params, param_formats=tx.formats)
+            self._check(result, self._tuples_ok)
         tx.set_pgresult(result)
         try:
             rows = tx.load_rows(0, result.ntuples, tuple)
