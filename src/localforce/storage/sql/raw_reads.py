@@ -59,28 +59,30 @@ _PYFORMAT = re.compile(r"%\(([^)]+)\)s|%%")
 
 
 class _Plan:
-    __slots__ = ("sql", "names", "positional", "defaults", "binds", "columns", "results",
-                 "keys", "numbered", "order")
+    __slots__ = ("sql", "numbered", "names", "defaults", "binds", "columns", "results", "keys")
 
     def __init__(self, sql: str, names: tuple[str, ...], positional: bool,
                  defaults: Mapping[str, Any], binds: Mapping[str, Processor],
                  columns: tuple[Any, ...]) -> None:
-        self.sql, self.names, self.positional, self.defaults = sql, names, positional, defaults
-        self.binds, self.columns = binds, columns
+        #: SQLite's SQL (``?`` placeholders, ``names`` in their order) and, for psycopg's
+        #: ``%(name)s``, libpq's: ``$1`` placeholders, numbered in the order names appear.
+        self.sql, self.numbered = sql, b""
+        if not positional:
+            self.numbered, names = _numbered(sql)
+        self.names, self.defaults, self.binds, self.columns = names, defaults, binds, columns
         #: Each column's conversion: known after the first execution (the driver's types).
         self.results: tuple[Processor, ...] | None = None
         self.keys = tuple(str(column.key) for column in columns)
-        #: PostgreSQL: the SQL with libpq's ``$1`` placeholders, and the names in their order.
-        self.numbered, self.order = _numbered(sql) if not positional else (b"", ())
 
-    def values(self, params: Mapping[str, Any] | None) -> tuple[Any, ...] | dict[str, Any]:
+    def values(self, params: Mapping[str, Any] | None) -> tuple[Any, ...]:
+        """The parameters in placeholder order, each converted by its bind processor."""
         out = []
         for name in self.names:
             value = params[name] if params is not None and name in params \
                 else self.defaults[name]
             process = self.binds.get(name)
             out.append(value if process is None or value is None else process(value))
-        return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
+        return tuple(out)
 
 
 class RawReads:
@@ -272,13 +274,11 @@ class _Libpq:
         self._bad = pq.ConnStatus.BAD
         self._error_from_result = error_from_result
 
-    def run(self, plan: _Plan, values: Mapping[str, Any] | tuple[Any, ...], describe: bool
+    def run(self, plan: _Plan, values: tuple[Any, ...], describe: bool
             ) -> tuple[list[tuple[Any, ...]], list[int]]:
         """The rows, and (``describe``) each column's type as the server reports it."""
-        assert isinstance(values, dict)  # psycopg's placeholders are named
         tx, pgconn = self._tx, self._pgconn
-        params = tx.dump_sequence([values[name] for name in plan.order],
-                                  [self._auto] * len(plan.order))
+        params = tx.dump_sequence(values, [self._auto] * len(values))
         types = tx.types or ()
         with self._lock:
             name = self._prepared.get((plan, types))
