@@ -9,15 +9,32 @@ quoted as ratios of these two.
 body read from ``receive``, the form parsed with ``urllib.parse``, the JSON from a prebuilt
 header list), i.e. what the HTTP server itself costs on this machine.
 
-Served by ``--factory floor_app:create`` (or ``floor_app:raw``) under the server that
-``localforce serve`` runs, with its settings.
+``store`` is the third, per database: the raw callable answering ``GET /query`` with the
+SELECT localforce runs for the bench's ``SELECT Id,Name FROM Account LIMIT 5`` (same table, same
+10^6 rows, same statement shape), read the cheapest way this stack knows, and shaped as
+Salesforce's query answer by ``orjson``. On SQLite the read runs on the event loop (as
+localforce's does); on PostgreSQL on two request threads (``web/threads.py``'s number and
+hand-off), each with its own connection, through libpq's prepared statement (as
+storage/sql/raw_reads.py does). What no localforce code adds: authentication, the API limit,
+SOQL, the access and usage logs. ``FLOOR_DATABASE_URL`` and ``FLOOR_ORG_ID`` name the database
+and the org whose Accounts it reads.
+
+Served by ``--factory floor_app:create`` (or ``floor_app:raw``, ``floor_app:store``) under the
+server that ``localforce serve`` runs, with its settings.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import threading
+from collections.abc import Callable
+from queue import SimpleQueue
+from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -76,3 +93,124 @@ def raw() -> ASGIApp:
         await send({"type": "http.response.body", "body": answer})
 
     return app
+
+
+#: localforce's statement for the bench query (a page of LIMIT + 1 rows: the extra row says
+#: whether another page follows), its placeholders per driver.
+_PAGE = ('SELECT t0."Id", t0."Name" FROM sobject_account AS t0 WHERE t0.org_id = {0} '
+         'AND t0."IsDeleted" = {1} ORDER BY t0."Id" ASC LIMIT {2} OFFSET {3}')
+_LIMIT = 5
+_JSON_HEADERS = [(b"content-type", b"application/json;charset=UTF-8")]
+
+
+def store() -> ASGIApp:
+    url, org_id = os.environ["FLOOR_DATABASE_URL"], os.environ["FLOOR_ORG_ID"]
+    read = _sqlite_reader(url, org_id) if url.startswith("sqlite") else _pg_reader(url, org_id)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                await send({"type": message["type"] + ".complete"})
+                if message["type"] == "lifespan.shutdown":
+                    return
+        if scope["path"] == "/hello":
+            answer = _HELLO
+        elif scope["path"] == "/query":
+            rows = await read()
+            answer = orjson.dumps({"totalSize": min(len(rows), _LIMIT), "done": True,
+                                   "records": [_record(i, name) for i, name in rows[:_LIMIT]]})
+        else:
+            await send({"type": "http.response.start", "status": 404, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            *_JSON_HEADERS, (b"content-length", b"%d" % len(answer))]})
+        await send({"type": "http.response.body", "body": answer})
+
+    return app
+
+
+def _record(record_id: str, name: str) -> dict[str, Any]:
+    return {"attributes": {"type": "Account",
+                           "url": f"/services/data/v62.0/sobjects/Account/{record_id}"},
+            "Id": record_id, "Name": name}
+
+
+def _sqlite_reader(url: str, org_id: str) -> Callable[[], Any]:
+    import sqlite3
+
+    path = url.split(":///", 1)[1]
+    sql = _PAGE.format("?", "?", "?", "?")
+    params = (org_id, 0, _LIMIT + 1, 0)
+    connection: list[sqlite3.Connection] = []  # opened in the worker, at its first read
+
+    async def read() -> list[tuple[str, str]]:
+        if not connection:
+            connection.append(sqlite3.connect(path, isolation_level=None))
+        return connection[0].execute(sql, params).fetchall()
+
+    return read
+
+
+def _pg_reader(url: str, org_id: str) -> Callable[[], Any]:
+    import psycopg
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    sql = _PAGE.format("$1", "$2", "$3", "$4").encode()
+    params = [org_id.encode(), b"false", str(_LIMIT + 1).encode(), b"0"]
+    local = threading.local()
+
+    def page() -> list[tuple[str, str]]:
+        pgconn = getattr(local, "pgconn", None)
+        if pgconn is None:
+            connection = local.connection = psycopg.connect(conninfo, autocommit=True)
+            pgconn = local.pgconn = connection.pgconn
+            pgconn.prepare(b"page", sql)
+        result = pgconn.exec_prepared(b"page", params)
+        return [(result.get_value(i, 0).decode(), result.get_value(i, 1).decode())
+                for i in range(result.ntuples)]
+
+    threads = _Threads(2)
+
+    async def read() -> list[tuple[str, str]]:
+        return await threads.submit(page)
+
+    return read
+
+
+class _Threads:
+    """web/threads.py's hand-off: a queue to ``size`` threads, the answer back through
+    ``call_soon_threadsafe`` (started in the worker, at its first call)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.queue: SimpleQueue[tuple[Any, ...]] | None = None
+
+    def submit(self, call: Callable[[], Any]) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        if self.queue is None:
+            self.queue = SimpleQueue()
+            for _ in range(self.size):
+                threading.Thread(target=self._serve, daemon=True).start()
+        self.queue.put((loop, future, call))
+        return future
+
+    def _serve(self) -> None:
+        assert self.queue is not None
+        while True:
+            loop, future, call = self.queue.get()
+            try:
+                loop.call_soon_threadsafe(_settle, future, call(), None)
+            except Exception as exc:  # noqa: BLE001 - the request's to answer
+                loop.call_soon_threadsafe(_settle, future, None, exc)
+
+
+def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)

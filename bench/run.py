@@ -33,6 +33,7 @@ from benchlib.scenarios import (  # noqa: E402
     SpecForRun,
     floor_scenarios,
     peer_scenarios,
+    store_floor_scenario,
 )
 
 from localforce.web.servers import DEFAULT_SERVER, SERVERS  # noqa: E402
@@ -160,6 +161,21 @@ class Bench:
             with self.serving(server, f"floor/{self.http_server}" + (" raw" if raw else "")):
                 for scenario in floor_scenarios(server.base_url, raw):
                     self.run(scenario, server)
+
+    def store_floor(self, backend: str, url: str, org_id: str) -> None:
+        """The third floor on the current server: the query's SELECT from a raw callable, on
+        the database localforce has just been measured on (``floor_app.store``)."""
+        scenario = store_floor_scenario("")
+        if not self.wanted(scenario.key):
+            return
+        port = free_port()
+        server = Server(
+            name="floor", port=port, health_path="/hello", log=self.workdir / "floor.log",
+            cwd=BENCH, argv=server_argv(self.http_server, "floor_app:store", port,
+                                        self.args.workers),
+            env={"FLOOR_DATABASE_URL": url, "FLOOR_ORG_ID": org_id})
+        with self.serving(server, f"floor/{self.http_server}/{backend} store"):
+            self.run(store_floor_scenario(server.base_url), server, backend)
 
     def peer(self) -> None:
         if not self.any_wanted("peer"):

@@ -89,6 +89,8 @@ def _run(bench: Bench, backend: str, url: str, server: str, workdir: Path) -> No
             growth = [s for s in selected if s.growth and bench.wanted(s.key)]
             grow = growth and args.tokens_growth > args.tokens_base and _grow(
                 bench, scenarios, store)
+        # The query's SELECT from a raw callable, on the same rows, while localforce is stopped.
+        bench.store_floor(backend, url, store.org_id())
         if grow:
             # Fresh workers, so the growth rows' RSS is theirs and not the logins' before.
             with bench.serving(process, f"{label} growth"):

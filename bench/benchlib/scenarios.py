@@ -83,6 +83,8 @@ RAW_GET, RAW_POST = "floor.raw_get", "floor.raw_post"
 #: Each Starlette floor's raw-callable twin (the second floor: the HTTP server alone).
 RAW_OF = {FLOOR_GET: RAW_GET, FLOOR_POST: RAW_POST}
 PEER_CC, PEER_INTROSPECT = "peer.client_credentials", "peer.introspection"
+#: The third floor, per database: the raw callable running localforce's SELECT of the query.
+STORE_QUERY = "floor.store_query"
 
 
 def floor_scenarios(base: str, raw: bool = False) -> list[Scenario]:
@@ -96,6 +98,12 @@ def floor_scenarios(base: str, raw: bool = False) -> list[Scenario]:
                  static(LoadSpec(base + "/token", "POST", "grant_type=client_credentials"),
                         has("access_token"))),
     ]
+
+
+def store_floor_scenario(base: str) -> Scenario:
+    """The raw callable's ``GET /query``: localforce's page SELECT on the same database."""
+    return Scenario(STORE_QUERY, "raw callable + the query's SELECT", None, FLOOR_GET,
+                    static(LoadSpec(base + "/query"), has("records")))
 
 
 def peer_scenarios(base: str, client_id: str, secret: str) -> list[Scenario]:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from . import bulk
 from .scenarios import NotAvailable
@@ -43,6 +43,11 @@ class BenchStore:
         if found is None:
             raise NotAvailable(f"no app with consumer key {consumer_key}")
         return str(found)
+
+    def org_id(self) -> str:
+        """The bench org's Id (the only org of the database)."""
+        with self.engine.connect() as c:
+            return str(c.execute(text("SELECT id FROM orgs")).scalar_one())
 
     def refresh_tokens(self, app: Any, n: int, access_token: str) -> list[str]:
         """``n`` live refresh tokens of ``app`` for the bench user, each its own family, as the
