@@ -14,7 +14,7 @@ from localforce.directory.service import Directory
 from localforce.domain.models import ConnectedApp
 from localforce.security.secretbox import SecretBox, generate_key
 from localforce.storage.sql import tables as t
-from localforce.storage.sql.audit_store import SqlApiCallLog, SqlAuditQueries
+from localforce.storage.sql.audit_store import INSERT_ROWS, SqlApiCallLog, SqlAuditQueries
 from localforce.storage.sql.directory_store import SqlDirectoryStore
 from localforce.storage.sql.engine import make_engine, upgrade
 
@@ -54,6 +54,16 @@ def test_api_calls_round_trip_oldest_first(engine: Engine) -> None:
     log.append([ApiCall(NOW * 1000 + 5, "00Dother", None, None, "POST", "/x", 403, 1)])
     assert [c.path for c in log.calls(NOW * 1000 + 2, "00Dorg")] == ["/p/2", "/p/3"]
     assert len(list(log.calls(0))) == 4
+
+
+def test_a_batch_larger_than_one_insert_keeps_every_call_in_order(engine: Engine) -> None:
+    """SQLite writes a batch as INSERTs of ``INSERT_ROWS`` rows each: a batch of two and a
+    half of them (the last one shorter) comes back whole, each call as written, in order."""
+    log = SqlApiCallLog(engine)
+    calls = [ApiCall(NOW * 1000 + n, "00Dorg", f"005u{n}", None, "GET", f"/p/{n}", 200, n)
+             for n in range(INSERT_ROWS * 5 // 2)]
+    log.append(calls)
+    assert list(log.calls(0)) == calls
 
 
 def test_the_log_keeps_every_field_as_written(engine: Engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -16,8 +17,16 @@ _lh = t.login_history.c
 _LOG_COLUMNS = ("at_ms", "org_id", "user_id", "app_id", "method", "path", "status",
                 "duration_us")
 _COPY_LOG = f"COPY {t.api_usage_log.name} ({', '.join(_LOG_COLUMNS)}) FROM STDIN"
-_INSERT_LOG = (f"INSERT INTO {t.api_usage_log.name} ({', '.join(_LOG_COLUMNS)}) "
-               f"VALUES ({', '.join('?' * len(_LOG_COLUMNS))})")
+#: Rows per INSERT on SQLite: their parameters stay within the 999 of SQLite before 3.32.
+INSERT_ROWS = 999 // len(_LOG_COLUMNS)
+
+
+@functools.lru_cache(maxsize=8)
+def _insert_log(rows: int) -> str:
+    """One INSERT of ``rows`` rows (SQLite)."""
+    values = f"({', '.join('?' * len(_LOG_COLUMNS))})"
+    return (f"INSERT INTO {t.api_usage_log.name} ({', '.join(_LOG_COLUMNS)}) "
+            f"VALUES {', '.join([values] * rows)}")
 
 
 class SqlApiCallLog:
@@ -35,8 +44,16 @@ class SqlApiCallLog:
                 with dbapi.cursor() as cursor, cursor.copy(_COPY_LOG) as copy:  # type: ignore[union-attr]
                     for row in rows:
                         copy.write_row(row)
-            else:  # the DBAPI's executemany: a third of the CPU per row of SQLAlchemy's
-                conn.connection.dbapi_connection.executemany(_INSERT_LOG, rows)  # type: ignore[union-attr]
+            else:
+                # Rows in multi-row INSERTs: pysqlite's executemany steps once per row, giving
+                # the GIL up and waiting to take it back each time; a worker's event loop holds
+                # it nearly always under load, so a batch spent far longer waiting than writing
+                # (bench/README.md).
+                dbapi = conn.connection.dbapi_connection
+                for start in range(0, len(rows), INSERT_ROWS):
+                    chunk = rows[start:start + INSERT_ROWS]
+                    dbapi.execute(_insert_log(len(chunk)),  # type: ignore[union-attr]
+                                  [value for row in chunk for value in row])
 
     def calls(self, since_ms: int, org_id: str | None = None) -> Iterator[ApiCall]:
         query = select(t.api_usage_log).where(_log.at_ms >= since_ms)
