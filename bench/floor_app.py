@@ -13,8 +13,8 @@ header list), i.e. what the HTTP server itself costs on this machine.
 SELECT localforce runs for the bench's ``SELECT Id,Name FROM Account LIMIT 5`` (same table, same
 10^6 rows, same statement shape), read the cheapest way this stack knows, and shaped as
 Salesforce's query answer by ``orjson``. On SQLite the read runs on the event loop (as
-localforce's does); on PostgreSQL on two request threads (``web/threads.py``'s number and
-hand-off), each with its own connection, through libpq's prepared statement (as
+localforce's does); on PostgreSQL on localforce's own request threads (``web/threads.py``,
+its default two), each with its own connection, through libpq's prepared statement (as
 storage/sql/raw_reads.py does). What no localforce code adds: authentication, the API limit,
 SOQL, the access and usage logs. ``FLOOR_DATABASE_URL`` and ``FLOOR_ORG_ID`` name the database
 and the org whose Accounts it reads.
@@ -25,12 +25,10 @@ server that ``localforce serve`` runs, with its settings.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import threading
 from collections.abc import Callable
-from queue import SimpleQueue
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -40,6 +38,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from localforce.web import threads
 
 
 async def hello(request: Request) -> JSONResponse:
@@ -171,46 +171,7 @@ def _pg_reader(url: str, org_id: str) -> Callable[[], Any]:
         return [(result.get_value(i, 0).decode(), result.get_value(i, 1).decode())
                 for i in range(result.ntuples)]
 
-    threads = _Threads(2)
-
     async def read() -> list[tuple[str, str]]:
-        return await threads.submit(page)
+        return await threads.run(page)  # localforce's own hand-off, to its request threads
 
     return read
-
-
-class _Threads:
-    """web/threads.py's hand-off: a queue to ``size`` threads, the answer back through
-    ``call_soon_threadsafe`` (started in the worker, at its first call)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.queue: SimpleQueue[tuple[Any, ...]] | None = None
-
-    def submit(self, call: Callable[[], Any]) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        if self.queue is None:
-            self.queue = SimpleQueue()
-            for _ in range(self.size):
-                threading.Thread(target=self._serve, daemon=True).start()
-        self.queue.put((loop, future, call))
-        return future
-
-    def _serve(self) -> None:
-        assert self.queue is not None
-        while True:
-            loop, future, call = self.queue.get()
-            try:
-                loop.call_soon_threadsafe(_settle, future, call(), None)
-            except Exception as exc:  # noqa: BLE001 - the request's to answer
-                loop.call_soon_threadsafe(_settle, future, None, exc)
-
-
-def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(value)
