@@ -56,12 +56,14 @@ def test_api_calls_round_trip_oldest_first(engine: Engine) -> None:
     assert len(list(log.calls(0))) == 4
 
 
-def test_a_batch_larger_than_one_insert_keeps_every_call_in_order(engine: Engine) -> None:
-    """SQLite writes a batch as INSERTs of ``INSERT_ROWS`` rows each: a batch of two and a
-    half of them (the last one shorter) comes back whole, each call as written, in order."""
+@pytest.mark.parametrize("size", [1, INSERT_ROWS - 1, INSERT_ROWS * 5 // 2])
+def test_a_batch_of_any_size_keeps_every_call_in_order(engine: Engine, size: int) -> None:
+    """SQLite writes a batch as INSERTs of ``INSERT_ROWS`` rows, the rest in smaller ones: a
+    batch of one row, of one less than an INSERT, of two and a half INSERTs comes back whole,
+    each call as written, in order."""
     log = SqlApiCallLog(engine)
     calls = [ApiCall(NOW * 1000 + n, "00Dorg", f"005u{n}", None, "GET", f"/p/{n}", 200, n)
-             for n in range(INSERT_ROWS * 5 // 2)]
+             for n in range(size)]
     log.append(calls)
     assert list(log.calls(0)) == calls
 

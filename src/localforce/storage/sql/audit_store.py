@@ -19,9 +19,23 @@ _LOG_COLUMNS = ("at_ms", "org_id", "user_id", "app_id", "method", "path", "statu
 _COPY_LOG = f"COPY {t.api_usage_log.name} ({', '.join(_LOG_COLUMNS)}) FROM STDIN"
 #: Rows per INSERT on SQLite: their parameters stay within the 999 of SQLite before 3.32.
 INSERT_ROWS = 999 // len(_LOG_COLUMNS)
+#: The sizes a batch is cut into, largest first: ``INSERT_ROWS``, then powers of two for the
+#: rest, so a connection's statement cache holds at most these few INSERTs whatever the
+#: batches' lengths.
+_CHUNKS = (INSERT_ROWS, *(2 ** k for k in range(INSERT_ROWS.bit_length() - 1, -1, -1)
+                          if 2 ** k < INSERT_ROWS))
 
 
-@functools.lru_cache(maxsize=8)
+def _chunks(total: int) -> Iterator[tuple[int, int]]:
+    """(start, rows) of each INSERT for a batch of ``total`` rows."""
+    start = 0
+    for size in _CHUNKS:
+        while total - start >= size:
+            yield start, size
+            start += size
+
+
+@functools.lru_cache(maxsize=len(_CHUNKS))
 def _insert_log(rows: int) -> str:
     """One INSERT of ``rows`` rows (SQLite)."""
     values = f"({', '.join('?' * len(_LOG_COLUMNS))})"
@@ -50,10 +64,9 @@ class SqlApiCallLog:
                 # it nearly always under load, so a batch spent far longer waiting than writing
                 # (bench/README.md).
                 dbapi = conn.connection.dbapi_connection
-                for start in range(0, len(rows), INSERT_ROWS):
-                    chunk = rows[start:start + INSERT_ROWS]
-                    dbapi.execute(_insert_log(len(chunk)),  # type: ignore[union-attr]
-                                  [value for row in chunk for value in row])
+                for start, size in _chunks(len(rows)):
+                    dbapi.execute(_insert_log(size),  # type: ignore[union-attr]
+                                  [value for row in rows[start:start + size] for value in row])
 
     def calls(self, since_ms: int, org_id: str | None = None) -> Iterator[ApiCall]:
         query = select(t.api_usage_log).where(_log.at_ms >= since_ms)
