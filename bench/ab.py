@@ -11,7 +11,8 @@ both sides see it about equally. Reported per scenario: the median req/s and CPU
 request of each side over the rounds, and the median of the per-round ratios B/A (the figure
 to quote); a scenario with a second load (``query_during_logins``: logins) has it sent
 during each of its runs. ``--floors`` adds the bare GET and the raw-callable GET/POST floors
-under each side's server.
+under each side's server; ``--tokens N`` writes live tokens into each side's store until it
+holds N before the runs (as ``make bench`` does for its growth rows).
 
 A side is ``key=value`` pairs: ``server`` (granian or uvicorn; omitted: `serve`'s default
 of that source tree, for trees older than ``--server``), ``src`` (a ``src`` folder put first on
@@ -128,6 +129,8 @@ def main() -> int:
                    "retrieve")
     p.add_argument("--floors", action="store_true")
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--tokens", type=int, default=0,
+                   help="live tokens written into each side's store before the runs")
     p.add_argument("--duration", type=float, default=3.0)
     p.add_argument("--warmup", type=float, default=0.5)
     p.add_argument("--connections", type=int, default=64)
@@ -164,6 +167,8 @@ def main() -> int:
             store = BenchStore(engine, log=log)  # refresh tokens for the refresh scenarios
             scenarios = LocalforceScenarios(server.base_url, org, store, workdir / side.name,
                                             "Bench Seed Account 1")
+            if args.tokens:  # live tokens before the runs, as make bench's growth rows
+                store.add_live_tokens(scenarios.access_token(), args.tokens)
             for scenario in scenarios.all():
                 short = scenario.key.split(".", 1)[1]
                 if short in wanted:

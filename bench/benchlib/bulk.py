@@ -118,11 +118,14 @@ def _batches(template: dict[str, Any], vary: Vary, start: int, total: int
 
 
 def token_vary(now: int) -> Vary:
-    """Live access tokens: fresh digests and families, issued and used just now. The token
-    values themselves are never known to anyone (random digests), as for real stored tokens."""
+    """Live access tokens: fresh digests and families (minted as the server mints them),
+    issued and used just now. The token values themselves are never known to anyone (random
+    digests), as for real stored tokens."""
+    from localforce.oauth.issuing import new_family_id
+
     def vary(n: int) -> dict[str, Any]:
         return {"digest": hashlib.sha256(secrets.token_bytes(16)).hexdigest(),
-                "family_id": secrets.token_hex(16), "issued_at": now, "last_used_at": now}
+                "family_id": new_family_id(), "issued_at": now, "last_used_at": now}
     return vary
 
 

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import re
+import time
 
-from localforce.oauth.issuing import at_hash, new_access_token, new_refresh_token, signature
+from localforce.oauth.issuing import (
+    at_hash,
+    new_access_token,
+    new_family_id,
+    new_refresh_token,
+    signature,
+)
 
 
 def test_signature_test_vector() -> None:
@@ -22,6 +29,19 @@ def test_access_token_matches_sfdx_regex() -> None:
 
 def test_refresh_token_fits_sfdx_auth_urls() -> None:
     assert re.fullmatch(r"[A-Za-z0-9._-]+", new_refresh_token())
+
+
+def test_family_ids_fit_the_column_and_sort_in_the_order_they_were_made() -> None:
+    """32 hex digits (``tokens.family_id`` is String(32)), unique, and led by the time they
+    were made (microseconds), so the index on them grows at its end."""
+    before = time.time_ns() // 1000
+    made = [new_family_id() for _ in range(2000)]
+    after = time.time_ns() // 1000
+    assert all(re.fullmatch(r"[0-9a-f]{32}", family) for family in made)
+    assert len(set(made)) == len(made)
+    stamps = [int(family[:14], 16) for family in made]
+    assert stamps == sorted(stamps) and before <= stamps[0] and stamps[-1] <= after
+    assert len({family[14:] for family in made}) == len(made)  # the random part differs
 
 
 def test_at_hash_is_the_left_half_of_sha256() -> None:

@@ -44,7 +44,7 @@ from localforce.oauth.errors import (
     UnsupportedResponseType,
 )
 from localforce.oauth.grants import allowed_scopes
-from localforce.oauth.issuing import IssuePolicy, Issuer
+from localforce.oauth.issuing import IssuePolicy, Issuer, new_family_id
 from localforce.oauth.ports import ConsentStore
 from localforce.security.tokens import digest
 
@@ -277,7 +277,7 @@ class Authorizer:
         self._codes.save_code(AuthorizationCode(
             digest=digest(code), app_id=request.app.id, user_id=user.id,
             redirect_uri=request.redirect_uri, scopes=request.scopes, code_challenge=challenge,
-            code_challenge_method=method, nonce=request.nonce, family_id=secrets.token_hex(16),
+            code_challenge_method=method, nonce=request.nonce, family_id=new_family_id(),
             issued_at=now, expires_at=now + self._code_ttl))
         return code
 
