@@ -139,25 +139,35 @@ def access_line(fields: dict[str, Any]) -> None:
     processors below (no context variables are bound in this code base): the same redaction,
     keys, order and timestamp, without the processor chain (a fifth of a ``/query``'s CPU in
     process). tests/unit/audit/test_redaction.py holds the two to the same line."""
+    access_lines([fields])
+
+
+def access_lines(batch: list[dict[str, Any]]) -> None:
+    """``access_line`` of each, in order: on an event loop asked for once (each ask of
+    ``asyncio.get_running_loop`` is a ``getpid`` system call in CPython 3.11)."""
     out = _access_out
     if out is None:
-        structlog.get_logger("localforce.access").info("request", **fields)
+        logger = structlog.get_logger("localforce.access")
+        for fields in batch:
+            logger.info("request", **fields)
         return
-    # ``redact`` of the request's own fields only: the three added after them (a constant
-    # event and level, a timestamp of digits) can hold no credential.
-    event = redact(None, "info", dict(fields))
-    event["event"], event["level"], event["timestamp"] = "request", "info", _utc_now_iso()
-    line = _json_line(event) + "\n"
+    lines = []
+    for fields in batch:
+        # ``redact`` of the request's own fields only: the three added after them (a constant
+        # event and level, a timestamp of digits) can hold no credential.
+        event = redact(None, "info", dict(fields))
+        event["event"], event["level"], event["timestamp"] = "request", "info", _utc_now_iso()
+        lines.append(_json_line(event) + "\n")
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # not on an event loop: at once
         with _access_lock:
-            out.write(line)
+            out.write("".join(lines))
             out.flush()
         return
     with _access_lock:
         first = not _pending
-        _pending.append(line)
+        _pending.extend(lines)
     if first:
         loop.call_soon(write_pending)
 
@@ -260,7 +270,7 @@ class Books:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self._book(scope, usage_at_ms, status, seconds)
+            access_line(self._book(scope, usage_at_ms, status, seconds))
             return
         with self._lock:
             self._held.append((scope, usage_at_ms, status, seconds))
@@ -289,16 +299,19 @@ class Books:
     def _take(self, usage: bool) -> None:
         with self._lock:
             held, self._held = self._held, []
-        for scope, usage_at_ms, status, seconds in held:
-            self._book(scope, usage_at_ms if usage else None, status, seconds)
+        if held:
+            access_lines([self._book(scope, usage_at_ms if usage else None, status, seconds)
+                          for scope, usage_at_ms, status, seconds in held])
 
-    def _book(self, scope: Scope, usage_at_ms: int | None, status: int, seconds: float) -> None:
+    def _book(self, scope: Scope, usage_at_ms: int | None, status: int,
+              seconds: float) -> dict[str, Any]:
+        """The request's latency and usage entry; its access line's fields are returned."""
         self.metrics.child(self.metrics.latency, surface(scope["path"])).observe(seconds)
-        access_line({"method": scope["method"], "path": scope["path"], "status": status,
-                     "duration_ms": round(seconds * 1000, 2),
-                     "client_ip": (scope.get("state") or {}).get(STATE_KEY)})
         if usage_at_ms is not None and self.usage is not None:
             self.usage.record(scope, usage_at_ms, status, seconds)
+        return {"method": scope["method"], "path": scope["path"], "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+                "client_ip": (scope.get("state") or {}).get(STATE_KEY)}
 
 
 #: Every ``Books`` of this process: what they hold is booked at exit (the lines and latencies;

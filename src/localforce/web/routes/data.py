@@ -211,13 +211,14 @@ def endpoint(services: Services, handler: Handler, streamed: frozenset[str] = fr
     other methods run on the write threads."""
     async def run(request: Request) -> Response:
         usage: list[str] = []  # the Sforce-Limit-Info value, once the call is counted
-        loop = asyncio.get_running_loop()
+        # Asked only for a streamed body (each ask is a ``getpid`` system call).
+        loop = asyncio.get_running_loop() if request.method in streamed else None
 
         def call(raw: bytes) -> Response:
             principal = _principal(services, request)
             if not usage:  # counted once, also when a call on the loop runs again on a thread
                 usage.append(services.limits.allocation.consume(principal.org_id).header())
-            body = BodyStream(request, loop) if request.method in streamed else \
+            body = BodyStream(request, loop) if loop is not None else \
                 _json(request, _inflated(request, raw))
             return handler(services, Call(request, principal, version, body))
 
