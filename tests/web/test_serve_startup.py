@@ -120,6 +120,22 @@ def test_a_failure_to_prepare_is_the_commands_exit_and_nothing_serves(tmp_path: 
         raise AssertionError("a server answered after a failed prepare")
 
 
+def test_a_worker_leaves_what_it_built_out_of_the_collectors_generations(
+        tmp_path: Path) -> None:
+    """web/asgi.py ``create``, what each served worker calls: the app and everything built
+    before it are frozen (``gc.freeze``), so a full collection no longer walks them."""
+    code = ("import gc\n"
+            "from localforce.web.asgi import create\n"
+            "assert gc.get_freeze_count() == 0\n"
+            "app = create()\n"
+            "print(gc.get_freeze_count(), any(o is app for o in gc.get_objects()))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    frozen, app_collectable = done.stdout.split()
+    assert int(frozen) > 10_000 and app_collectable == "False"
+
+
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """This environment without localforce's settings and proxies, the home in ``tmp_path``."""
     env = {k: v for k, v in os.environ.items()

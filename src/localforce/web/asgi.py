@@ -6,6 +6,8 @@ Settings come from the environment (``localforce serve`` exports its options as
 
 from __future__ import annotations
 
+import gc
+
 from starlette.types import ASGIApp
 
 from localforce.bootstrap import build
@@ -24,9 +26,20 @@ def create() -> ASGIApp:
 
         clock = OffsetClock()
         services = build(settings, clock=clock, migrate=False)
-        return TestControl(create_app(services, background=True), services, clock,
-                           settings.test_control_key)
-    return create_app(build(Settings(), migrate=False), background=True)
+        return _settled(TestControl(create_app(services, background=True), services, clock,
+                                    settings.test_control_key))
+    return _settled(create_app(build(Settings(), migrate=False), background=True))
+
+
+def _settled(app: ASGIApp) -> ASGIApp:
+    """The worker's app, once built: everything made so far (modules, the app, its services)
+    lives as long as the worker, so it leaves the cyclic collector's generations
+    (``gc.freeze``). A full collection, which walks every tracked object and holds the loop
+    meanwhile, then walks only what requests made since: the latency spikes of the grants and
+    introspection under load (bench/README.md, twenty-first pass). Only served workers do
+    this; an app built in a test process is collected as before."""
+    gc.freeze()
+    return app
 
 
 def create_bounded() -> ASGIApp:
