@@ -129,11 +129,16 @@ def _batches(template: dict[str, Any], vary: Vary, start: int, total: int
 def token_vary(now: int) -> Vary:
     """Live access tokens: fresh digests and families (minted as the server mints them),
     issued and used just now. The token values themselves are never known to anyone (random
-    digests), as for real stored tokens."""
+    hashes), as for real stored tokens; each digest leads with a stamp as a minted token's
+    does (security/tokens.py), the ``n``-th a millisecond after the one before, starting a day
+    ago: the tokens the server mints during the runs come after all of them."""
     from localforce.oauth.issuing import new_family_id
 
+    first_ms = (now - 86_400) * 1000
+
     def vary(n: int) -> dict[str, Any]:
-        return {"digest": hashlib.sha256(secrets.token_bytes(16)).hexdigest(),
+        hashed = hashlib.sha256(secrets.token_bytes(16)).hexdigest()
+        return {"digest": f"{first_ms + n:012x}{hashed[:52]}",
                 "family_id": new_family_id(), "issued_at": now, "last_used_at": now}
     return vary
 

@@ -19,6 +19,7 @@ from tests.flows.conftest import KEY, SECRET, World
 
 from localforce.oauth.dpop import ALGORITHMS, b64url
 from localforce.oauth.issuing import IssuePolicy
+from localforce.security.tokens import digest
 
 TOKEN = "http://testserver/services/oauth2/token"
 LIMITS = "http://testserver/services/data/v62.0/limits"
@@ -360,8 +361,7 @@ def test_a_public_clients_refresh_token_needs_a_proof_by_the_same_key(world: Wor
     # The refused attempts did not spend it: its holder refreshes with its key.
     body = refresh(world, first["refresh_token"], proof(world)).json()
     assert body["token_type"] == "DPoP" and body["refresh_token"] != first["refresh_token"]
-    record = world.services.oauth.tokens.find(
-        hashlib.sha256(body["refresh_token"].encode()).hexdigest())
+    record = world.services.oauth.tokens.find(digest(body["refresh_token"]))
     assert record is not None and record.jkt == jkt(KEY_A)
 
 

@@ -23,6 +23,7 @@ from localforce.oauth.errors import InvalidDpopProof
 from localforce.oauth.keys import KeyRing
 from localforce.oauth.messages import TokenResponse
 from localforce.oauth.ports import ACCESS, REFRESH, TokenRecord, TokenStore
+from localforce.security import tokens
 from localforce.security.tokens import digest
 
 #: Session timeout for SOAP logins and apps without one (Salesforce's default, 2 hours).
@@ -42,14 +43,14 @@ def at_hash(access_token: str) -> str:
 
 
 def new_access_token(org_id: str) -> str:
-    """``{orgId15}!{opaque}``: matches sfdx-core's ``/(00D\\w{12,15})![.\\w]*/`` (wire §0 C8)."""
-    body = secrets.token_urlsafe(72).replace("-", ".")
-    return f"{ids.to15(org_id)}!AQ{body}"
+    """``{orgId15}!{opaque}``: matches sfdx-core's ``/(00D\\w{12,15})![.\\w]*/`` (wire §0 C8);
+    stamped with the time it was minted (security/tokens.py)."""
+    return tokens.access_token(ids.to15(org_id))
 
 
 def new_refresh_token() -> str:
     """``[A-Za-z0-9._-]``, like Salesforce's ``5Aep861...`` (needed by sfdx auth URLs)."""
-    return "5Aep861" + secrets.token_urlsafe(64)
+    return tokens.refresh_token()
 
 
 def new_family_id() -> str:
