@@ -84,6 +84,44 @@ def test_a_batch_of_new_ids_follows_on_in_order_with_valid_checksums(
         ids.new_ids("01", 1)
 
 
+def _sequence_number(value: str) -> int:
+    return sum(ids._BASE62.index(c) * 62 ** (8 - i) for i, c in enumerate(value[6:15]))
+
+
+def test_an_id_sequence_mints_each_id_one_past_the_last_even_across_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sequence = ids.IdSequence("0Ya")
+    with ThreadPoolExecutor(8) as pool:
+        minted = list(pool.map(lambda _: sequence.new_id(), range(4000)))
+    numbers = sorted(_sequence_number(v) for v in minted)
+    assert numbers == list(range(numbers[0], numbers[0] + 4000))  # none twice, none skipped
+    assert all(v[:6] == "0Ya5g0" and ids.to18(v[:15]) == v for v in minted)
+    assert sorted(minted) == sorted(minted, key=_sequence_number)  # the text sorts as the number
+    with pytest.raises(ValueError):
+        ids.IdSequence("0Y")
+
+
+def test_a_forked_child_continues_from_a_start_of_its_own() -> None:
+    """Workers are forked from one parent: were the child to go on from the parent's next
+    number, two workers would mint the same IDs."""
+    import os
+
+    sequence = ids.IdSequence("0Ya")
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child process
+        os.write(writer, sequence.new_id().encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    in_child = os.read(reader, 64).decode()
+    os.close(reader)
+    os.close(writer)
+    in_parent = [sequence.new_id() for _ in range(2)]
+    assert _sequence_number(in_parent[1]) == _sequence_number(in_parent[0]) + 1
+    assert abs(_sequence_number(in_child) - _sequence_number(in_parent[0])) > 1000
+
+
 def test_same_id_compares_across_forms() -> None:
     assert ids.same_id("001B000001LntWl", "001B000001LntWlIAJ")
     assert not ids.same_id("001B000001LntWl", "001B000001LntWm")
