@@ -18,7 +18,9 @@ A side is ``key=value`` pairs: ``server`` (granian or uvicorn; omitted: `serve`'
 of that source tree, for trees older than ``--server``), ``src`` (a ``src`` folder put first on
 PYTHONPATH, e.g. a worktree of another commit), ``env.NAME`` (an environment variable),
 ``database`` (the URL of an empty database the side's server uses, e.g. a PostgreSQL database of
-its own per side; default: a new SQLite file in the side's home).
+its own per side; default: a new SQLite file in the side's home), ``tokens`` (this side's live
+tokens instead of ``--tokens``: ``--a tokens=10000 --b tokens=1000000`` measures one tree's
+growth loss in alternation).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class Side:
     src: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     database: str | None = None
+    tokens: int | None = None
 
     @classmethod
     def parse(cls, name: str, text: str) -> Side:
@@ -67,16 +70,19 @@ class Side:
                 side.env[key[4:]] = value
             elif key == "database":
                 side.database = value
+            elif key == "tokens":
+                side.tokens = int(value)
             else:
                 raise SystemExit(f"unknown side setting {key!r} (server, src, env.NAME, "
-                                 "database)")
+                                 "database, tokens)")
         if side.src:
             side.env["PYTHONPATH"] = side.src
         return side
 
     def describe(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in (("server", self.server), ("src", self.src),
-                                                 ("database", self.database))
+                                                 ("database", self.database),
+                                                 ("tokens", self.tokens))
                          if v) + "".join(f", {k}={v}" for k, v in self.env.items()
                                          if k != "PYTHONPATH") or "defaults"
 
@@ -131,6 +137,9 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--tokens", type=int, default=0,
                    help="live tokens written into each side's store before the runs")
+    p.add_argument("--restart", action="store_true",
+                   help="restart each side's server once its tokens are written (fresh "
+                        "workers, as make bench's growth phase)")
     p.add_argument("--duration", type=float, default=3.0)
     p.add_argument("--warmup", type=float, default=0.5)
     p.add_argument("--connections", type=int, default=64)
@@ -167,8 +176,12 @@ def main() -> int:
             store = BenchStore(engine, log=log)  # refresh tokens for the refresh scenarios
             scenarios = LocalforceScenarios(server.base_url, org, store, workdir / side.name,
                                             "Bench Seed Account 1")
-            if args.tokens:  # live tokens before the runs, as make bench's growth rows
-                store.add_live_tokens(scenarios.access_token(), args.tokens)
+            tokens = args.tokens if side.tokens is None else side.tokens
+            if tokens:  # live tokens before the runs, as make bench's growth rows
+                store.add_live_tokens(scenarios.access_token(), tokens)
+            if args.restart:
+                server.stop()
+                server.start()
             for scenario in scenarios.all():
                 short = scenario.key.split(".", 1)[1]
                 if short in wanted:
