@@ -11,8 +11,11 @@ both sides see it about equally. Reported per scenario: the median req/s and CPU
 request of each side over the rounds, and the median of the per-round ratios B/A (the figure
 to quote); a scenario with a second load (``query_during_logins``: logins) has it sent
 during each of its runs. ``--floors`` adds the bare GET and the raw-callable GET/POST floors
-under each side's server; ``--tokens N`` writes live tokens into each side's store until it
-holds N before the runs (as ``make bench`` does for its growth rows).
+under each side's server; ``--peer`` adds the peer's client credentials and introspection to
+each round and reports each side's req/s over the peer's of the same round (``make bench``
+measures the peer minutes before localforce: its ratios move with the machine); ``--tokens N``
+writes live tokens into each side's store until it holds N before the runs (as ``make bench``
+does for its growth rows).
 
 A side is ``key=value`` pairs: ``server`` (granian or uvicorn; omitted: `serve`'s default
 of that source tree, for trees older than ``--server``), ``src`` (a ``src`` folder put first on
@@ -39,9 +42,14 @@ from benchlib import install, log  # noqa: E402
 from benchlib.load import LoadSpec, sending, wrk_once  # noqa: E402
 from benchlib.org import Org, localforce_server  # noqa: E402
 from benchlib.procs import RssSampler, Server, free_port, running  # noqa: E402
-from benchlib.scenarios import LocalforceScenarios, SpecForRun, floor_scenarios  # noqa: E402
+from benchlib.scenarios import (  # noqa: E402
+    LocalforceScenarios,
+    SpecForRun,
+    floor_scenarios,
+    peer_scenarios,
+)
 from benchlib.store import BenchStore  # noqa: E402
-from run import server_argv  # noqa: E402
+from run import PEER_CLIENT, peer_server, server_argv  # noqa: E402
 
 from localforce.storage.sql.engine import make_engine  # noqa: E402
 
@@ -134,6 +142,8 @@ def main() -> int:
     p.add_argument("--scenarios", default="client_credentials,jwt_bearer,introspection,query,"
                    "retrieve")
     p.add_argument("--floors", action="store_true")
+    p.add_argument("--peer", action="store_true",
+                   help="the peer's client credentials and introspection in every round")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--tokens", type=int, default=0,
                    help="live tokens written into each side's store before the runs")
@@ -166,6 +176,12 @@ def main() -> int:
                         by_key.setdefault(scenario.key, {})[side.name] = (
                             server, scenario.prepare(), None)
                 plans.extend(by_key.items())
+        if args.peer:
+            peer, secret = peer_server(workdir, install.ensure_peer())
+            stack.enter_context(running(peer))
+            for scenario in peer_scenarios(peer.base_url, PEER_CLIENT, secret):
+                if scenario.key.split(".", 1)[1] in wanted:
+                    plans.append((scenario.key, {"peer": (peer, scenario.prepare(), None)}))
         per_side: dict[str, dict[str, tuple[Server, SpecForRun, LoadSpec | None]]] = {}
         for side in sides:
             server = stack.enter_context(running(localforce(side, workdir, org, seed,
@@ -190,19 +206,23 @@ def main() -> int:
                         scenario.background() if scenario.background else None)
         plans.extend(per_side.items())
         for round_ in range(args.rounds):
-            order = sides if round_ % 2 == 0 else sides[::-1]
+            order = [side.name for side in (sides if round_ % 2 == 0 else sides[::-1])]
             for key, specs in plans:
-                for side in order:
-                    server, spec_for_run, background = specs[side.name]
-                    results.setdefault((key, side.name), []).append(
-                        once(server, spec_for_run(round_), args, f"{key} on {side.name}",
+                for name in [*order, "peer"]:
+                    if name not in specs:
+                        continue
+                    server, spec_for_run, background = specs[name]
+                    results.setdefault((key, name), []).append(
+                        once(server, spec_for_run(round_), args, f"{key} on {name}",
                              background))
             log(f"round {round_ + 1}/{args.rounds} done")
     print(f"A: {sides[0].describe()}\nB: {sides[1].describe()}\n")
     print("| scenario | A req/s | B req/s | B/A req/s (median of rounds) | A CPU ms/req | "
           "B CPU ms/req | B/A CPU | A p99 ms | B p99 ms |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for key, _ in plans:
+    for key, specs in plans:
+        if "A" not in specs:
+            continue
         a, b = results[(key, "A")], results[(key, "B")]
         ratio = statistics.median(rb[0] / ra[0] for ra, rb in zip(a, b, strict=True))
         a_cpu = statistics.median(r[1] for r in a)
@@ -211,6 +231,17 @@ def main() -> int:
               f"{statistics.median(r[0] for r in b):,.0f} | {ratio:.2f} | {a_cpu:.3f} | "
               f"{b_cpu:.3f} | {b_cpu / a_cpu:.2f} | {statistics.median(r[2] for r in a):.1f} | "
               f"{statistics.median(r[2] for r in b):.1f} |")
+    peers = [(key, "localforce." + key.split(".", 1)[1]) for key, specs in plans if "peer" in specs]
+    if peers:
+        print("\n| peer scenario | peer req/s | A ÷ peer (median of rounds) | B ÷ peer |")
+        print("| --- | --- | --- | --- |")
+    for key, ours in peers:
+        peer_runs = results[(key, "peer")]
+        over = [statistics.median(r[0] / p[0] for p, r in zip(peer_runs, results[(ours, name)],
+                                                               strict=True))
+                if (ours, name) in results else float("nan") for name in ("A", "B")]
+        print(f"| {key} | {statistics.median(p[0] for p in peer_runs):,.0f} | {over[0]:.2f} | "
+              f"{over[1]:.2f} |")
     return 0
 
 

@@ -181,15 +181,25 @@ class Bench:
         if not self.any_wanted("peer"):
             return
         folder = install.PEER_DIR if self.args.no_install else install.ensure_peer()
-        port, secret = free_port(), "peer-" + str(time.time_ns())
-        server = Server(
-            name="peer", port=port, health_path="/.well-known/openid-configuration",
-            log=self.workdir / "peer.log", cwd=folder, argv=["node", "provider.mjs"],
-            env={"NODE_ENV": "production", "PEER_PORT": str(port), "PEER_CLIENT_ID": "svc",
-                 "PEER_CLIENT_SECRET": secret})
+        server, secret = peer_server(self.workdir, folder)
         with self.serving(server, "peer"):
-            for scenario in peer_scenarios(server.base_url, "svc", secret):
+            for scenario in peer_scenarios(server.base_url, PEER_CLIENT, secret):
                 self.run(scenario, server)
+
+
+#: The peer's one client (bench/peer/provider.mjs).
+PEER_CLIENT = "svc"
+
+
+def peer_server(workdir: Path, folder: Path) -> tuple[Server, str]:
+    """oidc-provider, installed in ``folder``, and its client's secret."""
+    port, secret = free_port(), "peer-" + str(time.time_ns())
+    server = Server(
+        name="peer", port=port, health_path="/.well-known/openid-configuration",
+        log=workdir / "peer.log", cwd=folder, argv=["node", "provider.mjs"],
+        env={"NODE_ENV": "production", "PEER_PORT": str(port), "PEER_CLIENT_ID": PEER_CLIENT,
+             "PEER_CLIENT_SECRET": secret})
+    return server, secret
 
 
 def server_argv(server: str, factory: str, port: int, workers: int) -> list[str]:
