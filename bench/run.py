@@ -18,16 +18,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import install, log, profile  # noqa: E402
-from benchlib.load import Settings, WrkFailed, measure, wrk_once  # noqa: E402
+from benchlib.load import Settings, WrkFailed, measure, measure_paired, wrk_once  # noqa: E402
 from benchlib.procs import RssSampler, Server, ServerFailed, free_port  # noqa: E402
 from benchlib.report import Report, Row  # noqa: E402
 from benchlib.scenarios import (  # noqa: E402
+    PAIRS,
     NotAvailable,
     Scenario,
     SpecForRun,
@@ -79,6 +80,9 @@ class Bench:
                                        for k, v in vars(args).items()})
         #: The HTTP server the floors and localforce run under now ("-": the peer's own).
         self.http_server = "-"
+        #: Servers kept running for scenarios measured in alternation with theirs (PAIRS):
+        #: partner key -> its server and scenario.
+        self.partners: dict[str, tuple[Server, Scenario]] = {}
 
     def wanted(self, key: str) -> bool:
         return any(fnmatch.fnmatchcase(key, p) for p in self.patterns)
@@ -86,6 +90,10 @@ class Bench:
     def any_wanted(self, target: str) -> bool:
         """Whether a pattern may select a scenario of ``target`` (its part before the dot)."""
         return any(fnmatch.fnmatchcase(target, p.split(".", 1)[0]) for p in self.patterns)
+
+    def partner_wanted(self, key: str) -> bool:
+        """Whether a wanted scenario is measured in alternation with ``key``."""
+        return any(self.wanted(ours) for ours, theirs in PAIRS.items() if theirs == key)
 
     # -- one scenario ---------------------------------------------------------------------
 
@@ -101,8 +109,14 @@ class Bench:
             load = self.load
             if scenario.connections:
                 load = dataclasses.replace(load, connections=scenario.connections)
+            partner = self.partner(scenario) if background is None else None
             with RssSampler(server) as rss:
-                row.measured = measure(spec_for_run, load, background)
+                if partner is None:
+                    row.measured = measure(spec_for_run, load, background)
+                else:
+                    row.paired_with = scenario.pair
+                    row.paired = measure_paired(spec_for_run, partner, load)
+                    row.measured = row.paired.ours
             row.rss_mib = rss.peak_mib
             if row.measured.requests:
                 row.cpu_ms_per_request = round(1000 * rss.cpu_s / row.measured.requests, 3)
@@ -114,9 +128,24 @@ class Bench:
             m = row.measured
             log(f"  {m.median.rps:,.0f} req/s p50 {m.median.p50_ms:.1f} ms "
                 f"p99 {m.median.p99_ms:.1f} ms errors {m.errors} (runs {list(m.runs)})")
+            if row.paired:
+                log(f"  {row.paired_with}, alternated: runs {list(row.paired.theirs.runs)}, "
+                    f"errors {row.paired.theirs.errors}, ratio {row.paired.ratio}")
             if any(fnmatch.fnmatchcase(scenario.key, p) for p in self.profile_patterns):
                 self.profile(scenario, spec_for_run, server,
                              f"{self.http_server}-{backend}-{phase}")
+
+    def partner(self, scenario: Scenario) -> SpecForRun | None:
+        """The load of ``scenario``'s partner, prepared now (the peer's tokens expire and its
+        in-memory store forgets); None when it is not running or cannot answer."""
+        if scenario.pair is None or scenario.pair not in self.partners:
+            return None
+        server, partner = self.partners[scenario.pair]
+        try:
+            return partner.prepare()
+        except NotAvailable as exc:
+            log(f"  measured alone: {partner.key} on port {server.port}: {exc}")
+            return None
 
     def profile(self, scenario: Scenario, spec_for_run: SpecForRun, server: Server,
                 where: str) -> None:
@@ -147,20 +176,26 @@ class Bench:
 
     # -- floor and peer -------------------------------------------------------------------
 
-    def floor(self) -> None:
-        """The two floors on the current server: bare Starlette, then a raw ASGI callable."""
-        if not self.any_wanted("floor"):
-            return
+    def floor(self, kept: ExitStack) -> None:
+        """The two floors on the current server: bare Starlette, then a raw ASGI callable.
+        The bare one stays up in ``kept`` while it is a partner (PAIRS)."""
         for factory, raw in (("floor_app:create", False), ("floor_app:raw", True)):
-            if not any(self.wanted(s.key) for s in floor_scenarios("", raw)):
+            scenarios = floor_scenarios("", raw)
+            partner = any(self.partner_wanted(s.key) for s in scenarios)
+            if not partner and not any(self.wanted(s.key) for s in scenarios):
                 continue
             port = free_port()
             server = Server(
                 name="floor", port=port, health_path="/hello", log=self.workdir / "floor.log",
                 cwd=BENCH, argv=server_argv(self.http_server, factory, port, self.args.workers))
-            with self.serving(server, f"floor/{self.http_server}" + (" raw" if raw else "")):
+            with ExitStack() as stack:
+                (kept if partner else stack).enter_context(
+                    self.serving(server, f"floor/{self.http_server}" + (" raw" if raw else "")))
                 for scenario in floor_scenarios(server.base_url, raw):
                     self.run(scenario, server)
+                    if self.partner_wanted(scenario.key):
+                        self.partners[scenario.key] = (server, scenario)
+                        kept.callback(self.partners.pop, scenario.key, None)
 
     def store_floor(self, backend: str, url: str, org_id: str) -> None:
         """The third floor on the current server: the query's SELECT from a raw callable, on
@@ -177,14 +212,20 @@ class Bench:
         with self.serving(server, f"floor/{self.http_server}/{backend} store"):
             self.run(store_floor_scenario(server.base_url), server, backend)
 
-    def peer(self) -> None:
-        if not self.any_wanted("peer"):
+    def peer(self, kept: ExitStack) -> None:
+        """The peer's scenarios; the peer stays up in ``kept`` while it is a partner."""
+        scenarios = peer_scenarios("", PEER_CLIENT, "")
+        partner = any(self.partner_wanted(s.key) for s in scenarios)
+        if not partner and not any(self.wanted(s.key) for s in scenarios):
             return
         folder = install.PEER_DIR if self.args.no_install else install.ensure_peer()
         server, secret = peer_server(self.workdir, folder)
-        with self.serving(server, "peer"):
+        with ExitStack() as stack:
+            (kept if partner else stack).enter_context(self.serving(server, "peer"))
             for scenario in peer_scenarios(server.base_url, PEER_CLIENT, secret):
                 self.run(scenario, server)
+                if self.partner_wanted(scenario.key):
+                    self.partners[scenario.key] = (server, scenario)
 
 
 #: The peer's one client (bench/peer/provider.mjs).
@@ -226,18 +267,19 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     else:
         install.ensure_wrk()
-    with tempfile.TemporaryDirectory(prefix="lf-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="lf-bench-") as tmp, ExitStack() as kept:
         bench = Bench(args, Path(tmp))
         try:
-            bench.peer()
+            bench.peer(kept)
             from benchlib.localforce import run_localforce
 
             for server in servers:
                 bench.http_server = server
-                bench.floor()
-                for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
-                    if bench.any_wanted("localforce"):
-                        run_localforce(bench, backend, server)
+                with ExitStack() as on_server:
+                    bench.floor(on_server)
+                    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+                        if bench.any_wanted("localforce"):
+                            run_localforce(bench, backend, server)
         except (ServerFailed, install.InstallFailed) as exc:
             log(f"stopped: {exc}")
             bench.report.notes.append(f"run stopped early: {str(exc).splitlines()[0]}")

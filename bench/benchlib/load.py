@@ -8,6 +8,7 @@ is bounded by ``-d`` and by a subprocess timeout.
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -127,14 +128,55 @@ def sending(spec: LoadSpec, duration_s: float, timeout_s: float = 10.0) -> Itera
 
 
 def _measure(spec_for_run: Callable[[int], LoadSpec], settings: Settings) -> Measured:
-    warm = 0
-    if settings.warmup_s > 0:
-        warm = wrk_once(spec_for_run(-1), settings.warmup_s, settings.connections,
-                        settings.timeout_s).requests
-    results = [wrk_once(spec_for_run(i), settings.duration_s, settings.connections,
-                        settings.timeout_s) for i in range(settings.runs)]
-    ordered = sorted(results, key=lambda r: r.rps)
-    median = ordered[len(ordered) // 2]
+    warm = _warm_up(spec_for_run, settings)
+    results = [_run(spec_for_run, i, settings) for i in range(settings.runs)]
+    return _summary(results, warm)
+
+
+@dataclass(frozen=True)
+class Paired:
+    """A scenario measured in alternation with its partner (the peer's scenario or a floor it
+    is divided by): run ``i`` of each follows the other's within seconds, so both see the
+    machine about equally. ``ratio`` is the median of the runs' ratios, ours ÷ theirs."""
+
+    ours: Measured
+    theirs: Measured
+    ratios: tuple[float, ...]
+
+    @property
+    def ratio(self) -> float:
+        return round(statistics.median(self.ratios), 2)
+
+
+def measure_paired(ours: Callable[[int], LoadSpec], theirs: Callable[[int], LoadSpec],
+                   settings: Settings) -> Paired:
+    """Both warmed up, then ``settings.runs`` rounds: ours then theirs, theirs then ours in
+    the next round (``bench/ab.py`` does the same for two localforce set-ups)."""
+    specs = (ours, theirs)
+    warm = [_warm_up(spec, settings) for spec in specs]
+    results: tuple[list[RunResult], list[RunResult]] = ([], [])
+    for i in range(settings.runs):
+        for side in (0, 1) if i % 2 == 0 else (1, 0):
+            results[side].append(_run(specs[side], i, settings))
+    return Paired(_summary(results[0], warm[0]), _summary(results[1], warm[1]),
+                  tuple(round(a.rps / b.rps, 4) if b.rps else 0.0
+                        for a, b in zip(*results, strict=True)))
+
+
+def _warm_up(spec_for_run: Callable[[int], LoadSpec], settings: Settings) -> int:
+    if settings.warmup_s <= 0:
+        return 0
+    return wrk_once(spec_for_run(-1), settings.warmup_s, settings.connections,
+                    settings.timeout_s).requests
+
+
+def _run(spec_for_run: Callable[[int], LoadSpec], i: int, settings: Settings) -> RunResult:
+    return wrk_once(spec_for_run(i), settings.duration_s, settings.connections,
+                    settings.timeout_s)
+
+
+def _summary(results: list[RunResult], warm: int) -> Measured:
+    median = sorted(results, key=lambda r: r.rps)[len(results) // 2]
     return Measured(median, tuple(r.rps for r in results), sum(r.errors for r in results),
                     warm + sum(r.requests for r in results))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, urlencode
@@ -42,6 +42,9 @@ class Scenario:
     background: Callable[[], LoadSpec] | None = None
     #: Connections, when not the run's (the latency of one query on its own: 1).
     connections: int | None = None
+    #: The key of the scenario measured in alternation with this one, run by run (PAIRS);
+    #: None: measured alone.
+    pair: str | None = None
 
     @property
     def target(self) -> str:
@@ -125,6 +128,16 @@ def peer_scenarios(base: str, client_id: str, secret: str) -> list[Scenario]:
 
 # -- localforce ----------------------------------------------------------------------------
 
+#: The scenarios issue #18's bars divide by another's, and that other: each is measured in
+#: alternation with it, run by run, so the ratio does not move with the machine between them.
+PAIRS = {
+    "localforce.client_credentials": PEER_CC,
+    "localforce.jwt_bearer": PEER_CC,
+    "localforce.introspection": PEER_INTROSPECT,
+    "localforce.query": FLOOR_GET,
+}
+
+
 class LocalforceScenarios:
     """localforce's scenarios against one running server; ``minter`` writes refresh tokens."""
 
@@ -135,12 +148,16 @@ class LocalforceScenarios:
         self._access: str | None = None
 
     def all(self) -> list[Scenario]:
+        return [replace(s, pair=PAIRS.get(s.key)) for s in self._all()]
+
+    def _all(self) -> list[Scenario]:
         g = "localforce."
         return [
             Scenario(g + "client_credentials", "client_credentials", PEER_CC, FLOOR_POST,
                      static(self._token_spec(self.org.client_credentials_body()),
                             has("access_token")), growth=True),
-            Scenario(g + "jwt_bearer", "JWT bearer", PEER_CC, FLOOR_POST, self.jwt, growth=True),
+            Scenario(g + "jwt_bearer", "JWT bearer", PEER_CC, FLOOR_POST, self.jwt,
+                     growth=True),
             Scenario(g + "refresh", "refresh (no rotation)", None, FLOOR_POST, self.refresh),
             Scenario(g + "refresh_rotating", "refresh (rotation)", None, FLOOR_POST,
                      self.refresh_rotating),
