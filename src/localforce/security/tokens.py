@@ -20,10 +20,12 @@ import time
 _ALNUM = string.ascii_letters + string.digits
 
 #: ``{orgId15}!AQ`` + stamp + 82 characters: sfdx-core's ``/(00D\w{12,15})![.\w]*/``.
-ACCESS_LENGTH, _ACCESS_MARK, _ACCESS_STAMP_AT = 112, "!AQ", 18
+_ACCESS_LENGTH, _ACCESS_MARK = 112, "!AQ"
+_ACCESS_MARK_AT = 15
+_ACCESS_STAMP_AT = _ACCESS_MARK_AT + len(_ACCESS_MARK)
 #: ``5Aep861`` + stamp + 72 characters of ``[A-Za-z0-9_-]`` (Salesforce's refresh tokens
 #: begin so; sfdx auth URLs need the alphabet).
-REFRESH_LENGTH, REFRESH_PREFIX = 91, "5Aep861"
+_REFRESH_LENGTH, _REFRESH_PREFIX = 91, "5Aep861"
 _STAMP_DIGITS, _HASH_DIGITS = 12, 52
 
 
@@ -47,7 +49,7 @@ def access_token(org_id15: str) -> str:
 
 
 def refresh_token() -> str:
-    return f"{REFRESH_PREFIX}{_stamp()}{secrets.token_urlsafe(54)}"
+    return f"{_REFRESH_PREFIX}{_stamp()}{secrets.token_urlsafe(54)}"
 
 
 def digest(value: str) -> str:
@@ -55,10 +57,10 @@ def digest(value: str) -> str:
     a stamped access or refresh token (64 characters either way)."""
     hashed = hashlib.sha256(value.encode()).hexdigest()
     size = len(value)
-    if size == ACCESS_LENGTH and value[15:18] == _ACCESS_MARK:
+    if size == _ACCESS_LENGTH and value[_ACCESS_MARK_AT:_ACCESS_STAMP_AT] == _ACCESS_MARK:
         at = _ACCESS_STAMP_AT
-    elif size == REFRESH_LENGTH and value.startswith(REFRESH_PREFIX):
-        at = len(REFRESH_PREFIX)
+    elif size == _REFRESH_LENGTH and value.startswith(_REFRESH_PREFIX):
+        at = len(_REFRESH_PREFIX)
     else:
         return hashed
     return value[at:at + _STAMP_DIGITS] + hashed[:_HASH_DIGITS]
