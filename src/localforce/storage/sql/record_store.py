@@ -9,6 +9,7 @@ import typing
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -136,18 +137,30 @@ class DeclarationCache:
 _TOO_COMPLEX = re.compile(r"too large|too deep|stack depth|too complex", re.IGNORECASE)
 
 
+@dataclass
+class Built:
+    """What a store builds once and the stores of its transactions reuse: each object's
+    ``Source`` (its SQLAlchemy table, which compiled statements are cached against) and the
+    statements that read records by Id. Built again for each transaction, every single create
+    rebuilt its object's table and compiled its INSERT anew."""
+
+    sources: dict[tuple[Any, ...], Source] = field(default_factory=dict)
+    by_id: Lru[tuple[Source, tuple[str, ...]], ById] = field(
+        default_factory=lambda: Lru(BY_ID_MAX))
+    by_ids: Lru[tuple[Source, tuple[str, ...]], ById] = field(
+        default_factory=lambda: Lru(BY_ID_MAX))
+
+
 class SqlRecordStore:
     def __init__(self, engine: Engine, connection: Connection | None = None,
                  declarations: DeclarationCache | None = None,
                  changed_orgs: set[str] | None = None,
-                 statements: Statements | None = None) -> None:
+                 statements: Statements | None = None, built: Built | None = None) -> None:
         self._engine = engine
         self._reader = single_statement_reader(engine)
         self._raw = RawReads.for_engine(engine)
         self._connection = connection
-        self._sources: dict[tuple[Any, ...], Source] = {}
-        self._by_id: Lru[tuple[Source, tuple[str, ...]], ById] = Lru(BY_ID_MAX)
-        self._by_ids: Lru[tuple[Source, tuple[str, ...]], ById] = Lru(BY_ID_MAX)
+        self._built = built if built is not None else Built()
         self._declarations = declarations or DeclarationCache()
         self._changed_orgs = changed_orgs if changed_orgs is not None else set()
         self.statements = statements if statements is not None else Statements()
@@ -161,7 +174,7 @@ class SqlRecordStore:
         try:
             with self._engine.begin() as connection:
                 yield SqlRecordStore(self._engine, connection, self._declarations, changed,
-                                     self.statements)
+                                     self.statements, self._built)
         finally:  # after the commit: a copy re-read meanwhile held the old schema
             for org_id in changed:
                 self._declarations.forget(org_id)
@@ -210,16 +223,16 @@ class SqlRecordStore:
 
     def source(self, obj: ObjectDef) -> Source:
         key = (obj.name, obj.stored_names, obj.describe.get("x-targets"))
-        found = self._sources.get(key)
+        found = self._built.sources.get(key)
         if found is None:
             if obj.kind == "polymorphic":
                 schema = standard_schema()
                 targets = [self.source(t) for t in (schema.get(n) for n in
                                                     obj.describe["x-targets"]) if t]
-                found = self._sources[key] = NameSource(obj, targets)
+                found = self._built.sources[key] = NameSource(obj, targets)
             else:
                 binding = BINDINGS.get(obj.name) if obj.kind == "directory" else None
-                found = self._sources[key] = Source(obj, binding)
+                found = self._built.sources[key] = Source(obj, binding)
         return found
 
     def _table(self, obj: ObjectDef) -> Table:
@@ -358,10 +371,10 @@ class SqlRecordStore:
             fields: Sequence[FieldDef]) -> dict[str, Any] | None:
         source = self.source(obj)
         key = (source, tuple(f.name for f in fields))
-        by_id = self._by_id.get(key)
+        by_id = self._built.by_id.get(key)
         if by_id is None:  # built once per shape; the org and Id are bound on each call
             by_id = ById(source, fields)
-            self._by_id.put(key, by_id)
+            self._built.by_id.put(key, by_id)
         rows = self._rows(by_id.statement, {"org_id": org_id, "record_id": record_id})
         return by_id.decode(rows[0]) if rows else None
 
@@ -371,10 +384,10 @@ class SqlRecordStore:
         Ids of no record are left out."""
         source = self.source(obj)
         key = (source, tuple(f.name for f in fields))
-        by_id = self._by_ids.get(key)
+        by_id = self._built.by_ids.get(key)
         if by_id is None:
             by_id = ById(source, fields, many=True)
-            self._by_ids.put(key, by_id)
+            self._built.by_ids.put(key, by_id)
         out: dict[str, dict[str, Any]] = {}
         wanted = list(dict.fromkeys(record_ids))
         with self._read() as conn:
