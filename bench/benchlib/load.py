@@ -28,6 +28,7 @@ class LoadSpec:
     body: str = ""
     auth: str = ""
     rotate_file: Path | None = None
+    content_type: str = ""  # the body's, when not a form
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class WrkFailed(RuntimeError):
 def _argv(spec: LoadSpec, duration_s: float, connections: int, timeout_s: float
           ) -> tuple[list[str], dict[str, str]]:
     env = {"WRK_METHOD": spec.method, "WRK_BODY": spec.body, "WRK_AUTH": spec.auth,
-           "PATH": "/usr/bin:/bin:/usr/local/bin"}
+           "WRK_CONTENT_TYPE": spec.content_type, "PATH": "/usr/bin:/bin:/usr/local/bin"}
     if spec.rotate_file is not None:
         env |= {"WRK_ROTATE_FILE": str(spec.rotate_file), "WRK_ROTATE_BODY": spec.body}
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration_s))}s",

@@ -51,10 +51,11 @@ class Scenario:
         return self.key.split(".", 1)[0]
 
 
-def probe(spec: LoadSpec, accept: Callable[[Any], bool]) -> Any:
+def probe(spec: LoadSpec, accept: Callable[[Any], bool], expected: int = 200) -> Any:
     """Send the scenario's request once; its parsed body if ``accept`` likes it."""
-    status, body = call(spec.url, spec.method, spec.body, spec.auth)
-    if status != 200 or not accept(body):
+    status, body = call(spec.url, spec.method, spec.body, spec.auth,
+                        spec.content_type or "application/x-www-form-urlencoded")
+    if status != expected or not accept(body):
         text = body if isinstance(body, str) else json.dumps(body)
         raise NotAvailable(f"HTTP {status} {text[:160]}")
     return body
@@ -165,6 +166,7 @@ class LocalforceScenarios:
                      self.introspection, growth=True),
             Scenario(g + "query", "query LIMIT 5", None, FLOOR_GET, self.query, growth=True),
             Scenario(g + "retrieve", "record retrieve", None, FLOOR_GET, self.retrieve),
+            Scenario(g + "create", "record create", None, FLOOR_POST, self.create),
             Scenario(g + "name_query", "WHERE Name = (every Account)", None, FLOOR_GET,
                      self.name_query, growth=True),
             Scenario(g + "name_query_c1", "WHERE Name =, 1 connection", None, None,
@@ -258,6 +260,14 @@ class LocalforceScenarios:
         spec = self._api(f"/sobjects/Account/{record_id}")
         probe(spec, lambda body: isinstance(body, dict) and body.get("Id", "")[:15] ==
               record_id[:15])
+        return lambda _run: spec
+
+    def create(self) -> SpecForRun:
+        """An Account per request, all of the same name (no other scenario looks it up)."""
+        spec = LoadSpec(self.base + API + "/sobjects/Account", "POST",
+                        json.dumps({"Name": "Bench Created Account"}),
+                        "Bearer " + self.access_token(), content_type="application/json")
+        probe(spec, lambda body: isinstance(body, dict) and body.get("success") is True, 201)
         return lambda _run: spec
 
     def name_query(self) -> SpecForRun:

@@ -1,7 +1,8 @@
 -- One wrk script for every scenario of `make bench`. Configured through the environment, so
 -- the runner never writes Lua:
 --   WRK_METHOD        GET (default) or POST
---   WRK_BODY          a static request body (form-urlencoded)
+--   WRK_BODY          a static request body (form-urlencoded, or WRK_CONTENT_TYPE)
+--   WRK_CONTENT_TYPE  the static body's Content-Type, if not a form
 --   WRK_AUTH          the Authorization header value, if any
 --   WRK_ROTATE_FILE   refresh-token rotation: a file of refresh tokens, one per line; each
 --                     request spends one and the new token from its response goes back to the
@@ -14,7 +15,11 @@ wrk.method = os.getenv("WRK_METHOD") or "GET"
 local body = os.getenv("WRK_BODY")
 if body and body ~= "" then
    wrk.body = body
-   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+   local content_type = os.getenv("WRK_CONTENT_TYPE")
+   if not content_type or content_type == "" then
+      content_type = "application/x-www-form-urlencoded"
+   end
+   wrk.headers["Content-Type"] = content_type
 end
 local auth = os.getenv("WRK_AUTH")
 if auth and auth ~= "" then
