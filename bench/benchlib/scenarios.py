@@ -167,6 +167,7 @@ class LocalforceScenarios:
             Scenario(g + "query", "query LIMIT 5", None, FLOOR_GET, self.query, growth=True),
             Scenario(g + "retrieve", "record retrieve", None, FLOOR_GET, self.retrieve),
             Scenario(g + "create", "record create", None, FLOOR_POST, self.create),
+            Scenario(g + "update", "record update", None, FLOOR_POST, self.update),
             Scenario(g + "name_query", "WHERE Name = (every Account)", None, FLOOR_GET,
                      self.name_query, growth=True),
             Scenario(g + "name_query_c1", "WHERE Name =, 1 connection", None, None,
@@ -268,6 +269,14 @@ class LocalforceScenarios:
                         json.dumps({"Name": "Bench Created Account"}),
                         "Bearer " + self.access_token(), content_type="application/json")
         probe(spec, lambda body: isinstance(body, dict) and body.get("success") is True, 201)
+        return lambda _run: spec
+
+    def update(self) -> SpecForRun:
+        """One Account's Description, set again and again."""
+        spec = LoadSpec(self.base + API + f"/sobjects/Account/{self.first_account_id()}",
+                        "PATCH", json.dumps({"Description": "Updated by the bench"}),
+                        "Bearer " + self.access_token(), content_type="application/json")
+        probe(spec, lambda body: body == "", 204)
         return lambda _run: spec
 
     def name_query(self) -> SpecForRun:
