@@ -1,9 +1,9 @@
 """The bench measures a scenario in alternation with its partner and judges it by that pairing.
 
 ``make bench`` divides localforce's grants by the peer and its query by the bare GET floor. On
-a shared machine a partner measured minutes earlier moves those ratios by a third, so the
-scenarios of PAIRS run in alternation with their partner, run by run, and the report takes the
-median of the runs' ratios. No load is sent here: ``wrk_once`` is replaced by a recorder.
+a shared machine a partner measured minutes earlier moves those ratios with the machine
+(bench/README.md, twenty-third pass), so the scenarios of PAIRS run in alternation with their
+partner, run by run, and the report takes the median of the runs' ratios. No load is sent here: ``wrk_once`` is replaced by a recorder.
 """
 
 from __future__ import annotations

@@ -116,9 +116,8 @@ def test_create_retrieve_update_delete(svc: Services, admin: Principal,
 def test_creates_reuse_the_table_their_store_built(svc: Services, admin: Principal,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Each create is a transaction of its own, on a store made for it. That store reuses the
-    object's ``Source`` (the table its compiled INSERT is cached against) built before: built
-    for each transaction, a create cost five times the CPU (bench/README.md, twenty-third
-    pass)."""
+    object's ``Source`` (the table its compiled INSERT is cached against) built before,
+    instead of building it again (its cost: bench/README.md, twenty-third pass)."""
     built: list[str] = []
     real = record_store.Source
 
