@@ -8,8 +8,10 @@ difference in load moved the bare GET floor by 5x (bench/README.md). Here both s
 once, each with its own SQLite home and the same bench org, and each round loads A then B (B
 then A in the next round) for ``--duration`` seconds per scenario: whatever the machine does,
 both sides see it about equally. Reported per scenario: the median req/s and CPU ms per
-request of each side over the rounds, and the median of the per-round ratios B/A (the figure
-to quote); a scenario with a second load (``query_during_logins``: logins) has it sent
+request of each side over the rounds, the median of the per-round ratios B/A (the figure
+to quote) and the largest RSS a worker of each side reached during that scenario's first
+round (each scenario follows those above it on the same workers, so it grows down the
+table); a scenario with a second load (``query_during_logins``: logins) has it sent
 during each of its runs. ``--floors`` adds the bare GET and the raw-callable GET/POST floors
 under each side's server; ``--peer`` adds the peer's client credentials and introspection to
 each round and reports each side's req/s over the peer's of the same round (``make bench``
@@ -121,9 +123,10 @@ def floor(side: Side, factory: str, workers: int, workdir: Path) -> Server:
 
 
 def once(server: Server, spec: LoadSpec, args: argparse.Namespace, what: str,
-         background: LoadSpec | None = None) -> tuple[float, float, float]:
-    """req/s, CPU ms per request and p99 ms of one run; ``background`` sent meanwhile by a
-    second wrk (its requests count in the CPU per request too)."""
+         background: LoadSpec | None = None) -> tuple[float, float, float, float]:
+    """req/s, CPU ms per request, p99 ms and the largest worker's peak RSS (MiB) of one run;
+    ``background`` sent meanwhile by a second wrk (its requests count in the CPU per request
+    too)."""
     with ExitStack() as stack:
         if background is not None:
             stack.enter_context(sending(background, args.warmup + args.duration + 5))
@@ -132,7 +135,8 @@ def once(server: Server, spec: LoadSpec, args: argparse.Namespace, what: str,
             result = wrk_once(spec, args.duration, args.connections, 10.0)
     if result.errors:
         raise SystemExit(f"{what}: {result.errors} errors")
-    return result.rps, 1000 * sampler.cpu_s / max(result.requests, 1), result.p99_ms
+    return (result.rps, 1000 * sampler.cpu_s / max(result.requests, 1), result.p99_ms,
+            sampler.peak_mib)
 
 
 def main() -> int:
@@ -218,8 +222,8 @@ def main() -> int:
             log(f"round {round_ + 1}/{args.rounds} done")
     print(f"A: {sides[0].describe()}\nB: {sides[1].describe()}\n")
     print("| scenario | A req/s | B req/s | B/A req/s (median of rounds) | A CPU ms/req | "
-          "B CPU ms/req | B/A CPU | A p99 ms | B p99 ms |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "B CPU ms/req | B/A CPU | A p99 ms | B p99 ms | A RSS MiB | B RSS MiB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for key, specs in plans:
         if "A" not in specs:
             continue
@@ -230,7 +234,7 @@ def main() -> int:
         print(f"| {key} | {statistics.median(r[0] for r in a):,.0f} | "
               f"{statistics.median(r[0] for r in b):,.0f} | {ratio:.2f} | {a_cpu:.3f} | "
               f"{b_cpu:.3f} | {b_cpu / a_cpu:.2f} | {statistics.median(r[2] for r in a):.1f} | "
-              f"{statistics.median(r[2] for r in b):.1f} |")
+              f"{statistics.median(r[2] for r in b):.1f} | {a[0][3]:.1f} | {b[0][3]:.1f} |")
     peers = [(key, "localforce." + key.split(".", 1)[1]) for key, specs in plans if "peer" in specs]
     if peers:
         print("\n| peer scenario | peer req/s | A ÷ peer (median of rounds) | B ÷ peer |")
