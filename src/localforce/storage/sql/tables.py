@@ -195,7 +195,9 @@ tokens = Table(
     Column("scopes", Text, nullable=False),
     # A family is everything issued from one grant (one code, one login): revoked together.
     Column("family_id", String(32), nullable=False),
-    # For an access token: the digest of the refresh token it came from, if any.
+    # For an access token: the digest of the refresh token it came from, if any. Read with
+    # its token, never searched by (the family is what revokes together): no index, which
+    # every issued token would pay for.
     Column("parent_digest", String(64)),
     Column("flow", String(30), nullable=False),
     Column("issued_at", BigInteger, nullable=False),
@@ -210,7 +212,6 @@ tokens = Table(
     Column("act", String(255)),
     Index(None, "family_id"),
     Index(None, "user_id", "app_id"),
-    Index(None, "parent_digest"),
 )
 
 auth_codes = Table(
