@@ -122,17 +122,18 @@ def floor(side: Side, factory: str, workers: int, workdir: Path) -> Server:
                   argv=server_argv(side.server or "granian", factory, port, workers))
 
 
-def once(server: Server, spec: LoadSpec, args: argparse.Namespace, what: str,
-         background: LoadSpec | None = None) -> tuple[float, float, float, float]:
-    """req/s, CPU ms per request, p99 ms and the largest worker's peak RSS (MiB) of one run;
-    ``background`` sent meanwhile by a second wrk (its requests count in the CPU per request
-    too)."""
+def once(server: Server, spec_for_run: SpecForRun, round_: int, args: argparse.Namespace,
+         what: str, background: LoadSpec | None = None) -> tuple[float, float, float, float]:
+    """req/s, CPU ms per request, p99 ms and the largest worker's peak RSS (MiB) of round
+    ``round_``'s run; ``background`` sent meanwhile by a second wrk (its requests count in the
+    CPU per request too). The warm-up has a load of its own (``spec_for_run(-1)``, as
+    ``make bench``'s): a rotating refresh spends the tokens it starts from."""
     with ExitStack() as stack:
         if background is not None:
             stack.enter_context(sending(background, args.warmup + args.duration + 5))
-        wrk_once(spec, args.warmup, args.connections, 10.0)
+        wrk_once(spec_for_run(-1), args.warmup, args.connections, 10.0)
         with RssSampler(server) as sampler:
-            result = wrk_once(spec, args.duration, args.connections, 10.0)
+            result = wrk_once(spec_for_run(round_), args.duration, args.connections, 10.0)
     if result.errors:
         raise SystemExit(f"{what}: {result.errors} errors")
     return (result.rps, 1000 * sampler.cpu_s / max(result.requests, 1), result.p99_ms,
@@ -217,7 +218,7 @@ def main() -> int:
                         continue
                     server, spec_for_run, background = specs[name]
                     results.setdefault((key, name), []).append(
-                        once(server, spec_for_run(round_), args, f"{key} on {name}",
+                        once(server, spec_for_run, round_, args, f"{key} on {name}",
                              background))
             log(f"round {round_ + 1}/{args.rounds} done")
     print(f"A: {sides[0].describe()}\nB: {sides[1].describe()}\n")
