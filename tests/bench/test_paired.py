@@ -3,7 +3,8 @@
 ``make bench`` divides localforce's grants by the peer and its query by the bare GET floor. On
 a shared machine a partner measured minutes earlier moves those ratios with the machine
 (bench/README.md, twenty-third pass), so the scenarios of PAIRS run in alternation with their
-partner, run by run, and the report takes the median of the runs' ratios. No load is sent here: ``wrk_once`` is replaced by a recorder.
+partner, run by run, and the report takes the median of the runs' ratios. No load is sent
+here: ``wrk_once`` is replaced by a recorder.
 """
 
 from __future__ import annotations

@@ -3,12 +3,11 @@ issued token writes one entry per index, so one that nothing searches by is pure
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, inspect
+from tests.storage.migrating import downgrade
 
 from localforce.storage.sql import tables
-from localforce.storage.sql.engine import MIGRATIONS, make_engine, upgrade
+from localforce.storage.sql.engine import make_engine, upgrade
 
 
 def _indexed(engine: Engine) -> set[tuple[str, ...]]:
@@ -33,11 +32,7 @@ def test_downgrade_restores_the_parent_index(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         upgrade(engine)
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0025_contentless_search")
+        downgrade(engine, "0025_contentless_search")
         indexed = _indexed(engine)
     finally:
         engine.dispose()
