@@ -39,13 +39,14 @@ from localforce.audit.metrics import Metrics
 from localforce.web.apiusage import ApiUsage
 from localforce.web.clientip import STATE_KEY
 
-# structlog without Rich's tracebacks: ``import structlog`` always loads ``structlog.dev``,
-# which imports Rich's traceback renderer (and with it Pygments) whenever Rich is installed
-# (the CLI's tables need Rich), for its console renderer's exceptions. The server logs JSON
-# and never renders those, and ``localforce serve`` forks every worker from the CLI's process
-# (bench/README.md, "RSS"). Hidden for that one import: Rich's tracebacks import as usual
-# afterwards, and structlog's console renderer (unused here) prints plain ones.
-_HIDDEN = "rich.traceback"
+# structlog without Rich: ``import structlog`` always loads ``structlog.dev`` and
+# ``structlog.tracebacks``, which import Rich's traceback renderer and pretty-printer (and with
+# them Pygments, attrs and most of Rich) whenever Rich is installed (the CLI's tables need
+# Rich), for exceptions rendered on a console or with their locals. The server logs JSON and
+# renders neither, and ``localforce serve`` forks every worker from the process that imported
+# this (bench/README.md, "RSS"). Hidden for that one import: Rich imports as usual afterwards,
+# and structlog's renderers (unused here) fall back to plain tracebacks and ``repr``.
+_HIDDEN = "rich"
 _HIDING = _HIDDEN not in sys.modules
 if _HIDING:
     sys.modules[_HIDDEN] = None  # type: ignore[assignment]  # importing it: ImportError
