@@ -13,8 +13,8 @@ lookups go through lower-cased keys and answers carry the canonical spelling.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
 from typing import Any
@@ -285,15 +285,66 @@ class Schema:
 # -- the standard catalogue --------------------------------------------------------------
 
 
+class Describe(Mapping[str, Any]):
+    """A recorded field's describe entry, read-only and compact: its values in a tuple, its
+    keys in an index shared by every entry with the same keys in the same order (all but a few
+    of the catalogue's). Each entry as a dict of its own was most of what the catalogue kept
+    in every worker (bench/README.md, "RSS")."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, index: Mapping[str, int], values: tuple[Any, ...]) -> None:
+        self._index, self._values = index, values
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[self._index[key]]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        at = self._index.get(key)
+        return default if at is None else self._values[at]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Describe({dict(self)!r})"
+
+
+class _Compactor:
+    """Makes :class:`Describe` entries, sharing their key indexes and equal strings."""
+
+    def __init__(self) -> None:
+        self._indexes: dict[tuple[str, ...], Mapping[str, int]] = {}
+        self._strings: dict[str, str] = {}
+
+    def __call__(self, entry: Mapping[str, Any]) -> Describe:
+        keys = tuple(entry)
+        index = self._indexes.get(keys)
+        if index is None:
+            index = self._indexes[keys] = {key: at for at, key in enumerate(keys)}
+        return Describe(index, tuple(self._strings.setdefault(v, v) if isinstance(v, str)
+                                     else v for v in entry.values()))
+
+
 @cache
-def _catalogue() -> dict[str, Any]:
-    """The recorded describes of the objects served; the others are dropped once parsed
-    (they would stay in every worker's memory for nothing)."""
+def _catalogue() -> tuple[Mapping[str, Any], tuple[ObjectDef, ...]]:
+    """``fieldDefaults`` and the standard objects served, from the recorded describes. The
+    parsed file is not kept: each field's entry is made a :class:`Describe` and its dict
+    dropped, object by object, and the objects not served are dropped."""
     text = resources.files("localforce.data").joinpath("sobjects.json").read_text()
     data: dict[str, Any] = json.loads(text)
-    objects = data["objects"]
-    return {"fieldDefaults": data["fieldDefaults"],
-            "objects": {name: objects[name] for name in RECORD_OBJECTS + DIRECTORY_OBJECTS}}
+    del text
+    objects, compact = data.pop("objects"), _Compactor()
+    deleted = next(f for f in objects["Account"]["fields"] if f["name"] == "IsDeleted")
+    return data["fieldDefaults"], tuple(
+        _standard(objects.pop(name), name in DIRECTORY_OBJECTS, deleted, compact)
+        for name in RECORD_OBJECTS + DIRECTORY_OBJECTS)
 
 
 def _name_field(name: str, kind: str) -> FieldDef:
@@ -307,43 +358,39 @@ NAME_FIELDS = (_name_field("Id", "id"), _name_field("Name", "string"),
                _name_field("Type", "string"))
 
 
-@cache
 def field_defaults() -> Mapping[str, Any]:
-    return dict(_catalogue()["fieldDefaults"])
+    return dict(_catalogue()[0])
 
 
-@cache
 def standard_objects() -> tuple[ObjectDef, ...]:
     """The standard objects this server serves, read-only where it cannot write them."""
-    objects = _catalogue()["objects"]
-    return tuple(_standard(objects[name], name in DIRECTORY_OBJECTS)
-                 for name in RECORD_OBJECTS + DIRECTORY_OBJECTS)
+    return _catalogue()[1]
 
 
-def _standard(entry: Mapping[str, Any], directory: bool) -> ObjectDef:
+def _standard(entry: Mapping[str, Any], directory: bool, deleted: Mapping[str, Any],
+              compact: Callable[[Mapping[str, Any]], Describe]) -> ObjectDef:
     header = {k: v for k, v in entry.items()
               if k not in ("fields", "childRelationships", "urlKeys")}
-    fields = [FieldDef(f["name"], f["type"], f) for f in entry["fields"]]
-    if not directory and not any(f.name == "IsDeleted" for f in fields):
+    described: Iterable[Mapping[str, Any]] = entry["fields"]
+    if not directory and not any(f["name"] == "IsDeleted" for f in described):
         # Every record table soft-deletes; RecordType's describe has no IsDeleted to show.
-        fields.append(FieldDef("IsDeleted", "boolean", {
-            **next(f for f in _catalogue()["objects"]["Account"]["fields"]
-                   if f["name"] == "IsDeleted"), "x-hidden": True}))
+        described = [*described, {**deleted, "x-hidden": True}]
     if directory:
         # The directory is managed by the admin CLI, Setup and seed file, not the data API,
         # except the few writes DIRECTORY_WRITES lists.
         verbs, settable = DIRECTORY_WRITES.get(entry["name"], (frozenset(), frozenset()))
         header.update(createable="create" in verbs, updateable=False,
                       deletable="delete" in verbs, undeletable=False)
-        fields = [replace(f, describe={**f.describe, "createable": f.name in settable,
-                                       "updateable": False}) for f in fields]
+        described = ({**f, "createable": f["name"] in settable, "updateable": False}
+                     for f in described)
+    fields = tuple(FieldDef(d["name"], d["type"], d) for d in map(compact, described))
     children = tuple(ChildRelationship(c["relationshipName"], c["childSObject"], c["field"])
                      for c in entry["childRelationships"] if c.get("relationshipName"))
     cascades = tuple(ChildRelationship(c.get("relationshipName") or "", c["childSObject"],
                                        c["field"])
                      for c in entry["childRelationships"] if c.get("cascadeDelete"))
     header["urlKeys"] = entry.get("urlKeys", {})
-    return ObjectDef(entry["name"], entry["keyPrefix"], header, tuple(fields), children,
+    return ObjectDef(entry["name"], entry["keyPrefix"], header, fields, children,
                      "directory" if directory else "records", cascades=cascades)
 
 
