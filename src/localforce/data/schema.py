@@ -289,7 +289,7 @@ class Describe(Mapping[str, Any]):
     """A recorded field's describe entry, read-only and compact: its values in a tuple, its
     keys in an index shared by every entry with the same keys in the same order (all but a few
     of the catalogue's). Each entry as a dict of its own was most of what the catalogue kept
-    in every worker (bench/README.md, "RSS")."""
+    in every worker (bench/README.md, twenty-fifth pass)."""
 
     __slots__ = ("_index", "_values")
 

@@ -44,8 +44,9 @@ from localforce.web.clientip import STATE_KEY
 # them Pygments, attrs and most of Rich) whenever Rich is installed (the CLI's tables need
 # Rich), for exceptions rendered on a console or with their locals. The server logs JSON and
 # renders neither, and ``localforce serve`` forks every worker from the process that imported
-# this (bench/README.md, "RSS"). Hidden for that one import: Rich imports as usual afterwards,
-# and structlog's renderers (unused here) fall back to plain tracebacks and ``repr``.
+# this (bench/README.md, twenty-fifth pass). Hidden for that one import: Rich imports as
+# usual afterwards, and structlog's renderers (unused here) fall back to plain tracebacks and
+# ``repr``.
 _HIDDEN = "rich"
 _HIDING = _HIDDEN not in sys.modules
 if _HIDING:
