@@ -126,6 +126,14 @@ class Services:
         caches answer (web/hotpath.py ``CACHED_GRANTS``)."""
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def data_reads_on_loop(self) -> bool:
+        """The data API's bounded reads are tried on the event loop (web/routes/data.py
+        ``INLINE_READS``): on SQLite as ``reads_never_wait``; on PostgreSQL (psycopg) the
+        reads such a call waits for are run apart, together with other calls' in one round
+        trip, and the call is tried again with their answers (web/threads.py ``on_loop``)."""
+        return self.reads_never_wait or self.engine.dialect.driver == "psycopg"
+
     def close(self) -> None:
         self.maintenance.stop()
         if self.fanout is not None:

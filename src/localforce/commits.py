@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -97,22 +97,66 @@ async def settle(pending: list[Commit]) -> None:
 # and in either case the whole call runs again on a request thread. The rows a call hands to
 # the group-commit writer meanwhile are held back (``hold``) and queued only once the call has
 # finished on the loop, so a call run twice writes its rows once.
+#
+# A read over the network (PostgreSQL) can do better than moving the whole call: its store
+# raises ``WouldWait`` with the read itself (a ``Read``), the caller runs that read apart —
+# together with the reads other calls on the loop asked for meanwhile, in one round trip
+# (``web/threads.py``) — and tries the call again with the answer (``answered``). A call that
+# asks for another read goes round again; one whose read fails runs on a thread as before.
 
 #: CPU time a call may use on the event loop before SQLite interrupts it: many times a typical
 #: hot call's (bench/README.md); a query that scans a large table is moved to a thread.
 LOOP_BUDGET_S = 0.005
 
 
+class Read:
+    """A read a call on the event loop could not make there: ``source.run_many`` runs it
+    (with others of the same source) on a thread, and ``key`` finds its answer in the call's
+    next attempt."""
+
+    __slots__ = ("source", "key")
+
+    def __init__(self, source: ReadSource, key: Hashable) -> None:
+        self.source, self.key = source, key
+
+
+class ReadSource(Protocol):
+    def run_many(self, reads: list[Read]) -> list[Any] | None:
+        """Each read's answer, in order; None if any failed (the calls then run on threads
+        and read again, so a failure is reported as it always was)."""
+
+
 class WouldWait(Exception):
     """A store call would wait (a write lock, the network) while the caller is on the event
-    loop; nothing was written."""
+    loop; nothing was written. ``read``: the read it waits for, when it can be run apart."""
+
+    def __init__(self, read: Read | None = None) -> None:
+        super().__init__()
+        self.read = read
+
+
+#: ``answered``'s "no answer for this read".
+NO_ANSWER: Any = object()
+
+
+class Replay:
+    """What the attempts of one call on the loop carry from one to the next: the answers to
+    the reads it asked for, and the read the last attempt waited for (if one)."""
+
+    __slots__ = ("answers", "wanted")
+
+    def __init__(self) -> None:
+        self.answers: dict[Hashable, Any] = {}
+        self.wanted: Read | None = None
 
 
 class _LoopCall:
-    __slots__ = ("held", "deadline", "over")
+    __slots__ = ("held", "deadline", "over", "answers")
 
-    def __init__(self) -> None:
+    def __init__(self, answers: dict[Hashable, Any] | None = None) -> None:
         self.held: list[Callable[[], None]] = []
+        #: The answers to reads an earlier attempt of this call asked for, by their key.
+        self.answers = answers
         #: Set at the first look (``overran``), not here: most calls never reach one, and
         #: the thread's CPU clock is a system call (a visible share of a hot call's samples
         #: under load, bench/README.md). The budget then counts from that first look, which SQLite
@@ -135,6 +179,15 @@ def may_wait() -> None:
     the caller runs on the event loop."""
     if on_loop():
         raise WouldWait
+
+
+def answered(key: Hashable) -> Any:
+    """The answer to the read ``key`` that an earlier attempt of this call asked for, or
+    ``NO_ANSWER`` (no such answer, or not on the loop)."""
+    call = _ON_LOOP.get()
+    if call is None or call.answers is None:
+        return NO_ANSWER
+    return call.answers.get(key, NO_ANSWER)
 
 
 def overran() -> bool:
@@ -161,16 +214,22 @@ def hold(append: Callable[[], None]) -> bool:
     return True
 
 
-def attempt(work: Callable[..., T], *args: Any) -> tuple[bool, T | None]:
+def attempt(work: Callable[..., T], *args: Any, replay: Replay | None = None
+            ) -> tuple[bool, T | None]:
     """Run ``work(*args)`` as a call on the event loop: ``(True, result)``, or ``(False,
     None)`` if it would have waited or ran past its budget (then none of its rows were
-    written: run it on a thread)."""
-    call = _LoopCall()
+    written: run it on a thread, or, when ``replay.wanted`` names the read it waited for,
+    run that read apart and try again with its answer in ``replay.answers``)."""
+    call = _LoopCall(replay.answers if replay is not None else None)
     token = _ON_LOOP.set(call)
+    if replay is not None:
+        replay.wanted = None
     try:
         result = work(*args)
-    except WouldWait:
+    except WouldWait as wait:
         _ON_LOOP.reset(token)
+        if replay is not None:
+            replay.wanted = wait.read
         return False, None
     except BaseException:
         _ON_LOOP.reset(token)

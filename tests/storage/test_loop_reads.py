@@ -2,14 +2,18 @@
 on both databases. On SQLite a read never waits and runs there. On PostgreSQL a read is a
 network round trip: a checkout from the pool (storage/sql/engine.py ``LoopGuardedPool``) or a
 raw read raises ``WouldWait`` before anything, and the call runs again on a thread; what the
-directory's caches answer stays on the loop (web/hotpath.py ``CACHED_GRANTS``)."""
+directory's caches answer stays on the loop (web/hotpath.py ``CACHED_GRANTS``). The data API's
+calls (``apart``) have a raw read run apart instead, together with other calls', and finish on
+the loop."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 
-from sqlalchemy import bindparam, select
+import pytest
+from sqlalchemy import Integer, bindparam, cast, select
 
 from localforce import commits
 from localforce.bootstrap import Services
@@ -64,3 +68,52 @@ def test_a_cached_read_stays_on_the_loop_and_a_change_is_read_again(
     renamed = asyncio.run(threads.on_loop(True, store.get_org, ids[0]))
     assert renamed is not None and renamed.name == "Renamed"
     assert commits.attempt(store.get_org, ids[0]) == (True, renamed)
+
+
+def test_a_raw_read_is_run_apart_and_the_call_finishes_on_the_loop(
+        svc: Services, ids: tuple[str, str, str]) -> None:
+    """The data API's reads (``on_loop(..., apart=True)``): on PostgreSQL the read runs on a
+    request thread and the call, tried again with its answer, finishes on the loop."""
+    raw = RawReads.for_engine(svc.engine)
+    assert raw is not None
+    statement = select(t.orgs.c.name).where(t.orgs.c.id == bindparam("org"))
+    where: list[bool] = []
+
+    def read() -> list[tuple[str, ...]] | None:
+        rows = raw.rows(statement, {"org": ids[0]})
+        where.append(commits.on_loop())
+        return rows
+
+    assert asyncio.run(threads.on_loop(True, read, apart=True)) == [("Acme",)]
+    assert where == [True]
+
+
+def test_the_reads_of_calls_on_the_loop_share_round_trips(
+        svc: Services, ids: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many calls at once: each gets the rows of its own read, and the reads asked for while
+    a batch is on its way go together in the next (one pipeline on PostgreSQL)."""
+    if not _postgres(svc):
+        pytest.skip("a SQLite read runs on the loop itself")
+    raw = RawReads.for_engine(svc.engine)
+    assert raw is not None
+    statement = select(t.orgs.c.name, cast(bindparam("n"), Integer)) \
+        .where(t.orgs.c.id == bindparam("org"))
+    sizes: list[int] = []
+    run_many = RawReads.run_many
+
+    def counted(self: RawReads, reads: list[commits.Read]) -> list[object] | None:
+        if not sizes:
+            time.sleep(0.2)  # the first batch takes its time: the others ask meanwhile
+        sizes.append(len(reads))
+        return run_many(self, reads)
+
+    monkeypatch.setattr(RawReads, "run_many", counted)
+
+    async def main() -> list[object]:
+        return list(await asyncio.gather(*(
+            threads.on_loop(True, raw.rows, statement, {"org": ids[0], "n": n}, apart=True)
+            for n in range(30))))
+
+    assert asyncio.run(main()) == [[("Acme", n)] for n in range(30)]
+    assert sum(sizes) == 30
+    assert max(sizes) >= 30 - threads.DEFAULT_REQUEST_THREADS

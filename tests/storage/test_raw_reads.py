@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    cast,
     func,
     insert,
     literal_column,
@@ -35,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from localforce import commits
 from localforce.bootstrap import build
 from localforce.settings import Settings
 from localforce.storage.sql import raw_reads
@@ -149,6 +151,76 @@ def test_postgresql_prepares_a_statement_once_per_thread_and_parameter_types(
     assert reads.rows(select(things.c.id).order_by(things.c.id)) == [(1,), (2,)]
     assert prepared_by_id() == 0
     assert reads.rows(by_id, {"i": 2}) == [("two",)]
+
+
+_STATEMENTS = [
+    (select(things).order_by(things.c.id), None),
+    (select(things).where(things.c.name == bindparam("n")), {"n": "one"}),
+    (select(things.c.at, things.c.flag).where(things.c.at > bindparam("since")),
+     {"since": dt.datetime(2026, 1, 1)}),
+    (select(things.c.amount.label("x")).where(things.c.flag.is_(False)), None),
+    (select(things.c.id).where(things.c.id < bindparam("i")), {"i": 40_000}),
+    (select(things).where(things.c.name == bindparam("n")), {"n": "two"}),
+]
+
+
+def _wanted(reads: RawReads, statement, params) -> commits.Read:  # type: ignore[no-untyped-def]
+    """The read a call on the event loop waits for (PostgreSQL: it is run apart)."""
+    replay = commits.Replay()
+    assert commits.attempt(reads.rows, statement, params, replay=replay) == (False, None)
+    assert replay.wanted is not None
+    return replay.wanted
+
+
+def _answered(reads: RawReads, read: commits.Read, answer, statement, params):  # type: ignore[no-untyped-def]
+    """The call tried again on the loop with the read's answer: what it reads."""
+    replay = commits.Replay()
+    replay.answers[read.key] = answer
+    done, rows = commits.attempt(reads.rows, statement, params, replay=replay)
+    assert done
+    return rows
+
+
+def test_postgresql_runs_reads_apart_in_one_round_trip_with_the_same_rows_as_sqlalchemy(
+        engine: Engine) -> None:
+    """Reads asked for by calls on the event loop run together in libpq's pipeline mode (on
+    a thread, ``run_many``); each call, tried again with its answer, reads what SQLAlchemy
+    reads: types converted as on a thread, the first run of a statement included."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a SQLite read runs on the loop itself")
+    reads = RawReads.for_engine(engine)
+    assert reads is not None
+    wanted = [_wanted(reads, statement, params) for statement, params in _STATEMENTS]
+    answers = reads.run_many(wanted)
+    assert answers is not None and len(answers) == len(_STATEMENTS)
+    for (statement, params), read, answer in zip(_STATEMENTS, wanted, answers, strict=True):
+        assert _answered(reads, read, answer, statement, params) == \
+            through_sqlalchemy(engine, statement, params)
+    # and again, each statement prepared now: the same
+    answers = reads.run_many(wanted)
+    assert answers is not None
+    for (statement, params), read, answer in zip(_STATEMENTS, wanted, answers, strict=True):
+        assert _answered(reads, read, answer, statement, params) == \
+            through_sqlalchemy(engine, statement, params)
+
+
+def test_postgresql_reads_apart_that_fail_answer_none_and_the_thread_reads_on(
+        engine: Engine) -> None:
+    """A statement the server refuses in the middle of a pipeline: no answers (each call
+    then reads on a thread and reports the error as ever), and the thread's next reads work,
+    one by one and together."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a SQLite read runs on the loop itself")
+    reads = RawReads.for_engine(engine)
+    assert reads is not None
+    by_name = select(things.c.id).where(things.c.name == bindparam("n"))
+    refused = select(things.c.id).where(things.c.id == cast(bindparam("s"), Integer))
+    good = _wanted(reads, by_name, {"n": "one"})
+    assert reads.run_many([good, _wanted(reads, refused, {"s": "not a number"}), good]) is None
+    assert reads.rows(by_name, {"n": "two"}) == [(2,)]
+    answers = reads.run_many([good, _wanted(reads, by_name, {"n": "two"})])
+    assert answers is not None
+    assert _answered(reads, good, answers[0], by_name, {"n": "one"}) == [(1,)]
 
 
 def test_not_for_an_in_memory_database() -> None:

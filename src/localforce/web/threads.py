@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -45,6 +46,8 @@ from anyio import to_thread
 from localforce import commits
 
 T = TypeVar("T")
+
+log = logging.getLogger("localforce.web")
 
 #: Concurrent login calls per worker. They wait for the argon2 pool (one or two threads per
 #: worker, security/passwords.py); eight keep it fed with the database work around each hash.
@@ -79,6 +82,11 @@ class _Pool:
         (self._queue or self._start()).put((loop, future, contextvars.copy_context(), call))
         return future
 
+    def post(self, call: Callable[[], object]) -> None:
+        """Run ``call`` on a thread of the pool, nobody waiting for it (it reports by itself;
+        an exception it raises is logged)."""
+        (self._queue or self._start()).put((None, None, contextvars.copy_context(), call))
+
     def _start(self) -> SimpleQueue[_Item | None]:
         with self._lock:
             if self._queue is None:
@@ -105,7 +113,8 @@ class _Pool:
 
 
 #: A call handed to a pool: the caller's loop and future, the context to run it in, the call.
-_Item = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", contextvars.Context,
+#: (Both None for a call posted, ``_Pool.post``.)
+_Item = tuple[asyncio.AbstractEventLoop | None, "asyncio.Future[Any] | None", contextvars.Context,
               Callable[[], Any]]
 
 
@@ -113,6 +122,14 @@ def _serve(queue: SimpleQueue[_Item | None]) -> None:
     while (item := queue.get()) is not None:
         loop, future, context, call = item
         del item
+        if loop is None or future is None:
+            try:
+                context.run(call)
+            except Exception:
+                log.exception("a call posted to the %s threads failed",
+                              threading.current_thread().name)
+            del context, call
+            continue
         if future.cancelled():  # its request is gone
             continue
         try:
@@ -146,6 +163,7 @@ _LOGINS = _Pool("login", LOGIN_THREADS)
 
 
 def _after_fork() -> None:
+    READS.forget()
     for pool in (_REQUESTS, _WRITES, _LOGINS):
         pool.forget_threads()
 
@@ -173,15 +191,105 @@ async def login(work: Callable[..., T], *args: object, **kwargs: object) -> T:
     return await _on(_LOGINS, functools.partial(work, *args, **kwargs))
 
 
-async def on_loop(inline: bool, work: Callable[..., T], *args: object) -> T:
+#: Reads one call on the event loop may have run apart before it runs on a thread instead.
+MAX_READS_APART = 4
+
+
+async def on_loop(inline: bool, work: Callable[..., T], *args: object,
+                  apart: bool = False) -> T:
     """``work(*args)`` on the event loop itself when ``inline`` and it need not wait
     (``commits.attempt``: reads on SQLite, rows for the group-commit writer), else on a request
-    thread like ``run``. Only calls that never verify a password may be inline."""
+    thread like ``run``. Only calls that never verify a password may be inline.
+
+    ``apart``: a read the call waits for that can be run apart (PostgreSQL's, a
+    ``commits.Read``) is run by ``READS`` and the call tried again with its answer; only for
+    calls that do nothing twice when tried again (the data API's reads count the request
+    once, web/routes/data.py)."""
     if inline:
-        done, result = commits.attempt(work, *args)
-        if done:
-            return result  # type: ignore[return-value]  # T, which may itself be None
+        replay = commits.Replay() if apart else None
+        while True:
+            done, result = commits.attempt(work, *args, replay=replay)
+            if done:
+                return result  # type: ignore[return-value]  # T, which may itself be None
+            if replay is None or replay.wanted is None \
+                    or len(replay.answers) >= MAX_READS_APART:
+                break
+            read = replay.wanted
+            answer = await READS.fetch(read)
+            if answer is commits.NO_ANSWER:  # the read failed: on a thread, it fails as ever
+                break
+            replay.answers[read.key] = answer
     return await run(work, *args)
+
+
+class _ReadsApart:
+    """The reads calls on the event loop wait for, run on the request threads: each thread
+    free for it takes every read waiting then, as one batch (on PostgreSQL one pipeline: one
+    round trip for all; storage/sql/raw_reads.py). At most one batch per request thread is
+    on its way, so while they are, reads gather for the next.
+
+    A batch is one call on the request pool, queued behind the calls already there."""
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any],
+                                  commits.Read]] = []
+        self._batches = 0  # queued or running
+        self._lock = threading.Lock()
+
+    def fetch(self, read: commits.Read) -> asyncio.Future[Any]:
+        """The read's answer (``commits.NO_ANSWER`` if it failed)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        with self._lock:
+            self._waiting.append((loop, future, read))
+            start = self._batches < _REQUESTS.size
+            if start:
+                self._batches += 1
+        if start:
+            _REQUESTS.post(self._batch)
+        return future
+
+    def forget(self) -> None:
+        """In a forked child: nothing waits there, and no batch runs."""
+        self._waiting = []
+        self._batches = 0
+        self._lock = threading.Lock()
+
+    def _batch(self) -> None:
+        with self._lock:
+            batch, self._waiting = self._waiting, []
+        try:
+            answers = self._answers([read for _loop, _future, read in batch])
+        finally:
+            with self._lock:
+                more = bool(self._waiting)
+                if not more:
+                    self._batches -= 1
+            if more:  # behind whatever else was queued meanwhile
+                _REQUESTS.post(self._batch)
+        for (loop, future, _read), answer in zip(batch, answers, strict=True):
+            _answer(loop, _succeed, future, answer)
+
+    @staticmethod
+    def _answers(reads: list[commits.Read]) -> list[Any]:
+        """Each read's answer, those of one source run together."""
+        answers: list[Any] = [commits.NO_ANSWER] * len(reads)
+        by_source: dict[int, list[int]] = {}
+        for i, read in enumerate(reads):
+            by_source.setdefault(id(read.source), []).append(i)
+        for indexes in by_source.values():
+            source = reads[indexes[0]].source
+            try:
+                found = source.run_many([reads[i] for i in indexes])
+            except Exception:  # noqa: BLE001 - each call reads again on a thread, and fails there
+                found = None
+            if found is not None:
+                for i, answer in zip(indexes, found, strict=True):
+                    answers[i] = answer
+        return answers
+
+
+READS = _ReadsApart()
 
 
 async def _on(pool: _Pool, call: Callable[[], T]) -> T:

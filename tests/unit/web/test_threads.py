@@ -12,6 +12,7 @@ from contextvars import ContextVar
 
 import pytest
 
+from localforce import commits
 from localforce.web import threads
 
 REQUEST: ContextVar[str] = ContextVar("request", default="none")
@@ -103,3 +104,106 @@ def test_a_forked_child_makes_threads_of_its_own() -> None:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+# -- reads run apart (``on_loop(..., apart=True)``, ``threads.READS``) --------------------------
+
+
+class _Numbers:
+    """A ``commits.ReadSource`` whose read of ``n`` answers ``n * 10``; its first batch waits
+    for ``release``, so the reads asked for meanwhile gather for the next."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.batches: list[list[int]] = []
+        self.threads: set[str] = set()
+        self.release = threading.Event()
+        self.fail = fail
+
+    def run_many(self, reads: list[commits.Read]) -> list[object] | None:
+        if not self.batches:
+            self.release.wait(5)
+        self.batches.append([r.key for r in reads])  # type: ignore[misc]
+        self.threads.add(threading.current_thread().name)
+        return None if self.fail else [r.key * 10 for r in reads]  # type: ignore[operator]
+
+    def read(self, n: int) -> int:
+        """What a store does on the loop: the answer from an earlier attempt, or WouldWait."""
+        answer = commits.answered(n)
+        if answer is commits.NO_ANSWER:
+            raise commits.WouldWait(commits.Read(self, n))
+        return int(answer)
+
+
+def test_a_call_is_tried_again_with_the_answers_of_the_reads_it_waited_for() -> None:
+    source = _Numbers()
+    source.release.set()
+    where: list[bool] = []
+
+    def call(a: int, b: int) -> int:
+        total = source.read(a) + source.read(b)  # two reads: two rounds
+        where.append(commits.on_loop())
+        return total
+
+    assert asyncio.run(threads.on_loop(True, call, 1, 2, apart=True)) == 30
+    assert where == [True]  # finished on the loop: its reads ran on the request threads
+    assert source.batches == [[1], [2]]
+    assert all(name.startswith("request_") for name in source.threads)
+
+
+def test_reads_asked_for_while_a_batch_is_on_its_way_go_in_the_next_one() -> None:
+    source = _Numbers()
+
+    async def main() -> list[int]:
+        calls = [asyncio.ensure_future(threads.on_loop(True, source.read, n, apart=True))
+                 for n in range(1, 21)]
+        await asyncio.sleep(0.2)  # every call has asked; the first batch waits for release
+        source.release.set()
+        return list(await asyncio.gather(*calls))
+
+    assert asyncio.run(main()) == [n * 10 for n in range(1, 21)]
+    assert sorted(n for batch in source.batches for n in batch) == list(range(1, 21))
+    # one batch per request thread on its way; everything asked meanwhile waits for the next
+    assert len(source.batches) <= threads.DEFAULT_REQUEST_THREADS + 1
+    assert max(len(batch) for batch in source.batches) >= 20 - threads.DEFAULT_REQUEST_THREADS
+
+
+def test_a_read_that_failed_sends_the_call_to_a_thread() -> None:
+    source = _Numbers(fail=True)
+    source.release.set()
+    where: list[bool] = []
+
+    def call() -> str:
+        where.append(commits.on_loop())
+        if commits.on_loop():
+            source.read(7)
+        return threading.current_thread().name
+
+    name = asyncio.run(threads.on_loop(True, call, apart=True))
+    assert where == [True, False] and name.startswith("request_")
+
+
+def test_without_apart_a_wanted_read_sends_the_call_to_a_thread() -> None:
+    source = _Numbers()
+    source.release.set()
+
+    def call() -> str:
+        if commits.on_loop():
+            source.read(7)
+        return threading.current_thread().name
+
+    assert asyncio.run(threads.on_loop(True, call)).startswith("request_")
+    assert source.batches == []
+
+
+def test_a_call_that_keeps_asking_runs_on_a_thread_after_a_bound() -> None:
+    source = _Numbers()
+    source.release.set()
+
+    def call() -> str:
+        if commits.on_loop():
+            for n in range(threads.MAX_READS_APART + 1):
+                source.read(n)
+        return threading.current_thread().name
+
+    assert asyncio.run(threads.on_loop(True, call, apart=True)).startswith("request_")
+    assert len(source.batches) == threads.MAX_READS_APART

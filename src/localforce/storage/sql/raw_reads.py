@@ -14,6 +14,10 @@ On PostgreSQL the statement runs one level below psycopg's cursor, on the connec
 handle: prepared once per thread and parameter types, its parameters dumped and its rows loaded
 by the connection's own adapters (psycopg's ``Transformer``), so the values are the cursor's;
 the cursor's Python around those same libpq calls cost more than the calls (bench/README.md).
+A call on the event loop never makes such a read there: it raises ``WouldWait`` with the read
+(commits.py), and ``run_many`` later runs it on a request thread together with the reads of
+other calls, in libpq's pipeline mode (one round trip for all: PostgreSQL's reads run apart,
+bench/README.md, twenty-sixth pass).
 
 Only where it is the same thing: a SQLite file or PostgreSQL (psycopg), a read outside any
 transaction (autocommit: the statement reads one snapshot, as ``single_statement_reader``), a
@@ -27,17 +31,18 @@ from __future__ import annotations
 
 import logging
 import re
+import select
 import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 
-from localforce.commits import may_wait
+from localforce import commits
 from localforce.storage.sql.engine import detached_connection
 
 if TYPE_CHECKING:
@@ -142,16 +147,19 @@ class RawReads:
 
     def _run(self, statement: Executable, params: Mapping[str, Any] | None
              ) -> tuple[_Plan, list[tuple[Any, ...]]] | None:
-        if self._network:
-            may_wait()  # on the event loop: WouldWait, the call runs on a thread
+        on_loop = self._network and commits.on_loop()
         plan = self._plan(statement)
         if plan is None:
+            if on_loop:
+                raise commits.WouldWait  # SQLAlchemy's read would wait there too
             return None
         values = plan.values(params)
         describe = plan.results is None  # the first run: the column types are read
         try:
             # Opening one raises the driver's own error (Engine.raw_connection wraps nothing).
-            if self._network:
+            if on_loop:  # PostgreSQL on the event loop: the read is run apart, then answered
+                rows, types = self._answer(plan, values)
+            elif self._network:
                 rows, types = self._libpq().run(plan, values, describe)
             else:
                 cursor = self._cursor()
@@ -171,6 +179,34 @@ class RawReads:
             rows = [tuple(v if p is None or v is None else p(v)
                           for p, v in zip(results, row, strict=True)) for row in rows]
         return plan, rows
+
+    def _answer(self, plan: _Plan, values: tuple[Any, ...]
+                ) -> tuple[list[tuple[Any, ...]], list[int]]:
+        """On the event loop: the answer an earlier attempt of the call asked for, or
+        ``WouldWait`` with this read (``commits.Read``; ``run_many`` runs it)."""
+        key = (self, plan, values)
+        try:
+            answer = commits.answered(key)
+        except TypeError:  # a value that cannot be a key: the call reads on a thread
+            raise commits.WouldWait from None
+        if answer is commits.NO_ANSWER:
+            raise commits.WouldWait(commits.Read(self, key))
+        return answer  # type: ignore[no-any-return]
+
+    def run_many(self, reads: list[commits.Read]) -> list[Any] | None:
+        """``commits.ReadSource``: the rows and column types of each read ``_answer`` asked
+        for, in one round trip on this thread's connection; None if any failed (each call
+        then reads again on a thread, and reports the failure as it always did)."""
+        statements = [cast("tuple[RawReads, _Plan, tuple[Any, ...]]", read.key)[1:]
+                      for read in reads]
+        try:
+            return self._libpq().run_many(statements)  # type: ignore[return-value]
+        except Exception as error:
+            if isinstance(error, self._lost):
+                self._reopen_all()
+            self._local.generation = None  # this thread's connection, in whatever state: anew
+            log.debug("reads run together failed", exc_info=True)
+            return None
 
     def close(self) -> None:
         with self._lock:
@@ -293,6 +329,62 @@ class _Libpq:
             tx.set_pgresult(None)  # libpq's copy of the rows is not kept to the next read
         return rows, [result.ftype(i) for i in range(result.nfields)] if describe else []
 
+    def run_many(self, reads: list[tuple[_Plan, tuple[Any, ...]]]
+                 ) -> list[tuple[list[tuple[Any, ...]], list[int]]]:
+        """``run`` of each (with its column types), in one round trip: libpq's pipeline mode
+        sends every statement and a sync, then reads the results in order. The wait for them
+        is a ``select`` of the socket, without the GIL (libpq's blocking read would hold it)."""
+        if len(reads) == 1:
+            plan, values = reads[0]
+            return [self.run(plan, values, True)]
+        from psycopg import pq
+        tx, pgconn = self._tx, self._pgconn
+        sends = []
+        for plan, values in reads:
+            params = tx.dump_sequence(values, [self._auto] * len(values))
+            formats = list(tx.formats) if tx.formats is not None else None  # the next dump's own
+            sends.append((plan, tx.types or (), params, formats))
+        results: list[Any] = []
+        with self._lock:
+            for plan, types, _params, _formats in sends:  # prepared outside the pipeline
+                if (plan, types) not in self._prepared:
+                    self._prepared[plan, types] = self._prepare(plan.numbered, types)
+            pgconn.enter_pipeline_mode()
+            try:
+                for plan, types, params, formats in sends:
+                    pgconn.send_query_prepared(self._prepared[plan, types], params,
+                                               param_formats=formats)
+                pgconn.pipeline_sync()
+                _flush(pgconn)
+                synced, socket = pq.ExecStatus.PIPELINE_SYNC, pgconn.socket
+                while True:
+                    pgconn.consume_input()
+                    while not pgconn.is_busy():
+                        result = pgconn.get_result()
+                        if result is None:
+                            continue  # the end of one statement's results
+                        if result.status == synced:
+                            break
+                        results.append(result)
+                    else:
+                        _readable(socket)  # more results came
+                        continue
+                    break
+            finally:
+                if pgconn.status != self._bad:
+                    pgconn.exit_pipeline_mode()
+            for result in results:
+                self._check(result, self._tuples_ok)
+        out = []
+        for result in results:
+            tx.set_pgresult(result)
+            try:
+                rows = tx.load_rows(0, result.ntuples, tuple)
+            finally:
+                tx.set_pgresult(None)
+            out.append((rows, [result.ftype(i) for i in range(result.nfields)]))
+        return out
+
     def _prepare(self, sql: bytes, types: tuple[int, ...]) -> bytes:
         if len(self._prepared) >= MAX_PLANS:  # the engine's plans were dropped: so are these
             self._check(self._pgconn.exec_(b"DEALLOCATE ALL"), self._command_ok)
@@ -308,6 +400,22 @@ class _Libpq:
             from psycopg import OperationalError
             raise OperationalError(self._pgconn.get_error_message())
         raise self._error_from_result(result, encoding=self._connection.info.encoding)
+
+
+def _readable(fd: int) -> None:
+    """Wait until ``fd`` can be read (the GIL released meanwhile)."""
+    if hasattr(select, "poll"):  # any descriptor number
+        waiting = select.poll()
+        waiting.register(fd, select.POLLIN)
+        waiting.poll()
+    else:
+        select.select([fd], [], [])
+
+
+def _flush(pgconn: Any) -> None:
+    """Everything queued sent (a blocking connection's flush waits until it is)."""
+    while pgconn.flush():
+        pass
 
 
 def _numbered(sql: str) -> tuple[bytes, tuple[str, ...]]:

@@ -229,7 +229,7 @@ def endpoint(services: Services, handler: Handler, streamed: frozenset[str] = fr
             raw = b"" if request.method in streamed or bodiless(request.scope) else \
                 await read_body(request, MAX_DATA_BODY)
             if request.method in READS:
-                response = await threads.on_loop(inline, call, raw)
+                response = await threads.on_loop(inline, call, raw, apart=True)
             else:
                 response = await threads.write(call, raw)
         except AllocationSpent as exc:
@@ -571,15 +571,16 @@ BASE = "/services/data/{version}"
 #: Methods that only read (``POST`` ones that do, such as parameterized search, count as
 #: writes: a write thread serves them all the same).
 READS = frozenset({"GET", "HEAD"})
-#: Routes whose GET is tried on the event loop on SQLite: bounded reads (a query runs there
-#: until the loop budget, then moves to a thread; commits.py).
+#: Routes whose GET is tried on the event loop: bounded reads (on SQLite a query runs there
+#: until the loop budget, then moves to a thread; on PostgreSQL its reads run apart;
+#: commits.py).
 INLINE_READS = frozenset({"/query", "/queryAll", "/sobjects/{sobject}/{id}", "/limits"})
 
 
 def endpoints(services: Services) -> list[tuple[str, Methods, Callable[[Request], Any]]]:
     """Each route of ``TABLE`` in order: its path under ``BASE``, methods and endpoint (the
     Starlette routes below, and the lean dispatcher's hot routes, web/hotpath.py)."""
-    inline = services.reads_never_wait
+    inline = services.data_reads_on_loop
     return [(path, methods,
              endpoint(services, _dispatch(methods), STREAMED.get(path, frozenset()),
                       inline and path in INLINE_READS))
