@@ -14,7 +14,8 @@ SELECT localforce runs for the bench's ``SELECT Id,Name FROM Account LIMIT 5`` (
 10^6 rows, same statement shape), read the cheapest way this stack knows, and shaped as
 Salesforce's query answer by ``orjson``. On SQLite the read runs on the event loop (as
 localforce's does); on PostgreSQL on localforce's own request threads (``web/threads.py``,
-its default two), each with its own connection, through libpq's prepared statement (as
+its default two), each with its own connection, through libpq's prepared statement, the
+reads asked for meanwhile together in one pipeline (``threads.READS``; as
 storage/sql/raw_reads.py does). What no localforce code adds: authentication, the API limit,
 SOQL, the access and usage logs. ``FLOOR_DATABASE_URL`` and ``FLOOR_ORG_ID`` name the database
 and the org whose Accounts it reads.
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +41,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from localforce.commits import Read
 from localforce.web import threads
 
 
@@ -155,23 +158,50 @@ def _sqlite_reader(url: str, org_id: str) -> Callable[[], Any]:
 
 def _pg_reader(url: str, org_id: str) -> Callable[[], Any]:
     import psycopg
+    from psycopg import pq
 
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
     sql = _PAGE.format("$1", "$2", "$3", "$4").encode()
     params = [org_id.encode(), b"false", str(_LIMIT + 1).encode(), b"0"]
     local = threading.local()
 
-    def page() -> list[tuple[str, str]]:
-        pgconn = getattr(local, "pgconn", None)
-        if pgconn is None:
-            connection = local.connection = psycopg.connect(conninfo, autocommit=True)
-            pgconn = local.pgconn = connection.pgconn
-            pgconn.prepare(b"page", sql)
-        result = pgconn.exec_prepared(b"page", params)
+    def rows(result: Any) -> list[tuple[str, str]]:
         return [(result.get_value(i, 0).decode(), result.get_value(i, 1).decode())
                 for i in range(result.ntuples)]
 
+    class Pages:
+        """The pages asked for while a batch was on its way, read in one pipeline (as
+        localforce's ``RawReads.run_many``), on the request thread the batch runs on."""
+
+        def run_many(self, reads: list[Read]) -> list[Any]:
+            pgconn = getattr(local, "pgconn", None)
+            if pgconn is None:
+                connection = local.connection = psycopg.connect(conninfo, autocommit=True)
+                pgconn = local.pgconn = connection.pgconn
+                pgconn.prepare(b"page", sql)
+            if len(reads) == 1:
+                return [rows(pgconn.exec_prepared(b"page", params))]
+            pgconn.enter_pipeline_mode()
+            for _ in reads:
+                pgconn.send_query_prepared(b"page", params)
+            pgconn.pipeline_sync()
+            out = []
+            while True:
+                pgconn.consume_input()
+                while not pgconn.is_busy():
+                    result = pgconn.get_result()
+                    if result is None:
+                        continue
+                    if result.status == pq.ExecStatus.PIPELINE_SYNC:
+                        pgconn.exit_pipeline_mode()
+                        return out
+                    out.append(rows(result))
+                select.select([pgconn.socket], [], [])
+
+    pages = Pages()
+
     async def read() -> list[tuple[str, str]]:
-        return await threads.run(page)  # localforce's own hand-off, to its request threads
+        # localforce's own hand-off of reads run apart, to its request threads
+        return await threads.READS.fetch(Read(pages, None))  # type: ignore[no-any-return]
 
     return read
