@@ -20,6 +20,10 @@ and the fourteenth pass).
   for one write lock, on PostgreSQL for row locks and the network: while a long transaction
   holds a lock, they queue here, and reads keep the request threads (and the event loop,
   ``on_loop``) to themselves.
+- ``on_loop(...)``: a hot call tried on the event loop first (``commits.attempt``); with
+  ``apart``, a PostgreSQL read it waits for is run by ``READS`` on the request threads, the
+  reads of every call waiting then in one round trip, and the call tried again with its
+  answer.
 - ``login(...)``: calls that verify a password (the password grant, SOAP ``login()``, the login
   and activation forms). They spend most of their time waiting on the argon2 pool
   (security/passwords.py) with the GIL released; on their own threads they never take the
