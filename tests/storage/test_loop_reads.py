@@ -116,4 +116,4 @@ def test_the_reads_of_calls_on_the_loop_share_round_trips(
 
     assert asyncio.run(main()) == [[("Acme", n)] for n in range(30)]
     assert sum(sizes) == 30
-    assert max(sizes) >= 30 - threads.DEFAULT_REQUEST_THREADS
+    assert max(sizes) >= 10  # one read a batch would be thirty
