@@ -322,18 +322,13 @@ class _Libpq:
                 name = self._prepared[plan, types] = self._prepare(plan.numbered, types)
             result = pgconn.exec_prepared(name, params, param_formats=tx.formats)
             self._check(result, self._tuples_ok)
-        tx.set_pgresult(result)
-        try:
-            rows = tx.load_rows(0, result.ntuples, tuple)
-        finally:
-            tx.set_pgresult(None)  # libpq's copy of the rows is not kept to the next read
-        return rows, [result.ftype(i) for i in range(result.nfields)] if describe else []
+        return self._loaded(result, describe)
 
     def run_many(self, reads: list[tuple[_Plan, tuple[Any, ...]]]
                  ) -> list[tuple[list[tuple[Any, ...]], list[int]]]:
         """``run`` of each (with its column types), in one round trip: libpq's pipeline mode
         sends every statement and a sync, then reads the results in order. The wait for them
-        is a ``select`` of the socket, without the GIL (libpq's blocking read would hold it)."""
+        is a ``poll`` of the socket, without the GIL (libpq's blocking read would hold it)."""
         if len(reads) == 1:
             plan, values = reads[0]
             return [self.run(plan, values, True)]
@@ -354,36 +349,35 @@ class _Libpq:
                 for plan, types, params, formats in sends:
                     pgconn.send_query_prepared(self._prepared[plan, types], params,
                                                param_formats=formats)
-                pgconn.pipeline_sync()
-                _flush(pgconn)
+                pgconn.pipeline_sync()  # sends everything (a blocking connection)
                 synced, socket = pq.ExecStatus.PIPELINE_SYNC, pgconn.socket
                 while True:
-                    pgconn.consume_input()
-                    while not pgconn.is_busy():
-                        result = pgconn.get_result()
-                        if result is None:
-                            continue  # the end of one statement's results
-                        if result.status == synced:
-                            break
-                        results.append(result)
-                    else:
-                        _readable(socket)  # more results came
+                    if pgconn.is_busy():  # the next result has not come in whole yet
+                        _readable(socket)
+                        pgconn.consume_input()
                         continue
-                    break
+                    result = pgconn.get_result()
+                    if result is None:
+                        continue  # the end of one statement's results
+                    if result.status == synced:
+                        break
+                    results.append(result)
             finally:
                 if pgconn.status != self._bad:
                     pgconn.exit_pipeline_mode()
             for result in results:
                 self._check(result, self._tuples_ok)
-        out = []
-        for result in results:
-            tx.set_pgresult(result)
-            try:
-                rows = tx.load_rows(0, result.ntuples, tuple)
-            finally:
-                tx.set_pgresult(None)
-            out.append((rows, [result.ftype(i) for i in range(result.nfields)]))
-        return out
+        return [self._loaded(result, True) for result in results]
+
+    def _loaded(self, result: Any, describe: bool) -> tuple[list[tuple[Any, ...]], list[int]]:
+        """A result's rows by the connection's loaders, and (``describe``) its column types."""
+        tx = self._tx
+        tx.set_pgresult(result)
+        try:
+            rows = tx.load_rows(0, result.ntuples, tuple)
+        finally:
+            tx.set_pgresult(None)  # libpq's copy of the rows is not kept to the next read
+        return rows, [result.ftype(i) for i in range(result.nfields)] if describe else []
 
     def _prepare(self, sql: bytes, types: tuple[int, ...]) -> bytes:
         if len(self._prepared) >= MAX_PLANS:  # the engine's plans were dropped: so are these
@@ -410,12 +404,6 @@ def _readable(fd: int) -> None:
         waiting.poll()
     else:
         select.select([fd], [], [])
-
-
-def _flush(pgconn: Any) -> None:
-    """Everything queued sent (a blocking connection's flush waits until it is)."""
-    while pgconn.flush():
-        pass
 
 
 def _numbered(sql: str) -> tuple[bytes, tuple[str, ...]]:
