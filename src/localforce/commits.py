@@ -103,6 +103,8 @@ async def settle(pending: list[Commit]) -> None:
 # together with the reads other calls on the loop asked for meanwhile, in one round trip
 # (``web/threads.py``) — and tries the call again with the answer (``answered``). A call that
 # asks for another read goes round again; one whose read fails runs on a thread as before.
+# What an attempt worked out before its read (who calls, the query's plan) the next attempt
+# need not work out again: ``kept`` gives it what the first one made.
 
 #: CPU time a call may use on the event loop before SQLite interrupts it: many times a typical
 #: hot call's (bench/README.md); a query that scans a large table is moved to a thread.
@@ -141,22 +143,26 @@ NO_ANSWER: Any = object()
 
 class Replay:
     """What the attempts of one call on the loop carry from one to the next: the answers to
-    the reads it asked for, and the read the last attempt waited for (if one)."""
+    the reads it asked for, what they made on their way (``kept``), and the read the last
+    attempt waited for (if one)."""
 
-    __slots__ = ("answers", "wanted")
+    __slots__ = ("answers", "made", "wanted")
 
     def __init__(self) -> None:
         self.answers: dict[Hashable, Any] = {}
+        self.made: dict[Hashable, Any] = {}
         self.wanted: Read | None = None
 
 
 class _LoopCall:
-    __slots__ = ("held", "deadline", "over", "answers")
+    __slots__ = ("held", "deadline", "over", "answers", "made")
 
-    def __init__(self, answers: dict[Hashable, Any] | None = None) -> None:
+    def __init__(self, replay: Replay | None = None) -> None:
         self.held: list[Callable[[], None]] = []
-        #: The answers to reads an earlier attempt of this call asked for, by their key.
-        self.answers = answers
+        #: The answers to reads an earlier attempt of this call asked for, by their key, and
+        #: what the attempts made (``kept``).
+        self.answers = replay.answers if replay is not None else None
+        self.made = replay.made if replay is not None else None
         #: Set at the first look (``overran``), not here: most calls never reach one, and
         #: the thread's CPU clock is a system call (a visible share of a hot call's samples
         #: under load, bench/README.md). The budget then counts from that first look, which SQLite
@@ -190,6 +196,20 @@ def answered(key: Hashable) -> Any:
     return call.answers.get(key, NO_ANSWER)
 
 
+def kept(key: Hashable, make: Callable[..., T], *args: Any) -> T:
+    """``make(*args)``, made once for all the attempts of a call on the loop: an attempt after
+    a read run apart gets what an earlier one made for ``key``. Only for what every attempt of
+    the call would make alike, without a side effect (who is calling, a query's plan)."""
+    call = _ON_LOOP.get()
+    made = call.made if call is not None else None
+    if made is None:
+        return make(*args)
+    found = made.get(key, NO_ANSWER)
+    if found is NO_ANSWER:
+        found = made[key] = make(*args)
+    return found  # type: ignore[no-any-return]
+
+
 def overran() -> bool:
     """True once a call on the event loop has used its budget (SQLite then interrupts it)."""
     call = _ON_LOOP.get()
@@ -220,7 +240,7 @@ def attempt(work: Callable[..., T], *args: Any, replay: Replay | None = None
     None)`` if it would have waited or ran past its budget (then none of its rows were
     written: run it on a thread, or, when ``replay.wanted`` names the read it waited for,
     run that read apart and try again with its answer in ``replay.answers``)."""
-    call = _LoopCall(replay.answers if replay is not None else None)
+    call = _LoopCall(replay)
     token = _ON_LOOP.set(call)
     if replay is not None:
         replay.wanted = None

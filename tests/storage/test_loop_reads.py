@@ -17,6 +17,8 @@ from sqlalchemy import Integer, bindparam, cast, select
 
 from localforce import commits
 from localforce.bootstrap import Services
+from localforce.domain.models import Access, ObjectPermissions
+from localforce.domain.principal import Principal
 from localforce.storage.sql import tables as t
 from localforce.storage.sql.engine import reader
 from localforce.storage.sql.raw_reads import RawReads
@@ -117,3 +119,27 @@ def test_the_reads_of_calls_on_the_loop_share_round_trips(
     assert asyncio.run(main()) == [[("Acme", n)] for n in range(30)]
     assert sum(sizes) == 30
     assert max(sizes) >= 10  # one read a batch would be thirty
+
+
+def test_a_query_tried_again_after_its_read_works_its_plan_out_once(
+        svc: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``commits.kept``: on PostgreSQL a ``/query`` is tried twice on the loop (its page is
+    read apart in between); the second attempt takes the plan the first resolved."""
+    org = svc.directory.create_org("Acme")
+    user, _ = svc.directory.create_user(org.id, "admin@acme.test", None,
+                                        "System Administrator", last_name="Admin")
+    admin = Principal(org.id, user.id, user.username, None, None, ("api",),
+                      Access(True, True, True, False, ObjectPermissions(), ()), "")
+    svc.data.records.create(admin, "Account", {"Name": "Planned"})
+    queries = svc.data.queries
+    plans: list[int] = []
+    pages: list[int] = []
+    plan, page = queries.plan, queries.store.page
+    monkeypatch.setattr(queries, "plan", lambda *a: plans.append(1) or plan(*a))
+    monkeypatch.setattr(queries.store, "page", lambda *a, **k: pages.append(1) or page(*a, **k))
+
+    found = asyncio.run(threads.on_loop(True, queries.query, admin, "SELECT Name FROM Account",
+                                        "60.0", apart=True))
+    assert [r["Name"] for r in found["records"]] == ["Planned"]
+    assert len(pages) == (2 if _postgres(svc) else 1)  # tried again after the read apart
+    assert len(plans) == 1

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from localforce import commits
 from localforce.caching import Lru
 from localforce.data.access import owner_scope, readable, require_api
 from localforce.data.columns import column_metadata
@@ -52,6 +53,8 @@ def parse_soql(soql: str) -> ast.Select:
 #: Resolved plans kept per process (and, in the SQL store, the statements compiled from each):
 #: resolving names and rights and building SQL cost more than running a short query.
 PLANS_MAX = 1024
+#: ``commits.kept``'s key for a call's plan (a call tried again after its page's read).
+_PLAN = "query plan"
 
 #: What the resolver asks about the caller for one object: may they read it, and the rows
 #: they are limited to (``data/access.py``).
@@ -175,7 +178,7 @@ class QueryService:
     def query(self, principal: Principal, soql: str, version: str, query_all: bool = False,
               batch: int = DEFAULT_BATCH) -> dict[str, Any]:
         require_api(principal)
-        plan = self.plan(principal, soql, query_all)
+        plan = commits.kept((_PLAN, soql, query_all), self.plan, principal, soql, query_all)
         if plan.count_only:
             count = self._limited(plan, self.store.count(plan))
             return {"totalSize": count, "done": True, "records": []}

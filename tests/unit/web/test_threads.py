@@ -150,6 +150,45 @@ def test_a_call_is_tried_again_with_the_answers_of_the_reads_it_waited_for() -> 
     assert all(name.startswith("request_") for name in source.threads)
 
 
+def test_what_an_attempt_made_before_its_read_is_kept_for_the_next() -> None:
+    """``commits.kept``: the attempts of one call make a value once (the data API's caller and
+    plan); another call, and any call off the loop, makes its own."""
+    source = _Numbers()
+    source.release.set()
+    made: list[str] = []
+
+    def make(name: str) -> str:
+        made.append(name)
+        return name.upper()
+
+    def call(name: str) -> str:
+        kept = commits.kept("caller", make, name)
+        return f"{kept} {source.read(4) + source.read(5)}"  # three attempts
+
+    assert asyncio.run(threads.on_loop(True, call, "ann", apart=True)) == "ANN 90"
+    assert made == ["ann"]
+    assert asyncio.run(threads.on_loop(True, call, "bob", apart=True)) == "BOB 90"
+    assert made == ["ann", "bob"]  # a call of its own: nothing kept from another
+    assert commits.kept("caller", make, "cy") == "CY"  # off the loop: made each time
+    assert made == ["ann", "bob", "cy"]
+
+
+def test_a_value_whose_making_waited_is_made_again() -> None:
+    source = _Numbers()
+    source.release.set()
+    made: list[int] = []
+
+    def make() -> int:
+        made.append(1)
+        return source.read(3)  # waits in the first attempt: nothing is kept then
+
+    def call() -> int:
+        return commits.kept("total", make) + commits.kept("total", make)
+
+    assert asyncio.run(threads.on_loop(True, call, apart=True)) == 60
+    assert made == [1, 1]  # the attempt that waited, then the one that made it (kept once)
+
+
 def test_reads_asked_for_while_a_batch_is_on_its_way_go_in_the_next_one() -> None:
     source = _Numbers()
 

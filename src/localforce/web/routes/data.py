@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from localforce import commits
 from localforce.bootstrap import Services
 from localforce.data.bulk.ingest import JobResource
 from localforce.data.errors import ApiError, BadRequest, NotFound, UnsupportedMediaType
@@ -132,8 +133,10 @@ MAX_INFLATED = 64 * 1024 * 1024
 
 def _inflated(request: Request, raw: bytes) -> bytes:
     """The body as sent before ``Content-Encoding: gzip`` (or ``deflate``) was applied."""
+    if not raw:  # a GET's (its headers are not even looked at)
+        return raw
     coding = request.headers.get("content-encoding", "").strip().lower()
-    if coding in ("", "identity") or not raw:
+    if coding in ("", "identity"):
         return raw
     if coding not in ("gzip", "x-gzip", "deflate"):
         raise UnsupportedMediaType(f"Content-Encoding '{coding}' is not supported")
@@ -215,7 +218,7 @@ def endpoint(services: Services, handler: Handler, streamed: frozenset[str] = fr
         loop = asyncio.get_running_loop() if request.method in streamed else None
 
         def call(raw: bytes) -> Response:
-            principal = _principal(services, request)
+            principal = commits.kept(_principal, _principal, services, request)
             if not usage:  # counted once, also when a call on the loop runs again on a thread
                 usage.append(services.limits.allocation.consume(principal.org_id).header())
             body = BodyStream(request, loop) if loop is not None else \
