@@ -144,25 +144,29 @@ NO_ANSWER: Any = object()
 class Replay:
     """What the attempts of one call on the loop carry from one to the next: the answers to
     the reads it asked for, what they made on their way (``kept``), and the read the last
-    attempt waited for (if one)."""
+    attempt waited for (if one). ``guesses``: answers read before the call asked for them
+    (``web/threads.py``, guessed from an earlier call); one the call asks for moves to
+    ``answers``, one it never asks for stays here, unused."""
 
-    __slots__ = ("answers", "made", "wanted")
+    __slots__ = ("answers", "made", "wanted", "last", "guesses")
 
     def __init__(self) -> None:
         self.answers: dict[Hashable, Any] = {}
         self.made: dict[Hashable, Any] = {}
         self.wanted: Read | None = None
+        #: The last read run apart for the call (set by its runner).
+        self.last: Read | None = None
+        self.guesses: dict[Hashable, Any] = {}
 
 
 class _LoopCall:
-    __slots__ = ("held", "deadline", "over", "answers", "made")
+    __slots__ = ("held", "deadline", "over", "replay")
 
     def __init__(self, replay: Replay | None = None) -> None:
         self.held: list[Callable[[], None]] = []
-        #: The answers to reads an earlier attempt of this call asked for, by their key, and
-        #: what the attempts made (``kept``).
-        self.answers = replay.answers if replay is not None else None
-        self.made = replay.made if replay is not None else None
+        #: The answers to reads an earlier attempt of this call asked for, and what the
+        #: attempts made (``kept``).
+        self.replay = replay
         #: Set at the first look (``overran``), not here: most calls never reach one, and
         #: the thread's CPU clock is a system call (a visible share of a hot call's samples
         #: under load, bench/README.md). The budget then counts from that first look, which SQLite
@@ -191,9 +195,15 @@ def answered(key: Hashable) -> Any:
     """The answer to the read ``key`` that an earlier attempt of this call asked for, or
     ``NO_ANSWER`` (no such answer, or not on the loop)."""
     call = _ON_LOOP.get()
-    if call is None or call.answers is None:
+    replay = call.replay if call is not None else None
+    if replay is None:
         return NO_ANSWER
-    return call.answers.get(key, NO_ANSWER)
+    found = replay.answers.get(key, NO_ANSWER)
+    if found is NO_ANSWER and replay.guesses:
+        found = replay.guesses.pop(key, NO_ANSWER)
+        if found is not NO_ANSWER:
+            replay.answers[key] = found
+    return found
 
 
 def kept(key: Hashable, make: Callable[..., T], *args: Any) -> T:
@@ -201,9 +211,10 @@ def kept(key: Hashable, make: Callable[..., T], *args: Any) -> T:
     a read run apart gets what an earlier one made for ``key``. Only for what every attempt of
     the call would make alike, without a side effect (who is calling, a query's plan)."""
     call = _ON_LOOP.get()
-    made = call.made if call is not None else None
-    if made is None:
+    replay = call.replay if call is not None else None
+    if replay is None:
         return make(*args)
+    made = replay.made
     found = made.get(key, NO_ANSWER)
     if found is NO_ANSWER:
         found = made[key] = make(*args)

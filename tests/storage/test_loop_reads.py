@@ -121,15 +121,19 @@ def test_the_reads_of_calls_on_the_loop_share_round_trips(
     assert max(sizes) >= 10  # one read a batch would be thirty
 
 
+def _admin(svc: Services) -> Principal:
+    org = svc.directory.create_org("Acme")
+    user, _ = svc.directory.create_user(org.id, "admin@acme.test", None,
+                                        "System Administrator", last_name="Admin")
+    return Principal(org.id, user.id, user.username, None, None, ("api",),
+                     Access(True, True, True, False, ObjectPermissions(), ()), "")
+
+
 def test_a_query_tried_again_after_its_read_works_its_plan_out_once(
         svc: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     """``commits.kept``: on PostgreSQL a ``/query`` is tried twice on the loop (its page is
     read apart in between); the second attempt takes the plan the first resolved."""
-    org = svc.directory.create_org("Acme")
-    user, _ = svc.directory.create_user(org.id, "admin@acme.test", None,
-                                        "System Administrator", last_name="Admin")
-    admin = Principal(org.id, user.id, user.username, None, None, ("api",),
-                      Access(True, True, True, False, ObjectPermissions(), ()), "")
+    admin = _admin(svc)
     svc.data.records.create(admin, "Account", {"Name": "Planned"})
     queries = svc.data.queries
     plans: list[int] = []
@@ -143,3 +147,29 @@ def test_a_query_tried_again_after_its_read_works_its_plan_out_once(
     assert [r["Name"] for r in found["records"]] == ["Planned"]
     assert len(pages) == (2 if _postgres(svc) else 1)  # tried again after the read apart
     assert len(plans) == 1
+
+
+def test_a_query_like_an_earlier_one_reads_its_page_first_and_sees_what_changed(
+        svc: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``on_loop``'s ``like`` (the data API: the same path, query and credentials): on
+    PostgreSQL the page the last such ``/query`` read is read again before the call is tried,
+    so the call finishes in one attempt; the read is made for this call, and sees a change
+    made since."""
+    admin = _admin(svc)
+    record = svc.data.records.create(admin, "Account", {"Name": "Before"})
+    queries = svc.data.queries
+    pages: list[int] = []
+    page = queries.store.page
+    monkeypatch.setattr(queries.store, "page", lambda *a, **k: pages.append(1) or page(*a, **k))
+
+    def names() -> list[str]:
+        found = asyncio.run(threads.on_loop(True, queries.query, admin,
+                                            "SELECT Name FROM Account", "60.0", apart=True,
+                                            like=("the same request", admin.user_id)))
+        return [r["Name"] for r in found["records"]]
+
+    assert names() == ["Before"]
+    svc.data.records.update(admin, "Account", record.id, {"Name": "After"})
+    pages.clear()
+    assert names() == ["After"]
+    assert len(pages) == 1  # one attempt, with its page read already

@@ -41,13 +41,14 @@ import functools
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from queue import SimpleQueue
 from typing import Any, TypeVar
 
 from anyio import to_thread
 
 from localforce import commits
+from localforce.caching import Lru
 
 T = TypeVar("T")
 
@@ -168,6 +169,7 @@ _LOGINS = _Pool("login", LOGIN_THREADS)
 
 def _after_fork() -> None:
     READS.forget()
+    _GUESSES.clear()
     for pool in (_REQUESTS, _WRITES, _LOGINS):
         pool.forget_threads()
 
@@ -197,10 +199,12 @@ async def login(work: Callable[..., T], *args: object, **kwargs: object) -> T:
 
 #: Reads one call on the event loop may have run apart before it runs on a thread instead.
 MAX_READS_APART = 4
+#: Kinds of calls whose last read ``on_loop`` remembers (``like``).
+GUESSES_MAX = 4096
 
 
 async def on_loop(inline: bool, work: Callable[..., T], *args: object,
-                  apart: bool = False) -> T:
+                  apart: bool = False, like: Hashable | None = None) -> T:
     """``work(*args)`` on the event loop itself when ``inline`` and it need not wait
     (``commits.attempt``: reads on SQLite, rows for the group-commit writer), else on a request
     thread like ``run``. Only calls that never verify a password may be inline.
@@ -208,12 +212,25 @@ async def on_loop(inline: bool, work: Callable[..., T], *args: object,
     ``apart``: a read the call waits for that can be run apart (PostgreSQL's, a
     ``commits.Read``) is run by ``READS`` and the call tried again with its answer; only for
     calls that do nothing twice when tried again (the data API's reads count the request
-    once, web/routes/data.py)."""
+    once, web/routes/data.py).
+
+    ``like``: what makes calls alike (the data API: the request's path, query and
+    credentials, hashed). The last read the previous such call asked for is read at once,
+    before the first attempt (``_GUESSES``), so a call that asks for it again finishes in one
+    attempt instead of two; its answer is used only by a call that asks for that very read,
+    and a guess a call never asked for is not made again for calls like it."""
     if inline:
         replay = commits.Replay() if apart else None
+        guess = _GUESSES.get(like) if replay is not None and like is not None else None
+        if isinstance(guess, commits.Read):
+            answer = await READS.fetch(guess)
+            if answer is not commits.NO_ANSWER:
+                replay.guesses[guess.key] = answer  # type: ignore[union-attr]
         while True:
             done, result = commits.attempt(work, *args, replay=replay)
             if done:
+                if like is not None and replay is not None and guess is not _UNLIKE:
+                    _learn(like, guess, replay)
                 return result  # type: ignore[return-value]  # T, which may itself be None
             if replay is None or replay.wanted is None \
                     or len(replay.answers) >= MAX_READS_APART:
@@ -223,7 +240,22 @@ async def on_loop(inline: bool, work: Callable[..., T], *args: object,
             if answer is commits.NO_ANSWER:  # the read failed: on a thread, it fails as ever
                 break
             replay.answers[read.key] = answer
+            replay.last = read
     return await run(work, *args)
+
+
+#: The last read a call like it asked for (``on_loop``'s ``like``), or ``_UNLIKE``: calls of
+#: that kind ask for a different read each time (a query of today's date, say).
+_GUESSES: Lru[Hashable, commits.Read | object] = Lru(GUESSES_MAX)
+_UNLIKE = object()
+
+
+def _learn(like: Hashable, guess: commits.Read | object | None, replay: commits.Replay) -> None:
+    if guess is None:
+        if replay.last is not None:
+            _GUESSES.put(like, replay.last)
+    elif replay.guesses:  # read before the call, and never asked for
+        _GUESSES.put(like, _UNLIKE)
 
 
 class _ReadsApart:

@@ -189,6 +189,37 @@ def test_a_value_whose_making_waited_is_made_again() -> None:
     assert made == [1, 1]  # the attempt that waited, then the one that made it (kept once)
 
 
+def test_a_call_like_an_earlier_one_has_its_read_made_before_its_first_attempt() -> None:
+    source = _Numbers()
+    source.release.set()
+    attempts: list[int] = []
+
+    def call(n: int) -> int:
+        attempts.append(n)
+        return source.read(n)
+
+    async def main() -> list[int]:
+        return [await threads.on_loop(True, call, n, apart=True, like="kind a") for n in (3, 3)]
+
+    assert asyncio.run(main()) == [30, 30]
+    assert attempts == [3, 3, 3]  # two attempts, then one: its read was made before it
+    assert source.batches == [[3], [3]]  # each call's own read, made for it
+
+
+def test_a_guess_the_call_never_asks_for_is_not_used_nor_made_again() -> None:
+    """Calls alike (``like``) that ask for different reads: each gets the answer of its own
+    read, and after one guess in vain, none is made for calls of that kind."""
+    source = _Numbers()
+    source.release.set()
+
+    async def main() -> list[int]:
+        return [await threads.on_loop(True, source.read, n, apart=True, like="kind b")
+                for n in (1, 2, 3)]
+
+    assert asyncio.run(main()) == [10, 20, 30]
+    assert source.batches == [[1], [1], [2], [3]]  # 1 guessed for the second call, in vain
+
+
 def test_reads_asked_for_while_a_batch_is_on_its_way_go_in_the_next_one() -> None:
     source = _Numbers()
 

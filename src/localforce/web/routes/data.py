@@ -211,7 +211,10 @@ def endpoint(services: Services, handler: Handler, streamed: frozenset[str] = fr
              inline: bool = False) -> Callable[[Request], Any]:
     """``streamed``: the methods whose handler reads the body itself (a ``BodyStream``).
     ``inline``: GET calls are tried on the event loop (web/threads.py ``on_loop``); calls of
-    other methods run on the write threads."""
+    other methods run on the write threads. Where their reads run apart (PostgreSQL), a GET
+    like an earlier one (the same path, query and credentials) has that one's read made at
+    once (``on_loop``'s ``like``)."""
+    guessing = inline and not services.reads_never_wait
     async def run(request: Request) -> Response:
         usage: list[str] = []  # the Sforce-Limit-Info value, once the call is counted
         # Asked only for a streamed body (each ask is a ``getpid`` system call).
@@ -232,7 +235,9 @@ def endpoint(services: Services, handler: Handler, streamed: frozenset[str] = fr
             raw = b"" if request.method in streamed or bodiless(request.scope) else \
                 await read_body(request, MAX_DATA_BODY)
             if request.method in READS:
-                response = await threads.on_loop(inline, call, raw, apart=True)
+                like = hash((request.scope["path"], request.scope["query_string"],
+                             request.headers.get("authorization"))) if guessing else None
+                response = await threads.on_loop(inline, call, raw, apart=True, like=like)
             else:
                 response = await threads.write(call, raw)
         except AllocationSpent as exc:
