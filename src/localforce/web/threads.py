@@ -23,7 +23,8 @@ and the fourteenth pass).
 - ``on_loop(...)``: a hot call tried on the event loop first (``commits.attempt``); with
   ``apart``, a PostgreSQL read it waits for is run by ``READS`` on the request threads, the
   reads of every call waiting then in one round trip, and the call tried again with its
-  answer.
+  answer; with ``like`` too, the read the last call like it asked for is made before the
+  first attempt, so a call that asks for it again is tried once.
 - ``login(...)``: calls that verify a password (the password grant, SOAP ``login()``, the login
   and activation forms). They spend most of their time waiting on the argon2 pool
   (security/passwords.py) with the GIL released; on their own threads they never take the
