@@ -218,19 +218,19 @@ async def on_loop(inline: bool, work: Callable[..., T], *args: object,
     ``like``: what makes calls alike (the data API: the request's path, query and
     credentials, hashed). The last read the previous such call asked for is read at once,
     before the first attempt (``_GUESSES``), so a call that asks for it again finishes in one
-    attempt instead of two; its answer is used only by a call that asks for that very read,
-    and a guess a call never asked for is not made again for calls like it."""
+    attempt instead of two; its answer is used only by a call that asks for that very read.
+    Calls of a kind whose guess went unused twice in a row are not guessed for again."""
     if inline:
         replay = commits.Replay() if apart else None
         guess = _GUESSES.get(like) if replay is not None and like is not None else None
-        if isinstance(guess, commits.Read):
-            answer = await READS.fetch(guess)
+        if replay is not None and guess is not None and guess.read is not None:
+            answer = await READS.fetch(guess.read)
             if answer is not commits.NO_ANSWER:
-                replay.guesses[guess.key] = answer  # type: ignore[union-attr]
+                replay.guesses[guess.read.key] = answer
         while True:
             done, result = commits.attempt(work, *args, replay=replay)
             if done:
-                if like is not None and replay is not None and guess is not _UNLIKE:
+                if like is not None and replay is not None:
                     _learn(like, guess, replay)
                 return result  # type: ignore[return-value]  # T, which may itself be None
             if replay is None or replay.wanted is None \
@@ -245,18 +245,33 @@ async def on_loop(inline: bool, work: Callable[..., T], *args: object,
     return await run(work, *args)
 
 
-#: The last read a call like it asked for (``on_loop``'s ``like``), or ``_UNLIKE``: calls of
-#: that kind ask for a different read each time (a query of today's date, say).
-_GUESSES: Lru[Hashable, commits.Read | object] = Lru(GUESSES_MAX)
-_UNLIKE = object()
+class _Guess:
+    """The last read a call of one kind asked for (``on_loop``'s ``like``); ``missed``: the
+    guess before it went unused. No read: calls of that kind ask for a different read each
+    time (a query of today's date, say), and are not guessed for."""
+
+    __slots__ = ("read", "missed")
+
+    def __init__(self, read: commits.Read | None, missed: bool = False) -> None:
+        self.read, self.missed = read, missed
 
 
-def _learn(like: Hashable, guess: commits.Read | object | None, replay: commits.Replay) -> None:
+_GUESSES: Lru[Hashable, _Guess] = Lru(GUESSES_MAX)
+_UNLIKE = _Guess(None)
+
+
+def _learn(like: Hashable, guess: _Guess | None, replay: commits.Replay) -> None:
     if guess is None:
         if replay.last is not None:
-            _GUESSES.put(like, replay.last)
+            _GUESSES.put(like, _Guess(replay.last))
+    elif guess.read is None:
+        return
     elif replay.guesses:  # read before the call, and never asked for
-        _GUESSES.put(like, _UNLIKE)
+        # Once (the plan was made anew, say): the call's own read is the next guess.
+        missed_again = guess.missed or replay.last is None
+        _GUESSES.put(like, _UNLIKE if missed_again else _Guess(replay.last, missed=True))
+    elif guess.missed:
+        _GUESSES.put(like, _Guess(guess.read))
 
 
 class _ReadsApart:

@@ -206,18 +206,37 @@ def test_a_call_like_an_earlier_one_has_its_read_made_before_its_first_attempt()
     assert source.batches == [[3], [3]]  # each call's own read, made for it
 
 
-def test_a_guess_the_call_never_asks_for_is_not_used_nor_made_again() -> None:
+def test_a_guess_the_call_never_asks_for_is_not_used_and_twice_is_not_made_again() -> None:
     """Calls alike (``like``) that ask for different reads: each gets the answer of its own
-    read, and after one guess in vain, none is made for calls of that kind."""
+    read, and after two guesses in vain in a row, none is made for calls of that kind."""
     source = _Numbers()
     source.release.set()
 
     async def main() -> list[int]:
         return [await threads.on_loop(True, source.read, n, apart=True, like="kind b")
-                for n in (1, 2, 3)]
+                for n in (1, 2, 3, 4)]
 
-    assert asyncio.run(main()) == [10, 20, 30]
-    assert source.batches == [[1], [1], [2], [3]]  # 1 guessed for the second call, in vain
+    assert asyncio.run(main()) == [10, 20, 30, 40]
+    # 1 guessed for the second call and 2 for the third, in vain: none for the fourth.
+    assert source.batches == [[1], [1], [2], [2], [3], [4]]
+
+
+def test_a_kind_whose_read_changed_once_is_guessed_for_again() -> None:
+    source = _Numbers()
+    source.release.set()
+    attempts: list[int] = []
+
+    def call(n: int) -> int:
+        attempts.append(n)
+        return source.read(n)
+
+    async def main() -> list[int]:
+        return [await threads.on_loop(True, call, n, apart=True, like="kind c")
+                for n in (1, 2, 2, 2)]
+
+    assert asyncio.run(main()) == [10, 20, 20, 20]
+    assert source.batches == [[1], [1], [2], [2], [2]]
+    assert attempts == [1, 1, 2, 2, 2, 2]  # 2 guessed for the third call and the fourth
 
 
 def test_reads_asked_for_while_a_batch_is_on_its_way_go_in_the_next_one() -> None:

@@ -215,6 +215,7 @@ def endpoint(services: Services, handler: Handler, streamed: frozenset[str] = fr
     like an earlier one (the same path, query and credentials) has that one's read made at
     once (``on_loop``'s ``like``)."""
     guessing = inline and not services.reads_never_wait
+
     async def run(request: Request) -> Response:
         usage: list[str] = []  # the Sforce-Limit-Info value, once the call is counted
         # Asked only for a streamed body (each ask is a ``getpid`` system call).
