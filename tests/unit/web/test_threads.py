@@ -189,7 +189,9 @@ def test_a_value_whose_making_waited_is_made_again() -> None:
     assert made == [1, 1]  # the attempt that waited, then the one that made it (kept once)
 
 
-def test_a_call_like_an_earlier_one_has_its_read_made_before_its_first_attempt() -> None:
+def _alike(kind: str, reads: tuple[int, ...]) -> tuple[list[int], _Numbers, list[int]]:
+    """Calls of one kind (``like``), one after another, each reading its ``n``: their
+    answers, the source, and each attempt's ``n``."""
     source = _Numbers()
     source.release.set()
     attempts: list[int] = []
@@ -199,9 +201,14 @@ def test_a_call_like_an_earlier_one_has_its_read_made_before_its_first_attempt()
         return source.read(n)
 
     async def main() -> list[int]:
-        return [await threads.on_loop(True, call, n, apart=True, like="kind a") for n in (3, 3)]
+        return [await threads.on_loop(True, call, n, apart=True, like=kind) for n in reads]
 
-    assert asyncio.run(main()) == [30, 30]
+    return asyncio.run(main()), source, attempts
+
+
+def test_a_call_like_an_earlier_one_has_its_read_made_before_its_first_attempt() -> None:
+    answers, source, attempts = _alike("kind a", (3, 3))
+    assert answers == [30, 30]
     assert attempts == [3, 3, 3]  # two attempts, then one: its read was made before it
     assert source.batches == [[3], [3]]  # each call's own read, made for it
 
@@ -209,32 +216,15 @@ def test_a_call_like_an_earlier_one_has_its_read_made_before_its_first_attempt()
 def test_a_guess_the_call_never_asks_for_is_not_used_and_twice_is_not_made_again() -> None:
     """Calls alike (``like``) that ask for different reads: each gets the answer of its own
     read, and after two guesses in vain in a row, none is made for calls of that kind."""
-    source = _Numbers()
-    source.release.set()
-
-    async def main() -> list[int]:
-        return [await threads.on_loop(True, source.read, n, apart=True, like="kind b")
-                for n in (1, 2, 3, 4)]
-
-    assert asyncio.run(main()) == [10, 20, 30, 40]
+    answers, source, _ = _alike("kind b", (1, 2, 3, 4))
+    assert answers == [10, 20, 30, 40]
     # 1 guessed for the second call and 2 for the third, in vain: none for the fourth.
     assert source.batches == [[1], [1], [2], [2], [3], [4]]
 
 
 def test_a_kind_whose_read_changed_once_is_guessed_for_again() -> None:
-    source = _Numbers()
-    source.release.set()
-    attempts: list[int] = []
-
-    def call(n: int) -> int:
-        attempts.append(n)
-        return source.read(n)
-
-    async def main() -> list[int]:
-        return [await threads.on_loop(True, call, n, apart=True, like="kind c")
-                for n in (1, 2, 2, 2)]
-
-    assert asyncio.run(main()) == [10, 20, 20, 20]
+    answers, source, attempts = _alike("kind c", (1, 2, 2, 2))
+    assert answers == [10, 20, 20, 20]
     assert source.batches == [[1], [1], [2], [2], [2]]
     assert attempts == [1, 1, 2, 2, 2, 2]  # 2 guessed for the third call and the fourth
 
