@@ -184,3 +184,38 @@ def test_a_flat_query_is_shaped_as_the_general_walk_shapes_it(
     assert parent.shaping["flat"] is None  # a parent's field: the general walk
     # an aggregate's outputs are (alias, select index): never taken for fields, even so named
     assert flat_fields(queries.plan(admin, "SELECT COUNT(Id) field FROM Account")) is None
+
+
+def test_a_date_literal_plan_serves_the_rest_of_the_day_in_its_zone(
+        services: Services, admin: Principal, make_user: Callable[..., Principal],
+        clock: FixedClock) -> None:
+    """A plan of ``TODAY`` is resolved once for the calls of one day in one time zone: of this
+    user, or of another in the same zone whose rights answer alike; not for a user elsewhere."""
+    soql = "SELECT Name FROM Account WHERE CreatedDate = TODAY"
+    queries = services.data.queries
+    zone = queries.time_zone(services.data.schema_for(admin.org_id), admin)
+    local = dt.datetime.fromtimestamp(clock(), zone)
+    clock.now = dt.datetime.combine(local.date(), dt.time(9), zone).timestamp()
+    first = queries.plan(admin, soql)
+    clock.advance(3600)
+    assert queries.plan(admin, soql) is first
+    other = make_user("System Administrator")
+    assert queries.plan(other, soql) is first  # the same zone, the same rights
+    user = services.directory.store.get_user(other.user_id)
+    assert user is not None
+    services.directory.store.save_user(dataclasses.replace(user, time_zone="Asia/Tokyo"))
+    assert queries.plan(other, soql) is not first  # another zone: its own today
+
+
+def test_a_date_literal_plan_ends_at_its_users_midnight(
+        services: Services, admin: Principal, clock: FixedClock) -> None:
+    queries = services.data.queries
+    zone = queries.time_zone(services.data.schema_for(admin.org_id), admin)
+    local = dt.datetime.fromtimestamp(clock(), zone)
+    midnight = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), zone)
+    clock.now = midnight.timestamp() - 0.25
+    services.data.records.create(admin, "Account", {"Name": "Late"})
+    soql = "SELECT Name FROM Account WHERE CreatedDate = TODAY"
+    assert names(services, admin, soql) == ["Late"]
+    clock.advance(0.5)  # within the freshness, but the next day in the user's zone
+    assert names(services, admin, soql) == []

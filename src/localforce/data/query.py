@@ -77,6 +77,9 @@ class Resolved:
     #: The user a ``USING SCOPE`` plan is for (``mine`` names them in its filter); ``None``:
     #: any caller whose rights answer alike.
     user_id: str | None = None
+    #: A plan of date literals (``TODAY``): the time zone its days were taken in and when the
+    #: next day begins there (``clock``); it serves a caller in that zone until then.
+    day: tuple[dt.tzinfo, float] | None = None
     #: The last caller that fit: a principal is immutable, and the session cache hands out
     #: the same one for a while, so only another one is asked again.
     last_fit: list[Principal | None] = field(default_factory=lambda: [None], compare=False,
@@ -91,6 +94,12 @@ class Resolved:
             self.last_fit[0] = principal
             return True
         return False
+
+
+def _next_midnight(now: dt.datetime, zone: dt.tzinfo) -> float:
+    """When the day after ``now``'s begins in ``zone`` (a POSIX time)."""
+    tomorrow = now.astimezone(zone).date() + dt.timedelta(days=1)
+    return dt.datetime.combine(tomorrow, dt.time(), zone).timestamp()
 
 
 def query_error(error: SoqlError) -> BadRequest:
@@ -119,7 +128,8 @@ class QueryService:
         schema = self.schema_for(principal.org_id)
         key = (schema.token, principal.org_id, soql, query_all)
         cached = self.plans.get(key)
-        if cached is not None and cached.fits(principal):
+        if cached is not None and cached.fits(principal) and (
+                cached.day is None or self._same_day(cached.day, schema, principal)):
             return cached.plan
         try:
             select = parse_soql(soql)
@@ -132,18 +142,25 @@ class QueryService:
             return asked[obj.key][1]
 
         now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
+        zone = functools.cache(lambda: self.time_zone(schema, principal))
         resolver = Resolver(schema, soql, lambda obj: ask(obj)[0], principal.org_id, now,
-                            query_all,
-                            functools.cache(lambda: self.time_zone(schema, principal)),
-                            lambda obj: ask(obj)[1], principal.user_id)
+                            query_all, zone, lambda obj: ask(obj)[1], principal.user_id)
         plan = resolver.plan(select)
-        # Date literals are the user's today in their zone: such a plan is this call's only.
-        # USING SCOPE mine is the user's own rows: that plan serves that user only.
-        if len(soql) <= PARSED_MAX_CHARS and not plan.uses_date_literals():
+        if len(soql) <= PARSED_MAX_CHARS:
             key = (schema.token, principal.org_id, soql, query_all)  # a reload changes it
+            # USING SCOPE mine is the user's own rows: that plan serves that user only. Date
+            # literals are the user's today in their zone: that day's, in that zone.
             owner = principal.user_id if select.using_scope is not None else None
-            self.plans.put(key, Resolved(plan, tuple(asked.values()), owner))
+            day = (zone(), _next_midnight(now, zone())) if plan.uses_date_literals() else None
+            self.plans.put(key, Resolved(plan, tuple(asked.values()), owner, day))
         return plan
+
+    def _same_day(self, day: tuple[dt.tzinfo, float], schema: Schema,
+                  principal: Principal) -> bool:
+        """Whether a plan of date literals taken in ``day`` is this caller's today (their zone
+        is read each time, as resolving the plan would)."""
+        zone, ends = day
+        return self.clock() < ends and self.time_zone(schema, principal) == zone
 
     def time_zone(self, schema: Schema, principal: Principal) -> dt.tzinfo:
         """The user's ``TimeZoneSidKey`` (an IANA name); UTC when unknown or not a zone."""
