@@ -162,10 +162,12 @@ def test_a_query_like_an_earlier_one_reads_its_page_first_and_sees_what_changed(
     page = queries.store.page
     monkeypatch.setattr(queries.store, "page", lambda *a, **k: pages.append(1) or page(*a, **k))
 
+    guesses = threads.Guesses()
+
     def names() -> list[str]:
         found = asyncio.run(threads.on_loop(True, queries.query, admin,
                                             "SELECT Name FROM Account", "60.0", apart=True,
-                                            like=("the same request", admin.user_id)))
+                                            like=(guesses, "the same request")))
         return [r["Name"] for r in found["records"]]
 
     assert names() == ["Before"]

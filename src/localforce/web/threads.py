@@ -170,7 +170,6 @@ _LOGINS = _Pool("login", LOGIN_THREADS)
 
 def _after_fork() -> None:
     READS.forget()
-    _GUESSES.clear()
     for pool in (_REQUESTS, _WRITES, _LOGINS):
         pool.forget_threads()
 
@@ -200,12 +199,12 @@ async def login(work: Callable[..., T], *args: object, **kwargs: object) -> T:
 
 #: Reads one call on the event loop may have run apart before it runs on a thread instead.
 MAX_READS_APART = 4
-#: Kinds of calls whose last read ``on_loop`` remembers (``like``).
-GUESSES_MAX = 4096
+#: Kinds of calls whose last read one ``Guesses`` remembers.
+GUESSES_MAX = 1024
 
 
 async def on_loop(inline: bool, work: Callable[..., T], *args: object,
-                  apart: bool = False, like: Hashable | None = None) -> T:
+                  apart: bool = False, like: tuple[Guesses, Hashable] | None = None) -> T:
     """``work(*args)`` on the event loop itself when ``inline`` and it need not wait
     (``commits.attempt``: reads on SQLite, rows for the group-commit writer), else on a request
     thread like ``run``. Only calls that never verify a password may be inline.
@@ -215,14 +214,14 @@ async def on_loop(inline: bool, work: Callable[..., T], *args: object,
     calls that do nothing twice when tried again (the data API's reads count the request
     once, web/routes/data.py).
 
-    ``like``: what makes calls alike (the data API: the request's path, query and
-    credentials, hashed). The last read the previous such call asked for is read at once,
-    before the first attempt (``_GUESSES``), so a call that asks for it again finishes in one
-    attempt instead of two; its answer is used only by a call that asks for that very read.
-    Calls of a kind whose guess went unused twice in a row are not guessed for again."""
+    ``like``: the guesses of the caller's route and what makes calls alike there (the data
+    API: the request's path, query and credentials, hashed). The last read the previous such
+    call asked for is read at once, before the first attempt, so a call that asks for it again
+    finishes in one attempt instead of two; its answer is used only by a call that asks for
+    that very read."""
     if inline:
         replay = commits.Replay() if apart else None
-        guess = _GUESSES.get(like) if replay is not None and like is not None else None
+        guess = like[0].get(like[1]) if replay is not None and like is not None else None
         if replay is not None and guess is not None and guess.read is not None:
             answer = await READS.fetch(guess.read)
             if answer is not commits.NO_ANSWER:
@@ -231,7 +230,7 @@ async def on_loop(inline: bool, work: Callable[..., T], *args: object,
             done, result = commits.attempt(work, *args, replay=replay)
             if done:
                 if like is not None and replay is not None:
-                    _learn(like, guess, replay)
+                    like[0].learn(like[1], guess, replay)
                 return result  # type: ignore[return-value]  # T, which may itself be None
             if replay is None or replay.wanted is None \
                     or len(replay.answers) >= MAX_READS_APART:
@@ -246,9 +245,9 @@ async def on_loop(inline: bool, work: Callable[..., T], *args: object,
 
 
 class _Guess:
-    """The last read a call of one kind asked for (``on_loop``'s ``like``); ``missed``: the
-    guess before it went unused. No read: calls of that kind ask for a different read each
-    time (a query of today's date, say), and are not guessed for."""
+    """The last read a call of one kind asked for; ``missed``: the guess before it went
+    unused. No read: calls of that kind ask for a different read each time (a query of
+    today's date, say), and are not guessed for."""
 
     __slots__ = ("read", "missed")
 
@@ -256,22 +255,33 @@ class _Guess:
         self.read, self.missed = read, missed
 
 
-_GUESSES: Lru[Hashable, _Guess] = Lru(GUESSES_MAX)
 _UNLIKE = _Guess(None)
 
 
-def _learn(like: Hashable, guess: _Guess | None, replay: commits.Replay) -> None:
-    if guess is None:
-        if replay.last is not None:
-            _GUESSES.put(like, _Guess(replay.last))
-    elif guess.read is None:
-        return
-    elif replay.guesses:  # read before the call, and never asked for
-        # Once (the plan was made anew, say): the call's own read is the next guess.
-        missed_again = guess.missed or replay.last is None
-        _GUESSES.put(like, _UNLIKE if missed_again else _Guess(replay.last, missed=True))
-    elif guess.missed:
-        _GUESSES.put(like, _Guess(guess.read))
+class Guesses:
+    """One route's guesses (``on_loop``'s ``like``): per kind of call, the last read such a
+    call asked for, at most ``size`` kinds (the least recently used go first). They live with
+    the route, so nothing of a closed app's stores is kept here. A kind whose guess went
+    unused twice in a row is not guessed for again."""
+
+    def __init__(self, size: int = GUESSES_MAX) -> None:
+        self._kinds: Lru[Hashable, _Guess] = Lru(size)
+
+    def get(self, like: Hashable) -> _Guess | None:
+        return self._kinds.get(like)
+
+    def learn(self, like: Hashable, guess: _Guess | None, replay: commits.Replay) -> None:
+        if guess is None:
+            if replay.last is not None:
+                self._kinds.put(like, _Guess(replay.last))
+        elif guess.read is None:
+            return
+        elif replay.guesses:  # read before the call, and never asked for
+            # Once (the plan was made anew, say): the call's own read is the next guess.
+            missed_again = guess.missed or replay.last is None
+            self._kinds.put(like, _UNLIKE if missed_again else _Guess(replay.last, missed=True))
+        elif guess.missed:
+            self._kinds.put(like, _Guess(guess.read))
 
 
 class _ReadsApart:

@@ -200,8 +200,11 @@ def _alike(kind: str, reads: tuple[int, ...]) -> tuple[list[int], _Numbers, list
         attempts.append(n)
         return source.read(n)
 
+    guesses = threads.Guesses()
+
     async def main() -> list[int]:
-        return [await threads.on_loop(True, call, n, apart=True, like=kind) for n in reads]
+        return [await threads.on_loop(True, call, n, apart=True, like=(guesses, kind))
+                for n in reads]
 
     return asyncio.run(main()), source, attempts
 

@@ -214,7 +214,7 @@ def endpoint(services: Services, handler: Handler, streamed: frozenset[str] = fr
     other methods run on the write threads. Where their reads run apart (PostgreSQL), a GET
     like an earlier one (the same path, query and credentials) has that one's read made at
     once (``on_loop``'s ``like``)."""
-    guessing = inline and not services.reads_never_wait
+    guesses = threads.Guesses() if inline and not services.reads_never_wait else None
 
     async def run(request: Request) -> Response:
         usage: list[str] = []  # the Sforce-Limit-Info value, once the call is counted
@@ -236,8 +236,9 @@ def endpoint(services: Services, handler: Handler, streamed: frozenset[str] = fr
             raw = b"" if request.method in streamed or bodiless(request.scope) else \
                 await read_body(request, MAX_DATA_BODY)
             if request.method in READS:
-                like = hash((request.scope["path"], request.scope["query_string"],
-                             request.headers.get("authorization"))) if guessing else None
+                like = None if guesses is None else (guesses, hash((
+                    request.scope["path"], request.scope["query_string"],
+                    request.headers.get("authorization"))))
                 response = await threads.on_loop(inline, call, raw, apart=True, like=like)
             else:
                 response = await threads.write(call, raw)
