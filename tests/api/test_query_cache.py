@@ -217,5 +217,7 @@ def test_a_date_literal_plan_ends_at_its_users_midnight(
     services.data.records.create(admin, "Account", {"Name": "Late"})
     soql = "SELECT Name FROM Account WHERE CreatedDate = TODAY"
     assert names(services, admin, soql) == ["Late"]
-    clock.advance(0.5)  # within the freshness, but the next day in the user's zone
+    clock.advance(0.5)  # the next day in the user's zone
     assert names(services, admin, soql) == []
+    clock.advance(-0.5)  # a clock set back: that day's plan again, not the next day's
+    assert names(services, admin, soql) == ["Late"]

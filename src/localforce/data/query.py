@@ -77,9 +77,9 @@ class Resolved:
     #: The user a ``USING SCOPE`` plan is for (``mine`` names them in its filter); ``None``:
     #: any caller whose rights answer alike.
     user_id: str | None = None
-    #: A plan of date literals (``TODAY``): the time zone its days were taken in and when the
-    #: next day begins there (``clock``); it serves a caller in that zone until then.
-    day: tuple[dt.tzinfo, float] | None = None
+    #: A plan of date literals (``TODAY``): the time zone its days were taken in, and when
+    #: its day begins and ends there (``clock``); it serves a caller in that zone on that day.
+    day: tuple[dt.tzinfo, float, float] | None = None
     #: The last caller that fit: a principal is immutable, and the session cache hands out
     #: the same one for a while, so only another one is asked again.
     last_fit: list[Principal | None] = field(default_factory=lambda: [None], compare=False,
@@ -96,10 +96,12 @@ class Resolved:
         return False
 
 
-def _next_midnight(now: dt.datetime, zone: dt.tzinfo) -> float:
-    """When the day after ``now``'s begins in ``zone`` (a POSIX time)."""
-    tomorrow = now.astimezone(zone).date() + dt.timedelta(days=1)
-    return dt.datetime.combine(tomorrow, dt.time(), zone).timestamp()
+def _day(now: dt.datetime, zone: dt.tzinfo) -> tuple[dt.tzinfo, float, float]:
+    """``zone``, and when ``now``'s day begins and ends there (POSIX times)."""
+    today = now.astimezone(zone).date()
+    begins = dt.datetime.combine(today, dt.time(), zone).timestamp()
+    ends = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), zone).timestamp()
+    return zone, begins, ends
 
 
 def query_error(error: SoqlError) -> BadRequest:
@@ -151,16 +153,16 @@ class QueryService:
             # USING SCOPE mine is the user's own rows: that plan serves that user only. Date
             # literals are the user's today in their zone: that day's, in that zone.
             owner = principal.user_id if select.using_scope is not None else None
-            day = (zone(), _next_midnight(now, zone())) if plan.uses_date_literals() else None
+            day = _day(now, zone()) if plan.uses_date_literals() else None
             self.plans.put(key, Resolved(plan, tuple(asked.values()), owner, day))
         return plan
 
-    def _same_day(self, day: tuple[dt.tzinfo, float], schema: Schema,
+    def _same_day(self, day: tuple[dt.tzinfo, float, float], schema: Schema,
                   principal: Principal) -> bool:
         """Whether a plan of date literals taken in ``day`` is this caller's today (their zone
-        is read each time, as resolving the plan would)."""
-        zone, ends = day
-        return self.clock() < ends and self.time_zone(schema, principal) == zone
+        is read each time, as resolving the plan would; a clock set back is seen too)."""
+        zone, begins, ends = day
+        return begins <= self.clock() < ends and self.time_zone(schema, principal) == zone
 
     def time_zone(self, schema: Schema, principal: Principal) -> dt.tzinfo:
         """The user's ``TimeZoneSidKey`` (an IANA name); UTC when unknown or not a zone."""
