@@ -175,3 +175,27 @@ def test_a_query_like_an_earlier_one_reads_its_page_first_and_sees_what_changed(
     pages.clear()
     assert names() == ["After"]
     assert len(pages) == 1  # one attempt, with its page read already
+
+
+def test_a_guess_made_for_another_caller_never_answers_this_one(svc: Services) -> None:
+    """Two orgs' admins whose calls count as alike (as a hash collision of their requests
+    would make them): the second call's guessed read is the first caller's page, but the
+    second gets the rows of its own org only."""
+    first = _admin(svc)
+    org = svc.directory.create_org("Other")
+    user, _ = svc.directory.create_user(org.id, "admin@other.test", None,
+                                        "System Administrator", last_name="Admin")
+    second = Principal(org.id, user.id, user.username, None, None, ("api",), first.access, "")
+    svc.data.records.create(first, "Account", {"Name": "Acme's"})
+    svc.data.records.create(second, "Account", {"Name": "Other's"})
+    guesses = threads.Guesses()
+
+    def names(who: Principal) -> list[str]:
+        found = asyncio.run(threads.on_loop(True, svc.data.queries.query, who,
+                                            "SELECT Name FROM Account", "60.0", apart=True,
+                                            like=(guesses, "one kind for both")))
+        return [r["Name"] for r in found["records"]]
+
+    assert names(first) == ["Acme's"]
+    assert names(second) == ["Other's"]
+    assert names(first) == ["Acme's"]
