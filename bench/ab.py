@@ -7,17 +7,19 @@
 difference in load moved the bare GET floor by 5x (bench/README.md). Here both set-ups run at
 once, each with its own SQLite home and the same bench org, and each round loads A then B (B
 then A in the next round) for ``--duration`` seconds per scenario: whatever the machine does,
-both sides see it about equally. Reported per scenario: the median req/s and CPU ms per
-request of each side over the rounds, the median of the per-round ratios B/A (the figure
-to quote) and the largest RSS a worker of each side reached during that scenario's first
-round (each scenario follows those above it on the same workers, so it grows down the
-table); a scenario with a second load (``query_during_logins``: logins) has it sent
-during each of its runs. ``--floors`` adds the bare GET and the raw-callable GET/POST floors
-under each side's server; ``--peer`` adds the peer's client credentials and introspection to
-each round and reports each side's req/s over the peer's of the same round (``make bench``
-measures the peer minutes before localforce: its ratios move with the machine); ``--tokens N``
-writes live tokens into each side's store until it holds N before the runs (as ``make bench``
-does for its growth rows).
+both sides see it about equally. Reported per scenario: the median req/s, CPU ms per request
+and, of that, the workers' main threads' (``loop``: the event loop, which runs every
+request's Python in turn and so bounds a worker's rate; the rest is the server's I/O threads
+and the app's threads beside the loop) of each side over the rounds, the median of the
+per-round ratios B/A (the figure to quote) and the largest RSS a worker of each side reached
+during that scenario's first round (each scenario follows those above it on the same
+workers, so it grows down the table); a scenario with a second load
+(``query_during_logins``: logins) has it sent during each of its runs. ``--floors`` adds the
+bare GET and the raw-callable GET/POST floors under each side's server; ``--peer`` adds the
+peer's client credentials and introspection to each round and reports each side's req/s over
+the peer's of the same round (``make bench`` measures the peer minutes before localforce:
+its ratios move with the machine); ``--tokens N`` writes live tokens into each side's store
+until it holds N before the runs (as ``make bench`` does for its growth rows).
 
 A side is ``key=value`` pairs: ``server`` (granian or uvicorn; omitted: `serve`'s default
 of that source tree, for trees older than ``--server``), ``src`` (a ``src`` folder put first on
@@ -123,8 +125,10 @@ def floor(side: Side, factory: str, workers: int, workdir: Path) -> Server:
 
 
 def once(server: Server, spec_for_run: SpecForRun, round_: int, args: argparse.Namespace,
-         what: str, background: LoadSpec | None = None) -> tuple[float, float, float, float]:
-    """req/s, CPU ms per request, p99 ms and the largest worker's peak RSS (MiB) of round
+         what: str, background: LoadSpec | None = None
+         ) -> tuple[float, float, float, float, float]:
+    """req/s, CPU ms per request, p99 ms, the largest worker's peak RSS (MiB) and the workers'
+    main threads' (their event loops') CPU ms per request of round
     ``round_``'s run; ``background`` sent meanwhile by a second wrk (its requests count in the
     CPU per request too). The warm-up has a load of its own (``spec_for_run(-1)``, as
     ``make bench``'s): a rotating refresh spends the tokens it starts from."""
@@ -136,8 +140,9 @@ def once(server: Server, spec_for_run: SpecForRun, round_: int, args: argparse.N
             result = wrk_once(spec_for_run(round_), args.duration, args.connections, 10.0)
     if result.errors:
         raise SystemExit(f"{what}: {result.errors} errors")
-    return (result.rps, 1000 * sampler.cpu_s / max(result.requests, 1), result.p99_ms,
-            sampler.peak_mib)
+    requests = max(result.requests, 1)
+    return (result.rps, 1000 * sampler.cpu_s / requests, result.p99_ms, sampler.peak_mib,
+            1000 * sampler.loop_cpu_s / requests)
 
 
 def main() -> int:
@@ -164,8 +169,8 @@ def main() -> int:
     sides = [Side.parse("A", args.a), Side.parse("B", args.b)]
     wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     org = Org.generate()
-    # (scenario, side) -> [(rps, cpu_ms)]
-    results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+    # (scenario, side) -> [(rps, cpu_ms, p99_ms, rss_mib, loop_cpu_ms)]
+    results: dict[tuple[str, str], list[tuple[float, float, float, float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="lf-ab-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
         seed = workdir / "seed.toml"
@@ -223,8 +228,9 @@ def main() -> int:
             log(f"round {round_ + 1}/{args.rounds} done")
     print(f"A: {sides[0].describe()}\nB: {sides[1].describe()}\n")
     print("| scenario | A req/s | B req/s | B/A req/s (median of rounds) | A CPU ms/req | "
-          "B CPU ms/req | B/A CPU | A p99 ms | B p99 ms | A RSS MiB | B RSS MiB |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "B CPU ms/req | B/A CPU | A loop ms/req | B loop ms/req | B/A loop | A p99 ms | "
+          "B p99 ms | A RSS MiB | B RSS MiB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for key, specs in plans:
         if "A" not in specs:
             continue
@@ -232,9 +238,13 @@ def main() -> int:
         ratio = statistics.median(rb[0] / ra[0] for ra, rb in zip(a, b, strict=True))
         a_cpu = statistics.median(r[1] for r in a)
         b_cpu = statistics.median(r[1] for r in b)
+        a_loop = statistics.median(r[4] for r in a)
+        b_loop = statistics.median(r[4] for r in b)
         print(f"| {key} | {statistics.median(r[0] for r in a):,.0f} | "
               f"{statistics.median(r[0] for r in b):,.0f} | {ratio:.2f} | {a_cpu:.3f} | "
-              f"{b_cpu:.3f} | {b_cpu / a_cpu:.2f} | {statistics.median(r[2] for r in a):.1f} | "
+              f"{b_cpu:.3f} | {b_cpu / a_cpu:.2f} | {a_loop:.3f} | {b_loop:.3f} | "
+              f"{b_loop / a_loop if a_loop else 0:.2f} | "
+              f"{statistics.median(r[2] for r in a):.1f} | "
               f"{statistics.median(r[2] for r in b):.1f} | {a[0][3]:.1f} | {b[0][3]:.1f} |")
     peers = [(key, "localforce." + key.split(".", 1)[1]) for key, specs in plans if "peer" in specs]
     if peers:

@@ -162,10 +162,12 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far; 0 if it is gone."""
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU time a process (or one of its threads) has used so far; 0 if it is
+    gone."""
+    stat = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(stat).read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     # utime and stime are fields 14 and 15 of stat(5); here counted after the ')'.
@@ -176,13 +178,16 @@ class RssSampler:
     """Samples the workers' VmRSS in a thread while a load runs; ``peak_mib`` is the largest
     value any single worker reached (the per-worker peak). Also the CPU time the workers
     used meanwhile (``cpu_s``): per request, it is the figure least moved by other work on
-    the machine."""
+    the machine; and the part of it their main threads used (``loop_cpu_s``), where the
+    event loop runs every request's Python one at a time: the thread that bounds a worker's
+    rate, where the rest is the server's I/O threads and ours beside the loop."""
 
     def __init__(self, server: Server, interval: float = 0.2) -> None:
         self.server, self.interval = server, interval
         self.peak_kib = 0
         self.pids: list[int] = []
         self._cpu_start = self.cpu_s = 0.0
+        self._loop_start = self.loop_cpu_s = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -190,6 +195,7 @@ class RssSampler:
         # Workers live as long as the server: find them once, not by scanning /proc each time.
         self.pids = self.server.workers()
         self._cpu_start = sum(cpu_seconds(pid) for pid in self.pids)
+        self._loop_start = sum(cpu_seconds(pid, pid) for pid in self.pids)
         self._sample()
         self._thread.start()
         return self
@@ -199,6 +205,7 @@ class RssSampler:
         self._thread.join()
         self._sample()
         self.cpu_s = sum(cpu_seconds(pid) for pid in self.pids) - self._cpu_start
+        self.loop_cpu_s = sum(cpu_seconds(pid, pid) for pid in self.pids) - self._loop_start
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
