@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from localforce.audit.ports import ApiCall
 
 FORMATS = ("csv", "json")
-COLUMNS = ("time", *(f.name for f in fields(ApiCall)))
+COLUMNS = ("time", *ApiCall._fields)
 
 
 def iso_ms(epoch_ms: int) -> str:
@@ -22,7 +21,7 @@ def iso_ms(epoch_ms: int) -> str:
 
 
 def _row(call: ApiCall) -> dict[str, Any]:
-    return {"time": iso_ms(call.at_ms), **asdict(call)}
+    return {"time": iso_ms(call.at_ms), **call._asdict()}
 
 
 def write(calls: Iterable[ApiCall], out: TextIO, fmt: str) -> int:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
-@dataclass(frozen=True)
-class ApiCall:
+class ApiCall(NamedTuple):
     """One data-API request. ``path`` never carries the query string (SOQL literals may hold
-    personal data; tokens never belong in URLs but clients put them there anyway)."""
+    personal data; tokens never belong in URLs but clients put them there anyway). A tuple:
+    one is made for every data call, and a store writes it as its row."""
 
     at_ms: int
     org_id: str | None

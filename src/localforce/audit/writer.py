@@ -1,15 +1,16 @@
 """A non-blocking writer for the API usage log: the request path only enqueues.
 
 A daemon thread drains the queue in batches (one transaction per batch), so a data-API request
-pays for a ``put_nowait`` and never waits on the database (bench/api_log_writer.py measures
-both). After the first entry of a batch it lingers ``linger`` seconds for more: without that,
-each request woke it for a transaction of one row, which cost more CPU than the request's own
-query when requests came one at a time. When the queue is full — the database is down or far
-behind — calls are dropped and counted rather than slowing every request; ``dropped`` feeds
-the metrics.
+pays for its share of a ``put_nowait`` and never waits on the database (bench/api_log_writer.py
+measures both). After the first entry of a batch it lingers ``linger`` seconds for more:
+without that, each request woke it for a transaction of one row, which cost more CPU than the
+request's own query when requests came one at a time. When the queue is full — the database is
+down or far behind — calls are dropped and counted rather than slowing every request;
+``dropped`` feeds the metrics.
 
 Calls may also be held before they are submitted: the web layer books an event loop's
-requests in batches (web/logging.py ``Books``). Such a holder is a ``Feeder`` of the writer,
+requests in batches (web/logging.py ``Books``), and submits each batch's calls together (one
+queue item: ``submit_many``). Such a holder is a ``Feeder`` of the writer,
 so ``flush`` and ``discard`` mean what they say for the calls it holds as well.
 """
 
@@ -41,7 +42,11 @@ class BackgroundWriter:
                  linger: float = 0.05) -> None:
         self._sink = sink
         self._linger = linger
-        self._queue: queue.Queue[ApiCall | None] = queue.Queue(maxsize=capacity)
+        #: Lists of calls submitted together; ``None`` asks the thread to stop.
+        self._queue: queue.Queue[list[ApiCall] | None] = queue.Queue()
+        self._capacity = capacity
+        self._queued = 0  # calls in the queue, bounded by ``capacity``
+        self._count_lock = threading.Lock()
         self._batch = batch
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -57,13 +62,20 @@ class BackgroundWriter:
 
     def submit(self, call: ApiCall) -> bool:
         """Enqueue one call; never blocks. False if the queue was full and the call dropped."""
+        return self.submit_many([call]) == 1
+
+    def submit_many(self, calls: list[ApiCall]) -> int:
+        """Enqueue ``calls`` together, in order; never blocks. Returns how many were queued:
+        those past the queue's capacity are dropped (counted in ``dropped``)."""
         self._ensure_started()
-        try:
-            self._queue.put_nowait(call)
-        except queue.Full:
-            self.dropped += 1
-            return False
-        return True
+        with self._count_lock:
+            room = max(0, self._capacity - self._queued)
+            taken = calls if len(calls) <= room else calls[:room]
+            self._queued += len(taken)
+            self.dropped += len(calls) - len(taken)
+        if taken:
+            self._queue.put_nowait(taken)
+        return len(taken)
 
     def flush(self) -> None:
         """Wait until everything submitted so far, or held by a feeder, is written (tests, CLI,
@@ -82,9 +94,10 @@ class BackgroundWriter:
             return
         while True:
             try:
-                self._queue.get_nowait()
+                item = self._queue.get_nowait()
             except queue.Empty:
                 break
+            self._taken(item)
             self._queue.task_done()
         self._hurry.set()
         self._queue.join()
@@ -109,20 +122,31 @@ class BackgroundWriter:
     def _run(self) -> None:
         while True:
             first = self._queue.get()
-            if first is not None and self._linger and self._queue.qsize() < self._batch:
+            if first is not None and self._linger and self._queued < self._batch:
                 self._hurry.wait(self._linger)  # unless a full batch is already waiting
-            batch = [first]
-            while len(batch) < self._batch:
+            items, calls = [first], list(first or ())
+            while first is not None and len(calls) < self._batch:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            calls = [c for c in batch if c is not None]
-            self._write(calls)
-            for _ in batch:
+                items.append(item)
+                if item is None:
+                    break
+                calls.extend(item)
+            for start in range(0, len(calls), self._batch):  # at most ``batch`` a transaction
+                self._write(calls[start:start + self._batch])
+            self._taken(calls)
+            for _ in items:
                 self._queue.task_done()
-            if len(calls) < len(batch):
+            if items[-1] is None:
                 return
+
+    def _taken(self, calls: list[ApiCall] | None) -> None:
+        """``calls`` left the queue (written, failed or discarded)."""
+        if calls:
+            with self._count_lock:
+                self._queued -= len(calls)
 
     def _write(self, calls: list[ApiCall]) -> None:
         if not calls:

@@ -9,7 +9,8 @@ blocks the request (audit/writer.py). The path is logged without its query strin
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 
 from starlette.types import Scope
 
@@ -33,13 +34,23 @@ class ApiUsage:
         return int(self.clock() * 1000) if scope["path"].startswith(DATA_PREFIX) else None
 
     def record(self, scope: Scope, at_ms: int, status: int, seconds: float) -> None:
-        principal = (scope.get("state") or {}).get(PRINCIPAL_KEY)
-        who = principal if isinstance(principal, Principal) else None
-        queued = self.audit.writer.submit(ApiCall(
-            at_ms=at_ms, org_id=who.org_id if who else None, user_id=who.user_id if who else None,
-            app_id=who.app_id if who else None, method=scope["method"], path=scope["path"],
-            status=status, duration_us=int(seconds * 1_000_000)))
-        if not queued:
-            self.audit.metrics.api_log_dropped.inc()
+        self.record_all([(scope, at_ms, status, seconds)])
+
+    def record_all(self, requests: Sequence[tuple[Scope, int, int, float]]) -> None:
+        """``record`` of each (scope, arrival ms, status, seconds), handed to the writer
+        together (web/logging.py books an event loop's requests in batches)."""
+        calls, statuses = [], Counter[int]()
+        for scope, at_ms, status, seconds in requests:
+            principal = (scope.get("state") or {}).get(PRINCIPAL_KEY)
+            who = principal if isinstance(principal, Principal) else None
+            calls.append(ApiCall(at_ms, who.org_id if who else None,
+                                 who.user_id if who else None, who.app_id if who else None,
+                                 scope["method"], scope["path"], status,
+                                 int(seconds * 1_000_000)))
+            statuses[status] += 1
+        dropped = len(calls) - self.audit.writer.submit_many(calls)
         metrics = self.audit.metrics
-        metrics.child(metrics.data_requests, str(status)).inc()
+        if dropped:
+            metrics.api_log_dropped.inc(dropped)
+        for status, count in statuses.items():
+            metrics.child(metrics.data_requests, str(status)).inc(count)

@@ -272,7 +272,7 @@ class Books:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            access_line(self._book(scope, usage_at_ms, status, seconds))
+            access_lines(self._book([(scope, usage_at_ms, status, seconds)], usage=True))
             return
         with self._lock:
             self._held.append((scope, usage_at_ms, status, seconds))
@@ -302,18 +302,21 @@ class Books:
         with self._lock:
             held, self._held = self._held, []
         if held:
-            access_lines([self._book(scope, usage_at_ms if usage else None, status, seconds)
-                          for scope, usage_at_ms, status, seconds in held])
+            access_lines(self._book(held, usage))
 
-    def _book(self, scope: Scope, usage_at_ms: int | None, status: int,
-              seconds: float) -> dict[str, Any]:
-        """The request's latency and usage entry; its access line's fields are returned."""
-        self.metrics.child(self.metrics.latency, surface(scope["path"])).observe(seconds)
-        if usage_at_ms is not None and self.usage is not None:
-            self.usage.record(scope, usage_at_ms, status, seconds)
-        return {"method": scope["method"], "path": scope["path"], "status": status,
-                "duration_ms": round(seconds * 1000, 2),
-                "client_ip": (scope.get("state") or {}).get(STATE_KEY)}
+    def _book(self, held: list[_Entry], usage: bool) -> list[dict[str, Any]]:
+        """The requests' latencies and (``usage``) usage entries; their access lines' fields
+        are returned."""
+        if usage and self.usage is not None:
+            self.usage.record_all([(scope, at_ms, status, seconds)
+                                   for scope, at_ms, status, seconds in held if at_ms is not None])
+        lines, metrics = [], self.metrics
+        for scope, _at_ms, status, seconds in held:
+            metrics.child(metrics.latency, surface(scope["path"])).observe(seconds)
+            lines.append({"method": scope["method"], "path": scope["path"], "status": status,
+                          "duration_ms": round(seconds * 1000, 2),
+                          "client_ip": (scope.get("state") or {}).get(STATE_KEY)})
+        return lines
 
 
 #: Every ``Books`` of this process: what they hold is booked at exit (the lines and latencies;

@@ -10,10 +10,12 @@ from localforce.web.apiusage import ApiUsage
 class _Writer:
     def __init__(self, accept: bool) -> None:
         self.accept, self.calls = accept, []  # type: ignore[var-annotated]
+        self.submissions = 0
 
-    def submit(self, call: ApiCall) -> bool:
-        self.calls.append(call)
-        return self.accept
+    def submit_many(self, calls: list[ApiCall]) -> int:
+        self.submissions += 1
+        self.calls.extend(calls)
+        return len(calls) if self.accept else 0
 
 
 class _Audit:
@@ -41,3 +43,16 @@ def test_a_full_writer_counts_the_dropped_entry() -> None:
     accepted = _Audit(True)
     ApiUsage(accepted, clock=lambda: 1.0).record(scope, 1000, 200, 0.002)  # type: ignore[arg-type]
     assert _dropped(accepted.metrics) == 0
+
+
+def test_requests_booked_together_reach_the_writer_as_one_submission() -> None:
+    audit = _Audit(True)
+    usage = ApiUsage(audit, clock=lambda: 1.0)  # type: ignore[arg-type]
+    scope = {"path": "/services/data/v62.0/query", "method": "GET", "state": {}}
+    usage.record_all([(scope, 1000 + n, 200 if n % 2 else 404, 0.001) for n in range(5)])
+    assert audit.writer.submissions == 1
+    assert [c.at_ms for c in audit.writer.calls] == [1000, 1001, 1002, 1003, 1004]
+    assert [c.status for c in audit.writer.calls] == [404, 200, 404, 200, 404]
+    requests = audit.metrics.data_requests
+    assert requests.labels("200")._value.get() == 2  # type: ignore[attr-defined]
+    assert requests.labels("404")._value.get() == 3  # type: ignore[attr-defined]

@@ -76,6 +76,7 @@ def test_on_a_loop_the_requests_are_booked_together_a_moment_later(
     assert _paths(out) == [str(_scope(n)["path"]) for n in range(3)]  # then all, in order
     audit.writer.flush()
     assert [c.at_ms for c in audit.sink.calls(0)] == [1_000, 1_001, 1_002]
+    assert [len(batch) for batch in audit.sink.batches] == [3]  # handed over together
 
 
 def test_off_a_loop_a_request_is_booked_at_once(out: io.StringIO, made: list[_Audit]) -> None:

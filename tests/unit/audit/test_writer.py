@@ -111,3 +111,20 @@ def test_entries_arriving_one_by_one_share_a_batch() -> None:
     writer.flush()
     assert [len(b) for b in sink.batches] == [10]
     writer.close()
+
+
+def test_calls_submitted_together_are_written_in_order_and_those_past_capacity_counted() -> None:
+    gate = threading.Event()
+    sink = ListLog(gate)
+    writer = BackgroundWriter(sink, capacity=5, batch=3, linger=0)
+    assert writer.submit_many([_call(n) for n in range(4)]) == 4
+    assert writer.submit_many([_call(n) for n in range(4, 8)]) == 1  # room for one more
+    assert writer.dropped == 3
+    gate.set()
+    writer.flush()
+    assert [c.at_ms for b in sink.batches for c in b] == [_call(n).at_ms for n in range(5)]
+    assert all(len(b) <= 3 for b in sink.batches)
+    assert writer.submit_many([_call(8), _call(9)]) == 2  # written calls leave room again
+    writer.flush()
+    assert [c.at_ms for c in sink.batches[-1]] == [_call(8).at_ms, _call(9).at_ms]
+    writer.close()

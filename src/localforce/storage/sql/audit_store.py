@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Sequence
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, or_, select
@@ -14,8 +15,9 @@ from localforce.storage.sql import tables as t
 _log = t.api_usage_log.c
 _tk = t.tokens.c
 _lh = t.login_history.c
-_LOG_COLUMNS = ("at_ms", "org_id", "user_id", "app_id", "method", "path", "status",
-                "duration_us")
+_LOG_COLUMNS = ApiCall._fields  # an ``ApiCall`` is its row
+#: The longest path kept (the column's size).
+MAX_PATH = 2048
 _COPY_LOG = f"COPY {t.api_usage_log.name} ({', '.join(_LOG_COLUMNS)}) FROM STDIN"
 #: Rows per INSERT on SQLite: their parameters stay within the 999 of SQLite before 3.32.
 INSERT_ROWS = 999 // len(_LOG_COLUMNS)
@@ -48,8 +50,8 @@ class SqlApiCallLog:
         self._engine = engine
 
     def append(self, calls: Sequence[ApiCall]) -> None:
-        rows = [(c.at_ms, c.org_id, c.user_id, c.app_id, c.method, c.path[:2048], c.status,
-                 c.duration_us) for c in calls]
+        rows = [c if len(c.path) <= MAX_PATH else c._replace(path=c.path[:MAX_PATH])
+                for c in calls]
         with self._engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 # COPY: one stream for the batch, a quarter of the CPU per row of the
@@ -66,7 +68,7 @@ class SqlApiCallLog:
                 dbapi = conn.connection.dbapi_connection
                 for start, size in _chunks(len(rows)):
                     dbapi.execute(_insert_log(size),  # type: ignore[union-attr]
-                                  [value for row in rows[start:start + size] for value in row])
+                                  list(chain.from_iterable(rows[start:start + size])))
 
     def calls(self, since_ms: int, org_id: str | None = None) -> Iterator[ApiCall]:
         query = select(t.api_usage_log).where(_log.at_ms >= since_ms)
