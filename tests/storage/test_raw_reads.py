@@ -89,6 +89,23 @@ def test_the_same_rows_as_sqlalchemy(engine: Engine, statement, params) -> None:
     assert reads.rows(statement, params) == through_sqlalchemy(engine, statement, params)
 
 
+def test_each_value_of_the_type_sqlalchemy_gives_a_null_left_none(engine: Engine) -> None:
+    """Only the columns the driver's types call for are converted (a boolean, a date-time on
+    SQLite; ``True == 1``, so the types are compared too), the rest as read, a NULL never."""
+    with engine.begin() as c:
+        c.execute(insert(things), [{"id": 3, "name": "three", "flag": None, "at": None}])
+    reads = RawReads.for_engine(engine)
+    assert reads is not None
+    statement = select(things.c.flag, things.c.id, things.c.at, things.c.name,
+                       things.c.amount).order_by(things.c.id)
+    want = through_sqlalchemy(engine, statement)
+    assert [r[0] for r in want] == [True, False, None]
+    for _ in range(2):  # the first run (the driver's types read) and the next
+        rows = reads.rows(statement)
+        assert rows == want
+        assert [[type(v) for v in r] for r in rows] == [[type(v) for v in r] for r in want]
+
+
 def test_mappings_by_column_key(engine: Engine) -> None:
     reads = RawReads.for_engine(engine)
     assert reads is not None

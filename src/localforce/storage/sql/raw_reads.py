@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("localforce.storage")
 
-Processor = Callable[[Any], Any] | None
+Conversion = Callable[[Any], Any]
+Processor = Conversion | None
 
 #: Compiled statements kept per engine (each statement object the stores keep is one entry).
 MAX_PLANS = 4096
@@ -64,7 +65,8 @@ _PYFORMAT = re.compile(r"%\(([^)]+)\)s|%%")
 
 
 class _Plan:
-    __slots__ = ("sql", "numbered", "names", "defaults", "binds", "columns", "results", "keys")
+    __slots__ = ("sql", "numbered", "names", "defaults", "binds", "columns", "results",
+                 "conversions", "keys")
 
     def __init__(self, sql: str, names: tuple[str, ...], positional: bool,
                  defaults: Mapping[str, Any], binds: Mapping[str, Processor],
@@ -77,6 +79,11 @@ class _Plan:
         self.names, self.defaults, self.binds, self.columns = names, defaults, binds, columns
         #: Each column's conversion: known after the first execution (the driver's types).
         self.results: tuple[Processor, ...] | None = None
+        #: The columns that have one, as (position, conversion): on SQLite a boolean's
+        #: (``int_to_boolean``), where a record's other columns come as stored. Only those are
+        #: visited in each row, not every column: a record's retrieve reads 58 columns, two of
+        #: them booleans.
+        self.conversions: tuple[tuple[int, Conversion], ...] = ()
         self.keys = tuple(str(column.key) for column in columns)
 
     def values(self, params: Mapping[str, Any] | None) -> tuple[Any, ...]:
@@ -88,6 +95,17 @@ class _Plan:
             process = self.binds.get(name)
             out.append(value if process is None or value is None else process(value))
         return tuple(out)
+
+
+def _converted(row: tuple[Any, ...], conversions: tuple[tuple[int, Conversion], ...]
+               ) -> tuple[Any, ...]:
+    """``row`` with each of ``conversions`` applied to its column (a NULL stays None)."""
+    out = list(row)
+    for position, convert in conversions:
+        value = out[position]
+        if value is not None:
+            out[position] = convert(value)
+    return tuple(out)
 
 
 class RawReads:
@@ -170,14 +188,14 @@ class RawReads:
             if isinstance(error, self._lost):  # the server may be gone: every thread reopens
                 self._reopen_all()
             raise DBAPIError.instance(plan.sql, values, error, self._error) from error
-        results = plan.results
-        if results is None:  # the column types the driver reports, as SQLAlchemy asks
-            results = plan.results = tuple(
+        if plan.results is None:  # the column types the driver reports, as SQLAlchemy asks
+            results = tuple(
                 column.type._cached_result_processor(self._engine.dialect, t)  # noqa: SLF001
                 for column, t in zip(plan.columns, types, strict=True))
-        if any(results):
-            rows = [tuple(v if p is None or v is None else p(v)
-                          for p, v in zip(results, row, strict=True)) for row in rows]
+            plan.conversions = tuple((i, p) for i, p in enumerate(results) if p is not None)
+            plan.results = results  # last: a thread that sees it sees the conversions too
+        if plan.conversions:
+            rows = [_converted(row, plan.conversions) for row in rows]
         return plan, rows
 
     def _answer(self, plan: _Plan, values: tuple[Any, ...]
