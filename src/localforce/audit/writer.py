@@ -67,6 +67,8 @@ class BackgroundWriter:
     def submit_many(self, calls: list[ApiCall]) -> int:
         """Enqueue ``calls`` together, in order; never blocks. Returns how many were queued:
         those past the queue's capacity are dropped (counted in ``dropped``)."""
+        if not calls:
+            return 0  # nothing to write: no thread started for it
         self._ensure_started()
         with self._count_lock:
             room = max(0, self._capacity - self._queued)

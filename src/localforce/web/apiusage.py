@@ -48,6 +48,8 @@ class ApiUsage:
                                  scope["method"], scope["path"], status,
                                  int(seconds * 1_000_000)))
             statuses[status] += 1
+        if not calls:  # a batch of other requests only (web/logging.py)
+            return
         dropped = len(calls) - self.audit.writer.submit_many(calls)
         metrics = self.audit.metrics
         if dropped:

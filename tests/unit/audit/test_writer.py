@@ -128,3 +128,14 @@ def test_calls_submitted_together_are_written_in_order_and_those_past_capacity_c
     writer.flush()
     assert [c.at_ms for c in sink.batches[-1]] == [_call(8).at_ms, _call(9).at_ms]
     writer.close()
+
+
+def test_nothing_submitted_starts_nothing() -> None:
+    def writers() -> int:
+        return sum(t.name == "api-usage-log" for t in threading.enumerate())
+
+    before = writers()
+    writer = BackgroundWriter(ListLog())
+    assert writer.submit_many([]) == 0
+    assert writers() == before
+    writer.close()
