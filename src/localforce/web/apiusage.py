@@ -33,11 +33,8 @@ class ApiUsage:
         """The arrival time (epoch ms) of a data-API request; None for any other request."""
         return int(self.clock() * 1000) if scope["path"].startswith(DATA_PREFIX) else None
 
-    def record(self, scope: Scope, at_ms: int, status: int, seconds: float) -> None:
-        self.record_all([(scope, at_ms, status, seconds)])
-
     def record_all(self, requests: Sequence[tuple[Scope, int, int, float]]) -> None:
-        """``record`` of each (scope, arrival ms, status, seconds), handed to the writer
+        """The usage entry of each (scope, arrival ms, status, seconds), handed to the writer
         together (web/logging.py books an event loop's requests in batches)."""
         calls, statuses = [], Counter[int]()
         for scope, at_ms, status, seconds in requests:

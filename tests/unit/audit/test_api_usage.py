@@ -37,11 +37,12 @@ def test_a_full_writer_counts_the_dropped_entry() -> None:
     audit = _Audit(False)
     usage = ApiUsage(audit, clock=lambda: 1.0)  # type: ignore[arg-type]
     scope = {"path": "/services/data/v62.0/limits", "method": "GET", "state": {}}
-    usage.record(scope, 1000, 200, 0.002)
+    usage.record_all([(scope, 1000, 200, 0.002)])
     assert _dropped(audit.metrics) == 1
     assert audit.writer.calls[0].path == "/services/data/v62.0/limits"
     accepted = _Audit(True)
-    ApiUsage(accepted, clock=lambda: 1.0).record(scope, 1000, 200, 0.002)  # type: ignore[arg-type]
+    ApiUsage(accepted, clock=lambda: 1.0).record_all(  # type: ignore[arg-type]
+        [(scope, 1000, 200, 0.002)])
     assert _dropped(accepted.metrics) == 0
 
 
