@@ -68,6 +68,9 @@ class Side:
     env: dict[str, str] = field(default_factory=dict)
     database: str | None = None
     tokens: int | None = None
+    #: Another virtual environment (its interpreter, its packages) to run this side's servers
+    #: from: an interpreter A/B.
+    venv: str | None = None
 
     @classmethod
     def parse(cls, name: str, text: str) -> Side:
@@ -84,9 +87,11 @@ class Side:
                 side.database = value
             elif key == "tokens":
                 side.tokens = int(value)
+            elif key == "venv":
+                side.venv = str(Path(value).resolve())
             else:
                 raise SystemExit(f"unknown side setting {key!r} (server, src, env.NAME, "
-                                 "database, tokens)")
+                                 "database, tokens, venv)")
         if side.src:
             side.env["PYTHONPATH"] = side.src
         return side
@@ -94,7 +99,8 @@ class Side:
     def describe(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in (("server", self.server), ("src", self.src),
                                                  ("database", self.database),
-                                                 ("tokens", self.tokens))
+                                                 ("tokens", self.tokens),
+                                                 ("venv", self.venv))
                          if v) + "".join(f", {k}={v}" for k, v in self.env.items()
                                          if k != "PYTHONPATH") or "defaults"
 
@@ -110,7 +116,15 @@ def localforce(side: Side, workdir: Path, org: Org, seed: Path, workers: int) ->
         del argv[at:at + 2]
         server.argv = argv
     server.env.update(side.env)
+    server.argv = in_venv(side, server.argv)
     return server
+
+
+def in_venv(side: Side, argv: list[str]) -> list[str]:
+    """``argv`` with its program taken from the side's virtual environment, if it has one."""
+    if side.venv is None:
+        return argv
+    return [str(Path(side.venv) / "bin" / Path(argv[0]).name), *argv[1:]]
 
 
 def database_url(side: Side, workdir: Path) -> str:
@@ -121,7 +135,8 @@ def floor(side: Side, factory: str, workers: int, workdir: Path) -> Server:
     port = free_port()
     return Server(name="floor", port=port, health_path="/hello",
                   log=workdir / f"floor-{side.name}.log", cwd=BENCH,
-                  argv=server_argv(side.server or "granian", factory, port, workers))
+                  argv=in_venv(side, server_argv(side.server or "granian", factory, port,
+                                                 workers)))
 
 
 def once(server: Server, spec_for_run: SpecForRun, round_: int, args: argparse.Namespace,
