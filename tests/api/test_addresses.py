@@ -17,10 +17,12 @@ def test_an_address_is_built_from_its_parts(api):
 
     got = api.get(f"/sobjects/Account/{rid}").json()
     assert (got["BillingAddress"], got["ShippingAddress"]) == (BILLING, None)
+    assert list(got["BillingAddress"]) == sorted(BILLING)  # the wire's key order
     assert api.get(f"/sobjects/Account/{rid}?fields=BillingAddress").json()[
         "BillingAddress"] == BILLING
     row = api.query("SELECT Name, BillingAddress, BillingCity FROM Account").json()["records"][0]
     assert (row["BillingAddress"], row["BillingCity"]) == (BILLING, "Paris")
+    assert list(row["BillingAddress"]) == sorted(BILLING)
     standard = api.query("SELECT FIELDS(STANDARD) FROM Account").json()["records"][0]
     assert (standard["BillingAddress"], standard["ShippingAddress"]) == (BILLING, None)
 

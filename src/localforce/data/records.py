@@ -30,8 +30,16 @@ from localforce.data.custom import Schemas
 from localforce.data.errors import ApiError, BadRequest, InsufficientAccess, NotFound
 from localforce.data.platform import cascades, derive, derives
 from localforce.data.ports import RecordStore
-from localforce.data.schema import SYSTEM_FIELDS, TEXT_TYPES, FieldDef, ObjectDef, Schema
+from localforce.data.schema import (
+    SYSTEM_FIELDS,
+    TEXT_TYPES,
+    FieldDef,
+    ObjectDef,
+    RecordShape,
+    Schema,
+)
 from localforce.data.values import (
+    WIRE_CONVERTED,
     compound_address,
     converter,
     format_datetime,
@@ -441,16 +449,17 @@ class Records:
     def retrieve(self, principal: Principal, sobject: str, record_id: str, version: str,
                  fields: str | None = None) -> dict[str, Any]:
         obj = self.object(principal, sobject)
-        wanted = self._fields(obj, fields)
-        names = {w.name for w in wanted}
-        parts = [p for f in wanted if f.type == "address" for p in obj.parts_of(f)]
-        record_id, row = self._visible_row(principal, obj, record_id, wanted + [
-            p for p in parts if p.name not in names])
-        out: dict[str, Any] = {"attributes": {
-            "type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{record_id}"}}
-        for f in wanted:
-            out[f.name] = compound_address(f, [(p, row.get(p.name)) for p in obj.parts_of(f)]) \
-                if f.type == "address" else to_wire(f, row.get(f.name), out["attributes"]["url"])
+        shape = RecordShape.of(obj, self._fields(obj, fields)) if fields else obj.whole_record
+        record_id, row = self._visible_row(principal, obj, record_id, shape.reads)
+        url = f"/services/data/v{version}/sobjects/{obj.name}/{record_id}"
+        out: dict[str, Any] = {"attributes": {"type": obj.name, "url": url}}
+        for f, parts in shape.answers:
+            if parts:
+                out[f.name] = compound_address(f, [(p, row.get(p.name)) for p in parts])
+            elif f.type in WIRE_CONVERTED:
+                out[f.name] = to_wire(f, row.get(f.name), url)
+            else:  # as stored (to_wire's answer for every other type)
+                out[f.name] = row.get(f.name)
         return out
 
     def last_modified(self, principal: Principal, sobject: str, record_id: str) -> str | None:
@@ -465,20 +474,20 @@ class Records:
         return None if value is None else str(value)
 
     def _visible_row(self, principal: Principal, obj: ObjectDef, record_id: str,
-                     fields: list[FieldDef]) -> tuple[str, dict[str, Any]]:
+                     fields: Sequence[FieldDef]) -> tuple[str, dict[str, Any]]:
         """The 18-character Id and the live row of a record the caller may see, else 404."""
-        if not ids.is_valid(record_id):
+        id18 = ids.valid18(record_id)
+        if id18 is None:
             raise NotFound()
-        record_id = ids.to18(record_id)
         scope = owner_scope(principal, obj)
         if scope is not None and all(f.name != scope[0].name for f in fields):
-            fields = fields + [scope[0]]
-        row = self.store.get(obj, principal.org_id, record_id, fields)
+            fields = [*fields, scope[0]]
+        row = self.store.get(obj, principal.org_id, id18, fields)
         if row is None or row["IsDeleted"]:
             raise NotFound()
         if scope is not None and row.get(scope[0].name) != scope[1]:
             raise NotFound()  # another user's row: as if it did not exist
-        return record_id, row
+        return id18, row
 
     def blob(self, principal: Principal, sobject: str, record_id: str,
              field_name: str) -> tuple[bytes, str] | None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 #: Objects stored in their own record table (one SQL table per sObject).
 RECORD_OBJECTS = ("Account", "Contact", "Lead", "Opportunity", "Case", "Task", "Event",
@@ -164,6 +164,11 @@ class ObjectDef:
         return {name: tuple(found) for name, found in parts.items()}
 
     @cached_property
+    def whole_record(self) -> RecordShape:
+        """What a record GET without ``fields`` answers and reads (every retrieve asks)."""
+        return RecordShape.of(self, self.visible_fields)
+
+    @cached_property
     def visible_fields(self) -> tuple[FieldDef, ...]:
         """The fields a client sees (describe, default retrieve, FIELDS()): all but the ones
         the server keeps for itself (``x-hidden``, e.g. RecordType's IsDeleted)."""
@@ -212,6 +217,22 @@ class ObjectDef:
         defaulted on create."""
         return tuple(f.name for f in self.stored_fields if not f.flag("nillable")
                      and f.flag("createable") and not f.flag("defaultedOnCreate"))
+
+
+class RecordShape(NamedTuple):
+    """A record GET of some fields: each field answered, with the stored parts it is built
+    from (an address field's; none for any other field), and the fields read for them (the
+    fields, then the parts not among them)."""
+
+    answers: tuple[tuple[FieldDef, tuple[FieldDef, ...]], ...]
+    reads: tuple[FieldDef, ...]
+
+    @classmethod
+    def of(cls, obj: ObjectDef, fields: Iterable[FieldDef]) -> RecordShape:
+        answers = tuple((f, obj.parts_of(f) if f.type == "address" else ()) for f in fields)
+        names = {f.name for f, _ in answers}
+        parts = [p for _, parts in answers for p in parts if p.name not in names]
+        return cls(answers, tuple(f for f, _ in answers) + tuple(parts))
 
 
 class Schema:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -241,14 +242,22 @@ def compound_address(address: FieldDef, parts: Sequence[tuple[FieldDef, Any]]) -
     """An address field as Salesforce returns it, from its parts' stored values:
     ``{"city": …, "country": …, "geocodeAccuracy": …, "latitude": …, "longitude": …,
     "postalCode": …, "state": …, "street": …}`` (keys sorted), or null when every part is."""
-    prefix = address.name[:-len("Address")]
-    out = {}
-    for f, value in parts:
-        key = f.name[len(prefix):]
-        out[key[:1].lower() + key[1:]] = to_wire(f, value)
-    if all(v is None for v in out.values()):
+    if all(value is None for _, value in parts):
         return None
-    return dict(sorted(out.items()))
+    keys = _address_keys(address.name, tuple(f.name for f, _ in parts))
+    return {key: to_wire(*parts[at]) for at, key in keys}
+
+
+@functools.lru_cache(maxsize=256)
+def _address_keys(address: str, parts: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+    """Each part's key in the answer (``BillingPostalCode`` -> ``postalCode``) with its
+    position among ``parts``, in key order; a key two parts share is the last one's."""
+    prefix = address[:-len("Address")]
+    keys: dict[str, int] = {}
+    for at, name in enumerate(parts):
+        key = name[len(prefix):]
+        keys[key[:1].lower() + key[1:]] = at
+    return tuple((at, key) for key, at in sorted(keys.items()))
 
 
 def formatted(f: FieldDef, value: Any, zone: dt.tzinfo) -> Any:

@@ -110,6 +110,17 @@ def is_valid(value: str) -> bool:
     return checksum(_restore_case(value[:15] + suffix)) == suffix
 
 
+def valid18(value: str) -> str | None:
+    """The 18-character form of a valid ID (``is_valid``), else None: both in one pass."""
+    if not is_id_shaped(value):
+        return None
+    if len(value) == 15:
+        return value + checksum(value)
+    suffix = value[15:].upper()
+    head = _restore_case(value[:15] + suffix)
+    return head + suffix if checksum(head) == suffix else None
+
+
 def _restore_case(id18: str) -> str:
     head = id18[:15]
     if checksum(head) == id18[15:]:

@@ -46,6 +46,22 @@ def test_checksum_that_cannot_describe_the_id_is_not_valid() -> None:
     assert ids.to18("001B000001LntWlAAA") == "001b000001lntwlAAA"
 
 
+_ID_CHARS = st.sampled_from("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ5!")
+
+
+@given(st.one_of(st.sampled_from([p for pair in REAL_PAIRS for p in pair]),
+                 st.text(_ID_CHARS, min_size=14, max_size=19),
+                 st.sampled_from(REAL_PAIRS).map(lambda pair: pair[1].lower()),
+                 st.sampled_from(REAL_PAIRS).map(lambda pair: pair[0] + "AAA")))
+def test_valid18_is_is_valid_then_to18(value: str) -> None:
+    assert ids.valid18(value) == (ids.to18(value) if ids.is_valid(value) else None)
+
+
+def test_valid18_refuses_a_checksum_that_cannot_describe_the_id() -> None:
+    assert ids.valid18("001B000001LntWl555") is None
+    assert ids.valid18("001B000001LntWlIAJ".lower()) == "001B000001LntWlIAJ"
+
+
 def test_new_ids_carry_prefix_and_valid_checksum() -> None:
     minted = {ids.new_id("001") for _ in range(200)}
     assert len(minted) == 200
