@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import re
 import time
@@ -173,13 +174,19 @@ class SqlRecordStore:
         changed: set[str] = set()
         try:
             with self._engine.begin() as connection:
-                yield SqlRecordStore(self._engine, connection, self._declarations, changed,
-                                     self.statements, self._built)
+                yield self._within(connection, changed)
         finally:  # after the commit: a copy re-read meanwhile held the old schema
             for org_id in changed:
                 self._declarations.forget(org_id)
             if changed:
                 caching.announce()  # the other processes' copies
+
+    def _within(self, connection: Connection, changed_orgs: set[str]) -> SqlRecordStore:
+        """This store on a transaction's connection: all else shared (its reader engine made
+        once, not an engine's ``execution_options`` per transaction)."""
+        store = copy.copy(self)
+        store._connection, store._changed_orgs = connection, changed_orgs
+        return store
 
     @property
     def connection(self) -> Connection:
@@ -313,11 +320,7 @@ class SqlRecordStore:
     # -- records -----------------------------------------------------------------------
 
     def insert(self, obj: ObjectDef, org_id: str, values: Mapping[str, Any]) -> None:
-        table = self._table(obj)
-        with self._conn() as conn:
-            since = search_index.high_water(conn, obj)
-            conn.execute(insert(table).values(org_id=org_id, **values))
-            search_index.index_after(conn, obj, since)
+        self.insert_many(obj, org_id, [values])  # prebuilt SQL: no statement built per row
 
     def insert_many(self, obj: ObjectDef, org_id: str, rows: Sequence[Mapping[str, Any]]
                     ) -> None:
