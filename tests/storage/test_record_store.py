@@ -113,6 +113,19 @@ def test_create_retrieve_update_delete(svc: Services, admin: Principal,
     assert rows(everything) == [{"Name": "Acme", "IsDeleted": True}]
 
 
+def test_a_store_update_names_only_columns_and_touches_only_its_orgs_row(
+        svc: Services, admin: Principal) -> None:
+    record_id = create(svc, admin, "Account", Name="Acme")
+    obj = svc.data.records.object(admin, "Account")
+    store = svc.data.records.store
+    with pytest.raises(KeyError):
+        store.update(obj, admin.org_id, record_id, {"Name": "Renamed", "NoSuchColumn": 1})
+    store.update(obj, "00D000000000001AAA", record_id, {"Name": "Another org's write"})
+    assert rows(query(svc, admin, "SELECT Name FROM Account")) == [{"Name": "Acme"}]
+    store.update(obj, admin.org_id, record_id, {"Name": "Renamed"})
+    assert rows(query(svc, admin, "SELECT Name FROM Account")) == [{"Name": "Renamed"}]
+
+
 def test_creates_reuse_the_table_their_store_built(svc: Services, admin: Principal,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Each create is a transaction of its own, on a store made for it. That store reuses the
