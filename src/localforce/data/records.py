@@ -530,8 +530,9 @@ class Records:
             self._check_id(obj, record_id)
             return self._assignment_writes().delete(principal, record_id)
         require_record_access(principal, obj, self._live(principal, obj, record_id).get(OWNER))
-        with self.store.transaction() as store:
-            self.with_store(store)._delete_tree(principal, obj, ids.to18(record_id))
+        with self.store.transaction() as store:  # no schema change in it: the cached one
+            self.with_store(store, cached_schema=True)._delete_tree(principal, obj,
+                                                                    ids.to18(record_id))
 
     def _delete_tree(self, principal: Principal, obj: ObjectDef, record_id: str) -> None:
         now = self._now()
@@ -557,7 +558,8 @@ class Records:
             return self.delete(principal, sobject, record_id)  # no recycle bin there anyway
         require_record_access(principal, obj, self._live(principal, obj, record_id).get(OWNER))
         with self.store.transaction() as store:
-            self.with_store(store)._remove_tree(principal, obj, ids.to18(record_id))
+            self.with_store(store, cached_schema=True)._remove_tree(principal, obj,
+                                                                    ids.to18(record_id))
 
     def _remove_tree(self, principal: Principal, obj: ObjectDef, record_id: str) -> None:
         row = (self._fetch(principal, obj.name, record_id) or {}) \

@@ -150,6 +150,9 @@ class Built:
         default_factory=lambda: Lru(BY_ID_MAX))
     by_ids: Lru[tuple[Source, tuple[str, ...]], ById] = field(
         default_factory=lambda: Lru(BY_ID_MAX))
+    #: ``find_ids``' statements by object, field and limit (a delete's cascades: one per child
+    #: relationship and record), the value bound on each call.
+    find_ids: Lru[tuple[Source, str, int], Any] = field(default_factory=lambda: Lru(BY_ID_MAX))
 
 
 class SqlRecordStore:
@@ -454,9 +457,21 @@ class SqlRecordStore:
     def find_ids(self, obj: ObjectDef, org_id: str, f: FieldDef, value: Any,
                  limit: int = 10) -> list[str]:
         source = self.source(obj)
+        text = f.type in TEXT_TYPES and isinstance(value, str)
+        if not text and value is not None:  # an Id, a number: the statement is kept
+            key = (source, f.name, limit)
+            kept = self._built.find_ids.get(key)
+            if kept is None:  # the org and the value bound on each call
+                alias = source.alias("r")
+                kept = (select(source.id(alias))
+                        .where(source.scope(alias, bindparam("org_id"), False),
+                               source.column(alias, f) == bindparam("value"))
+                        .order_by(source.id(alias)).limit(limit))
+                self._built.find_ids.put(key, kept)
+            return [row[0] for row in self._rows(kept, {"org_id": org_id, "value": value})]
         alias = source.alias("r")
         column = source.column(alias, f)
-        if f.type in TEXT_TYPES and isinstance(value, str):
+        if text:
             fold = folding([value])
             test = fold(column) == fold(literal(value))
         else:
