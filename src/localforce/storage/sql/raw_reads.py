@@ -23,8 +23,9 @@ Only where it is the same thing: a SQLite file or PostgreSQL (psycopg), a read o
 transaction (autocommit: the statement reads one snapshot, as ``single_statement_reader``), a
 statement without expanding or post-compiled parameters. ``rows`` answers None otherwise and
 the caller reads as before. A connection lost to the server makes every thread open another
-at its next read, as the pool does without pre-ping (one read fails); all close when the engine
-is disposed.
+at its next read, as the pool does without pre-ping; on PostgreSQL the read that found it gone
+is made again at once on a new one (``_libpq_read``), so a server that is back fails none. All
+close when the engine is disposed.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ class RawReads:
             if on_loop:  # PostgreSQL on the event loop: the read is run apart, then answered
                 rows, types = self._answer(plan, values)
             elif self._network:
-                rows, types = self._libpq().run(plan, values, describe)
+                rows, types = self._libpq_read(plan, values, describe)
             else:
                 cursor = self._cursor()
                 cursor.execute(plan.sql, values)
@@ -210,6 +211,21 @@ class RawReads:
         if answer is commits.NO_ANSWER:
             raise commits.WouldWait(commits.Read(self, key))
         return answer  # type: ignore[no-any-return]
+
+    def _libpq_read(self, plan: _Plan, values: tuple[Any, ...], describe: bool
+                    ) -> tuple[list[tuple[Any, ...]], list[int]]:
+        """``_Libpq.run`` on this thread's connection. A connection found gone (the server
+        restarted, or ended the session) is replaced and the read made once more on a new one:
+        a server that is back fails no read, even on a connection opened while it went down.
+        A connection that cannot be opened fails the read at once, as ever."""
+        libpq = self._libpq()
+        try:
+            return libpq.run(plan, values, describe)
+        except self._lost:
+            if not libpq.broken:
+                raise
+        self._reopen_all()
+        return self._libpq().run(plan, values, describe)
 
     def run_many(self, reads: list[commits.Read]) -> list[Any] | None:
         """``commits.ReadSource``: the rows and column types of each read ``_answer`` asked
@@ -386,6 +402,11 @@ class _Libpq:
             for result in results:
                 self._check(result, self._tuples_ok)
         return [self._loaded(result, True) for result in results]
+
+    @property
+    def broken(self) -> bool:
+        """The connection is gone (libpq's status: the server closed it)."""
+        return bool(self._pgconn.status == self._bad)
 
     def _loaded(self, result: Any, describe: bool) -> tuple[list[tuple[Any, ...]], list[int]]:
         """A result's rows by the connection's loaders, and (``describe``) its column types."""
