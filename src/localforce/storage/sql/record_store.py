@@ -414,6 +414,9 @@ class SqlRecordStore:
         for record_id, values in changes:
             names = tuple(values)
             shapes.setdefault(names, []).append((*values.values(), record_id, org_id))
+        for names in shapes:
+            for name in names:
+                table.c[name]  # noqa: B018 - a name of no column: KeyError, nothing written
         with self._conn() as conn:
             quote = conn.dialect.identifier_preparer.quote
             mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -435,18 +438,9 @@ class SqlRecordStore:
 
     def update(self, obj: ObjectDef, org_id: str, record_id: str,
                values: Mapping[str, Any]) -> None:
-        """Prebuilt DBAPI SQL, as ``insert_rows``: a statement built and compiled with the
-        values cost more than the update itself."""
-        table = self._table(obj)
-        names = [table.c[name].name for name in values]  # a name of no column: KeyError
-        with self._conn() as conn:
-            quote = conn.dialect.identifier_preparer.quote
-            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            conn.exec_driver_sql(
-                f"UPDATE {quote(table.name)} SET "
-                f"{', '.join(f'{quote(name)} = {mark}' for name in names)} "
-                f'WHERE "Id" = {mark} AND org_id = {mark}',
-                (*values.values(), record_id, org_id))
+        # Prebuilt DBAPI SQL: a statement built and compiled with the values cost more than
+        # the update itself.
+        self.update_many(obj, org_id, [(record_id, values)])
 
     def remove(self, obj: ObjectDef, org_id: str, record_id: str) -> None:
         table = self._table(obj)
