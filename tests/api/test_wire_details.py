@@ -9,6 +9,8 @@ import re
 
 from tests.api.backends import on_both_backends  # noqa: F401  (runs each test twice)
 
+from localforce.data.values import FloatFree
+
 LIMIT_INFO = re.compile(r"^api-usage=\d+/\d+$")
 
 
@@ -130,3 +132,22 @@ def test_json_with_a_charset_and_no_content_type_are_accepted(admin, api_as):
         response = api.client.post(api.url("/sobjects/Account"), content=b'{"Name": "Acme"}',
                                    headers={**api.headers, **headers})
         assert response.status_code == 201, response.text
+
+
+def test_a_query_of_text_fields_is_float_free_and_one_of_a_currency_is_not(
+        services, admin, api_as):
+    """The data layer says which answers hold no float (the encoder then skips its walk for
+    them); a currency field's float is still spelled as the standard library spells it."""
+    api = api_as(admin)
+    record_id = api.post("/sobjects/Account", {"Name": "Acme", "AnnualRevenue": 1e16}).json()["id"]
+    texts = services.data.queries.query(admin, "SELECT Id, Name FROM Account", "62.0")
+    money = services.data.queries.query(admin, "SELECT Id, AnnualRevenue FROM Account", "62.0")
+    parent = services.data.queries.query(admin, "SELECT Id, Owner.Name FROM Account", "62.0")
+
+    assert type(texts) is FloatFree
+    assert type(money) is dict and type(parent) is dict  # a parent's fields: not looked at
+    answer = api.query("SELECT Id, AnnualRevenue FROM Account")
+    url = api.url(f"/sobjects/Account/{record_id}")
+    assert answer.content == (
+        b'{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Account","url":"'
+        + url.encode() + b'"},"Id":"' + record_id.encode() + b'","AnnualRevenue":1e+16}]}')

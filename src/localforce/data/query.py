@@ -27,7 +27,14 @@ from localforce.data.plan import ChildPlan, GroupingExpr, Path, QueryPlan, TypeO
 from localforce.data.ports import Cursor, RecordStore
 from localforce.data.resolve import INVALID_TYPE, Resolver
 from localforce.data.schema import FieldDef, ObjectDef, Schema
-from localforce.data.values import WIRE_CONVERTED, compound_address, formatted, to_wire
+from localforce.data.values import (
+    FLOAT_TYPES,
+    WIRE_CONVERTED,
+    FloatFree,
+    compound_address,
+    formatted,
+    to_wire,
+)
 from localforce.domain import ids
 from localforce.domain.principal import Principal
 from localforce.soql import SoqlError, ast, format_error, parse
@@ -262,7 +269,8 @@ class QueryService:
 
     def _page(self, plan: QueryPlan, version: str, rows: list[Any], total: int,
               locator: str | None, principal: Principal) -> dict[str, Any]:
-        out: dict[str, Any] = {"totalSize": total, "done": locator is None}
+        out: dict[str, Any] = FloatFree() if self._float_free(plan) else {}
+        out["totalSize"], out["done"] = total, locator is None
         if locator is not None:
             out["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}"
         out["records"] = self.records(plan, version, rows, self.zone_for(plan, principal))
@@ -274,11 +282,26 @@ class QueryService:
             return self.time_zone(self.schema_for(principal.org_id), principal)
         return dt.UTC
 
-    def records(self, plan: QueryPlan, version: str, rows: list[Any],
-                zone: dt.tzinfo = dt.UTC) -> list[dict[str, Any]]:
+    @staticmethod
+    def _flat(plan: QueryPlan) -> FlatFields | None:
         flat = plan.shaping.get("flat", _UNSEEN)
         if flat is _UNSEEN:
             flat = plan.shaping["flat"] = flat_fields(plan)
+        return flat  # type: ignore[no-any-return]
+
+    def _float_free(self, plan: QueryPlan) -> bool:
+        """Whether the plan's records hold no float: each output a field of its own object
+        (``flat_fields``), none of a float type."""
+        free = plan.shaping.get("float_free")
+        if free is None:
+            flat = self._flat(plan)
+            free = plan.shaping["float_free"] = flat is not None and not any(
+                convert is not None and convert.type in FLOAT_TYPES for _, _, convert in flat)
+        return bool(free)
+
+    def records(self, plan: QueryPlan, version: str, rows: list[Any],
+                zone: dt.tzinfo = dt.UTC) -> list[dict[str, Any]]:
+        flat = self._flat(plan)
         if flat is not None:
             return flat_records(plan.root.name, version, rows, flat)
         children = {c.name: self._children(c, version, [r[0] for r in rows])

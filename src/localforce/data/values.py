@@ -215,6 +215,19 @@ def _json_error(kind: str, value: Any) -> BadRequest:
                       f"{token} value {value} or request may be missing a required field")
 
 
+#: The field types whose value ``to_wire`` answers as a float; every other type's is a string,
+#: an integer, a boolean or null.
+FLOAT_TYPES = frozenset({"double", "currency", "percent"})
+
+
+class FloatFree(dict[str, Any]):
+    """An answer the data layer knows holds no float, its fields' types say so (none of
+    ``FLOAT_TYPES``): its JSON encoder need not look for one (web/errors.py ``json_bytes``).
+    A plain ``dict`` otherwise, encoded the same."""
+
+    __slots__ = ()
+
+
 #: The field types whose stored value ``to_wire`` changes (for every other type it answers the
 #: value as stored).
 WIRE_CONVERTED = frozenset({"base64", "double", "currency", "percent", "int", "long",
@@ -228,7 +241,7 @@ def to_wire(f: FieldDef, value: Any, record_url: str = "") -> Any:
         return None
     if f.type == "base64":
         return f"{record_url}/{f.name}"
-    if f.type in ("double", "currency", "percent"):
+    if f.type in FLOAT_TYPES:
         number = float(value)
         return number if math.isfinite(number) else None  # never stored since; JSON has none
     if f.type in ("int", "long"):

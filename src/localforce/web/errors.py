@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from localforce.data.errors import ApiError, HttpsRequiredForApi, MethodNotAllowed, NotFound
+from localforce.data.values import FloatFree
 from localforce.oauth.errors import InvalidRequest, OAuthError, RateLimitExceeded
 
 try:
@@ -49,8 +50,9 @@ def json_bytes(content: object) -> bytes:
     same, by the standard library where it might not be (floats orjson may spell otherwise,
     more than 64-bit integers, non-string keys, lone surrogates: orjson refuses the last three).
     One difference is left: a NaN or infinity (which the data layer never stores,
-    data/values.py) would be ``null`` here where the standard library raises."""
-    if orjson is not None and _same_floats(content):
+    data/values.py) would be ``null`` here where the standard library raises. An answer the
+    data layer made ``FloatFree`` is not walked for floats."""
+    if orjson is not None and (type(content) is FloatFree or _same_floats(content)):
         try:
             return orjson.dumps(content)
         except TypeError:  # orjson.JSONEncodeError
