@@ -16,6 +16,7 @@ The identity URL and userinfo take a DPoP-bound token the same way (``identity_c
 from __future__ import annotations
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from localforce.bootstrap import Services
 from localforce.data.errors import DpopRefused, InvalidSessionId
@@ -27,9 +28,18 @@ from localforce.oauth.sessions import InvalidSession, WrongBinding
 _SCHEMES = ("bearer", "oauth")
 
 
+def header(scope: Scope, name: bytes) -> str | None:
+    """A request header's first value (``name`` in lower case), as ``request.headers.get``
+    answers it, read from the ASGI scope without building a ``Headers``."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")  # type: ignore[no-any-return]
+    return None
+
+
 def _authorization(request: Request) -> tuple[str, str]:
     """The ``Authorization`` header's scheme (lower case) and token ("" when absent)."""
-    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    scheme, _, token = (header(request.scope, b"authorization") or "").strip().partition(" ")
     return scheme.lower(), token.strip()
 
 

@@ -24,6 +24,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
+from starlette.types import Scope
 
 from localforce import commits
 from localforce.bootstrap import Services
@@ -35,7 +36,8 @@ from localforce.data.versions import LATEST, is_supported
 from localforce.domain.principal import Principal
 from localforce.limits.allocation import AllocationSpent
 from localforce.web import threads
-from localforce.web.auth import authenticate
+from localforce.web.apiusage import PRINCIPAL_KEY
+from localforce.web.auth import authenticate, header
 from localforce.web.errors import SalesforceJSON, api_error_response
 from localforce.web.requestsize import MAX_DATA_BODY, bodiless, read_body
 
@@ -72,12 +74,12 @@ def _principal(services: Services, request: Request) -> Principal:
     """The one place the data API learns who is calling (left in the request state for the
     API usage log, web/apiusage.py)."""
     principal = authenticate(services, request)
-    request.state.principal = principal
+    request.scope.setdefault("state", {})[PRINCIPAL_KEY] = principal  # request.state.principal
     return principal
 
 
-def _version(request: Request) -> str:
-    return _version_of(str(request.path_params["version"]))
+def _version(scope: Scope) -> str:
+    return _version_of(str(scope["path_params"]["version"]))
 
 
 @functools.lru_cache(maxsize=64)  # the same few on every call (an unknown one is not kept)
@@ -218,8 +220,10 @@ def endpoint(services: Services, handler: Handler, streamed: frozenset[str] = fr
 
     async def run(request: Request) -> Response:
         usage: list[str] = []  # the Sforce-Limit-Info value, once the call is counted
+        scope = request.scope
+        method = scope["method"]
         # Asked only for a streamed body (each ask is a ``getpid`` system call).
-        loop = asyncio.get_running_loop() if request.method in streamed else None
+        loop = asyncio.get_running_loop() if method in streamed else None
 
         def call(raw: bytes) -> Response:
             principal = commits.kept(_principal, _principal, services, request)
@@ -230,15 +234,14 @@ def endpoint(services: Services, handler: Handler, streamed: frozenset[str] = fr
             return handler(services, Call(request, principal, version, body))
 
         try:
-            version = _version(request)
+            version = _version(scope)
             # The body is read here but parsed after authentication: a caller without a valid
             # session learns nothing about what the body should have been.
-            raw = b"" if request.method in streamed or bodiless(request.scope) else \
+            raw = b"" if method in streamed or bodiless(scope) else \
                 await read_body(request, MAX_DATA_BODY)
-            if request.method in READS:
+            if method in READS:
                 like = None if guesses is None else (guesses, hash((
-                    request.scope["path"], request.scope["query_string"],
-                    request.headers.get("authorization"))))
+                    scope["path"], scope["query_string"], header(scope, b"authorization"))))
                 response = await threads.on_loop(inline, call, raw, apart=True, like=like)
             else:
                 response = await threads.write(call, raw)
@@ -356,7 +359,7 @@ def query(s: Services, c: Call, query_all: bool = False) -> Response:
         raise BadRequest("MALFORMED_QUERY", "A query string has to be specified")
     if is_true(c.query("columns")):  # sf data query's column layout
         return ok(s.data.queries.columns(c.principal, soql, query_all))
-    batch = batch_size(c.request.headers.get("sforce-query-options"))
+    batch = batch_size(header(c.request.scope, b"sforce-query-options"))
     return ok(s.data.queries.query(c.principal, soql, c.version, query_all, batch))
 
 
@@ -565,7 +568,7 @@ STREAMED = {"/jobs/ingest/{job}/batches": frozenset({"PUT"})}
 
 def _dispatch(methods: Methods) -> Handler:
     def handle(s: Services, c: Call) -> Response:
-        method = c.request.method
+        method = c.request.scope["method"]
         handler = methods["GET"] if method == "HEAD" else methods[method]
         response = _compressed(c.request, handler(s, c))  # HEAD: the headers GET would get
         if method == "HEAD":
