@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
@@ -58,16 +57,24 @@ def note(commit: asyncio.Future[None]) -> None:
     pending.append(commit)
 
 
-@contextmanager
-def deferred() -> Iterator[list[Commit]]:
+def deferred() -> _Deferred:
     """Writes in this context (and in threads run with a copy of it) do not wait for their
-    commit; the caller must ``settle`` the yielded list before answering."""
-    pending: list[Commit] = []
-    token = _PENDING.set(pending)
-    try:
-        yield pending
-    finally:
-        _PENDING.reset(token)
+    commit; the caller must ``settle`` the list ``with`` gives before answering."""
+    return _Deferred()
+
+
+class _Deferred:
+    """``deferred()``'s context: a class, not a generator's (entered on every request)."""
+
+    __slots__ = ("pending", "token")
+
+    def __enter__(self) -> list[Commit]:
+        self.pending: list[Commit] = []
+        self.token = _PENDING.set(self.pending)
+        return self.pending
+
+    def __exit__(self, *_exc: object) -> None:
+        _PENDING.reset(self.token)
 
 
 async def settle(pending: list[Commit]) -> None:

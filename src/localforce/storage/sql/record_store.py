@@ -211,7 +211,7 @@ class SqlRecordStore:
         transaction (``single_statement_reader``: the statement reads one snapshot, and on
         SQLite never waits for the write lock). Every read method here is one statement; a
         second one on this connection would see another snapshot."""
-        with _too_complex():
+        with _too_complex:
             if self._connection is not None:
                 yield self._connection
             else:
@@ -224,7 +224,7 @@ class SqlRecordStore:
         (storage/sql/raw_reads.py), else on ``_read``'s connection. ``kept=False``: a
         statement made for this call only, not worth compiling for the DBAPI path."""
         if kept and self._connection is None and self._raw is not None:
-            with _too_complex():
+            with _too_complex:
                 rows = self._raw.rows(statement, params)
             if rows is not None:
                 return rows
@@ -683,14 +683,19 @@ def _index_names(conn: Connection, table: str) -> set[str]:
     return {str(r[0]) for r in conn.execute(text(sql), {"t": table})}
 
 
-@contextmanager
-def _too_complex() -> Iterator[None]:
+class _TooComplex:
     """A statement deeper than the database evaluates is the caller's QUERY_TOO_COMPLICATED,
-    not a server error."""
-    try:
-        yield
-    except OperationalError as exc:
-        if not _TOO_COMPLEX.search(str(exc.orig)):
-            raise
-        raise BadRequest("QUERY_TOO_COMPLICATED", "Query is either selecting too many "
-                         "fields or the filter conditions are too complicated.") from None
+    not a server error (a class, not a generator's context: entered on every read)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, _kind: object, exc: BaseException | None, _tb: object) -> None:
+        if isinstance(exc, OperationalError) and _TOO_COMPLEX.search(str(exc.orig)):
+            raise BadRequest("QUERY_TOO_COMPLICATED", "Query is either selecting too many "
+                             "fields or the filter conditions are too complicated.") from None
+
+
+_too_complex = _TooComplex()

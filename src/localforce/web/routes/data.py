@@ -62,9 +62,10 @@ class Call:
 
 
 @functools.lru_cache(maxsize=512)  # the same queries again and again; short ones only
-def _query_params(raw: bytes) -> QueryParams:
-    """``Request.query_params``, parsed once per query string (immutable)."""
-    return QueryParams(raw)
+def _query_params(raw: bytes) -> dict[str, str]:
+    """What ``Request.query_params.get`` answers (a name's last value), parsed once per
+    query string; never changed by its callers."""
+    return dict(QueryParams(raw))
 
 
 Handler = Callable[[Services, Call], Response]
