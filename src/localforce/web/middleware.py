@@ -107,13 +107,11 @@ class HttpsRequired:
         proto=``); or a loopback client: one talking to us directly, or one a trusted proxy
         names. A loopback peer relaying for someone (forwarding headers) that we do not trust
         is not a local client."""
-        if scope.get("scheme") == "https":
+        if scope.get("scheme") == "https" or direct_loopback(scope):
             return True
         peer = parse_address((scope.get("client") or ("", 0))[0])
         trusted = peer is not None and self.resolver.trusts(peer)
         if trusted and forwarded_proto(Headers(scope=scope)) == "https":
-            return True
-        if direct_loopback(scope):
             return True
         client = parse_address(self.resolver.for_scope(scope) or "")
         return trusted and client is not None and client.is_loopback

@@ -37,7 +37,8 @@ class LoginRateByIp:
         self.on_reject = on_reject
         self.exempt_loopback = exempt_loopback
 
-    def _guarded(self, scope: Scope) -> bool:
+    def guards(self, scope: Scope) -> bool:
+        """Whether this request counts against its IP's budget (``allows`` counts it)."""
         if scope["type"] != "http" or scope["method"] != "POST":
             return False
         if self.exempt_loopback and direct_loopback(scope):
@@ -53,7 +54,7 @@ class LoginRateByIp:
 
     async def allows(self, scope: Scope) -> bool:
         """Count the attempt if this request is guarded; False once its IP is over budget."""
-        if self._guarded(scope):
+        if self.guards(scope):
             address = (scope.get("state") or {}).get(STATE_KEY)
             try:
                 await threads.run(self.limiter.ip_attempt, address)

@@ -217,7 +217,9 @@ def endpoint(services: Services, handler: Handler, streamed: frozenset[str] = fr
     other methods run on the write threads. Where their reads run apart (PostgreSQL), a GET
     like an earlier one (the same path, query and credentials) has that one's read made at
     once (``on_loop``'s ``like``)."""
-    guesses = threads.Guesses() if inline and not services.reads_never_wait else None
+    # Only where a read can wait (PostgreSQL) is it run apart; on SQLite none ever is.
+    apart = not services.reads_never_wait
+    guesses = threads.Guesses() if inline and apart else None
 
     async def run(request: Request) -> Response:
         usage: list[str] = []  # the Sforce-Limit-Info value, once the call is counted
@@ -243,7 +245,7 @@ def endpoint(services: Services, handler: Handler, streamed: frozenset[str] = fr
             if method in READS:
                 like = None if guesses is None else (guesses, hash((
                     scope["path"], scope["query_string"], header(scope, b"authorization"))))
-                response = await threads.on_loop(inline, call, raw, apart=True, like=like)
+                response = await threads.on_loop(inline, call, raw, apart=apart, like=like)
             else:
                 response = await threads.write(call, raw)
         except AllocationSpent as exc:
