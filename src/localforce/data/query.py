@@ -118,7 +118,9 @@ def query_error(error: SoqlError) -> BadRequest:
 
 def batch_size(header: str | None) -> int:
     """``Sforce-Query-Options: batchSize=N``; out-of-range values are clamped."""
-    for part in (header or "").split(","):
+    if not header:
+        return DEFAULT_BATCH
+    for part in header.split(","):
         name, _, value = part.strip().partition("=")
         if name.strip().lower() == "batchsize" and value.strip().isdigit():
             return max(MIN_BATCH, min(DEFAULT_BATCH, int(value)))

@@ -37,6 +37,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from localforce.commits import deferring, on_loop
 from localforce.data.errors import RequestLimitExceeded
@@ -62,8 +63,10 @@ def pending_bound(used: int, limit: int) -> int:
     return max(MAX_PENDING, min(MAX_PENDING_FAR, (limit - used) // FAR_SHARE))
 
 
-@dataclass(frozen=True)
-class Usage:
+class Usage(NamedTuple):
+    """An org's requests counted in the window and its allocation (one made per data-API
+    request: a tuple, quicker to make than a frozen dataclass)."""
+
     used: int
     max: int
 

@@ -16,8 +16,8 @@ import gzip
 import json
 import re
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.datastructures import QueryParams
@@ -51,13 +51,18 @@ class Call:
     principal: Principal
     version: str
     body: Any
+    #: The query string's parameters, once a handler asks for one.
+    _params: Mapping[str, str] | None = field(default=None, init=False, repr=False)
 
     def param(self, name: str) -> str:
         return str(self.request.path_params[name])
 
     def query(self, name: str) -> str | None:
-        raw = self.request.scope["query_string"]
-        params = _query_params(raw) if len(raw) <= 2048 else self.request.query_params
+        params = self._params
+        if params is None:
+            raw = self.request.scope["query_string"]
+            params = self._params = _query_params(raw) if len(raw) <= 2048 else \
+                self.request.query_params
         return params.get(name)
 
 
