@@ -12,6 +12,7 @@ there, and a scrape sums them all, whichever worker answers it.
 
 from __future__ import annotations
 
+import bisect
 import os
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
@@ -108,6 +109,23 @@ class Metrics:
         if found is None:
             found = self._children[key] = metric.labels(*labels)
         return found
+
+    def observe_all(self, histogram: Histogram, label: str, amounts: Sequence[float]) -> None:
+        """``child.observe(amount)`` for each of ``amounts`` (``child``: the histogram's child
+        for ``label``), counted together: the sum once and each bucket once per call, where
+        observing one by one adds to both for every amount (in multiprocess mode each add is a
+        locked write to a shared file; the access log books a batch of requests at a time,
+        web/logging.py). Uses the histogram's internals (``_upper_bounds``, ``_buckets``,
+        ``_sum``) as ``observe`` does; tests/unit/audit/test_metrics.py holds the exposition
+        to observing one by one."""
+        child = self.child(histogram, label)
+        buckets: dict[int, int] = {}
+        for amount in amounts:  # ``observe``'s bucket: the first bound the amount is within
+            at = bisect.bisect_left(child._upper_bounds, amount)  # noqa: SLF001
+            buckets[at] = buckets.get(at, 0) + 1
+        child._sum.inc(sum(amounts))  # noqa: SLF001
+        for at, count in buckets.items():
+            child._buckets[at].inc(count)  # noqa: SLF001
 
     def know_grant_types(self, names: Sequence[str]) -> None:
         self._grant_types |= set(names)

@@ -157,7 +157,8 @@ def access_lines(batch: list[dict[str, Any]]) -> None:
     for fields in batch:
         # ``redact`` of the request's own fields only: the three added after them (a constant
         # event and level, a timestamp of digits) can hold no credential.
-        event = redact(None, "info", dict(fields))
+        event = {key: REDACTED if _secret_key(key) else mask(value) if isinstance(value, str)
+                 else value for key, value in fields.items()}  # ``redact``, made in one pass
         event["event"], event["level"], event["timestamp"] = "request", "info", _utc_now_iso()
         lines.append(_json_line(event) + "\n")
     try:
@@ -310,12 +311,15 @@ class Books:
         if usage and self.usage is not None:
             self.usage.record_all([(scope, at_ms, status, seconds)
                                    for scope, at_ms, status, seconds in held if at_ms is not None])
-        lines, metrics = [], self.metrics
+        lines: list[dict[str, Any]] = []
+        latencies: dict[str, list[float]] = {}
         for scope, _at_ms, status, seconds in held:
-            metrics.child(metrics.latency, surface(scope["path"])).observe(seconds)
+            latencies.setdefault(surface(scope["path"]), []).append(seconds)
             lines.append({"method": scope["method"], "path": scope["path"], "status": status,
                           "duration_ms": round(seconds * 1000, 2),
                           "client_ip": (scope.get("state") or {}).get(STATE_KEY)})
+        for name, seconds_each in latencies.items():
+            self.metrics.observe_all(self.metrics.latency, name, seconds_each)
         return lines
 
 
