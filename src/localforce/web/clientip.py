@@ -48,6 +48,14 @@ def _text(address: Address) -> str:
     return str(address)
 
 
+@functools.lru_cache(maxsize=1024)
+def _peer_text(peer: str) -> str:
+    """``resolve(peer)`` with no trusted proxy: the peer's address as text, or the peer as
+    given when it is not an address (kept: the same few peers again and again)."""
+    address = parse_address(peer)
+    return _text(address) if address is not None else peer
+
+
 class ClientIpResolver:
     """Resolve the client address from the socket peer and the forwarded-for hops."""
 
@@ -81,7 +89,7 @@ class ClientIpResolver:
         client = scope.get("client")
         peer = client[0] if client else None
         if not self._trusted:  # no proxy to believe: the socket peer is the client
-            return self.resolve(peer)
+            return _peer_text(peer) if peer else None
         return self.resolve(peer, forwarded_for(Headers(scope=scope)))
 
 
@@ -144,8 +152,10 @@ def direct_loopback(scope: Scope) -> bool:
     if peer is None or not peer.is_loopback:
         return False
     # ASGI header names are lower-case: what ``Headers(scope=scope)`` would look for.
-    return not any(name == b"x-forwarded-for" or name == b"forwarded"
-                   for name, _value in scope["headers"])
+    for name, _value in scope["headers"]:
+        if name == b"x-forwarded-for" or name == b"forwarded":
+            return False
+    return True
 
 
 def client_ip(connection: HTTPConnection) -> str | None:
