@@ -143,9 +143,10 @@ class ApiAllocation:
         with self._lock:
             now = self._clock()
             tally = self._tallies.get(key)
-            if tally is not None and self._may_count_here(tally, now, limit):
+            used = tally.used if tally is not None else 0
+            if tally is not None and self._may_count_here(tally, used, now, limit):
                 tally.pending += 1
-                return Usage(tally.used, limit)
+                return Usage(used + 1, limit)
             if tally is not None and self._roomy(tally, limit) and (
                     on_loop() or (deferring() and now - tally.read_at < FLUSH_SECONDS)):
                 # Due for a read, but a request's answer would wait for the shared counters
@@ -207,10 +208,10 @@ class ApiAllocation:
             self._tallies.clear()
 
     @staticmethod
-    def _may_count_here(tally: _Tally, now: float, limit: int) -> bool:
-        fresh = now - tally.read_at < FLUSH_SECONDS and tally.pending < pending_bound(
-            tally.used, limit)
-        return fresh and ApiAllocation._roomy(tally, limit)
+    def _may_count_here(tally: _Tally, used: int, now: float, limit: int) -> bool:
+        """``used``: the tally's (asked once by the caller)."""
+        return (now - tally.read_at < FLUSH_SECONDS and tally.pending < pending_bound(used, limit)
+                and (limit <= 0 or limit - used > HEADROOM))
 
     @staticmethod
     def _roomy(tally: _Tally, limit: int) -> bool:
