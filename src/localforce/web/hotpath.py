@@ -145,7 +145,7 @@ class HotPath:
     async def _answer(self, scope: Scope, receive: Receive, route: Route) -> Reply:
         if self.https.refuses(scope):
             return _reply(refusal(scope["path"]))
-        if self.login_rate.guards(scope) and not await self.login_rate.allows(scope):
+        if self.login_rate.guards(scope) and not await self.login_rate.counted(scope):
             return _reply(rate_refusal(scope["path"]))
         try:
             return await route(scope, receive)

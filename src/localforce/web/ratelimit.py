@@ -54,14 +54,18 @@ class LoginRateByIp:
 
     async def allows(self, scope: Scope) -> bool:
         """Count the attempt if this request is guarded; False once its IP is over budget."""
-        if self.guards(scope):
-            address = (scope.get("state") or {}).get(STATE_KEY)
-            try:
-                await threads.run(self.limiter.ip_attempt, address)
-            except RateLimited:
-                if self.on_reject is not None:
-                    self.on_reject()
-                return False
+        return not self.guards(scope) or await self.counted(scope)
+
+    async def counted(self, scope: Scope) -> bool:
+        """Count a guarded request's attempt (``guards`` said so); False once its IP is over
+        budget."""
+        address = (scope.get("state") or {}).get(STATE_KEY)
+        try:
+            await threads.run(self.limiter.ip_attempt, address)
+        except RateLimited:
+            if self.on_reject is not None:
+                self.on_reject()
+            return False
         return True
 
 

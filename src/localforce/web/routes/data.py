@@ -18,6 +18,7 @@ import re
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from starlette.datastructures import QueryParams
@@ -67,10 +68,10 @@ class Call:
 
 
 @functools.lru_cache(maxsize=512)  # the same queries again and again; short ones only
-def _query_params(raw: bytes) -> dict[str, str]:
+def _query_params(raw: bytes) -> Mapping[str, str]:
     """What ``Request.query_params.get`` answers (a name's last value), parsed once per
-    query string; never changed by its callers."""
-    return dict(QueryParams(raw))
+    query string (read-only: every caller shares it)."""
+    return MappingProxyType(dict(QueryParams(raw)))
 
 
 Handler = Callable[[Services, Call], Response]
