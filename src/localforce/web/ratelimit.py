@@ -38,7 +38,7 @@ class LoginRateByIp:
         self.exempt_loopback = exempt_loopback
 
     def guards(self, scope: Scope) -> bool:
-        """Whether this request counts against its IP's budget (``allows`` counts it)."""
+        """Whether this request counts against its IP's budget (``counted`` counts it)."""
         if scope["type"] != "http" or scope["method"] != "POST":
             return False
         if self.exempt_loopback and direct_loopback(scope):
